@@ -22,10 +22,16 @@ DEFAULT_LANG = os.environ.get("PLANNER_LANG", "zh")
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lang", choices=("zh", "en"), default=DEFAULT_LANG,
-                   help="language of messages, reports and map labels / 消息、报告和地图的语言 (default: %(default)s)")
+    p.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        default=DEFAULT_LANG,
+        help="language of messages, reports and map labels / 消息、报告和地图的语言 (default: %(default)s)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details / 输出详细日志")
-    p.add_argument("--debug", action="store_true", help="show the traceback of unexpected errors / 显示内部错误的调用栈")
+    p.add_argument(
+        "--debug", action="store_true", help="show the traceback of unexpected errors / 显示内部错误的调用栈"
+    )
 
 
 def _add_village_options(p: argparse.ArgumentParser) -> None:
@@ -35,9 +41,15 @@ def _add_village_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--township-col", help="township column (e.g. township, 乡镇)")
     g.add_argument("--population-col", help="population column (e.g. population, 实有人口)")
     g.add_argument("--layer", help="layer name inside a GeoPackage")
-    g.add_argument("--encoding", help="text encoding of a Shapefile without .cpg (e.g. GBK); detected when omitted")
-    g.add_argument("--coords", choices=("wgs84", "gcj02"), default="wgs84",
-                   help="coordinates are GCJ-02 (Amap/Tencent) offset ones: convert to WGS-84 / 坐标为火星坐标时选 gcj02")
+    g.add_argument(
+        "--encoding", help="text encoding of a Shapefile without .cpg (e.g. GBK); detected when omitted"
+    )
+    g.add_argument(
+        "--coords",
+        choices=("wgs84", "gcj02"),
+        default="wgs84",
+        help="coordinates are GCJ-02 (Amap/Tencent) offset ones: convert to WGS-84 / 坐标为火星坐标时选 gcj02",
+    )
     g.add_argument("--lon-col", help="CSV longitude column (detected: lon, lng, longitude, x, 经度)")
     g.add_argument("--lat-col", help="CSV latitude column (detected: lat, latitude, y, 纬度)")
     g.add_argument("--crs", help="CRS of a layer that declares none, e.g. EPSG:4490 (CGCS2000)")
@@ -54,31 +66,60 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"planner {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="the whole pipeline on the embedded demo region / 用内置示例区域运行全流程")
+    p = sub.add_parser(
+        "demo", help="the whole pipeline on the embedded demo region / 用内置示例区域运行全流程"
+    )
     p.add_argument("--out", default="maps/demo", help="output directory (default: %(default)s)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing plan in --out / 覆盖已有方案")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing plan in --out / 覆盖已有方案"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=None, help="seconds per solver stage")
     _add_common(p)
 
-    p = sub.add_parser("prepare-osm", help="derive a village layer from an OSM extract / 由 OSM 数据生成村庄图层")
+    p = sub.add_parser(
+        "prepare-osm", help="derive a village layer from an OSM extract / 由 OSM 数据生成村庄图层"
+    )
     p.add_argument("--osm", required=True, help=".osm.pbf, .osm or .osm.bz2 extract")
     p.add_argument("--out", required=True, help="output village layer (.gpkg, .geojson, .fgb or .shp)")
-    p.add_argument("--place-types", default="town,village,hamlet",
-                   help="OSM place=* values that become villages (default: %(default)s)")
-    p.add_argument("--admin-level", type=int, default=None,
-                   help="admin_level of the region boundary that clips the cells (default: the lowest level "
-                        "whose boundary holds most settlements, usually 2 for a country)")
-    p.add_argument("--township-level", type=int, default=None,
-                   help="admin_level whose units give each village its township (default: detected)")
-    p.add_argument("--total-population", type=int, default=None,
-                   help="scale modelled populations so that the region totals this / 按已知总人口缩放")
-    p.add_argument("--persons-per-building", type=float, default=None,
-                   help="modelled residents per residential building (default: see docs)")
+    p.add_argument(
+        "--place-types",
+        default="town,village,hamlet",
+        help="OSM place=* values that become villages (default: %(default)s)",
+    )
+    p.add_argument(
+        "--admin-level",
+        type=int,
+        default=None,
+        help="admin_level of the region boundary that clips the cells (default: the lowest level "
+        "whose boundary holds most settlements, usually 2 for a country)",
+    )
+    p.add_argument(
+        "--township-level",
+        type=int,
+        default=None,
+        help="admin_level whose units give each village its township (default: detected)",
+    )
+    p.add_argument(
+        "--total-population",
+        type=int,
+        default=None,
+        help="scale modelled populations so that the region totals this / 按已知总人口缩放",
+    )
+    p.add_argument(
+        "--persons-per-building",
+        type=float,
+        default=None,
+        help="modelled residents per residential building (default: see docs)",
+    )
     _add_common(p)
 
-    p = sub.add_parser("plan", help="districts, offices and the monthly patrol plan / 警务区、警务室与月度巡访计划")
-    p.add_argument("--villages", required=True, help="village layer (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, CSV)")
+    p = sub.add_parser(
+        "plan", help="districts, offices and the monthly patrol plan / 警务区、警务室与月度巡访计划"
+    )
+    p.add_argument(
+        "--villages", required=True, help="village layer (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, CSV)"
+    )
     p.add_argument("--roads", required=True, help="OSM extract (.osm.pbf/.osm/.osm.bz2) or a road-line layer")
     p.add_argument("--out", required=True, help="plan directory to write")
     p.add_argument("--config", help="rules file (TOML) / 规则文件")
@@ -86,12 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--officers", help="officer roster CSV (officer_id, office, kind, unavailable)")
     p.add_argument("--current", help="the districts in force today, to compare / 现行警务区")
     p.add_argument("--month", help="YYYY-MM of the patrol plan (default: next month)")
-    p.add_argument("--districts", type=int, default=None, help="number of districts (default: the fewest the rules allow)")
+    p.add_argument(
+        "--districts",
+        type=int,
+        default=None,
+        help="number of districts (default: the fewest the rules allow)",
+    )
     p.add_argument("--speed-col", help="speed column (km/h) of a road-line layer")
     p.add_argument("--oneway-col", help="one-way column of a road-line layer")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=None, help="seconds per solver stage")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing plan in --out / 覆盖已有方案")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing plan in --out / 覆盖已有方案"
+    )
     _add_village_options(p)
     _add_common(p)
 
@@ -107,7 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", help="comma-separated instance names")
     p.add_argument("--json", help="write one JSON object per line to this file")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--peers", action="store_true", help="also run the peer solvers in the same run (spopt, plain OR-Tools)")
+    p.add_argument(
+        "--peers",
+        action="store_true",
+        help="also run the peer solvers in the same run (spopt, plain OR-Tools)",
+    )
     _add_common(p)
     return parser
 
@@ -151,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("planner: interrupted; nothing was written / 已中断, 未写入任何结果", file=sys.stderr)
         return 130
-    except Exception as exc:  # the last guard: users never see a traceback unless they ask for it
+    except Exception as exc:  # noqa: BLE001 - the last guard: users never see a traceback unless they ask
         if args.debug:
             traceback.print_exc()
         where = Path(traceback.extract_tb(exc.__traceback__)[-1].filename).name if exc.__traceback__ else "?"

@@ -76,21 +76,51 @@ class DistrictRules:
 
     def __post_init__(self) -> None:
         s = self.source
-        _check(self.mode in ("villages", "population", "both"), "districts.mode",
-               f"'{self.mode}' is not one of villages, population, both", f"'{self.mode}' 不是 villages、population、both 之一", s)
+        _check(
+            self.mode in ("villages", "population", "both"),
+            "districts.mode",
+            f"'{self.mode}' is not one of villages, population, both",
+            f"'{self.mode}' 不是 villages、population、both 之一",
+            s,
+        )
         _check(self.min_villages >= 1, "districts.min_villages", "must be at least 1", "至少为 1", s)
-        _check(self.max_villages >= self.min_villages, "districts.max_villages",
-               f"{self.max_villages} is below min_villages {self.min_villages}",
-               f"{self.max_villages} 小于 min_villages {self.min_villages}", s)
-        _check(self.residents_per_officer > 0, "districts.residents_per_officer", "must be positive", "必须为正数", s)
+        _check(
+            self.max_villages >= self.min_villages,
+            "districts.max_villages",
+            f"{self.max_villages} is below min_villages {self.min_villages}",
+            f"{self.max_villages} 小于 min_villages {self.min_villages}",
+            s,
+        )
+        _check(
+            self.residents_per_officer > 0,
+            "districts.residents_per_officer",
+            "must be positive",
+            "必须为正数",
+            s,
+        )
         _check(self.min_officers >= 1, "districts.min_officers", "must be at least 1", "至少为 1", s)
-        _check(self.max_officers >= self.min_officers, "districts.max_officers",
-               f"{self.max_officers} is below min_officers {self.min_officers}",
-               f"{self.max_officers} 小于 min_officers {self.min_officers}", s)
-        _check(0 < self.max_travel_min <= 24 * 60, "districts.max_travel_min",
-               "must be between 0 and 1440 minutes", "必须在 0 到 1440 分钟之间", s)
+        _check(
+            self.max_officers >= self.min_officers,
+            "districts.max_officers",
+            f"{self.max_officers} is below min_officers {self.min_officers}",
+            f"{self.max_officers} 小于 min_officers {self.min_officers}",
+            s,
+        )
+        _check(
+            0 < self.max_travel_min <= 24 * 60,
+            "districts.max_travel_min",
+            "must be between 0 and 1440 minutes",
+            "必须在 0 到 1440 分钟之间",
+            s,
+        )
         _check(self.balance_weight >= 0, "districts.balance_weight", "must not be negative", "不能为负数", s)
-        _check(self.compactness_weight >= 0, "districts.compactness_weight", "must not be negative", "不能为负数", s)
+        _check(
+            self.compactness_weight >= 0,
+            "districts.compactness_weight",
+            "must not be negative",
+            "不能为负数",
+            s,
+        )
 
     @property
     def uses_villages(self) -> bool:
@@ -107,20 +137,30 @@ class DistrictRules:
 class OfficeRules:
     """Where offices go and what they optimise (R11)."""
 
-    objective: str = "pmedian"  # "pmedian" (residents' travel time), "coverage" (residents within T), "pcenter"
+    objective: str = (
+        "pmedian"  # "pmedian" (residents' travel time), "coverage" (residents within T), "pcenter"
+    )
     coverage_min: float = 30.0  # T for the coverage objective
     coverage_thresholds_min: tuple[float, ...] = (15.0, 30.0, 60.0)
     source: str = field(default="<defaults>", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         s = self.source
-        _check(self.objective in ("pmedian", "coverage", "pcenter"), "offices.objective",
-               f"'{self.objective}' is not one of pmedian, coverage, pcenter",
-               f"'{self.objective}' 不是 pmedian、coverage、pcenter 之一", s)
+        _check(
+            self.objective in ("pmedian", "coverage", "pcenter"),
+            "offices.objective",
+            f"'{self.objective}' is not one of pmedian, coverage, pcenter",
+            f"'{self.objective}' 不是 pmedian、coverage、pcenter 之一",
+            s,
+        )
         _check(self.coverage_min > 0, "offices.coverage_min", "must be positive", "必须为正数", s)
-        _check(len(self.coverage_thresholds_min) > 0 and all(t > 0 for t in self.coverage_thresholds_min),
-               "offices.coverage_thresholds_min", "must be a non-empty list of positive minutes",
-               "必须是非空的正分钟数列表", s)
+        _check(
+            len(self.coverage_thresholds_min) > 0 and all(t > 0 for t in self.coverage_thresholds_min),
+            "offices.coverage_thresholds_min",
+            "must be a non-empty list of positive minutes",
+            "必须是非空的正分钟数列表",
+            s,
+        )
 
 
 @dataclass(frozen=True)
@@ -146,24 +186,94 @@ class PatrolRules:
 
     def __post_init__(self) -> None:
         s = self.source
-        _check(0 <= self.visit_days_per_village <= 31, "patrol.visit_days_per_village", "must be 0 to 31", "必须在 0 到 31 之间", s)
-        _check(0 < self.visit_hours <= 24, "patrol.visit_hours", "must be above 0 and at most 24", "必须大于 0 且不超过 24", s)
-        _check(self.households_per_month >= 0, "patrol.households_per_month", "must not be negative", "不能为负数", s)
-        _check(self.household_minutes >= 0, "patrol.household_minutes", "must not be negative", "不能为负数", s)
-        _check(0 <= self.night_visits_per_village <= 31, "patrol.night_visits_per_village", "must be 0 to 31", "必须在 0 到 31 之间", s)
+        _check(
+            0 <= self.visit_days_per_village <= 31,
+            "patrol.visit_days_per_village",
+            "must be 0 to 31",
+            "必须在 0 到 31 之间",
+            s,
+        )
+        _check(
+            0 < self.visit_hours <= 24,
+            "patrol.visit_hours",
+            "must be above 0 and at most 24",
+            "必须大于 0 且不超过 24",
+            s,
+        )
+        _check(
+            self.households_per_month >= 0,
+            "patrol.households_per_month",
+            "must not be negative",
+            "不能为负数",
+            s,
+        )
+        _check(
+            self.household_minutes >= 0, "patrol.household_minutes", "must not be negative", "不能为负数", s
+        )
+        _check(
+            0 <= self.night_visits_per_village <= 31,
+            "patrol.night_visits_per_village",
+            "must be 0 to 31",
+            "必须在 0 到 31 之间",
+            s,
+        )
         bad = [d for d in self.night_days if d not in WEEKDAYS]
-        _check(not bad, "patrol.night_days", f"{bad} are not weekdays; use {list(WEEKDAYS)}",
-               f"{bad} 不是星期; 请用 {list(WEEKDAYS)}", s)
-        _check(self.night_window[0] < self.night_window[1], "patrol.night_window",
-               "the start must be before the end", "开始时间必须早于结束时间", s)
-        _check(0 <= self.office_days_per_week <= 7, "patrol.office_days_per_week", "must be 0 to 7", "必须在 0 到 7 之间", s)
-        _check(0 < self.shift_hours <= 24, "patrol.shift_hours", "must be above 0 and at most 24", "必须大于 0 且不超过 24", s)
-        _check(0 < self.max_drive_hours <= self.shift_hours, "patrol.max_drive_hours",
-               f"must be above 0 and at most shift_hours ({self.shift_hours})", f"必须大于 0 且不超过 shift_hours ({self.shift_hours})", s)
-        _check(self.visit_hours <= self.shift_hours, "patrol.visit_hours",
-               f"{self.visit_hours} h does not fit a {self.shift_hours} h shift", f"{self.visit_hours} 小时超出 {self.shift_hours} 小时的班次", s)
-        _check(0 <= self.resident_days_per_month <= 31, "patrol.resident_days_per_month", "must be 0 to 31", "必须在 0 到 31 之间", s)
-        _check(0 <= self.linked_days_per_month <= 31, "patrol.linked_days_per_month", "must be 0 to 31", "必须在 0 到 31 之间", s)
+        _check(
+            not bad,
+            "patrol.night_days",
+            f"{bad} are not weekdays; use {list(WEEKDAYS)}",
+            f"{bad} 不是星期; 请用 {list(WEEKDAYS)}",
+            s,
+        )
+        _check(
+            self.night_window[0] < self.night_window[1],
+            "patrol.night_window",
+            "the start must be before the end",
+            "开始时间必须早于结束时间",
+            s,
+        )
+        _check(
+            0 <= self.office_days_per_week <= 7,
+            "patrol.office_days_per_week",
+            "must be 0 to 7",
+            "必须在 0 到 7 之间",
+            s,
+        )
+        _check(
+            0 < self.shift_hours <= 24,
+            "patrol.shift_hours",
+            "must be above 0 and at most 24",
+            "必须大于 0 且不超过 24",
+            s,
+        )
+        _check(
+            0 < self.max_drive_hours <= self.shift_hours,
+            "patrol.max_drive_hours",
+            f"must be above 0 and at most shift_hours ({self.shift_hours})",
+            f"必须大于 0 且不超过 shift_hours ({self.shift_hours})",
+            s,
+        )
+        _check(
+            self.visit_hours <= self.shift_hours,
+            "patrol.visit_hours",
+            f"{self.visit_hours} h does not fit a {self.shift_hours} h shift",
+            f"{self.visit_hours} 小时超出 {self.shift_hours} 小时的班次",
+            s,
+        )
+        _check(
+            0 <= self.resident_days_per_month <= 31,
+            "patrol.resident_days_per_month",
+            "must be 0 to 31",
+            "必须在 0 到 31 之间",
+            s,
+        )
+        _check(
+            0 <= self.linked_days_per_month <= 31,
+            "patrol.linked_days_per_month",
+            "must be 0 to 31",
+            "必须在 0 到 31 之间",
+            s,
+        )
 
     @property
     def household_hours(self) -> float:
@@ -187,15 +297,45 @@ class NetworkRules:
     def __post_init__(self) -> None:
         s = self.source
         for k, v in self.speeds_kmh.items():
-            _check(isinstance(v, int | float) and 0 < v <= 200, f"network.speeds_kmh.{k}",
-                   f"{v!r} is not a speed between 0 and 200 km/h", f"{v!r} 不是 0 到 200 km/h 之间的速度", s)
-        _check(0 < self.default_speed_kmh <= 200, "network.default_speed_kmh", "must be between 0 and 200", "必须在 0 到 200 之间", s)
-        _check(0 < self.unpaved_factor <= 1, "network.unpaved_factor", "must be above 0 and at most 1", "必须大于 0 且不超过 1", s)
-        _check(self.sinuosity_penalty >= 0, "network.sinuosity_penalty", "must not be negative", "不能为负数", s)
-        _check(0 < self.walk_kmh <= 10, "network.walk_kmh", "must be above 0 and at most 10", "必须大于 0 且不超过 10", s)
+            _check(
+                isinstance(v, int | float) and 0 < v <= 200,
+                f"network.speeds_kmh.{k}",
+                f"{v!r} is not a speed between 0 and 200 km/h",
+                f"{v!r} 不是 0 到 200 km/h 之间的速度",
+                s,
+            )
+        _check(
+            0 < self.default_speed_kmh <= 200,
+            "network.default_speed_kmh",
+            "must be between 0 and 200",
+            "必须在 0 到 200 之间",
+            s,
+        )
+        _check(
+            0 < self.unpaved_factor <= 1,
+            "network.unpaved_factor",
+            "must be above 0 and at most 1",
+            "必须大于 0 且不超过 1",
+            s,
+        )
+        _check(
+            self.sinuosity_penalty >= 0, "network.sinuosity_penalty", "must not be negative", "不能为负数", s
+        )
+        _check(
+            0 < self.walk_kmh <= 10,
+            "network.walk_kmh",
+            "must be above 0 and at most 10",
+            "必须大于 0 且不超过 10",
+            s,
+        )
         _check(self.max_snap_m >= 0, "network.max_snap_m", "must not be negative", "不能为负数", s)
-        _check(self.max_walk_m >= self.max_snap_m, "network.max_walk_m",
-               f"must be at least max_snap_m ({self.max_snap_m})", f"必须不小于 max_snap_m ({self.max_snap_m})", s)
+        _check(
+            self.max_walk_m >= self.max_snap_m,
+            "network.max_walk_m",
+            f"must be at least max_snap_m ({self.max_snap_m})",
+            f"必须不小于 max_snap_m ({self.max_snap_m})",
+            s,
+        )
 
 
 @dataclass(frozen=True)
@@ -252,8 +392,11 @@ class Rules:
         out: dict[str, Any] = {}
         for name in ("districts", "offices", "patrol", "network"):
             section = getattr(self, name)
-            out[name] = {f.name: plain(getattr(section, f.name)) for f in dataclasses.fields(section)
-                         if f.name != "source"}
+            out[name] = {
+                f.name: plain(getattr(section, f.name))
+                for f in dataclasses.fields(section)
+                if f.name != "source"
+            }
         return out
 
 
@@ -305,7 +448,9 @@ def _coerce(value: Any, ftype: str, key: str, source: str) -> Any:
             raise _wrong_type(value, "a text", key, source)
         return value
     if ftype.startswith("tuple[float"):
-        if not isinstance(value, list) or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        if not isinstance(value, list) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value
+        ):
             raise _wrong_type(value, "a list of numbers", key, source)
         return tuple(float(v) for v in value)
     if ftype.startswith("tuple[str"):
@@ -362,9 +507,13 @@ def load_rules(path: str | Path | None = None) -> Rules:
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise ValidationError(f"{p}: the rules file is not UTF-8 text; save it as UTF-8.",
-                              zh=f"{p}: 规则文件不是 UTF-8 文本; 请另存为 UTF-8。") from None
+        raise ValidationError(
+            f"{p}: the rules file is not UTF-8 text; save it as UTF-8.",
+            zh=f"{p}: 规则文件不是 UTF-8 文本; 请另存为 UTF-8。",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ValidationError(f"{p}: not valid TOML ({exc}); fix the line it names.",
-                              zh=f"{p}: 不是有效的 TOML ({exc}); 请改正所指的行。") from None
+        raise ValidationError(
+            f"{p}: not valid TOML ({exc}); fix the line it names.",
+            zh=f"{p}: 不是有效的 TOML ({exc}); 请改正所指的行。",
+        ) from None
     return Rules.from_dict(data, source=str(p))

@@ -46,29 +46,39 @@ class BenchRow:
         }
 
 
-def find_instances(directory: str | Path | None, patterns: Sequence[str], *, only: str | None = None) -> list[Path]:
+def find_instances(
+    directory: str | Path | None, patterns: Sequence[str], *, only: str | None = None
+) -> list[Path]:
     """Instance files under ``directory`` (recursively) matching any glob pattern, sorted naturally.
 
     ``only`` is a comma-separated list of instance names (file names without extension).
     """
     if directory is None:
-        raise ValidationError("--instances is required: give the directory that holds the instances.",
-                              zh="缺少 --instances: 请给出存放算例的目录。")
+        raise ValidationError(
+            "--instances is required: give the directory that holds the instances.",
+            zh="缺少 --instances: 请给出存放算例的目录。",
+        )
     root = Path(directory)
     if not root.is_dir():
-        raise ValidationError(f"{root}: not a directory; give the directory that holds the instances.",
-                              zh=f"{root}: 不是目录; 请给出存放算例的目录。")
+        raise ValidationError(
+            f"{root}: not a directory; give the directory that holds the instances.",
+            zh=f"{root}: 不是目录; 请给出存放算例的目录。",
+        )
     files = sorted({p for pat in patterns for p in root.rglob(pat) if p.is_file()}, key=_natural_key)
     if only:
         wanted = {w.strip() for w in only.split(",") if w.strip()}
         files = [p for p in files if instance_name(p) in wanted]
         missing = wanted - {instance_name(p) for p in files}
         if missing:
-            raise ValidationError(f"--only: no instance named {sorted(missing)} under {root}.",
-                                  zh=f"--only: {root} 下没有名为 {sorted(missing)} 的算例。")
+            raise ValidationError(
+                f"--only: no instance named {sorted(missing)} under {root}.",
+                zh=f"--only: {root} 下没有名为 {sorted(missing)} 的算例。",
+            )
     if not files:
-        raise ValidationError(f"{root}: no instance files ({', '.join(patterns)}) found.",
-                              zh=f"{root}: 未找到算例文件 ({', '.join(patterns)})。")
+        raise ValidationError(
+            f"{root}: no instance files ({', '.join(patterns)}) found.",
+            zh=f"{root}: 未找到算例文件 ({', '.join(patterns)})。",
+        )
     return files
 
 
@@ -110,9 +120,11 @@ def emit(rows: Iterable[BenchRow], *, json_path: str | None, columns: Sequence[s
             fh.close()
     gaps = [r.gap_pct for r in out if r.gap_pct is not None]
     if gaps:
-        print(f"instances {len(out)}  feasible {sum(r.feasible for r in out)}  "
-              f"mean gap {sum(gaps) / len(gaps):.3f}%  max gap {max(gaps):.3f}%  "
-              f"total seconds {sum(r.seconds for r in out):.1f}")
+        print(
+            f"instances {len(out)}  feasible {sum(r.feasible for r in out)}  "
+            f"mean gap {sum(gaps) / len(gaps):.3f}%  max gap {max(gaps):.3f}%  "
+            f"total seconds {sum(r.seconds for r in out):.1f}"
+        )
     return out
 
 
@@ -132,4 +144,3 @@ def read_reference_csv(path: Path, *, key: str, value: str) -> dict[str, float]:
 
     with open(path, newline="", encoding="utf-8") as fh:
         return {r[key].strip(): float(r[value]) for r in csv.DictReader(fh) if r.get(value, "").strip()}
-

@@ -1,0 +1,443 @@
+"""The whole job: villages and roads in, a plan directory out (``planner plan`` and ``planner demo``).
+
+Each stage is timed; the stages' results become one :class:`planner.plan.PlanData`, which is written to the
+plan directory atomically (nothing half-written is left when a stage fails or the run is interrupted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner.errors import ValidationError
+from planner.plan import PlanData
+from planner.rules import Rules, load_rules
+
+log = logging.getLogger(__name__)
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+OUTPUT_CRS = "EPSG:4326"
+# Above this many villages the matrix (n^2 float32) is not shipped in the plan directory; `planner check` then
+# uses the travel times recorded in the villages layer.
+MAX_SHIPPED_MATRIX = 3000
+
+
+@dataclass
+class StageClock:
+    """Seconds per stage, and a hook that tells the CLI which stage runs (for its progress display)."""
+
+    on_stage: Callable[[str], None] | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self.on_stage:
+            self.on_stage(name)
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - t0, 3)
+            log.info("stage %s: %.2f s", name, self.seconds[name])
+
+
+def default_month(today: dt.date | None = None) -> str:
+    """Next month as YYYY-MM: a plan is made ahead of the month it covers."""
+    d = today or dt.date.today()
+    return f"{d.year + (d.month == 12)}-{d.month % 12 + 1:02d}"
+
+
+def check_month(month: str) -> str:
+    """Validate a YYYY-MM month."""
+    try:
+        dt.date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise ValidationError(
+            f"--month '{month}' is not a month; write it as YYYY-MM, e.g. 2026-12.",
+            zh=f"--month '{month}' 不是月份; 请写成 YYYY-MM, 例如 2026-12。",
+        ) from None
+    return month
+
+
+@dataclass(frozen=True, eq=False)
+class PlanResult:
+    """A finished plan and what the command should say about it."""
+
+    plan: PlanData
+    hard_breaks: int
+    times: Any = None  # the village travel-time matrix, shipped in the plan directory for `planner check`
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.hard_breaks else 0
+
+
+def make_plan(
+    villages: gpd.GeoDataFrame,
+    roads: Any,
+    *,
+    rules: Rules,
+    month: str,
+    current: pd.Series | None = None,
+    roster: pd.DataFrame | None = None,
+    n_districts: int | None = None,
+    seed: int = 0,
+    time_limit: float | None = None,
+    cache_dir: Path | None = None,
+    clock: StageClock | None = None,
+) -> PlanResult:
+    """Run every stage on villages (metric CRS, indexed by village_id) and roads read by planner.io.roads.
+
+    Returns the plan in WGS-84 with its summary; raises the planner's errors when a stage cannot go on.
+    """
+    from planner.districts import plan_districts
+    from planner.network import build_network, locate_villages, travel_times
+    from planner.patrol import plan_month
+
+    clock = clock or StageClock()
+    with clock.stage("network"):
+        network = build_network(roads, rules=rules.network, crs=villages.crs)
+        access = locate_villages(network, villages, rules=rules.network)
+    with clock.stage("travel_times"):
+        times = travel_times(network, access, cache_dir=cache_dir)
+    with clock.stage("districts"):
+        dplan = plan_districts(
+            villages,
+            times,
+            access,
+            rules=rules,
+            current=current,
+            n_districts=n_districts,
+            seed=seed,
+            time_limit=time_limit or 60.0,
+        )
+    with clock.stage("patrol"):
+        assignment = patrol_assignment(dplan.villages, dplan.offices, dplan.districts)
+        patrol = plan_month(
+            assignment,
+            times,
+            rules=rules.patrol,
+            month=month,
+            roster=roster,
+            seed=seed,
+            time_limit=time_limit or 60.0,
+        )
+    with clock.stage("routes"):
+        routes = _route_lines(network, access, patrol.legs)
+    summary = build_summary(
+        dplan,
+        patrol,
+        times,
+        access,
+        rules=rules,
+        month=month,
+        seconds=clock.seconds,
+        network_summary=network.summary(),
+    )
+    villages_out = dplan.villages.reset_index()
+    plan = PlanData(
+        villages=villages_out.to_crs(OUTPUT_CRS),
+        districts=dplan.districts.reset_index(
+            drop=dplan.districts.index.name is None or "district_id" in dplan.districts.columns
+        ).to_crs(OUTPUT_CRS),
+        offices=dplan.offices.reset_index(
+            drop=dplan.offices.index.name is None or "office_id" in dplan.offices.columns
+        ).to_crs(OUTPUT_CRS),
+        routes=routes.to_crs(OUTPUT_CRS),
+        schedule=patrol.schedule,
+        summary=summary,
+        current=_current_layer(villages, current),
+    )
+    hard = [v for v in summary["violations"] if v.get("hard", True)]
+    return PlanResult(plan=plan, hard_breaks=len(hard), times=times)
+
+
+def patrol_assignment(villages: pd.DataFrame, offices: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:
+    """What the patrol stage needs of a district plan: per village its district, office, office village and
+    the district's officers (villages indexed by village_id; offices and districts with id columns or index)."""
+    offices = offices.set_index("office_id") if "office_id" in offices.columns else offices
+    districts = districts.set_index("district_id") if "district_id" in districts.columns else districts
+    out = pd.DataFrame(index=villages.index)
+    out["district_id"] = villages["district_id"]
+    out["office_id"] = villages["office_id"]
+    out["office_village_id"] = villages["office_id"].map(offices["village_id"])
+    out["officers"] = villages["district_id"].map(districts["officers"]).astype(int)
+    out["population"] = villages["population"]
+    out["access"] = villages["access"]
+    return out
+
+
+def _route_lines(network: Any, access: pd.DataFrame, legs: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Each leg of the monthly plan as a line along the roads; a pair's route is computed once."""
+    from planner.network import route
+
+    cache: dict[tuple[str, str], tuple[Any, float, float]] = {}
+    geoms, km = [], []
+    for a, b in zip(legs["from_id"], legs["to_id"], strict=True):
+        key = (str(a), str(b))
+        if key not in cache:
+            cache[key] = route(network, access, a, b)
+        line, _seconds, meters = cache[key]
+        geoms.append(line)
+        km.append(round(meters / 1000.0, 3))
+    out = legs.copy()
+    out["km"] = km
+    return gpd.GeoDataFrame(out, geometry=geoms, crs=network.crs)
+
+
+def _current_layer(villages: gpd.GeoDataFrame, current: pd.Series | None) -> gpd.GeoDataFrame | None:
+    if current is None:
+        return None
+    cur = villages[["name", "township", "population", "geometry"]].copy()
+    cur["district_id"] = current.reindex(villages.index).astype(str)
+    cur = cur.reset_index()
+    return cur.to_crs(OUTPUT_CRS)
+
+
+def _cv(values: np.ndarray) -> float:
+    return float(values.std() / values.mean()) if len(values) and values.mean() > 0 else 0.0
+
+
+def build_summary(
+    dplan: Any,
+    patrol: Any,
+    times: Any,
+    access: pd.DataFrame,
+    *,
+    rules: Rules,
+    month: str,
+    seconds: dict[str, float],
+    network_summary: dict[str, Any],
+) -> dict[str, Any]:
+    """The key figures and every rule check (INTERFACE.md summary.json)."""
+    from planner.network import service_area
+
+    v = dplan.villages
+    d = dplan.districts
+    pop = v["population"].to_numpy(dtype=float)
+    travel = v["travel_min_to_office"].to_numpy(dtype=float)
+    finite = np.isfinite(travel)
+    office_villages = dplan.offices["village_id"].tolist()
+    sa = service_area(
+        times, office_villages, v["population"], thresholds_min=rules.offices.coverage_thresholds_min
+    )
+    coverage = {
+        str(int(t)) if float(t).is_integer() else str(t): round(float(row["residents_pct"]), 2)
+        for t, row in sa.iterrows()
+    }
+    violations = [_violation_dict(x) for x in dplan.violations] + [
+        _violation_dict(x) for x in patrol.violations
+    ]
+    return {
+        "month": month,
+        "villages": len(v),
+        "population": int(pop.sum()),
+        "districts": len(d),
+        "offices": len(dplan.offices),
+        "officers": int(d["officers"].sum()),
+        "coverage_pct": coverage,
+        "max_travel_min": round(float(travel[finite].max()), 2) if finite.any() else None,
+        "mean_travel_min": round(float(np.average(travel[finite], weights=pop[finite])), 2)
+        if finite.any() and pop[finite].sum() > 0
+        else None,
+        "district_villages": {"min": int(d["n_villages"].min()), "max": int(d["n_villages"].max())},
+        "district_population": {
+            "min": int(d["population"].min()),
+            "max": int(d["population"].max()),
+            "cv": round(_cv(d["population"].to_numpy(dtype=float)), 4),
+        },
+        "visit_requirements_met_pct": round(float(patrol.summary()["visit_requirements_met_pct"]), 2),
+        "unreachable_villages": sorted(access.index[access["access"] == "unreachable"].astype(str).tolist()),
+        "walk_villages": sorted(access.index[access["access"] == "walk"].astype(str).tolist()),
+        "violations": violations,
+        "dropped_visits": [
+            {
+                "officer_id": str(x[0]),
+                "village_id": str(x[1]),
+                "reason": str(x[2]),
+                **({"reason_zh": str(x[3])} if len(x) > 3 else {}),
+            }
+            for x in patrol.dropped_visits
+        ],
+        "network": network_summary,
+        "rules": rules.to_dict(),
+        "seconds": seconds,
+    }
+
+
+def _violation_dict(v: Any) -> dict[str, Any]:
+    out = {"rule": v.rule, "subject": str(v.subject), "detail": v.detail}
+    if getattr(v, "detail_zh", None):
+        out["detail_zh"] = v.detail_zh
+    if hasattr(v, "hard"):
+        out["hard"] = bool(v.hard)
+    return out
+
+
+# --- commands -----------------------------------------------------------------------------------------------
+
+
+def _progress(lang: str) -> tuple[Callable[[str], None], Callable[[], None]]:
+    """A spinner naming the running stage on a terminal; nothing when output is not a terminal."""
+    if not sys.stderr.isatty():
+        return (lambda name: log.info("stage %s", name)), (lambda: None)
+    from rich.console import Console
+    from rich.status import Status
+
+    status = Status("", console=Console(stderr=True))
+    status.start()
+    names = {
+        "network": ("路网与可达性", "road network and access"),
+        "travel_times": ("行车时间矩阵", "travel times"),
+        "districts": ("警务区与警务室", "districts and offices"),
+        "patrol": ("月度巡访计划", "monthly patrol plan"),
+        "routes": ("沿路线路", "routes along roads"),
+        "write": ("写出结果", "writing the plan"),
+    }
+
+    def on_stage(name: str) -> None:
+        zh, en = names.get(name, (name, name))
+        status.update(zh if lang == "zh" else en)
+
+    return on_stage, status.stop
+
+
+def write_outputs(result: PlanResult, out: Path, *, lang: str, overwrite: bool) -> None:
+    """plan.gpkg, summary.json, schedule, map.html and report.html, atomically."""
+    from planner.check import TIMES_FILE, times_to_npz
+    from planner.io.plan_files import write_plan_dir
+    from planner.maps import plan_map
+    from planner.report import report_html
+
+    m = plan_map(result.plan, lang=lang)
+    extra: dict[str, str | bytes] = {
+        "map.html": m.get_root().render(),
+        "report.html": report_html(result.plan, lang=lang),
+    }
+    if result.times is not None and len(result.times.origins) <= MAX_SHIPPED_MATRIX:
+        extra[TIMES_FILE] = times_to_npz(result.times)
+    write_plan_dir(result.plan, out, overwrite=overwrite, extra_files=extra)
+
+
+def _say_result(result: PlanResult, out: Path, lang: str) -> None:
+    s = result.plan.summary
+    if lang == "zh":
+        print(
+            f"已写出 {out}: {s['villages']} 个行政村, {s['districts']} 个警务区, {s['officers']} 名民警, "
+            f"30 分钟覆盖 {s['coverage_pct'].get('30', '-')}% 居民, 巡访要求满足 {s['visit_requirements_met_pct']}%"
+        )
+    else:
+        print(
+            f"wrote {out}: {s['villages']} villages, {s['districts']} districts, {s['officers']} officers, "
+            f"{s['coverage_pct'].get('30', '-')}% of residents within 30 min, "
+            f"{s['visit_requirements_met_pct']}% of visit requirements met"
+        )
+    for v in s["violations"]:
+        detail = v.get("detail_zh", v["detail"]) if lang == "zh" else v["detail"]
+        print(f"  {v['rule']} {v['subject']}: {detail}", file=sys.stderr)
+    if s["dropped_visits"]:
+        n = len(s["dropped_visits"])
+        print(
+            f"  {'未能安排的走访' if lang == 'zh' else 'visits that could not be planned'}: {n} "
+            f"({'见' if lang == 'zh' else 'see'} report.html)",
+            file=sys.stderr,
+        )
+
+
+def run_plan_command(args: argparse.Namespace) -> int:
+    """``planner plan``."""
+    from planner.io import read_current, read_roster, read_villages
+    from planner.io.roads import read_roads
+
+    rules = load_rules(args.config)
+    month = check_month(args.month or default_month())
+    villages = read_villages(
+        args.villages,
+        id_col=args.id_col,
+        name_col=args.name_col,
+        township_col=args.township_col,
+        population_col=args.population_col,
+        layer=args.layer,
+        encoding=args.encoding,
+        coords=args.coords,
+        lon_col=args.lon_col,
+        lat_col=args.lat_col,
+        crs=args.crs,
+    )
+    current = read_current(args.current, villages) if args.current else None
+    roster = read_roster(args.officers) if args.officers else None
+    roads = read_roads(args.roads, speed_col=args.speed_col, oneway_col=args.oneway_col)
+    return _plan_and_write(
+        villages,
+        roads,
+        rules=rules,
+        month=month,
+        current=current,
+        roster=roster,
+        n_districts=args.districts,
+        seed=args.seed,
+        time_limit=args.time_limit,
+        out=Path(args.out),
+        lang=args.lang,
+        overwrite=args.overwrite,
+    )
+
+
+def _plan_and_write(
+    villages: gpd.GeoDataFrame, roads: Any, *, out: Path, lang: str, overwrite: bool, **kwargs: Any
+) -> int:
+    on_stage, stop = _progress(lang)
+    clock = StageClock(on_stage=on_stage)
+    try:
+        result = make_plan(villages, roads, clock=clock, cache_dir=Path(".cache") / "travel_times", **kwargs)
+        with clock.stage("write"):
+            write_outputs(result, out, lang=lang, overwrite=overwrite)
+    finally:
+        stop()
+    _say_result(result, out, lang)
+    return result.exit_code
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``planner demo``: the whole pipeline on the embedded demo region (data/demo)."""
+    from planner.io import read_villages
+    from planner.io.roads import read_roads
+
+    villages_path, roads_path = DEMO_DIR / "villages.gpkg", DEMO_DIR / "roads.osm.bz2"
+    for p in (villages_path, roads_path):
+        if not p.is_file():
+            raise ValidationError(
+                f"{p}: the demo data is missing; restore data/demo/ from the repository.",
+                zh=f"{p}: 缺少示例数据; 请从代码仓库恢复 data/demo/。",
+            )
+    villages = read_villages(villages_path)
+    roads = read_roads(roads_path)
+    # The demo overwrites its own output directory: it is a sample, re-run at will.
+    code = _plan_and_write(
+        villages,
+        roads,
+        rules=load_rules(None),
+        month=default_month(),
+        current=None,
+        roster=None,
+        n_districts=None,
+        seed=args.seed,
+        time_limit=args.time_limit,
+        out=Path(args.out),
+        lang=args.lang,
+        overwrite=True,
+    )
+    # The demo's job is to show the planner at work: rule breaks are reported above, not a failure of the demo.
+    return 0 if code == 1 else code

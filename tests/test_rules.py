@@ -1,0 +1,73 @@
+"""The rules file: defaults from DOMAIN.md, validation that names the key, a round trip through summary.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from planner.errors import ValidationError
+from planner.rules import Rules, load_rules
+
+
+def test_defaults_are_the_bureau_rules() -> None:
+    """With no file, R1 5-8 villages, R2 5,000 residents per officer, R5 2 days of 4 h, R7 Mon/Wed/Fri 20-21 hold."""
+    r = load_rules(None)
+    assert (r.districts.min_villages, r.districts.max_villages) == (5, 8)
+    assert r.districts.residents_per_officer == 5000
+    assert (r.patrol.visit_days_per_village, r.patrol.visit_hours) == (2, 4.0)
+    assert r.patrol.night_days == ("Mon", "Wed", "Fri")
+    assert r.patrol.night_window == (dt.time(20), dt.time(21))
+
+
+def test_file_values_are_read_and_typed(tmp_path) -> None:
+    """Keys in the file override the defaults, with times, dates and speeds parsed."""
+    f = tmp_path / "rules.toml"
+    f.write_text(
+        '[districts]\nmode = "population"\nmax_villages = 10\n[patrol]\nnight_window = ["19:30", "21:00"]\n'
+        'holidays = ["2026-12-25", 2026-12-31]\n[network.speeds_kmh]\ntrack = 10\n',
+        encoding="utf-8",
+    )
+    r = load_rules(f)
+    assert r.districts.mode == "population" and r.districts.max_villages == 10
+    assert r.patrol.night_window[0] == dt.time(19, 30)
+    assert r.patrol.holidays == (dt.date(2026, 12, 25), dt.date(2026, 12, 31))
+    assert r.network.speeds_kmh["track"] == 10.0 and r.network.speeds_kmh["primary"] == 60.0
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("[districts]\nmax_villages = 3\n", "districts.max_villages"),
+        ("[districts]\nmaxvillages = 3\n", r"unknown key.*districts\.maxvillages"),
+        ("[district]\nmax_villages = 3\n", r"unknown section.*district"),
+        ('[districts]\nmode = "area"\n', "districts.mode"),
+        ('[patrol]\nnight_days = ["Mo"]\n', "patrol.night_days"),
+        ('[patrol]\nnight_window = ["21:00", "20:00"]\n', "patrol.night_window"),
+        ('[patrol]\nnight_window = ["8pm", "9pm"]\n', "patrol.night_window"),
+        ("[patrol]\nmax_drive_hours = 9\n", "patrol.max_drive_hours"),
+        ('[patrol]\nholidays = ["Christmas"]\n', "patrol.holidays"),
+        ('[districts]\nmin_villages = "five"\n', "districts.min_villages"),
+        ("[network.speeds_kmh]\nprimary = -5\n", "network.speeds_kmh.primary"),
+        ("[districts\n", "not valid TOML"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path, text: str, match: str) -> None:
+    """Every impossible or unknown value is an input error that names the key and the file."""
+    f = tmp_path / "bad.toml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(ValidationError, match=match) as info:
+        load_rules(f)
+    assert str(f) in str(info.value)
+
+
+def test_missing_file_is_an_input_error(tmp_path) -> None:
+    """A rules path that does not exist is reported with the path."""
+    with pytest.raises(ValidationError, match="not found"):
+        load_rules(tmp_path / "nope.toml")
+
+
+def test_round_trip_through_plain_data() -> None:
+    """The rules written into summary.json read back to the same rules (planner check relies on it)."""
+    r = Rules.from_dict({"districts": {"mode": "villages"}, "patrol": {"holidays": ["2026-12-25"]}})
+    assert Rules.from_dict(r.to_dict()) == r
