@@ -318,12 +318,12 @@ def write_outputs(result: PlanResult, out: Path, *, lang: str, overwrite: bool) 
     """plan.gpkg, summary.json, schedule, map.html and report.html, atomically."""
     from planner.check import TIMES_FILE, times_to_npz
     from planner.io.plan_files import write_plan_dir
-    from planner.maps import plan_map
+    from planner.maps import map_html, plan_map
     from planner.report import report_html
 
-    m = plan_map(result.plan, lang=lang)
     extra: dict[str, str | bytes] = {
-        "map.html": m.get_root().render(),
+        # map_html inlines Leaflet and its plugins: the map works in a meeting room without internet
+        "map.html": map_html(plan_map(result.plan, lang=lang)),
         "report.html": report_html(result.plan, lang=lang),
     }
     if result.times is not None and len(result.times.origins) <= MAX_SHIPPED_MATRIX:

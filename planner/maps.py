@@ -1,0 +1,727 @@
+"""The interactive plan map (map.html): districts, offices, coverage, routes and villages hard to reach.
+
+:func:`plan_map` draws a :class:`planner.plan.PlanData` on a folium map and returns it (``m=`` adds the layers
+to a map of your own); :func:`map_html` renders a map to one self-contained HTML page whose Leaflet scripts and
+styles are inlined from ``planner/static/vendor``, so the page works in a meeting room without internet.
+
+Every text that comes from the data (village names, townships, ids, reasons) is HTML-escaped, and also made safe
+inside the JavaScript template strings folium writes (backtick, ``$`` and backslash become entities): a village
+named ``<script>alert(1)</script>`` is shown as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from planner.errors import ValidationError
+from planner.i18n import check_lang, t
+from planner.plan import PlanData
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["BASE_MAPS", "COVERAGE_BANDS", "BaseMap", "district_colours", "map_html", "plan_map"]
+
+# Travel-time bands of the coverage layer (minutes) and their colours, best to worst.
+COVERAGE_BANDS = (15, 30, 60)
+_BAND_COLOURS = ("#1a9850", "#a6d96a", "#fdae61", "#d73027")
+_UNREACHABLE_COLOUR = "#555555"
+_WALK_COLOUR = "#ff7f00"
+_CURRENT_COLOUR = "#d6008f"
+
+# Twelve well-separated colours (ColorBrewer Paired / Set3 mix); districts cycle through them.
+_PALETTE = (
+    "#1f78b4",
+    "#33a02c",
+    "#e31a1c",
+    "#ff7f00",
+    "#6a3d9a",
+    "#b15928",
+    "#a6cee3",
+    "#b2df8a",
+    "#fb9a99",
+    "#fdbf6f",
+    "#cab2d6",
+    "#8dd3c7",
+)
+_DAY_PALETTE = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#17becf")
+
+_VENDOR = Path(__file__).parent / "static" / "vendor"
+
+
+@dataclass(frozen=True)
+class BaseMap:
+    """A tile provider for the base map.
+
+    Attributes
+    ----------
+    url
+        Leaflet tile URL template (``{x}``, ``{y}``, ``{z}``, ``{s}``; ``{key}`` is replaced by ``tile_key``).
+    attr
+        Attribution shown on the map.
+    gcj02
+        True when the tiles are drawn in GCJ-02 offset coordinates (AutoNavi/Amap, Tencent, ...): the plan's
+        WGS-84 layers are then shifted to GCJ-02 so they sit on the right streets.
+    subdomains
+        Letters or digits for ``{s}``.
+    max_zoom
+        Highest zoom level served.
+    needs_key
+        True when the provider requires a key (``tile_key=`` of :func:`plan_map`).
+    """
+
+    url: str
+    attr: str
+    gcj02: bool = False
+    subdomains: str = "abc"
+    max_zoom: int = 18
+    needs_key: bool = False
+
+
+# Base maps by name; "none" draws no tiles (blank background, for rooms without internet).
+# Tianditu is drawn in CGCS2000, which is WGS-84 to within centimetres: no offset.
+BASE_MAPS: dict[str, BaseMap] = {
+    "osm": BaseMap(
+        url="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        attr='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        subdomains="abc",
+        max_zoom=19,
+    ),
+    "amap": BaseMap(
+        url="https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+        attr="&copy; 高德地图 AutoNavi",
+        gcj02=True,
+        subdomains="1234",
+    ),
+    "amap_satellite": BaseMap(
+        url="https://webst0{s}.is.autonavi.com/appmaptile?style=6&x={x}&y={y}&z={z}",
+        attr="&copy; 高德地图 AutoNavi",
+        gcj02=True,
+        subdomains="1234",
+    ),
+    "tianditu": BaseMap(
+        url="https://t{s}.tianditu.gov.cn/DataServer?T=vec_w&x={x}&y={y}&l={z}&tk={key}",
+        attr="&copy; 天地图 Tianditu",
+        subdomains="01234567",
+        needs_key=True,
+    ),
+}
+
+
+def _text(value: Any) -> str:
+    """``value`` as HTML text that is also safe inside a JavaScript template string."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    return (
+        html.escape(str(value), quote=True).replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+    )
+
+
+def _num(value: Any, digits: int = 0) -> str:
+    """A number for display; empty for missing, the 'not reachable' sign for infinity."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return _text(value)
+    if math.isnan(x):
+        return ""
+    if math.isinf(x):
+        return "∞"
+    return f"{x:,.{digits}f}"
+
+
+def district_colours(district_ids: pd.Series | list[Any]) -> dict[str, str]:
+    """A colour per district id (sorted ids, cycling through a 12-colour palette)."""
+    ids = sorted({str(d) for d in district_ids if d is not None and not pd.isna(d)})
+    return {d: _PALETTE[i % len(_PALETTE)] for i, d in enumerate(ids)}
+
+
+def _band(minutes: float) -> int:
+    """Index of the coverage band of a travel time (len(COVERAGE_BANDS) for over the last band)."""
+    for i, limit in enumerate(COVERAGE_BANDS):
+        if minutes <= limit:
+            return i
+    return len(COVERAGE_BANDS)
+
+
+def _gcj02_transform() -> Callable[[np.ndarray], np.ndarray]:
+    try:
+        from planner.io.villages import wgs84_to_gcj02
+    except ImportError as exc:
+        raise ValidationError(
+            "this base map uses GCJ-02 coordinates but planner.io.villages.wgs84_to_gcj02 is not available; "
+            "use tiles='osm', 'tianditu' or 'none'",
+            zh="该底图使用GCJ-02坐标，但缺少 planner.io.villages.wgs84_to_gcj02；请改用 osm、tianditu 或 none 底图",
+        ) from exc
+
+    def shift(xy: np.ndarray) -> np.ndarray:
+        lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+        return np.column_stack([np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)])
+
+    return shift
+
+
+def _to_map_crs(
+    gdf: gpd.GeoDataFrame, layer: str, shift: Callable[[np.ndarray], np.ndarray] | None
+) -> gpd.GeoDataFrame:
+    """``gdf`` in WGS-84 (and shifted to GCJ-02 when ``shift`` is given); the input is not changed."""
+    if gdf.crs is None:
+        raise ValidationError(
+            f"layer {layer!r} has no coordinate reference system; set its CRS (e.g. EPSG:4326) and retry",
+            zh=f"图层 {layer!r} 没有坐标参考系；请设置坐标系（如 EPSG:4326）后重试",
+        )
+    out = gdf.to_crs(4326)
+    if shift is not None and len(out):
+        out = out.set_geometry(shapely.transform(out.geometry.values, shift))
+    return out
+
+
+def _feature_collection(gdf: gpd.GeoDataFrame, props: list[dict[str, Any]]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of ``gdf``'s geometries with the given (already escaped) properties."""
+    features = []
+    for geom, p in zip(gdf.geometry.values, props, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": p})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _tooltip(field: str = "tip", *, sticky: bool = True) -> folium.GeoJsonTooltip:
+    return folium.GeoJsonTooltip(fields=[field], labels=False, sticky=sticky)
+
+
+def _popup(field: str = "popup") -> folium.GeoJsonPopup:
+    return folium.GeoJsonPopup(fields=[field], labels=False, max_width=320)
+
+
+def _officers_by_village(plan: PlanData) -> dict[str, list[str]]:
+    """Officer ids that visit each village in the schedule (empty when there is no schedule)."""
+    sched = plan.schedule
+    if sched is None or sched.empty or not {"officer_id", "village_id"} <= set(sched.columns):
+        return {}
+    visits = sched[sched["village_id"].notna()]
+    if "activity" in visits.columns:
+        visits = visits[visits["activity"].astype(str).isin(["visit", "night_visit"])]
+    out: dict[str, list[str]] = {}
+    for vid, group in visits.groupby(visits["village_id"].astype(str)):
+        out[str(vid)] = sorted({str(o) for o in group["officer_id"]})
+    return out
+
+
+def _village_popup(
+    row: pd.Series,
+    lang: str,
+    office_village: dict[str, str],
+    n_officers: dict[str, Any],
+    visiting: dict[str, list[str]],
+) -> str:
+    vid = str(row["village_id"])
+    district = str(row.get("district_id", ""))
+    travel = row.get("travel_min_to_office")
+    access = str(row.get("access", "road"))
+    travel_text = _num(travel, 1) if travel is not None and not pd.isna(travel) else ""
+    if travel_text == "∞" or access == "unreachable":
+        travel_text = _text(t("not_reachable", lang))
+    elif travel_text:
+        travel_text += " " + _text(t("minutes", lang))
+    officers = n_officers.get(district)
+    officer_text = _text(t("map.popup.officers_n", lang, n=_num(officers))) if officers is not None else ""
+    if visiting.get(vid):
+        officer_text += (
+            (" (" if officer_text else "") + _text(", ".join(visiting[vid])) + (")" if officer_text else "")
+        )
+    rows = [
+        (t("village", lang), row.get("name", vid)),
+        (t("township", lang), row.get("township", "")),
+        (t("population", lang), None),
+        (t("map.popup.district", lang), district),
+        (
+            t("map.popup.office", lang),
+            office_village.get(str(row.get("office_id", "")), row.get("office_id", "")),
+        ),
+        (t("travel_min_to_office", lang), None),
+        (t("map.popup.officers", lang), None),
+        (
+            t("access", lang),
+            t(f"access.{access}", lang) if access in ("road", "walk", "unreachable") else access,
+        ),
+    ]
+    cells = []
+    for label, value in rows:
+        if label == t("population", lang):
+            shown = _num(row.get("population"))
+        elif label == t("travel_min_to_office", lang):
+            shown = travel_text
+        elif label == t("map.popup.officers", lang):
+            shown = officer_text
+        else:
+            shown = _text(value)
+        cells.append(
+            f"<tr><th style='text-align:left;padding-right:6px'>{_text(label)}</th><td>{shown}</td></tr>"
+        )
+    return f"<b>{_text(row.get('name', vid))}</b><table>{''.join(cells)}</table>"
+
+
+class _Legend(MacroElement):
+    """A fixed legend box; ``body`` is HTML built from escaped texts only."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div class="planner-legend" style="position:fixed;bottom:24px;right:10px;z-index:9999;background:#fff;
+             padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px/1.45 sans-serif;max-height:60%;
+             overflow:auto;box-shadow:0 1px 4px rgba(0,0,0,.3)">{{ this.body }}</div>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, body: str) -> None:
+        super().__init__()
+        self._name = "PlannerLegend"
+        self.body = body
+
+
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false, maxWidth: 160}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+
+def _swatch(colour: str, *, kind: str = "box") -> str:
+    if kind == "line":
+        return (
+            f"<span style='display:inline-block;width:18px;height:0;border-top:3px solid {colour};"
+            "vertical-align:middle;margin-right:5px'></span>"
+        )
+    if kind == "dashed":
+        return (
+            f"<span style='display:inline-block;width:14px;height:10px;border:2px dashed {colour};"
+            "vertical-align:middle;margin-right:5px'></span>"
+        )
+    if kind == "dot":
+        return (
+            f"<span style='display:inline-block;width:11px;height:11px;border-radius:50%;background:{colour};"
+            "border:2px solid #fff;outline:1px solid #333;vertical-align:middle;margin-right:5px'></span>"
+        )
+    return (
+        f"<span style='display:inline-block;width:14px;height:11px;background:{colour};opacity:.8;"
+        "border:1px solid #666;vertical-align:middle;margin-right:5px'></span>"
+    )
+
+
+def _legend_body(colours: dict[str, str], lang: str, *, has_current: bool, has_routes: bool) -> str:
+    parts = [f"<b>{_text(t('map.legend.title', lang))}</b><br>", f"<i>{_text(t('districts', lang))}</i><br>"]
+    parts += [f"{_swatch(c)}{_text(d)}<br>" for d, c in colours.items()]
+    parts.append(f"{_swatch('#08306b', kind='dot')}{_text(t('map.legend.office_plain', lang))}<br>")
+    parts.append(f"<i>{_text(t('map.layer.coverage', lang))}</i><br>")
+    for i, limit in enumerate(COVERAGE_BANDS):
+        parts.append(f"{_swatch(_BAND_COLOURS[i])}{_text(t('map.legend.band', lang, minutes=limit))}<br>")
+    parts.append(
+        f"{_swatch(_BAND_COLOURS[-1])}{_text(t('map.legend.band_over', lang, minutes=COVERAGE_BANDS[-1]))}<br>"
+    )
+    parts.append(f"{_swatch(_WALK_COLOUR, kind='dot')}{_text(t('map.legend.walk', lang))}<br>")
+    parts.append(f"{_swatch(_UNREACHABLE_COLOUR, kind='dot')}{_text(t('map.legend.unreachable', lang))}<br>")
+    if has_current:
+        parts.append(f"{_swatch(_CURRENT_COLOUR, kind='dashed')}{_text(t('map.legend.current', lang))}<br>")
+    if has_routes:
+        parts.append(f"{_swatch(_DAY_PALETTE[0], kind='line')}{_text(t('map.legend.route', lang))}<br>")
+    return "".join(parts)
+
+
+def _base_map(tiles: str | BaseMap, tile_key: str | None) -> BaseMap | None:
+    if isinstance(tiles, BaseMap):
+        base = tiles
+    elif tiles == "none":
+        return None
+    elif tiles in BASE_MAPS:
+        base = BASE_MAPS[tiles]
+    else:
+        names = ", ".join([*BASE_MAPS, "none"])
+        raise ValidationError(
+            f"unknown base map {tiles!r}: use one of {names}", zh=f"未知底图 {tiles!r}：请使用 {names} 之一"
+        )
+    if base.needs_key and not tile_key:
+        raise ValidationError(
+            f"base map {tiles!r} needs a key: pass tile_key=", zh=f"底图 {tiles!r} 需要密钥：请提供 tile_key"
+        )
+    return base
+
+
+def plan_map(
+    plan: PlanData,
+    *,
+    lang: str = "zh",
+    tiles: str | BaseMap = "osm",
+    tile_key: str | None = None,
+    m: folium.Map | None = None,
+) -> folium.Map:
+    """Draw a plan: villages by district, offices, coverage, routes, hard-to-reach villages, current districts.
+
+    Parameters
+    ----------
+    plan
+        The plan, as a plan directory holds it. Layers may be in any CRS; they are drawn in WGS-84.
+    lang
+        "zh" or "en" for every label.
+    tiles
+        Base map: "osm" (OpenStreetMap), "none" (no tiles, for rooms without internet), "amap",
+        "amap_satellite" (GCJ-02: the plan is shifted to match), "tianditu" (needs ``tile_key``), or a
+        :class:`BaseMap` of your own.
+    tile_key
+        The provider's key for base maps that need one.
+    m
+        A map to add the layers to; a new one when None.
+
+    Returns
+    -------
+    folium.Map
+        The map, with a layer control, legend, scale, full-screen button and measure tool.
+    """
+    check_lang(lang)
+    base = _base_map(tiles, tile_key)
+    shift = _gcj02_transform() if base is not None and base.gcj02 else None
+    villages = _to_map_crs(plan.villages, "villages", shift)
+    districts = _to_map_crs(plan.districts, "districts", shift)
+    offices = _to_map_crs(plan.offices, "offices", shift)
+    routes = (
+        _to_map_crs(plan.routes, "routes", shift) if plan.routes is not None and len(plan.routes) else None
+    )
+    current = (
+        _to_map_crs(plan.current, "current", shift)
+        if plan.current is not None and len(plan.current)
+        else None
+    )
+
+    if m is None:
+        m = folium.Map(tiles=None, control_scale=False, prefer_canvas=False, zoom_start=11)
+        _MetricScale().add_to(m)
+        # Only Leaflet itself is needed: no popups need jQuery/Bootstrap, and fewer assets to inline offline.
+        m.default_js = [js for js in m.default_js if js[0] == "leaflet"]
+        m.default_css = [css for css in m.default_css if css[0] == "leaflet_css"]
+    if base is not None:
+        folium.TileLayer(
+            tiles=base.url.replace("{key}", tile_key or ""),
+            attr=base.attr,
+            name=str(tiles) if isinstance(tiles, str) else "base map",
+            subdomains=base.subdomains,
+            max_zoom=base.max_zoom,
+            control=True,
+        ).add_to(m)
+
+    colours = district_colours(villages.get("district_id", []))
+    office_village = {}
+    names = villages.set_index(villages["village_id"].astype(str))["name"].astype(str).to_dict()
+    for _, o in offices.iterrows():
+        office_village[str(o["office_id"])] = names.get(
+            str(o.get("village_id", "")), str(o.get("village_id", ""))
+        )
+    n_officers = {str(d["district_id"]): d.get("officers") for _, d in districts.iterrows()}
+    visiting = _officers_by_village(plan)
+
+    # Villages coloured by district, with name tooltips and detail popups.
+    props = []
+    for _, row in villages.iterrows():
+        did = str(row.get("district_id", ""))
+        props.append(
+            {
+                "tip": f"{_text(row.get('name', row['village_id']))} · {_text(did)}",
+                "popup": _village_popup(row, lang, office_village, n_officers, visiting),
+                "colour": colours.get(did, "#999999"),
+            }
+        )
+    folium.GeoJson(
+        _feature_collection(villages, props),
+        name=_text(t("map.layer.villages", lang)),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": "#ffffff",
+            "weight": 1,
+            "fillOpacity": 0.55,
+        },
+        highlight_function=lambda f: {"weight": 3, "color": "#222222"},
+        tooltip=_tooltip(),
+        popup=_popup(),
+        className="planner-village",
+    ).add_to(m)
+
+    # District boundaries (no fill so village popups stay clickable).
+    dprops = [
+        {
+            "tip": _text(
+                f"{t('district', lang)} {d['district_id']}: {_num(d.get('n_villages'))} "
+                f"{t('villages', lang)}, {_num(d.get('population'))} {t('population', lang)}"
+            )
+        }
+        for _, d in districts.iterrows()
+    ]
+    folium.GeoJson(
+        _feature_collection(districts, dprops),
+        name=_text(t("map.layer.districts", lang)),
+        style_function=lambda f: {"fill": False, "color": "#222222", "weight": 3, "interactive": False},
+        className="planner-district",
+    ).add_to(m)
+
+    # Coverage: villages shaded by travel time to their office, off until switched on.
+    cprops = []
+    for _, row in villages.iterrows():
+        minutes = pd.to_numeric(row.get("travel_min_to_office"), errors="coerce")
+        unreachable = str(row.get("access", "")) == "unreachable" or pd.isna(minutes) or math.isinf(minutes)
+        colour = _UNREACHABLE_COLOUR if unreachable else _BAND_COLOURS[_band(float(minutes))]
+        label = t("not_reachable", lang) if unreachable else f"{_num(minutes, 1)} {t('minutes', lang)}"
+        cprops.append({"tip": _text(f"{row.get('name', row['village_id'])}: {label}"), "colour": colour})
+    folium.GeoJson(
+        _feature_collection(villages, cprops),
+        name=_text(t("map.layer.coverage", lang)),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": "#666666",
+            "weight": 0.5,
+            "fillOpacity": 0.75,
+        },
+        tooltip=_tooltip(),
+        className="planner-coverage",
+        show=False,
+    ).add_to(m)
+
+    # Walk-only and unreachable villages, marked at a point inside the village.
+    hard = (
+        villages[villages["access"].astype(str).isin(["walk", "unreachable"])]
+        if "access" in villages
+        else villages.iloc[:0]
+    )
+    aprops = []
+    for _, row in hard.iterrows():
+        access = str(row["access"])
+        aprops.append(
+            {
+                "tip": _text(
+                    t(
+                        "map.popup.access_reason",
+                        lang,
+                        name=row.get("name", row["village_id"]),
+                        access=t(f"access.{access}", lang),
+                    )
+                ),
+                "colour": _WALK_COLOUR if access == "walk" else _UNREACHABLE_COLOUR,
+            }
+        )
+    points = hard.set_geometry(hard.geometry.representative_point()) if len(hard) else hard
+    folium.GeoJson(
+        _feature_collection(points, aprops),
+        name=_text(t("map.layer.access", lang)),
+        marker=folium.CircleMarker(
+            radius=7, weight=2, fill=True, fill_opacity=0.95, class_name="planner-access"
+        ),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": "#ffffff",
+            "fillOpacity": 0.95,
+            "radius": 7,
+        },
+        tooltip=_tooltip(),
+        className="planner-access",
+    ).add_to(m)
+
+    # Offices.
+    oprops = []
+    for _, o in offices.iterrows():
+        oid = str(o["office_id"])
+        text = t(
+            "map.popup.office_of",
+            lang,
+            district=o.get("district_id", ""),
+            village=office_village.get(oid, ""),
+            n=_num(o.get("officers")),
+        )
+        oprops.append({"tip": _text(text)})
+    folium.GeoJson(
+        _feature_collection(offices, oprops),
+        name=_text(t("map.layer.offices", lang)),
+        marker=folium.CircleMarker(
+            radius=9, weight=2, fill=True, fill_opacity=1.0, class_name="planner-office"
+        ),
+        style_function=lambda f: {
+            "fillColor": "#08306b",
+            "color": "#ffffff",
+            "fillOpacity": 1.0,
+            "radius": 9,
+        },
+        tooltip=_tooltip(),
+        className="planner-office",
+    ).add_to(m)
+
+    # Current districts, as dashed outlines to compare.
+    if current is not None:
+        if "district_id" not in current.columns:
+            raise ValidationError(
+                "layer 'current' has no district_id column; add it and retry",
+                zh="图层 current 缺少 district_id 列；请补充后重试",
+            )
+        dissolved = current[["district_id", "geometry"]].dissolve(by="district_id", as_index=False)
+        cur_props = [{"tip": _text(f"{t('map.layer.current', lang)}: {d}")} for d in dissolved["district_id"]]
+        folium.GeoJson(
+            _feature_collection(dissolved, cur_props),
+            name=_text(t("map.layer.current", lang)),
+            style_function=lambda f: {
+                "fill": False,
+                "color": _CURRENT_COLOUR,
+                "weight": 2.5,
+                "dashArray": "6 5",
+            },
+            tooltip=_tooltip(),
+            className="planner-current",
+        ).add_to(m)
+
+    # Routes: one layer per officer (off until switched on), one coloured line set per day.
+    n_route_layers = 0
+    if routes is not None:
+        for officer, legs in routes.groupby(routes["officer_id"].astype(str), sort=True):
+            group = folium.FeatureGroup(name=_text(t("map.layer.routes", lang, officer=officer)), show=False)
+            for day_no, (date, day_legs) in enumerate(legs.groupby(legs["date"].astype(str), sort=True)):
+                day_legs = day_legs.sort_values("seq") if "seq" in day_legs else day_legs
+                colour = _DAY_PALETTE[day_no % len(_DAY_PALETTE)]
+                rprops = [
+                    {
+                        "tip": _text(
+                            t(
+                                "map.popup.route",
+                                lang,
+                                date=date,
+                                seq=leg.get("seq", ""),
+                                src=names.get(str(leg.get("from_id", "")), leg.get("from_id", "")),
+                                dst=names.get(str(leg.get("to_id", "")), leg.get("to_id", "")),
+                                minutes=_num(leg.get("minutes"), 0),
+                                km=_num(leg.get("km"), 1),
+                            )
+                        ),
+                        "colour": colour,
+                    }
+                    for _, leg in day_legs.iterrows()
+                ]
+                folium.GeoJson(
+                    _feature_collection(day_legs, rprops),
+                    style_function=lambda f: {
+                        "color": f["properties"]["colour"],
+                        "weight": 4,
+                        "opacity": 0.85,
+                    },
+                    tooltip=_tooltip(),
+                    className="planner-route",
+                    control=False,
+                ).add_to(group)
+            group.add_to(m)
+            n_route_layers += 1
+
+    _Legend(
+        _legend_body(colours, lang, has_current=current is not None, has_routes=n_route_layers > 0)
+    ).add_to(m)
+    folium.plugins.Fullscreen(position="topleft").add_to(m)
+    folium.plugins.MeasureControl(
+        position="topleft",
+        primary_length_unit="kilometers",
+        secondary_length_unit="meters",
+        primary_area_unit="hectares",
+    ).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    if len(villages):
+        minx, miny, maxx, maxy = villages.total_bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    logger.info(
+        "map: %d villages, %d districts, %d offices, %d route layers",
+        len(villages),
+        len(districts),
+        len(offices),
+        n_route_layers,
+    )
+    return m
+
+
+_ASSET_RE = re.compile(r"/(?:npm|gh/[^/]+)/(?P<pkg>(?:@[^/]+/)?[^/@]+@[^/]+)/(?P<path>[^?#]+)")
+
+
+def _vendored(url: str) -> Path | None:
+    """The vendored copy of a CDN asset URL, or None when we do not ship it."""
+    match = _ASSET_RE.search(url)
+    if not match:
+        return None
+    path = _VENDOR / match["pkg"] / match["path"]
+    if ".min." in path.name and not path.exists():
+        path = path.with_name(path.name.replace(".min.", "."))
+    return path if path.is_file() else None
+
+
+def _inline_css(css: str, folder: Path) -> str:
+    """CSS with its relative ``url(...)`` images embedded as data URIs."""
+
+    def embed(match: re.Match[str]) -> str:
+        ref = match[1].strip("'\"")
+        target = folder / ref
+        if ref.startswith(("data:", "#", "http")) or not target.is_file():
+            return match[0]
+        mime = "image/svg+xml" if target.suffix == ".svg" else "image/png"
+        return f"url(data:{mime};base64,{base64.b64encode(target.read_bytes()).decode()})"
+
+    return re.sub(r"url\(([^)]+)\)", embed, css)
+
+
+def map_html(m: folium.Map, *, offline: bool = True) -> str:
+    """The map as one HTML page.
+
+    Parameters
+    ----------
+    m
+        The map.
+    offline
+        When True (default), Leaflet and its plugins are inlined from the copies shipped in
+        ``planner/static/vendor`` so the page needs no internet (tiles still do: use ``tiles="none"``).
+        Assets we do not ship are left as links and logged.
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    page = m.get_root().render()
+    if not offline:
+        return page
+
+    def script(match: re.Match[str]) -> str:
+        path = _vendored(match[1])
+        if path is None:
+            logger.warning("map asset not shipped, left as a link: %s", match[1])
+            return match[0]
+        return f"<script>{path.read_text(encoding='utf-8')}</script>"
+
+    def style(match: re.Match[str]) -> str:
+        path = _vendored(match[1])
+        if path is None:
+            logger.warning("map style not shipped, left as a link: %s", match[1])
+            return match[0]
+        return f"<style>{_inline_css(path.read_text(encoding='utf-8'), path.parent)}</style>"
+
+    page = re.sub(r'<script src="([^"]+)"></script>', script, page)
+    return re.sub(r'<link rel="stylesheet" href="([^"]+)"\s*/?>', style, page)

@@ -1,0 +1,711 @@
+"""The plan report (report.html): one self-contained page a bureau reads and prints.
+
+:func:`report_html` turns a :class:`planner.plan.PlanData` into HTML with inline CSS (and a print stylesheet),
+inline SVG charts and no external resource: the key figures of summary.json, every rule check in plain
+language, the district table, the comparison with the current districts, charts (residents per officer,
+travel-time distribution, coverage curve), an explanation of every break and dropped visit, and a patrol summary
+per officer. Every text from the data is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from planner.i18n import check_lang, has, t
+from planner.plan import PlanData
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["compare_current", "coverage_curve", "report_html"]
+
+COVERAGE_MAX_MIN = 90
+_BAR = "#2b6cb0"
+_FONT = '"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif'
+
+_CSS = f"""
+:root {{ color-scheme: light; }}
+body {{ font-family: {_FONT}; margin: 0 auto; max-width: 1000px; padding: 16px 24px; color: #1a202c;
+       line-height: 1.5; }}
+h1 {{ font-size: 1.6em; border-bottom: 3px solid {_BAR}; padding-bottom: 6px; }}
+h2 {{ font-size: 1.25em; margin-top: 1.6em; border-left: 5px solid {_BAR}; padding-left: 8px; }}
+h3 {{ font-size: 1.05em; }}
+table {{ border-collapse: collapse; margin: 8px 0 12px; font-size: 0.92em; }}
+th, td {{ border: 1px solid #cbd5e0; padding: 3px 8px; text-align: left; vertical-align: top; }}
+th {{ background: #edf2f7; }}
+td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.figures {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: 8px; }}
+.figure {{ border: 1px solid #cbd5e0; border-radius: 6px; padding: 6px 10px; background: #f7fafc; }}
+.figure .v {{ font-size: 1.35em; font-weight: bold; }}
+.figure .k {{ font-size: 0.85em; color: #4a5568; }}
+.ok {{ color: #276749; font-weight: bold; }}
+.bad {{ color: #c53030; font-weight: bold; }}
+ul.breaks li {{ margin-bottom: 4px; }}
+.charts {{ display: flex; flex-wrap: wrap; gap: 16px; }}
+.chart {{ border: 1px solid #e2e8f0; border-radius: 6px; padding: 6px; }}
+.note {{ color: #4a5568; font-size: 0.9em; }}
+@page {{ size: A4; margin: 14mm; }}
+@media print {{
+  body {{ max-width: none; padding: 0; font-size: 10pt; }}
+  h2 {{ break-after: avoid; }}
+  table, .chart, .figure, li {{ break-inside: avoid; }}
+  thead {{ display: table-header-group; }}
+  .figure {{ background: none; }}
+  a {{ color: inherit; text-decoration: none; }}
+}}
+"""
+
+
+def _e(value: Any) -> str:
+    """Escaped text of a value ('' for missing)."""
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return html.escape(str(value), quote=True)
+
+
+def _n(value: Any, digits: int = 0) -> str:
+    """A number with thousands separators; '—' for missing, '∞' for infinity."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "—" if value is None else _e(value)
+    if math.isnan(x):
+        return "—"
+    if math.isinf(x):
+        return "∞"
+    return f"{x:,.{digits}f}"
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[tuple[str, bool]]]) -> str:
+    """An HTML table; ``head`` texts are escaped here, cells are (html, numeric) pairs already escaped."""
+    th = "".join(f"<th>{_e(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td class='n'>{c}</td>" if num else f"<td>{c}</td>" for c, num in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _travel_minutes(villages: pd.DataFrame) -> pd.Series:
+    """Travel minutes to the office; NaN for unreachable villages (access or infinite/missing time)."""
+    minutes = pd.to_numeric(villages.get("travel_min_to_office"), errors="coerce").astype(float)
+    minutes = minutes.where(np.isfinite(minutes))
+    if "access" in villages:
+        minutes = minutes.where(villages["access"].astype(str) != "unreachable")
+    return minutes
+
+
+def coverage_curve(plan: PlanData, *, max_minutes: int = COVERAGE_MAX_MIN) -> pd.Series:
+    """Share of residents (0-1) whose village is within each whole minute 0..max_minutes of its office.
+
+    Unreachable villages count in the total but are never covered.
+    """
+    villages = plan.villages
+    minutes = _travel_minutes(villages).to_numpy()
+    pop = pd.to_numeric(villages["population"], errors="coerce").fillna(0).to_numpy(dtype=float)
+    total = pop.sum()
+    grid = np.arange(max_minutes + 1)
+    if total <= 0:
+        return pd.Series(np.zeros(len(grid)), index=grid, name="share")
+    reach = np.where(np.isnan(minutes), np.inf, minutes)
+    share = np.array([pop[reach <= g].sum() / total for g in grid])
+    return pd.Series(share, index=grid, name="share")
+
+
+def compare_current(plan: PlanData) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Compare the proposed districts with the current ones, village by village.
+
+    Each proposed district is matched to the current district it shares most villages with (a maximum-weight
+    one-to-one assignment); a village moves when its current district is not the one matched with its proposed
+    district. Returns None when the plan has no current districts (or they carry no ``village_id``).
+
+    Returns
+    -------
+    (current, moves)
+        ``current``: one row per current district (district_id, n_villages, population, matched proposed
+        district or None); ``moves``: one row per moving village (village_id, name, township, from_district,
+        to_district).
+    """
+    cur = plan.current
+    if cur is None or len(cur) == 0 or not {"village_id", "district_id"} <= set(cur.columns):
+        return None
+    vil = pd.DataFrame(plan.villages.drop(columns="geometry", errors="ignore"))
+    vil["village_id"] = vil["village_id"].astype(str)
+    now = pd.DataFrame(
+        {
+            "village_id": cur["village_id"].astype(str).to_numpy(),
+            "from_district": cur["district_id"].astype(str).to_numpy(),
+        }
+    )
+    both = vil.merge(now, on="village_id", how="outer", indicator=True)
+    both["to_district"] = both["district_id"].astype("string")
+    overlap = pd.crosstab(both["to_district"], both["from_district"])
+    matched: dict[str, str] = {}
+    if overlap.size:
+        rows, cols = linear_sum_assignment(overlap.to_numpy(), maximize=True)
+        for r, c in zip(rows, cols, strict=True):
+            if overlap.iat[r, c] > 0:
+                matched[str(overlap.index[r])] = str(overlap.columns[c])
+    moved = both[both["from_district"].astype("string") != both["to_district"].map(matched).astype("string")]
+    moved = moved[moved["from_district"].notna() | moved["to_district"].notna()]
+    moves = moved.reindex(columns=["village_id", "name", "township", "from_district", "to_district"])
+    pop = pd.to_numeric(both.get("population"), errors="coerce").fillna(0)
+    stats = (
+        both.assign(population=pop)
+        .dropna(subset=["from_district"])
+        .groupby("from_district")
+        .agg(n_villages=("village_id", "size"), population=("population", "sum"))
+        .reset_index()
+        .rename(columns={"from_district": "district_id"})
+    )
+    back = {c: p for p, c in matched.items()}
+    stats["matched"] = stats["district_id"].map(back)
+    return stats, moves.reset_index(drop=True)
+
+
+# -- charts (inline SVG) ----------------------------------------------------------------------------------
+def _svg(width: int, height: int, title: str, body: str) -> str:
+    return (
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}' role='img' font-family='{_e(_FONT)}' font-size='11'>"
+        f"<title>{_e(title)}</title>{body}</svg>"
+    )
+
+
+def _bar_chart(
+    labels: list[str], values: list[float], *, title: str, target: float | None = None, target_label: str = ""
+) -> str:
+    width, height, left, bottom, top = 460, 260, 56, 40, 26
+    plot_w, plot_h = width - left - 12, height - bottom - top
+    top_value = max([v for v in values if np.isfinite(v)] + [target or 0, 1.0]) * 1.1
+    step = plot_w / max(len(values), 1)
+    parts = [
+        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{_e(title)}</text>"
+    ]
+    for i in range(5):
+        v = top_value * i / 4
+        y = top + plot_h - plot_h * i / 4
+        parts.append(
+            f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#e2e8f0'/>"
+            f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end'>{_n(v)}</text>"
+        )
+    for i, (label, v) in enumerate(zip(labels, values, strict=True)):
+        h = plot_h * (v / top_value) if np.isfinite(v) else 0
+        x = left + i * step + step * 0.15
+        parts.append(
+            f"<rect class='bar' x='{x:.1f}' y='{top + plot_h - h:.1f}' width='{step * 0.7:.1f}' "
+            f"height='{h:.1f}' fill='{_BAR}'><title>{_e(label)}: {_n(v)}</title></rect>"
+            f"<text x='{x + step * 0.35:.1f}' y='{top + plot_h + 14}' text-anchor='middle'>{_e(label)}</text>"
+        )
+    if target is not None:
+        y = top + plot_h - plot_h * target / top_value
+        parts.append(
+            f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#c53030' "
+            f"stroke-dasharray='5 4'/><text x='{left + plot_w}' y='{y - 4:.1f}' text-anchor='end' "
+            f"fill='#c53030'>{_e(target_label)}</text>"
+        )
+    parts.append(
+        f"<line x1='{left}' x2='{left}' y1='{top}' y2='{top + plot_h}' stroke='#4a5568'/>"
+        f"<line x1='{left}' x2='{left + plot_w}' y1='{top + plot_h}' y2='{top + plot_h}' stroke='#4a5568'/>"
+    )
+    return _svg(width, height, title, "".join(parts))
+
+
+def _histogram(minutes: np.ndarray, *, title: str, x_label: str, y_label: str, bin_width: float = 5.0) -> str:
+    finite = minutes[np.isfinite(minutes)]
+    hi = max(bin_width, math.ceil((finite.max() if len(finite) else 0) / bin_width + 1e-9) * bin_width)
+    if len(finite) and finite.max() == hi:
+        hi += bin_width
+    edges = np.arange(0, hi + bin_width / 2, bin_width)
+    counts, _ = np.histogram(finite, bins=edges)
+    width, height, left, bottom, top = 460, 260, 44, 44, 26
+    plot_w, plot_h = width - left - 12, height - bottom - top
+    top_count = max(int(counts.max()) if len(counts) else 0, 1)
+    bar_w = plot_w / len(counts)
+    parts = [
+        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{_e(title)}</text>"
+    ]
+    for k in range(top_count + 1):
+        if top_count > 10 and k % math.ceil(top_count / 5):
+            continue
+        y = top + plot_h - plot_h * k / top_count
+        parts.append(
+            f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#e2e8f0'/>"
+            f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end'>{k}</text>"
+        )
+    label_every = max(1, math.ceil(len(counts) / 10))
+    for i, c in enumerate(counts):
+        h = plot_h * c / top_count
+        x = left + i * bar_w
+        lo_e, hi_e = edges[i], edges[i + 1]
+        parts.append(
+            f"<rect class='bar' x='{x + 1:.1f}' y='{top + plot_h - h:.1f}' width='{bar_w - 2:.1f}' "
+            f"height='{h:.1f}' fill='{_BAR}'><title>{lo_e:g}–{hi_e:g}: {c}</title></rect>"
+        )
+        if i % label_every == 0:
+            parts.append(f"<text x='{x:.1f}' y='{top + plot_h + 14}' text-anchor='middle'>{lo_e:g}</text>")
+    parts.append(
+        f"<text x='{left + plot_w:.1f}' y='{top + plot_h + 14}' text-anchor='end'>{edges[-1]:g}</text>"
+        f"<text x='{left + plot_w / 2:.1f}' y='{height - 6}' text-anchor='middle'>{_e(x_label)}</text>"
+        f"<text x='12' y='{top + plot_h / 2:.1f}' text-anchor='middle' "
+        f"transform='rotate(-90 12 {top + plot_h / 2:.1f})'>{_e(y_label)}</text>"
+        f"<line x1='{left}' x2='{left}' y1='{top}' y2='{top + plot_h}' stroke='#4a5568'/>"
+        f"<line x1='{left}' x2='{left + plot_w}' y1='{top + plot_h}' y2='{top + plot_h}' stroke='#4a5568'/>"
+    )
+    return _svg(width, height, title, "".join(parts))
+
+
+def _curve(
+    curve: pd.Series, *, title: str, x_label: str, y_label: str, marks: Sequence[int] = (15, 30, 60)
+) -> str:
+    width, height, left, bottom, top = 460, 260, 48, 44, 26
+    plot_w, plot_h = width - left - 14, height - bottom - top
+    x_max = float(curve.index.max()) or 1.0
+
+    def xy(minute: float, share: float) -> tuple[float, float]:
+        return left + plot_w * minute / x_max, top + plot_h * (1 - share)
+
+    parts = [
+        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{_e(title)}</text>"
+    ]
+    for pct in (0, 25, 50, 75, 100):
+        _, y = xy(0, pct / 100)
+        parts.append(
+            f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#e2e8f0'/>"
+            f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end'>{pct}%</text>"
+        )
+    for minute in range(0, int(x_max) + 1, 15):
+        x, _ = xy(minute, 0)
+        parts.append(f"<text x='{x:.1f}' y='{top + plot_h + 14}' text-anchor='middle'>{minute}</text>")
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(m, s) for m, s in curve.items()))
+    parts.append(
+        f"<polyline class='curve' points='{points}' fill='none' stroke='{_BAR}' stroke-width='2.5'/>"
+    )
+    for mark in marks:
+        if mark in curve.index:
+            x, y = xy(mark, float(curve[mark]))
+            parts.append(
+                f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{top}' y2='{top + plot_h}' stroke='#a0aec0' "
+                f"stroke-dasharray='3 3'/><circle cx='{x:.1f}' cy='{y:.1f}' r='4' fill='#c53030'/>"
+                f"<text x='{x + 5:.1f}' y='{y + 14:.1f}' fill='#c53030'>{float(curve[mark]) * 100:.0f}%</text>"
+            )
+    parts.append(
+        f"<text x='{left + plot_w / 2:.1f}' y='{height - 6}' text-anchor='middle'>{_e(x_label)}</text>"
+        f"<text x='12' y='{top + plot_h / 2:.1f}' text-anchor='middle' "
+        f"transform='rotate(-90 12 {top + plot_h / 2:.1f})'>{_e(y_label)}</text>"
+        f"<line x1='{left}' x2='{left}' y1='{top}' y2='{top + plot_h}' stroke='#4a5568'/>"
+        f"<line x1='{left}' x2='{left + plot_w}' y1='{top + plot_h}' y2='{top + plot_h}' stroke='#4a5568'/>"
+    )
+    return _svg(width, height, title, "".join(parts))
+
+
+# -- sections ------------------------------------------------------------------------------------------------
+def _coverage_value(cov: dict[Any, Any], minutes: int) -> Any:
+    for key in (str(minutes), minutes, float(minutes)):
+        if key in cov:
+            return cov[key]
+    return None
+
+
+def _figures(summary: dict[str, Any], lang: str) -> str:
+    items: list[tuple[str, str]] = []
+
+    def add(key: str, value: Any, text: str | None = None) -> None:
+        if value is not None:
+            items.append((t(key, lang), text if text is not None else _n(value)))
+
+    for key in ("villages", "population", "districts", "offices", "officers"):
+        add(f"report.fig.{key}", summary.get(key))
+    cov = summary.get("coverage_pct") or {}
+    for minutes in (15, 30, 60):
+        value = _coverage_value(cov, minutes)
+        if value is not None:
+            items.append((t("report.fig.coverage", lang, minutes=minutes), f"{_n(value, 1)}%"))
+    add("report.fig.max_travel", summary.get("max_travel_min"), _n(summary.get("max_travel_min"), 1))
+    add("report.fig.mean_travel", summary.get("mean_travel_min"), _n(summary.get("mean_travel_min"), 1))
+    dv = summary.get("district_villages") or {}
+    if dv:
+        add("report.fig.district_villages", dv, f"{_n(dv.get('min'))}–{_n(dv.get('max'))}")
+    dp = summary.get("district_population") or {}
+    if dp:
+        add("report.fig.district_population", dp, f"{_n(dp.get('min'))}–{_n(dp.get('max'))}")
+        add("report.fig.population_cv", dp.get("cv"), _n(dp.get("cv"), 2))
+    met = summary.get("visit_requirements_met_pct")
+    add("report.fig.visits_met", met, f"{_n(met, 1)}%")
+    unreachable = summary.get("unreachable_villages")
+    if unreachable is not None:
+        add("report.fig.unreachable", len(unreachable))
+    cells = "".join(
+        f"<div class='figure'><div class='v'>{v}</div><div class='k'>{_e(k)}</div></div>" for k, v in items
+    )
+    return f"<div class='figures'>{cells}</div>"
+
+
+def _names(plan: PlanData) -> dict[str, str]:
+    v = plan.villages
+    return dict(zip(v["village_id"].astype(str), v["name"].astype(str), strict=True))
+
+
+def _subject(subject: Any, names: dict[str, str]) -> str:
+    s = str(subject)
+    return f"{names[s]} ({s})" if s in names else s
+
+
+def _violation_items(summary: dict[str, Any], names: dict[str, str], lang: str) -> list[str]:
+    out = []
+    for v in summary.get("violations") or []:
+        rule = str(v.get("rule", ""))
+        key = f"rule.{rule}" if has(f"rule.{rule}") else "rule.other"
+        detail = v.get("detail_zh") if lang == "zh" and v.get("detail_zh") else v.get("detail", "")
+        out.append(
+            _e(
+                t(
+                    "report.checks.item",
+                    lang,
+                    rule=rule,
+                    rule_text=t(key, lang),
+                    subject=_subject(v.get("subject", ""), names),
+                    detail=detail,
+                )
+            )
+        )
+    return out
+
+
+def _checks(summary: dict[str, Any], names: dict[str, str], lang: str) -> str:
+    items = _violation_items(summary, names, lang)
+    if not items:
+        return f"<p class='ok'>✔ {_e(t('report.checks.ok', lang))}</p>"
+    lis = "".join(f"<li>{i}</li>" for i in items)
+    return f"<p class='bad'>✘ {_e(t('report.checks.count', lang, n=len(items)))}</p><ul class='breaks'>{lis}</ul>"
+
+
+def _district_table(plan: PlanData, names: dict[str, str], lang: str) -> str:
+    offices = plan.offices
+    office_village = dict(
+        zip(offices["office_id"].astype(str), offices["village_id"].astype(str), strict=True)
+    )
+    rows = []
+    for _, d in plan.districts.sort_values("district_id").iterrows():
+        pop = pd.to_numeric(d.get("population"), errors="coerce")
+        officers = pd.to_numeric(d.get("officers"), errors="coerce")
+        per = pop / officers if officers and not pd.isna(officers) and officers > 0 else float("nan")
+        vid = office_village.get(str(d.get("office_id")), "")
+        rows.append(
+            [
+                (_e(d["district_id"]), False),
+                (_n(d.get("n_villages")), True),
+                (_n(pop), True),
+                (_n(officers), True),
+                (_n(per), True),
+                (_e(names.get(vid, vid)), False),
+                (_n(d.get("max_travel_min"), 1), True),
+                (_n(d.get("mean_travel_min"), 1), True),
+            ]
+        )
+    head = [
+        t(f"report.col.{k}", lang)
+        for k in (
+            "district",
+            "villages",
+            "population",
+            "officers",
+            "per_officer",
+            "office",
+            "max_travel",
+            "mean_travel",
+        )
+    ]
+    return _table(head, rows)
+
+
+def _compare(plan: PlanData, lang: str) -> str:
+    result = compare_current(plan)
+    if result is None:
+        return ""
+    current, moves = result
+    dist = plan.districts
+    cur_n, cur_p = current["n_villages"], current["population"]
+    new_n = pd.to_numeric(dist["n_villages"], errors="coerce")
+    new_p = pd.to_numeric(dist["population"], errors="coerce")
+    head = ["", t("report.compare.current", lang), t("report.compare.plan", lang)]
+    rows = [
+        [(_e(t("report.compare.count", lang)), False), (_n(len(current)), True), (_n(len(dist)), True)],
+        [
+            (_e(t("report.compare.villages_range", lang)), False),
+            (f"{_n(cur_n.min())}–{_n(cur_n.max())}", True),
+            (f"{_n(new_n.min())}–{_n(new_n.max())}", True),
+        ],
+        [
+            (_e(t("report.compare.population_range", lang)), False),
+            (f"{_n(cur_p.min())}–{_n(cur_p.max())}", True),
+            (f"{_n(new_p.min())}–{_n(new_p.max())}", True),
+        ],
+    ]
+    parts = [_table(head, rows), f"<h3>{_e(t('report.compare.current_table', lang))}</h3>"]
+    parts.append(
+        _table(
+            [
+                t("report.col.from", lang),
+                t("report.col.villages", lang),
+                t("report.col.population", lang),
+                t("report.col.to", lang),
+            ],
+            [
+                [
+                    (_e(r.district_id), False),
+                    (_n(r.n_villages), True),
+                    (_n(r.population), True),
+                    (_e(r.matched) if isinstance(r.matched, str) else "—", False),
+                ]
+                for r in current.itertuples()
+            ],
+        )
+    )
+    parts.append(f"<p class='note'>{_e(t('report.compare.matching', lang))}</p>")
+    if len(moves):
+        parts.append(f"<h3>{_e(t('report.compare.moves', lang, n=len(moves)))}</h3>")
+        parts.append(
+            _table(
+                [
+                    t("report.col.village", lang),
+                    t("report.col.township", lang),
+                    t("report.col.from", lang),
+                    t("report.col.to", lang),
+                ],
+                [
+                    [
+                        (
+                            _e(f"{m.name} ({m.village_id})" if isinstance(m.name, str) else m.village_id),
+                            False,
+                        ),
+                        (_e(m.township), False),
+                        (_e(m.from_district) or "—", False),
+                        (_e(m.to_district) or "—", False),
+                    ]
+                    for m in moves.itertuples()
+                ],
+            )
+        )
+    else:
+        parts.append(f"<p class='ok'>{_e(t('report.compare.moves_none', lang))}</p>")
+    return "".join(parts)
+
+
+def _charts(plan: PlanData, lang: str) -> str:
+    dist = plan.districts.sort_values("district_id")
+    pop = pd.to_numeric(dist["population"], errors="coerce").to_numpy(dtype=float)
+    officers = pd.to_numeric(dist["officers"], errors="coerce").to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = np.where(officers > 0, pop / officers, np.nan)
+    rules = plan.summary.get("rules") or {}
+    target = (rules.get("districts") or {}).get("residents_per_officer") if isinstance(rules, dict) else None
+    charts = [
+        _bar_chart(
+            dist["district_id"].astype(str).tolist(),
+            per.tolist(),
+            title=t("report.chart.per_officer", lang),
+            target=float(target) if target else None,
+            target_label=t("report.chart.per_officer_target", lang, n=_n(target)) if target else "",
+        ),
+    ]
+    minutes = _travel_minutes(plan.villages).to_numpy(dtype=float)
+    charts.append(
+        _histogram(
+            minutes,
+            title=t("report.chart.histogram", lang),
+            x_label=t("report.chart.histogram_x", lang),
+            y_label=t("report.chart.histogram_y", lang),
+        )
+    )
+    charts.append(
+        _curve(
+            coverage_curve(plan),
+            title=t("report.chart.coverage", lang),
+            x_label=t("report.chart.coverage_x", lang),
+            y_label=t("report.chart.coverage_y", lang),
+        )
+    )
+    body = "".join(f"<div class='chart'>{c}</div>" for c in charts)
+    n_unreachable = int(np.isnan(minutes).sum())
+    note = (
+        f"<p class='note'>{_e(t('report.chart.unreachable_note', lang, n=n_unreachable))}</p>"
+        if n_unreachable
+        else ""
+    )
+    return f"<div class='charts'>{body}</div>{note}"
+
+
+def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
+    summary = plan.summary
+    parts = []
+    breaks = _violation_items(summary, names, lang)
+    if breaks:
+        parts.append(
+            f"<h3>{_e(t('report.explain.breaks', lang))}</h3><ol>"
+            + "".join(f"<li>{b}</li>" for b in breaks)
+            + "</ol>"
+        )
+    dropped = summary.get("dropped_visits") or []
+    if dropped:
+        items = []
+        for d in dropped:
+            reason = d.get("reason_zh") if lang == "zh" and d.get("reason_zh") else d.get("reason", "")
+            items.append(
+                _e(
+                    t(
+                        "report.explain.dropped_item",
+                        lang,
+                        officer=d.get("officer_id", ""),
+                        village=_subject(d.get("village_id", ""), names),
+                        reason=reason,
+                    )
+                )
+            )
+        parts.append(
+            f"<h3>{_e(t('report.explain.dropped', lang))}</h3><ol>"
+            + "".join(f"<li>{i}</li>" for i in items)
+            + "</ol>"
+        )
+    unreachable = [str(u) for u in summary.get("unreachable_villages") or []]
+    if unreachable:
+        v = plan.villages.set_index(plan.villages["village_id"].astype(str))
+        items = []
+        for vid in unreachable:
+            reason = t("report.explain.unreachable_reason", lang)
+            col = "reason_zh" if lang == "zh" else "reason"
+            if vid in v.index and col in v.columns and isinstance(v.at[vid, col], str) and v.at[vid, col]:
+                reason = v.at[vid, col]
+            township = v.at[vid, "township"] if vid in v.index else ""
+            items.append(
+                _e(
+                    t(
+                        "report.explain.unreachable_item",
+                        lang,
+                        village=_subject(vid, names),
+                        township=township,
+                        reason=reason,
+                    )
+                )
+            )
+        parts.append(
+            f"<h3>{_e(t('report.explain.unreachable', lang))}</h3><ul>"
+            + "".join(f"<li>{i}</li>" for i in items)
+            + "</ul>"
+        )
+    return "".join(parts) or f"<p class='ok'>{_e(t('report.explain.none', lang))}</p>"
+
+
+def _routes(plan: PlanData, names: dict[str, str], lang: str) -> str:
+    sched = plan.schedule
+    if sched is None or sched.empty:
+        return f"<p class='note'>{_e(t('report.routes.none', lang))}</p>"
+    routes = plan.routes if plan.routes is not None else pd.DataFrame()
+    rows = []
+    for officer, s in sched.groupby(sched["officer_id"].astype(str), sort=True):
+        act = s["activity"].astype(str)
+        field = s[act.isin(["visit", "night_visit"])]
+        visited = sorted({names.get(str(v), str(v)) for v in field["village_id"].dropna()})
+        legs = routes[routes["officer_id"].astype(str) == officer] if len(routes) else routes
+        if len(legs):
+            travel = pd.to_numeric(legs["minutes"], errors="coerce").sum()
+            km = pd.to_numeric(legs["km"], errors="coerce").sum()
+        else:
+            travel = pd.to_numeric(s.loc[act == "travel", "minutes"], errors="coerce").sum()
+            km = float("nan")
+        rows.append(
+            [
+                (_e(officer), False),
+                (_n(s["date"].nunique()), True),
+                (_n((act == "visit").sum()), True),
+                (_n((act == "night_visit").sum()), True),
+                (_n((act == "office").sum()), True),
+                (_e("、".join(visited) if lang == "zh" else ", ".join(visited)), False),
+                (_n(travel), True),
+                (_n(km, 1), True),
+            ]
+        )
+    head = [
+        t(f"report.col.{k}", lang)
+        for k in (
+            "officer",
+            "days",
+            "visits",
+            "night_visits",
+            "office_days",
+            "villages_visited",
+            "travel_min",
+            "km",
+        )
+    ]
+    return _table(head, rows)
+
+
+def _timing(summary: dict[str, Any], lang: str) -> str:
+    seconds = summary.get("seconds")
+    if not isinstance(seconds, dict) or not seconds:
+        return ""
+    rows = [[(_e(k), False), (_n(v, 1), True)] for k, v in seconds.items()]
+    return f"<h2 id='timing'>{_e(t('report.section.timing', lang))}</h2>" + _table(
+        [t("report.col.stage", lang), t("report.col.seconds", lang)], rows
+    )
+
+
+def report_html(plan: PlanData, *, lang: str = "zh") -> str:
+    """The report of a plan as one self-contained HTML page.
+
+    Parameters
+    ----------
+    plan
+        The plan as a plan directory holds it; routes, schedule and current districts may be empty or None.
+    lang
+        "zh" or "en".
+
+    Returns
+    -------
+    str
+        The page: inline CSS (with a print stylesheet) and inline SVG charts, no external resource.
+    """
+    check_lang(lang)
+    names = _names(plan)
+    summary = plan.summary or {}
+    sections = [
+        ("figures", _figures(summary, lang)),
+        ("checks", _checks(summary, names, lang)),
+        ("districts", _district_table(plan, names, lang)),
+        ("compare", _compare(plan, lang)),
+        ("charts", _charts(plan, lang)),
+        ("explain", _explain(plan, names, lang)),
+        ("routes", _routes(plan, names, lang)),
+    ]
+    body = "".join(
+        f"<section id='{key}'><h2>{_e(t(f'report.section.{key}', lang))}</h2>{content}</section>"
+        for key, content in sections
+        if content
+    )
+    title = t("report.title", lang)
+    html_lang = "zh-CN" if lang == "zh" else "en"
+    logger.info(
+        "report: %d villages, %d districts, %d violations",
+        len(plan.villages),
+        len(plan.districts),
+        len(summary.get("violations") or []),
+    )
+    return (
+        f"<!DOCTYPE html><html lang='{html_lang}'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{_e(title)}</title>"
+        f"<style>{_CSS}</style></head><body><h1>{_e(title)}</h1>"
+        f"<p class='note'>{_e(t('report.lang_note', lang))}</p>{body}{_timing(summary, lang)}</body></html>"
+    )

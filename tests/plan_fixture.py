@@ -1,0 +1,207 @@
+"""A small, realistic plan (PlanData) for the map, report and browser tests.
+
+Nine villages on a 3 x 3 grid near Mouding, Yunnan, in three districts (one per grid column), an office per
+district, two officers with two days of routes each, a schedule, a summary with violations and dropped visits,
+and the current districts (rows instead of columns, so most villages move). Names include HTML and JavaScript
+that must stay text.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import LineString, box
+
+from planner.plan import PlanData
+
+EVIL_NAME = "<script>alert(1)</script>"
+QUOTE_NAME = '王家"大"村\'s'
+TEMPLATE_NAME = "`${alert(2)}`\\u寨"
+
+NAMES = ["李家村", EVIL_NAME, "张家寨", QUOTE_NAME, "白石村", "大坪村", TEMPLATE_NAME, "新村", "河口村"]
+TOWNSHIPS = ["共和镇", "共和镇", "共和镇", "安乐乡", "安乐乡", "安乐乡", "戌街乡", "戌街乡", "戌街乡"]
+POPULATION = [1200, 850, 2300, 640, 1800, 990, 1500, 2100, 700]
+# travel minutes to the office (offices in V1, V5, V3); village 8 (index 7) is walk-only, village 9 (index 8) unreachable
+TRAVEL = [0.0, 12.5, 0.0, 17.0, 0.0, 45.0, 28.0, 52.0, math.nan]
+ACCESS = ["road", "road", "road", "road", "road", "road", "road", "walk", "unreachable"]
+LON0, LAT0, STEP = 101.50, 25.30, 0.03
+
+
+def village_ids() -> list[str]:
+    return [f"V{i + 1}" for i in range(9)]
+
+
+def make_plan(*, routes: bool = True, current: bool = True, crs: Any = "EPSG:4326") -> PlanData:
+    """The fixture plan; ``routes=False`` drops routes and schedule, ``current=False`` the current districts."""
+    ids = village_ids()
+    geoms, district = [], []
+    for i in range(9):
+        col, row = i % 3, i // 3
+        x, y = LON0 + col * STEP, LAT0 + row * STEP
+        geoms.append(box(x, y, x + STEP, y + STEP))
+        district.append(f"D{col + 1}")
+    office_of = {"D1": "V1", "D2": "V5", "D3": "V3"}
+    villages = gpd.GeoDataFrame(
+        {
+            "village_id": ids,
+            "name": NAMES,
+            "township": TOWNSHIPS,
+            "population": POPULATION,
+            "district_id": district,
+            "office_id": [f"O{d[1:]}" for d in district],
+            "travel_min_to_office": TRAVEL,
+            "access": ACCESS,
+        },
+        geometry=geoms,
+        crs="EPSG:4326",
+    )
+    districts = villages.dissolve(by="district_id", as_index=False, aggfunc={"population": "sum"})
+    districts["n_villages"] = (
+        villages.groupby("district_id").size().reindex(districts["district_id"]).to_numpy()
+    )
+    districts["officers"] = [1, 1, 2]
+    districts["office_id"] = ["O1", "O2", "O3"]
+    districts["max_travel_min"] = villages.groupby("district_id")["travel_min_to_office"].max().to_numpy()
+    districts["mean_travel_min"] = villages.groupby("district_id")["travel_min_to_office"].mean().to_numpy()
+    districts = districts[
+        [
+            "district_id",
+            "n_villages",
+            "population",
+            "officers",
+            "office_id",
+            "max_travel_min",
+            "mean_travel_min",
+            "geometry",
+        ]
+    ]
+    centroid = dict(zip(ids, villages.geometry.representative_point(), strict=True))
+    offices = gpd.GeoDataFrame(
+        {
+            "office_id": ["O1", "O2", "O3"],
+            "village_id": [office_of["D1"], office_of["D2"], office_of["D3"]],
+            "district_id": ["D1", "D2", "D3"],
+            "officers": [1, 1, 2],
+        },
+        geometry=[centroid[office_of[d]] for d in ("D1", "D2", "D3")],
+        crs="EPSG:4326",
+    )
+    legs = [
+        ("P1", "2025-03-03", ["V1", "V4", "V1"]),
+        ("P1", "2025-03-05", ["V1", "V7", "V1"]),
+        ("P2", "2025-03-03", ["V5", "V2", "V8", "V5"]),
+        ("P2", "2025-03-04", ["V5", "V2", "V5"]),
+    ]
+    rows, sched = [], []
+    for officer, date, stops in legs:
+        for seq, (a, b) in enumerate(itertools.pairwise(stops), start=1):
+            rows.append(
+                {
+                    "officer_id": officer,
+                    "date": date,
+                    "seq": seq,
+                    "from_id": a,
+                    "to_id": b,
+                    "minutes": 10.0 * seq,
+                    "km": 6.5 * seq,
+                    "geometry": LineString([centroid[a], centroid[b]]),
+                }
+            )
+        for k, stop in enumerate(stops[1:-1]):
+            sched.append(
+                {
+                    "officer_id": officer,
+                    "date": date,
+                    "start": f"{9 + 4 * k:02d}:00",
+                    "end": f"{13 + 4 * k:02d}:00",
+                    "village_id": stop,
+                    "activity": "visit",
+                    "minutes": 240,
+                }
+            )
+    sched.append(
+        {
+            "officer_id": "P1",
+            "date": "2025-03-05",
+            "start": "20:00",
+            "end": "21:00",
+            "village_id": "V7",
+            "activity": "night_visit",
+            "minutes": 60,
+        }
+    )
+    sched.append(
+        {
+            "officer_id": "P2",
+            "date": "2025-03-06",
+            "start": "09:00",
+            "end": "17:00",
+            "village_id": "V5",
+            "activity": "office",
+            "minutes": 480,
+        }
+    )
+    summary = {
+        "villages": 9,
+        "population": sum(POPULATION),
+        "districts": 3,
+        "offices": 3,
+        "officers": 4,
+        "coverage_pct": {"15": 50.9, "30": 68.6, "60": 94.2},
+        "max_travel_min": 52.0,
+        "mean_travel_min": 19.3,
+        "district_villages": {"min": 3, "max": 3},
+        "district_population": {"min": 3340, "max": 4750, "cv": 0.15},
+        "visit_requirements_met_pct": 87.5,
+        "unreachable_villages": ["V9"],
+        "violations": [
+            {
+                "rule": "R1",
+                "subject": "D1",
+                "detail": "3 villages, fewer than 5",
+                "detail_zh": "3个行政村，少于5个",
+            },
+            {
+                "rule": "R11",
+                "subject": "V8",
+                "detail": f"{QUOTE_NAME} is 52 min from its office, over 45",
+                "detail_zh": f"{QUOTE_NAME}距警务室52分钟，超过45分钟",
+            },
+        ],
+        "dropped_visits": [
+            {
+                "officer_id": "P2",
+                "village_id": "V9",
+                "reason": "no road reaches <b>V9</b>",
+                "reason_zh": "无道路通达<b>V9</b>",
+            },
+        ],
+        "seconds": {"network": 1.2, "districts": 3.4, "patrol": 5.6},
+    }
+    kwargs: dict[str, Any] = {}
+    if routes:
+        kwargs["routes"] = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs="EPSG:4326")
+        kwargs["schedule"] = pd.DataFrame(sched)
+    if current:
+        # current districts by grid row: V1-V3 -> C1, V4-V6 -> C2, V7-V9 -> C3
+        kwargs["current"] = gpd.GeoDataFrame(
+            {"village_id": ids, "district_id": [f"C{i // 3 + 1}" for i in range(9)]},
+            geometry=geoms,
+            crs="EPSG:4326",
+        )
+    plan = PlanData(villages=villages, districts=districts, offices=offices, summary=summary, **kwargs)
+    if crs != "EPSG:4326":
+        plan = PlanData(
+            villages=plan.villages.to_crs(crs),
+            districts=plan.districts.to_crs(crs),
+            offices=plan.offices.to_crs(crs),
+            summary=summary,
+            routes=plan.routes.to_crs(crs),
+            schedule=plan.schedule,
+            current=None if plan.current is None else plan.current.to_crs(crs),
+        )
+    return plan

@@ -1,0 +1,118 @@
+"""map.html and report.html of a plan, opened from disk in headless Chromium (Debian's chromium package).
+
+No internet: the map uses tiles="none" and its Leaflet scripts are inlined. Screenshots (and the report as PDF)
+are kept in tests/artifacts/. Without Chromium these tests fail and say how to install it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser import Chromium, chromium_path
+from plan_fixture import EVIL_NAME, TEMPLATE_NAME, make_plan
+
+from planner.maps import map_html, plan_map
+from planner.report import report_html
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Chromium]:
+    try:
+        chromium_path()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    with Chromium() as browser:
+        yield browser
+
+
+def _count(browser: Chromium, selector: str) -> int:
+    return browser.evaluate(f"document.querySelectorAll({json.dumps(selector)}).length")
+
+
+def _click(browser: Chromium, selector: str, index: int) -> None:
+    """Click the centre of the index-th element matching selector, as a user would."""
+    browser.evaluate(
+        f"(() => {{ const el = document.querySelectorAll({json.dumps(selector)})[{index}];"
+        " const r = el.getBoundingClientRect();"
+        " el.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.x + r.width / 2,"
+        " clientY: r.y + r.height / 2})); })()"
+    )
+    browser.pump(0.3)
+
+
+def test_map_opens_without_errors_and_shows_every_layer(chromium: Chromium, tmp_path: Path) -> None:
+    plan = make_plan()
+    path = tmp_path / "map.html"
+    path.write_text(map_html(plan_map(plan, tiles="none")), encoding="utf-8")
+    log = chromium.open(path.as_uri())
+    assert log.errors == []
+    assert _count(chromium, "path.planner-village") == len(plan.villages)
+    assert _count(chromium, "path.planner-district") == len(plan.districts)
+    assert _count(chromium, "path.planner-current") == plan.current["district_id"].nunique()
+    assert _count(chromium, "path.planner-office") == len(plan.offices)
+    assert _count(chromium, "path.planner-access") == int(
+        plan.villages["access"].isin(["walk", "unreachable"]).sum()
+    )
+    # 8 overlays: villages, boundaries, coverage, access, offices, current, one per officer; no base layer
+    assert _count(chromium, ".leaflet-control-layers-overlays label") == 8
+    assert _count(chromium, ".leaflet-control-layers-base label") == 0
+    for control in (
+        ".leaflet-control-scale",
+        ".leaflet-control-zoom-fullscreen",
+        ".leaflet-control-measure",
+        ".planner-legend",
+    ):
+        assert _count(chromium, control) == 1, control
+    chromium.screenshot(ARTIFACTS / "map.png")
+
+    # routes are off until their layer is switched on: P1 has 4 legs
+    assert _count(chromium, "path.planner-route") == 0
+    labels = chromium.evaluate(
+        "[...document.querySelectorAll('.leaflet-control-layers-overlays label')]"
+        ".map(l => l.textContent.trim())"
+    )
+    _click(chromium, ".leaflet-control-layers-overlays input", labels.index("巡逻路线：P1"))
+    assert _count(chromium, "path.planner-route") == int((plan.routes["officer_id"] == "P1").sum())
+
+    # a village named <script> and one with JS template syntax show as text, and nothing runs
+    _click(chromium, "path.planner-village", 1)
+    assert EVIL_NAME in chromium.evaluate("document.querySelector('.leaflet-popup-content').textContent")
+    _click(chromium, "path.planner-village", 6)
+    assert TEMPLATE_NAME in chromium.evaluate("document.querySelector('.leaflet-popup-content').textContent")
+    assert chromium.evaluate("document.querySelectorAll('.leaflet-popup-content script').length") == 0
+    chromium.pump(0.3)
+    assert chromium.log.dialogs == []
+    assert chromium.log.errors == []
+    chromium.screenshot(ARTIFACTS / "map_popup.png")
+
+
+def test_map_without_routes_or_current_opens_without_errors(chromium: Chromium, tmp_path: Path) -> None:
+    path = tmp_path / "map.html"
+    path.write_text(
+        map_html(plan_map(make_plan(routes=False, current=False), lang="en", tiles="none")), encoding="utf-8"
+    )
+    log = chromium.open(path.as_uri())
+    assert log.errors == []
+    assert _count(chromium, ".leaflet-control-layers-overlays label") == 5
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_opens_without_errors_and_prints(chromium: Chromium, tmp_path: Path, lang: str) -> None:
+    plan = make_plan()
+    path = tmp_path / "report.html"
+    path.write_text(report_html(plan, lang=lang), encoding="utf-8")
+    log = chromium.open(path.as_uri(), settle=0.3)
+    assert log.errors == [] and log.dialogs == []
+    assert _count(chromium, "section") == 7
+    assert _count(chromium, "svg") == 3
+    assert _count(chromium, "script") == 0
+    assert EVIL_NAME in chromium.evaluate("document.body.innerText")
+    chromium.screenshot(ARTIFACTS / f"report_{lang}.png", full_page=True)
+    pdf = chromium.pdf(ARTIFACTS / f"report_{lang}.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")

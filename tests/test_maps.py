@@ -1,0 +1,131 @@
+"""planner.maps: the plan map's layers, escaping, coordinates, base maps and offline page."""
+
+from __future__ import annotations
+
+import folium
+import numpy as np
+import pytest
+from pandas.testing import assert_frame_equal
+from plan_fixture import EVIL_NAME, TEMPLATE_NAME, make_plan
+
+from planner.errors import ValidationError
+from planner.i18n import t
+from planner.io.villages import wgs84_to_gcj02
+from planner.maps import map_html, plan_map
+
+
+def _controlled(m: folium.Map) -> list[folium.map.Layer]:
+    """The overlays a layer control lists (children of the map with control=True that are not tiles)."""
+    return [
+        c
+        for c in m._children.values()
+        if isinstance(c, folium.map.Layer) and not isinstance(c, folium.TileLayer) and c.control
+    ]
+
+
+def _layer(m: folium.Map, class_name: str) -> folium.GeoJson:
+    return next(
+        c
+        for c in m._children.values()
+        if isinstance(c, folium.GeoJson) and c.options.get("className") == class_name
+    )
+
+
+def test_overlays_are_fixed_layers_plus_current_plus_one_per_officer() -> None:
+    m = plan_map(make_plan(), tiles="none")
+    names = [c.layer_name for c in _controlled(m)]
+    # villages, districts, coverage, access marks, offices, current, routes P1 and P2
+    assert len(names) == 8
+    assert t("map.layer.current", "zh") in names
+    assert t("map.layer.routes", "zh", officer="P1") in names
+
+
+def test_optional_parts_missing_leave_only_the_fixed_layers() -> None:
+    m = plan_map(make_plan(routes=False, current=False), tiles="none")
+    assert len(_controlled(m)) == 5
+
+
+def test_every_village_is_drawn_once_with_its_district_colour() -> None:
+    plan = make_plan()
+    m = plan_map(plan, tiles="none")
+    features = _layer(m, "planner-village").data["features"]
+    assert len(features) == len(plan.villages)
+    colours = {f["properties"]["tip"].rsplit(" · ", 1)[1]: f["properties"]["colour"] for f in features}
+    assert len(set(colours.values())) == plan.districts["district_id"].nunique()
+
+
+def test_village_names_are_escaped_in_tooltips_and_popups() -> None:
+    m = plan_map(make_plan(), tiles="none")
+    props = [f["properties"] for f in _layer(m, "planner-village").data["features"]]
+    evil = props[1]
+    assert evil["tip"].startswith("&lt;script&gt;alert(1)&lt;/script&gt;")
+    assert EVIL_NAME not in evil["popup"]
+    assert "&lt;script&gt;" in evil["popup"]
+    # backtick, $ and backslash would break or run code inside folium's JS template strings
+    template = props[6]["tip"]
+    assert not {"`", "$", "\\"} & set(template)
+    assert TEMPLATE_NAME not in map_html(m)
+
+
+def test_layers_in_a_metric_crs_are_drawn_in_lon_lat() -> None:
+    wgs = plan_map(make_plan(), tiles="none")
+    utm = plan_map(make_plan(crs="EPSG:32647"), tiles="none")
+    a = np.array(_layer(wgs, "planner-village").data["features"][0]["geometry"]["coordinates"][0])
+    b = np.array(_layer(utm, "planner-village").data["features"][0]["geometry"]["coordinates"][0])
+    np.testing.assert_allclose(a, b, atol=1e-7)
+
+
+def test_gcj02_base_map_shifts_the_plan_with_the_io_transform() -> None:
+    plan = make_plan()
+    m = plan_map(plan, tiles="amap")
+    drawn = np.array(_layer(m, "planner-village").data["features"][0]["geometry"]["coordinates"][0])
+    x, y = np.array(plan.villages.geometry.iloc[0].exterior.coords).T
+    gx, gy = wgs84_to_gcj02(x, y)
+    np.testing.assert_allclose(drawn, np.column_stack([gx, gy]), atol=1e-9)
+    assert np.abs(drawn - np.column_stack([x, y])).max() > 1e-4  # Yunnan is inside the offset area
+
+
+def test_osm_and_tianditu_are_not_shifted() -> None:
+    plan = make_plan()
+    m = plan_map(plan, tiles="tianditu", tile_key="KEY")
+    drawn = np.array(_layer(m, "planner-village").data["features"][0]["geometry"]["coordinates"][0])
+    np.testing.assert_allclose(drawn, np.array(plan.villages.geometry.iloc[0].exterior.coords), atol=1e-9)
+
+
+def test_bad_base_map_choices_are_input_errors() -> None:
+    with pytest.raises(ValidationError, match="unknown base map 'google'"):
+        plan_map(make_plan(), tiles="google")
+    with pytest.raises(ValidationError, match="needs a key"):
+        plan_map(make_plan(), tiles="tianditu")
+    with pytest.raises(ValidationError, match="unknown language"):
+        plan_map(make_plan(), lang="fr")
+
+
+def test_the_plan_is_not_changed() -> None:
+    plan = make_plan(crs="EPSG:32647")
+    before = plan.villages.copy()
+    plan_map(plan, tiles="amap")
+    assert_frame_equal(plan.villages, before)
+    assert plan.villages.crs == before.crs
+
+
+def test_layers_go_onto_a_given_map() -> None:
+    mine = folium.Map(tiles=None)
+    out = plan_map(make_plan(), tiles="none", m=mine)
+    assert out is mine
+    assert len(_controlled(mine)) == 8
+
+
+def test_offline_page_inlines_leaflet_and_plugins() -> None:
+    m = plan_map(make_plan(), lang="en", tiles="none")
+    page = map_html(m)
+    assert "<script src=" not in page
+    assert 'rel="stylesheet" href="http' not in page
+    for needle in (
+        "L.control.fullscreen",
+        "L.Control.Measure",
+        "L.control.layers",
+        t("map.layer.villages", "en"),
+    ):
+        assert needle in page
+    assert "cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js" in map_html(m, offline=False)

@@ -1,0 +1,119 @@
+"""planner.report: sections, escaping, self-containment, charts and the comparison with current districts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from plan_fixture import EVIL_NAME, POPULATION, TRAVEL, make_plan
+
+from planner.errors import ValidationError
+from planner.i18n import t
+from planner.plan import PlanData
+from planner.report import compare_current, coverage_curve, report_html
+
+SECTIONS = ("figures", "checks", "districts", "compare", "charts", "explain", "routes")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_section_is_there_with_its_title(lang: str) -> None:
+    page = report_html(make_plan(), lang=lang)
+    for key in SECTIONS:
+        assert f"<section id='{key}'><h2>{t(f'report.section.{key}', lang)}</h2>" in page
+
+
+def test_user_text_is_escaped() -> None:
+    page = report_html(make_plan(), lang="en")
+    assert EVIL_NAME not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>V9</b>" not in page  # a reason with markup stays text
+    assert "<script" not in page
+
+
+def test_page_needs_no_network() -> None:
+    page = report_html(make_plan(), lang="zh")
+    assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:)?//", page)
+    assert "@import" not in page and "url(" not in page
+
+
+def test_each_violation_and_dropped_visit_is_explained() -> None:
+    plan = make_plan()
+    page = report_html(plan, lang="zh")
+    checks = page.split("<section id='checks'>")[1].split("</section>")[0]
+    assert checks.count("<li>") == len(plan.summary["violations"])
+    explain = page.split("<section id='explain'>")[1].split("</section>")[0]
+    for v in plan.summary["violations"]:
+        assert v["rule"] in explain
+    assert "无道路通达&lt;b&gt;V9&lt;/b&gt;" in explain  # the Chinese reason is used in zh
+    assert "河口村 (V9)" in explain  # village named, not only its id
+
+
+def test_no_rule_broken_says_so() -> None:
+    plan = make_plan()
+    summary = {**plan.summary, "violations": [], "dropped_visits": [], "unreachable_villages": []}
+    page = report_html(PlanData(plan.villages, plan.districts, plan.offices, summary), lang="en")
+    assert t("report.checks.ok", "en") in page
+    assert t("report.explain.none", "en") in page
+
+
+def test_coverage_curve_is_the_share_of_residents_within_each_minute() -> None:
+    curve = coverage_curve(make_plan())
+    total = sum(POPULATION)
+    for minute in (0, 15, 30, 45, 60, 90):
+        within = sum(p for p, m in zip(POPULATION, TRAVEL, strict=True) if m == m and m <= minute)
+        assert curve[minute] == pytest.approx(within / total)
+    assert (curve.diff().dropna() >= 0).all()
+    assert curve.iloc[-1] < 1  # the unreachable village is never covered
+
+
+def test_histogram_counts_every_reachable_village_once() -> None:
+    page = report_html(make_plan(), lang="en")
+    svgs = re.findall(r"<svg.*?</svg>", page, flags=re.S)
+    assert len(svgs) == 3
+    bars = re.findall(r"<rect class='bar'[^>]*><title>[^<]*: (\d+)</title>", svgs[1])
+    assert sum(int(b) for b in bars) == sum(1 for m in TRAVEL if m == m)
+    assert svgs[0].count("<rect class='bar'") == 3  # one bar per district
+
+
+def test_moves_are_villages_whose_matched_district_differs() -> None:
+    current, moves = compare_current(make_plan())
+    # proposed districts are grid columns, current ones grid rows: each pair shares one village, so the
+    # best one-to-one matching keeps 3 villages and moves the other 6
+    assert len(current) == 3 and current["n_villages"].tolist() == [3, 3, 3]
+    assert len(moves) == 6
+    assert current["population"].sum() == sum(POPULATION)
+
+
+def test_same_districts_under_other_names_move_nothing() -> None:
+    plan = make_plan(current=False)
+    renamed = plan.villages[["village_id", "district_id", "geometry"]].copy()
+    renamed["district_id"] = "old-" + renamed["district_id"]
+    plan = PlanData(
+        plan.villages, plan.districts, plan.offices, plan.summary, plan.routes, plan.schedule, current=renamed
+    )
+    _, moves = compare_current(plan)
+    assert moves.empty
+    assert t("report.compare.moves_none", "en") in report_html(plan, lang="en")
+
+
+def test_without_current_or_schedule_those_parts_are_left_out() -> None:
+    page = report_html(make_plan(routes=False, current=False), lang="en")
+    assert "<section id='compare'>" not in page
+    assert compare_current(make_plan(current=False)) is None
+    assert t("report.routes.none", "en") in page
+
+
+def test_route_summary_counts_each_officers_activities() -> None:
+    page = report_html(make_plan(), lang="en")
+    routes = page.split("<section id='routes'>")[1].split("</section>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", routes)[1:]
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in rows]
+    p1 = next(c for c in cells if c[0] == "P1")
+    # P1: two days with one visit each plus one night visit, legs of 10+20 min twice
+    assert p1[1:5] == ["2", "2", "1", "0"]
+    assert p1[6] == "60"
+
+
+def test_unknown_language_is_an_input_error() -> None:
+    with pytest.raises(ValidationError, match="unknown language"):
+        report_html(make_plan(), lang="de")
