@@ -1,0 +1,202 @@
+"""Office placement cores: p-median, capacitated p-median, maximal covering, p-center (planner.offices)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from planner.errors import InfeasibleError, ValidationError
+from planner.offices import FacilitySolution, capacitated_pmedian, max_covering, pcenter, pmedian
+
+BENCH = Path("/work/shared/benchmarks")
+
+
+def _random_cost(seed: int, n: int, m: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform(0, 100, size=(n, 2))
+    sites = pts[:m] if m <= n else rng.uniform(0, 100, size=(m, 2))
+    return np.round(np.linalg.norm(pts[:, None, :] - sites[None, :, :], axis=2))
+
+
+def _brute_pmedian(cost: np.ndarray, p: int, w: np.ndarray) -> float:
+    return min(
+        float((w * cost[:, list(s)].min(axis=1)).sum())
+        for s in itertools.combinations(range(cost.shape[1]), p)
+    )
+
+
+def _check_assignment(sol: FacilitySolution, cost: np.ndarray) -> None:
+    """Every row goes to its nearest open site, and the medians are sorted and unique."""
+    assert np.all(np.diff(sol.medians) > 0)
+    assert np.isin(sol.assignment, sol.medians).all()
+    np.testing.assert_allclose(
+        cost[np.arange(cost.shape[0]), sol.assignment], cost[:, sol.medians].min(axis=1)
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("p", [2, 3, 4])
+def test_pmedian_matches_brute_force_on_tiny_weighted_instances(seed: int, p: int) -> None:
+    cost = _random_cost(seed, 14, 11)
+    w = np.random.default_rng(seed + 100).integers(1, 50, size=14).astype(float)
+    sol = pmedian(cost, p, weights=w, seed=seed, time_limit=10, exact=False)
+    assert sol.objective == pytest.approx(_brute_pmedian(cost, p, w))
+    assert len(sol.medians) == p
+    _check_assignment(sol, cost)
+
+
+def test_pmedian_mip_check_proves_the_brute_force_optimum() -> None:
+    cost = _random_cost(7, 12, 12)
+    sol = pmedian(cost, 3, seed=0, time_limit=20, exact=True)
+    assert sol.proven_optimal
+    assert sol.objective == pytest.approx(_brute_pmedian(cost, 3, np.ones(12)))
+
+
+def test_pmedian_respects_fixed_and_candidates() -> None:
+    cost = _random_cost(4, 15, 15)
+    cand = np.arange(15) % 2 == 0
+    sol = pmedian(cost, 3, candidates=cand, fixed=[14], seed=0, time_limit=10, exact=False)
+    assert 14 in sol.medians
+    assert cand[sol.medians].all()
+    best = min(
+        float(cost[:, [14, *s]].min(axis=1).sum())
+        for s in itertools.combinations([j for j in range(0, 14, 2)], 2)
+    )
+    assert sol.objective == pytest.approx(best)
+
+
+def test_pmedian_unreachable_row_is_reported_not_dropped_silently() -> None:
+    cost = _random_cost(5, 8, 8)
+    cost[3, :] = np.inf  # a village no site reaches
+    cost[3, 3] = np.inf
+    sol = pmedian(cost, 2, seed=0, time_limit=5, exact=False)
+    assert sol.unserved.tolist() == [3]
+    assert sol.assignment[3] == -1
+    assert np.isfinite(sol.objective)
+
+
+def test_pmedian_prefers_reaching_a_partly_cut_off_row() -> None:
+    cost = _random_cost(6, 10, 10)
+    cost[0, :] = np.inf
+    cost[0, 9] = 500.0  # only site 9 reaches village 0, at a high cost
+    sol = pmedian(cost, 2, seed=0, time_limit=5, exact=False)
+    assert 9 in sol.medians
+    assert sol.unserved.size == 0
+
+
+def test_pmedian_same_seed_same_solution() -> None:
+    cost = _random_cost(11, 60, 60)
+    a = pmedian(cost, 6, seed=3, time_limit=20, exact=False, max_stall=30)
+    b = pmedian(cost, 6, seed=3, time_limit=20, exact=False, max_stall=30)
+    assert a.medians.tolist() == b.medians.tolist()
+    assert a.assignment.tolist() == b.assignment.tolist()
+    assert a.objective == b.objective
+
+
+def test_pmedian_rejects_bad_input() -> None:
+    with pytest.raises(ValidationError, match="2-D"):
+        pmedian(np.ones(5), 2)
+    with pytest.raises(ValidationError, match="weights"):
+        pmedian(np.ones((4, 4)), 2, weights=[1, 2])
+    with pytest.raises(InfeasibleError, match="candidate"):
+        pmedian(np.ones((4, 4)), 5)
+
+
+@pytest.mark.skipif(not (BENCH / "pmedian/instances/pmed1.txt").exists(), reason="shared benchmarks absent")
+def test_pmedian_reaches_the_pmed1_optimum() -> None:
+    from planner.bench.pmedian import read_pmed
+
+    dist, p = read_pmed(BENCH / "pmedian/instances/pmed1.txt")
+    assert dist.shape == (100, 100) and p == 5
+    sol = pmedian(dist, p, seed=0, time_limit=20, exact=False)
+    assert sol.objective == 5819
+
+
+def _brute_cpmp(cost: np.ndarray, d: np.ndarray, cap: float, p: int) -> float:
+    """Optimum by enumerating site sets and every single-source assignment (tiny instances only)."""
+    n = cost.shape[0]
+    best = np.inf
+    for s in itertools.combinations(range(cost.shape[1]), p):
+        for a in itertools.product(s, repeat=n):
+            load = np.bincount(a, weights=d, minlength=cost.shape[1])
+            if (load <= cap).all():
+                best = min(best, float(cost[np.arange(n), a].sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_capacitated_pmedian_matches_brute_force_and_respects_capacity(seed: int) -> None:
+    cost = _random_cost(seed + 20, 8, 5)
+    d = np.random.default_rng(seed).integers(1, 6, size=8).astype(float)
+    cap = float(np.ceil(d.sum() / 2 * 1.15))
+    sol = capacitated_pmedian(cost, d, cap, 2, seed=0, time_limit=10)
+    load = np.bincount(sol.assignment, weights=d, minlength=5)
+    assert (load <= cap).all()
+    assert np.isin(sol.assignment, sol.medians).all() and len(sol.medians) == 2
+    assert sol.objective == pytest.approx(_brute_cpmp(cost, d, cap, 2))
+    assert sol.proven_optimal
+
+
+@pytest.mark.skipif(
+    not (BENCH / "cpmp/osman_christofides/pmedcap01.txt").exists(), reason="benchmarks absent"
+)
+def test_capacitated_pmedian_on_pmedcap01_is_feasible_and_optimal() -> None:
+    from planner.bench.cpmp import read_cpmp
+
+    inst = read_cpmp(BENCH / "cpmp/osman_christofides/pmedcap01.txt")
+    sol = capacitated_pmedian(inst.cost, inst.demand, inst.capacity, inst.p, seed=0, time_limit=15)
+    load = np.bincount(sol.assignment, weights=inst.demand, minlength=len(inst.demand))
+    assert (load <= inst.capacity).all()
+    assert sol.objective == 713
+
+
+def test_capacitated_pmedian_infeasible_capacity_names_the_numbers() -> None:
+    cost = _random_cost(3, 6, 6)
+    with pytest.raises(InfeasibleError, match=r"hold 20, the demand is 30"):
+        capacitated_pmedian(cost, np.full(6, 5.0), 10.0, 2)
+    with pytest.raises(InfeasibleError, match="fit no reachable site"):
+        capacitated_pmedian(cost, [1, 1, 1, 1, 1, 12], 10.0, 3)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_max_covering_matches_brute_force(seed: int) -> None:
+    cost = _random_cost(seed + 40, 16, 10)
+    w = np.random.default_rng(seed).integers(1, 100, size=16).astype(float)
+    radius = 30.0
+    sol = max_covering(cost, w, 3, radius=radius, seed=seed, time_limit=10)
+    brute = max(
+        float(w[(cost[:, list(s)] <= radius).any(axis=1)].sum()) for s in itertools.combinations(range(10), 3)
+    )
+    assert sol.objective == pytest.approx(brute)
+    assert sol.proven_optimal
+    covered = (cost[:, sol.medians] <= radius).any(axis=1)
+    assert sorted(sol.unserved.tolist()) == np.flatnonzero(~covered).tolist()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pcenter_matches_brute_force(seed: int) -> None:
+    cost = _random_cost(seed + 60, 15, 10)
+    w = np.random.default_rng(seed).integers(1, 4, size=15).astype(float)
+    sol = pcenter(cost, 3, weights=w, seed=seed, time_limit=10)
+    brute = min(float((w * cost[:, list(s)].min(axis=1)).max()) for s in itertools.combinations(range(10), 3))
+    assert sol.objective == pytest.approx(brute)
+    assert sol.proven_optimal and len(sol.medians) == 3
+    _check_assignment(sol, cost)
+
+
+def test_pcenter_cannot_reach_every_village_is_infeasible() -> None:
+    cost = np.full((4, 4), np.inf)
+    np.fill_diagonal(cost, 0.0)  # each village only reaches itself
+    with pytest.raises(InfeasibleError, match="cannot reach every village"):
+        pcenter(cost, 2, time_limit=5)
+
+
+def test_summary_is_json_ready() -> None:
+    import json
+
+    sol = pmedian(_random_cost(1, 10, 10), 2, time_limit=5, exact=False)
+    s = json.loads(json.dumps(sol.summary()))
+    assert s["p"] == 2 and s["objective"] == pytest.approx(sol.objective)
