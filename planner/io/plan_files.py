@@ -1,0 +1,393 @@
+"""A plan directory on disk (INTERFACE.md): plan.gpkg, summary.json, schedule.csv/.xlsx and extra files.
+
+:func:`write_plan_dir` writes a :class:`~planner.plan.PlanData` atomically (all files appear together or none);
+:func:`read_plan_dir` reads one back, including one edited by hand in QGIS, checking every layer and column.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyogrio.errors
+
+from planner.errors import ValidationError
+from planner.io.files import atomic_output_dir, read_layer_file, write_layer
+from planner.plan import (
+    DISTRICT_COLUMNS,
+    OFFICE_COLUMNS,
+    ROUTE_COLUMNS,
+    SCHEDULE_COLUMNS,
+    VILLAGE_COLUMNS,
+    PlanData,
+)
+
+log = logging.getLogger(__name__)
+
+PLAN_GPKG = "plan.gpkg"
+SUMMARY_JSON = "summary.json"
+SCHEDULE_CSV = "schedule.csv"
+SCHEDULE_XLSX = "schedule.xlsx"
+SHAPEFILE_DIR = "shp"
+
+#: Layer name -> required columns, in the order they are written.
+LAYER_COLUMNS: dict[str, list[str]] = {
+    "villages": VILLAGE_COLUMNS,
+    "districts": DISTRICT_COLUMNS,
+    "offices": OFFICE_COLUMNS,
+    "routes": ROUTE_COLUMNS,
+    "current": [*VILLAGE_COLUMNS[:4], "district_id"],
+}
+_REQUIRED_LAYERS = ("villages", "districts", "offices", "routes")
+# Identifier columns stay text whatever QGIS made of them; numeric ones are numbers.
+_TEXT_COLUMNS = {
+    "village_id",
+    "name",
+    "township",
+    "district_id",
+    "office_id",
+    "access",
+    "officer_id",
+    "date",
+    "from_id",
+    "to_id",
+    "start",
+    "end",
+    "activity",
+}
+_INT_COLUMNS = {"population", "n_villages", "officers", "seq"}
+_FLOAT_COLUMNS = {"travel_min_to_office", "max_travel_min", "mean_travel_min", "minutes", "km"}
+_RESERVED = {PLAN_GPKG, SUMMARY_JSON, SCHEDULE_CSV, SCHEDULE_XLSX}
+
+
+def _json_ready(value: Any) -> Any:
+    """Plain JSON values: numpy scalars and arrays, dates, paths, sets, tuples; NaN and infinity become null."""
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted((_json_ready(v) for v in value), key=str)
+    if isinstance(value, np.ndarray):
+        return [_json_ready(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _ordered(gdf: gpd.GeoDataFrame, name: str, *, geographic: bool = True) -> gpd.GeoDataFrame:
+    """The layer with its required columns first (a named index counts), checked, in WGS-84."""
+    named = [n for n in gdf.index.names if n is not None]
+    data = gdf.reset_index() if named and not set(named) & set(gdf.columns) else gdf.reset_index(drop=True)
+    required = LAYER_COLUMNS[name]
+    missing = [c for c in required if c not in data.columns]
+    if missing:
+        raise ValidationError(
+            f"plan layer '{name}' lacks column(s) {', '.join(missing)}",
+            zh=f"方案图层“{name}”缺少字段 {'、'.join(missing)}",
+        )
+    if data.crs is None:
+        raise ValidationError(f"plan layer '{name}' has no CRS", zh=f"方案图层“{name}”没有坐标参考系")
+    geom = data.geometry.name
+    extra = [c for c in data.columns if c not in required and c != geom]
+    out = data[[*required, *extra, geom]]
+    return out.to_crs(4326) if geographic else out
+
+
+def _sheet_names(officers: list[str]) -> dict[str, str]:
+    """Valid, unique Excel sheet names (<= 31 characters, none of []:*?/\\, not 'all')."""
+    used = {"all"}
+    names: dict[str, str] = {}
+    for o in officers:
+        base = re.sub(r"[\[\]:*?/\\]", "_", o).strip("'") or "officer"
+        base = base[:31]
+        name, k = base, 2
+        while name.lower() in used:
+            suffix = f"~{k}"
+            name = base[: 31 - len(suffix)] + suffix
+            k += 1
+        used.add(name.lower())
+        names[o] = name
+    return names
+
+
+def _write_xlsx(schedule: pd.DataFrame, path: Path) -> None:
+    officers = sorted({str(o) for o in schedule["officer_id"]})
+    sheets = _sheet_names(officers)
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        schedule.to_excel(xl, sheet_name="all", index=False)
+        for officer in officers:
+            part = schedule[schedule["officer_id"].astype(str) == officer]
+            part.to_excel(xl, sheet_name=sheets[officer], index=False)
+
+
+def _schedule_for_writing(schedule: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in SCHEDULE_COLUMNS if c not in schedule.columns]
+    if missing:
+        raise ValidationError(
+            f"schedule lacks column(s) {', '.join(missing)}", zh=f"排班表缺少字段 {'、'.join(missing)}"
+        )
+    extra = [c for c in schedule.columns if c not in SCHEDULE_COLUMNS]
+    out = schedule[[*SCHEDULE_COLUMNS, *extra]].reset_index(drop=True)
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
+        elif pd.api.types.is_datetime64_any_dtype(out[col].dtype):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+    return out
+
+
+def _check_extra_name(name: str) -> PurePosixPath:
+    rel = PurePosixPath(name)
+    if rel.is_absolute() or not rel.parts or ".." in rel.parts or rel.as_posix() in _RESERVED:
+        raise ValidationError(
+            f"extra plan file name {name!r} must be a relative path inside the plan directory and not one of "
+            f"{', '.join(sorted(_RESERVED))}",
+            zh=f"附加文件名 {name!r} 须为方案目录内的相对路径,且不能与 {'、'.join(sorted(_RESERVED))} 重名",
+        )
+    return rel
+
+
+def write_plan_dir(
+    plan: PlanData,
+    out: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    extra_files: dict[str, str | bytes] | None = None,
+    shapefile_encoding: str | None = None,
+) -> Path:
+    """Write a plan directory atomically: plan.gpkg, summary.json, schedule.csv, schedule.xlsx, extra files.
+
+    Parameters
+    ----------
+    plan
+        The plan; layers are written in WGS-84 (EPSG:4326, what QGIS and web maps expect) with the columns of
+        :mod:`planner.plan` first. Not modified.
+    out
+        The plan directory.
+    overwrite
+        Replace an existing non-empty directory (the old one is removed only once the new one is complete).
+    extra_files
+        File name (relative, e.g. ``map.html``) -> content; text is written as UTF-8.
+    shapefile_encoding
+        When given (e.g. ``"GBK"`` for older desktop GIS), also write every layer as a Shapefile in that
+        encoding under ``shp/``.
+
+    Returns
+    -------
+    Path
+        The plan directory.
+
+    Raises
+    ------
+    ValidationError
+        ``out`` exists and is not empty without ``overwrite``; a layer lacks a column; a bad extra file name.
+    """
+    layers: dict[str, gpd.GeoDataFrame] = {
+        "villages": _ordered(plan.villages, "villages"),
+        "districts": _ordered(plan.districts, "districts"),
+        "offices": _ordered(plan.offices, "offices"),
+        "routes": _ordered(plan.routes, "routes"),
+    }
+    if plan.current is not None:
+        layers["current"] = _ordered(plan.current, "current")
+    schedule = _schedule_for_writing(plan.schedule)
+    extras = {_check_extra_name(k): v for k, v in (extra_files or {}).items()}
+    summary_text = (
+        json.dumps(_json_ready(plan.summary), ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False)
+        + "\n"
+    )
+
+    with atomic_output_dir(out, overwrite=overwrite) as tmp:
+        gpkg = tmp / PLAN_GPKG
+        for name, layer in layers.items():
+            data = layer
+            for col in data.columns:  # dates as ISO text, the same in the GeoPackage as in schedule.csv
+                if col != data.geometry.name and data[col].dtype == object:
+                    data = data.assign(
+                        **{col: data[col].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)}
+                    )
+            pyogrio.write_dataframe(data, gpkg, layer=name, driver="GPKG", append=gpkg.exists())
+        (tmp / SUMMARY_JSON).write_text(summary_text, encoding="utf-8")
+        schedule.to_csv(tmp / SCHEDULE_CSV, index=False, encoding="utf-8-sig")
+        _write_xlsx(schedule, tmp / SCHEDULE_XLSX)
+        for rel, content in extras.items():
+            target = tmp.joinpath(*rel.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
+        if shapefile_encoding:
+            for name, layer in layers.items():
+                if len(layer) == 0:
+                    log.info("shapefile export: layer %s is empty and is not written", name)
+                    continue
+                write_layer(layer, tmp / SHAPEFILE_DIR / f"{name}.shp", encoding=shapefile_encoding)
+    log.info(
+        "plan written to %s (%d villages, %d districts, %d schedule rows)",
+        out,
+        len(layers["villages"]),
+        len(layers["districts"]),
+        len(schedule),
+    )
+    return Path(out)
+
+
+def _typed(df: pd.DataFrame, *, where: str, where_zh: str) -> pd.DataFrame:
+    """Id and text columns as str, counts as int64, minutes and km as float64 (a hand edit may change types)."""
+    out = df.copy()
+    for col in out.columns:
+        if col in _TEXT_COLUMNS:
+            values = out[col].astype(object)
+            out[col] = pd.array(
+                [
+                    ""
+                    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
+                    else (
+                        str(int(v))
+                        if isinstance(v, float) and v.is_integer()
+                        else (v.isoformat()[:10] if col == "date" and hasattr(v, "isoformat") else str(v))
+                    )
+                    for v in values
+                ],
+                dtype="str",
+            )
+        elif col in _INT_COLUMNS or col in _FLOAT_COLUMNS:
+            num = pd.to_numeric(out[col], errors="coerce")
+            bad = num.isna() & out[col].notna() & (out[col].astype(str).str.strip() != "")
+            if bad.any():
+                rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:20])
+                raise ValidationError(
+                    f"{where}: column {col} holds text that is not a number in row(s) {rows}; fix the values",
+                    zh=f"{where_zh}:字段 {col} 第 {rows} 行不是数字;请修正",
+                )
+            if col in _INT_COLUMNS and not num.isna().any():
+                out[col] = num.round().astype("int64")
+            else:
+                out[col] = num.astype("float64")
+    return out
+
+
+def read_plan_dir(path: str | os.PathLike[str]) -> PlanData:
+    """Read a plan directory (or its plan.gpkg) back into a :class:`~planner.plan.PlanData`.
+
+    Parameters
+    ----------
+    path
+        The plan directory, or the plan.gpkg inside it (summary.json and schedule.csv are read beside it
+        when present).
+
+    Returns
+    -------
+    PlanData
+        Layers in the CRS stored (EPSG:4326 for plans written by the planner), ids as str, ``date`` as
+        ``YYYY-MM-DD`` text; ``summary`` is {} and ``schedule`` empty when their files are absent (logged).
+
+    Raises
+    ------
+    ValidationError
+        No plan.gpkg, a missing layer or column (named), unreadable files.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ValidationError(
+            f"plan {p} not found; give a plan directory written by `planner plan` or its plan.gpkg",
+            zh=f"找不到方案 {p};请给出 `planner plan` 写出的方案目录或其中的 plan.gpkg",
+        )
+    gpkg = p / PLAN_GPKG if p.is_dir() else p
+    if not gpkg.exists():
+        raise ValidationError(
+            f"plan directory {p} has no {PLAN_GPKG}; give a plan directory written by `planner plan`",
+            zh=f"方案目录 {p} 中没有 {PLAN_GPKG};请给出 `planner plan` 写出的方案目录",
+        )
+    if gpkg.suffix.lower() != ".gpkg":
+        raise ValidationError(
+            f"plan {p}: expected a plan directory or a .gpkg file, not '{gpkg.suffix}'",
+            zh=f"方案 {p}:须为方案目录或 .gpkg 文件,而不是“{gpkg.suffix}”",
+        )
+    folder = gpkg.parent
+    try:
+        present = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
+    except (pyogrio.errors.DataSourceError, OSError) as exc:
+        raise ValidationError(
+            f"plan {gpkg} cannot be read ({exc}); export it again as a GeoPackage",
+            zh=f"方案 {gpkg} 无法读取({exc});请重新导出为 GeoPackage",
+        ) from exc
+    missing_layers = [name for name in _REQUIRED_LAYERS if name not in present]
+    if missing_layers:
+        raise ValidationError(
+            f"plan {gpkg}: missing layer(s) {', '.join(missing_layers)}; the plan needs layers "
+            f"{', '.join(_REQUIRED_LAYERS)}",
+            zh=f"方案 {gpkg}:缺少图层 {'、'.join(missing_layers)};方案须含图层 {'、'.join(_REQUIRED_LAYERS)}",
+        )
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for name in (*_REQUIRED_LAYERS, "current"):
+        if name not in present:
+            continue
+        gdf = read_layer_file(gpkg, layer=name, what="plan", what_zh="方案")
+        missing = [c for c in LAYER_COLUMNS[name] if c not in gdf.columns]
+        if missing:
+            raise ValidationError(
+                f"plan {gpkg}: layer '{name}' lacks column(s) {', '.join(missing)}; restore them (QGIS: "
+                "Layer Properties > Fields)",
+                zh=f"方案 {gpkg}:图层“{name}”缺少字段 {'、'.join(missing)};请恢复这些字段",
+            )
+        layers[name] = _typed(gdf, where=f"plan {gpkg} layer '{name}'", where_zh=f"方案 {gpkg} 图层“{name}”")
+
+    summary: dict[str, Any] = {}
+    summary_path = folder / SUMMARY_JSON
+    if summary_path.exists():
+        try:
+            summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValidationError(
+                f"plan {summary_path} is not valid JSON ({exc}); restore it or delete it",
+                zh=f"方案 {summary_path} 不是有效的 JSON;请恢复或删除该文件",
+            ) from exc
+    else:
+        log.warning("plan %s has no %s; figures will be recomputed where needed", folder, SUMMARY_JSON)
+
+    schedule_path = folder / SCHEDULE_CSV
+    if schedule_path.exists():
+        schedule = pd.read_csv(schedule_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        missing = [c for c in SCHEDULE_COLUMNS if c not in schedule.columns]
+        if missing:
+            raise ValidationError(
+                f"plan {schedule_path}: missing column(s) {', '.join(missing)}",
+                zh=f"方案 {schedule_path}:缺少字段 {'、'.join(missing)}",
+            )
+        schedule = _typed(schedule, where=f"plan {schedule_path}", where_zh=f"方案 {schedule_path}")
+    else:
+        log.warning("plan %s has no %s; the schedule is empty", folder, SCHEDULE_CSV)
+        schedule = _typed(
+            pd.DataFrame({c: pd.Series([], dtype=object) for c in SCHEDULE_COLUMNS}),
+            where=str(folder),
+            where_zh=str(folder),
+        )
+    return PlanData(
+        villages=layers["villages"],
+        districts=layers["districts"],
+        offices=layers["offices"],
+        summary=summary,
+        routes=layers["routes"],
+        schedule=schedule,
+        current=layers.get("current"),
+    )

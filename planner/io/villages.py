@@ -1,0 +1,931 @@
+"""Village layers in any format and CRS, GCJ-02 coordinates, and the districts in force today.
+
+:func:`read_villages` returns the **Villages** data model of docs/ARCHITECTURE.md: a GeoDataFrame indexed by
+``village_id`` (str) with ``name``, ``township``, ``population`` (int64 >= 0), ``population_source`` ("given")
+and a Point / Polygon / MultiPolygon geometry, in the metric CRS of :func:`metric_crs`. Anything wrong with the
+input is a :class:`~planner.errors.ValidationError` naming the file, the rows and the fix; no village is ever
+dropped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pyproj.exceptions
+import shapely
+
+from planner.errors import ValidationError
+from planner.io.files import check_input_path, read_csv_text, read_layer_file
+
+log = logging.getLogger(__name__)
+
+# Column names recognised without a --*-col option, compared case-insensitively, in order of preference.
+ID_COLUMNS = (
+    "village_id",
+    "id",
+    "code",
+    "代码",
+    "村代码",
+    "行政区划代码",
+    "统计用区划代码",
+    "村编码",
+    "编码",
+)
+NAME_COLUMNS = ("name", "村名", "名称", "村委会", "行政村", "村名称", "行政村名称", "村委会名称", "村庄名称")
+TOWNSHIP_COLUMNS = (
+    "township",
+    "town",
+    "乡镇",
+    "乡镇街道",
+    "街道",
+    "乡镇名称",
+    "乡镇(街道)",
+    "乡镇（街道）",
+    "所属乡镇",
+)
+# 实有人口 (actual population) first: it is the figure the rules are written for (DOMAIN.md).
+POPULATION_COLUMNS = ("实有人口", "population", "pop", "人口", "常住人口", "户籍人口")
+LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度")
+LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
+ANCHOR_LON_COLUMNS = ("lon", "lng", "longitude", "经度", "村委会经度")
+ANCHOR_LAT_COLUMNS = ("lat", "latitude", "纬度", "村委会纬度")
+WKT_COLUMNS = ("wkt", "geometry", "geom")
+DISTRICT_COLUMNS = ("district_id", "district", "警务区", "警区", "警务区编号", "警务区代码", "警务区名称")
+
+_POLYGONAL = ("Polygon", "MultiPolygon")
+_MAX_LISTED = 20
+
+# ---------------------------------------------------------------------------------------------------------------
+# GCJ-02 ("Mars coordinates", used by Amap / Gaode and Tencent maps)
+# ---------------------------------------------------------------------------------------------------------------
+# The published obfuscation: a Krasovsky-1940 ellipsoid and a fixed trigonometric series. China's extent is the
+# rectangle every implementation uses (outside it the services apply no offset).
+_GCJ_A = 6378245.0
+_GCJ_EE = 0.00669342162296594323
+_CHINA_LON = (72.004, 137.8347)
+_CHINA_LAT = (0.8293, 55.8271)
+
+
+def _in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    return (lon >= _CHINA_LON[0]) & (lon <= _CHINA_LON[1]) & (lat >= _CHINA_LAT[0]) & (lat <= _CHINA_LAT[1])
+
+
+def _gcj_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 minus WGS-84, in degrees, at WGS-84 (lon, lat)."""
+    x = lon - 105.0
+    y = lat - 35.0
+    common = (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    dlat = (
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * np.sqrt(np.abs(x))
+        + common
+        + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+        + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    )
+    dlon = (
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * np.sqrt(np.abs(x))
+        + common
+        + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+        + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    )
+    rad = lat / 180.0 * np.pi
+    magic = 1.0 - _GCJ_EE * np.sin(rad) ** 2
+    sqrt_magic = np.sqrt(magic)
+    dlat = dlat * 180.0 / ((_GCJ_A * (1.0 - _GCJ_EE)) / (magic * sqrt_magic) * np.pi)
+    dlon = dlon * 180.0 / (_GCJ_A / sqrt_magic * np.cos(rad) * np.pi)
+    return dlon, dlat
+
+
+def wgs84_to_gcj02(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Offset WGS-84 coordinates to GCJ-02 (what Amap / Tencent show); outside China they are unchanged.
+
+    Parameters
+    ----------
+    lon, lat
+        Degrees; scalars or arrays of the same shape.
+
+    Returns
+    -------
+    (lon, lat)
+        GCJ-02 degrees as float64 arrays of the input's shape (0-d for scalars).
+    """
+    lon_a = np.asarray(lon, dtype=np.float64)
+    lat_a = np.asarray(lat, dtype=np.float64)
+    dlon, dlat = _gcj_delta(lon_a, lat_a)
+    inside = _in_china(lon_a, lat_a)
+    return np.where(inside, lon_a + dlon, lon_a), np.where(inside, lat_a + dlat, lat_a)
+
+
+def gcj02_to_wgs84(
+    lon: Any, lat: Any, *, tol_deg: float = 1e-9, max_iter: int = 30
+) -> tuple[np.ndarray, np.ndarray]:
+    """Remove the GCJ-02 offset: the inverse of :func:`wgs84_to_gcj02`, iterated to below 0.01 m.
+
+    The offset changes slowly (well under 1e-3 per degree), so the fixed-point iteration
+    ``w <- w + (g - wgs84_to_gcj02(w))`` gains about three digits a step; it stops when every point maps back
+    to its GCJ-02 input within ``tol_deg`` (1e-9 degrees is about 0.1 mm).
+
+    Parameters
+    ----------
+    lon, lat
+        GCJ-02 degrees; scalars or arrays of the same shape.
+    tol_deg
+        Convergence tolerance in degrees.
+    max_iter
+        Iteration cap (convergence takes 3 to 4 steps in practice).
+
+    Returns
+    -------
+    (lon, lat)
+        WGS-84 degrees as float64 arrays of the input's shape (0-d for scalars); unchanged outside China.
+    """
+    g_lon = np.asarray(lon, dtype=np.float64)
+    g_lat = np.asarray(lat, dtype=np.float64)
+    inside = _in_china(g_lon, g_lat)
+    dlon, dlat = _gcj_delta(g_lon, g_lat)
+    w_lon, w_lat = g_lon - dlon, g_lat - dlat
+    for _ in range(max_iter):
+        dlon, dlat = _gcj_delta(w_lon, w_lat)
+        err_lon = g_lon - (w_lon + dlon)
+        err_lat = g_lat - (w_lat + dlat)
+        w_lon = w_lon + err_lon
+        w_lat = w_lat + err_lat
+        err = np.maximum(np.abs(err_lon), np.abs(err_lat))
+        if not np.any(inside & (err > tol_deg)):
+            break
+    return np.where(inside, w_lon, g_lon), np.where(inside, w_lat, g_lat)
+
+
+def _gcj_geometries(geoms: np.ndarray) -> np.ndarray:
+    """GCJ-02 geometries (lon/lat) to WGS-84, every vertex."""
+
+    def convert(xy: np.ndarray) -> np.ndarray:
+        lon, lat = gcj02_to_wgs84(xy[:, 0], xy[:, 1])
+        return np.column_stack([lon, lat])
+
+    return shapely.transform(geoms, convert)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Metric CRS
+# ---------------------------------------------------------------------------------------------------------------
+def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
+    """The UTM zone (WGS-84, EPSG 326xx north / 327xx south) of the centre of the data's extent.
+
+    Parameters
+    ----------
+    gdf
+        Features in any CRS (it must have one).
+
+    Returns
+    -------
+    pyproj.CRS
+
+    Raises
+    ------
+    ValidationError
+        The data has no CRS or no features with coordinates.
+    """
+    if gdf.crs is None:
+        raise ValidationError(
+            "the layer has no coordinate reference system; pass --crs (e.g. EPSG:4490 for CGCS2000)",
+            zh="图层没有坐标参考系;请用 --crs 指定(如 CGCS2000 为 EPSG:4490)",
+        )
+    bounds = gdf.total_bounds
+    if len(gdf) == 0 or not np.all(np.isfinite(bounds)):
+        raise ValidationError("the layer has no features with coordinates", zh="图层中没有带坐标的要素")
+    to_wgs = pyproj.Transformer.from_crs(gdf.crs, "EPSG:4326", always_xy=True)
+    west, south, east, north = to_wgs.transform_bounds(*bounds)
+    lon = (west + east) / 2.0 if west <= east else ((west + east + 360.0) / 2.0 + 180.0) % 360.0 - 180.0
+    lat = (south + north) / 2.0
+    zone = min(max(math.floor((lon + 180.0) / 6.0) + 1, 1), 60)
+    return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Messages
+# ---------------------------------------------------------------------------------------------------------------
+class _Rows:
+    """Names rows in messages the way the user sees them: CSV line numbers or feature numbers, plus the id."""
+
+    def __init__(self, path: Path, *, csv: bool) -> None:
+        self.path = path
+        self.csv = csv
+        self.ids: Sequence[str] | None = None
+
+    def one(self, i: int) -> tuple[str, str]:
+        n = i + 2 if self.csv else i + 1  # a CSV's first data row is line 2
+        en = f"line {n}" if self.csv else f"feature {n}"
+        zh = f"第 {n} 行" if self.csv else f"第 {n} 个要素"
+        if self.ids is not None:
+            en += f" (id {self.ids[i]})"
+            zh += f"(编号 {self.ids[i]})"
+        return en, zh
+
+    def many(
+        self, positions: Sequence[Any] | np.ndarray, values: Sequence[Any] | None = None
+    ) -> tuple[str, str]:
+        parts_en, parts_zh = [], []
+        for k, i in enumerate(positions[:_MAX_LISTED]):
+            en, zh = self.one(int(i))
+            if values is not None:
+                en += f": {values[k]!r}"
+                zh += f":{values[k]!r}"
+            parts_en.append(en)
+            parts_zh.append(zh)
+        more = len(positions) - _MAX_LISTED
+        if more > 0:
+            parts_en.append(f"and {more} more")
+            parts_zh.append(f"等共 {len(positions)} 处")
+        return "; ".join(parts_en), ";".join(parts_zh)
+
+
+def _find_column(columns: Sequence[str], candidates: Sequence[str]) -> list[str]:
+    """Every column whose name matches a candidate (case-insensitive), in the candidates' order."""
+    lower: dict[str, str] = {}
+    for c in columns:
+        lower.setdefault(str(c).strip().lower(), c)
+    return [lower[k] for k in (c.lower() for c in candidates) if k in lower]
+
+
+def _pick_column(
+    columns: Sequence[str],
+    given: str | None,
+    candidates: Sequence[str],
+    *,
+    path: Path,
+    option: str,
+    what: str,
+    what_zh: str,
+) -> str | None:
+    if given is not None:
+        if given in columns:
+            return given
+        found = _find_column(columns, [given])
+        if found:
+            return found[0]
+        raise ValidationError(
+            f"{path}: no column '{given}' (given by {option}); its columns are: {', '.join(map(str, columns))}",
+            zh=f"{path}:没有字段“{given}”({option} 指定);现有字段:{'、'.join(map(str, columns))}",
+        )
+    found = _find_column(columns, candidates)
+    if found:
+        log.info("%s: %s from column '%s'", path.name, what, found[0])
+        return found[0]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading villages
+# ---------------------------------------------------------------------------------------------------------------
+def _parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Numbers from a text or numeric column: (values as float64, missing mask, non-numeric mask)."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        num = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = np.isnan(num)
+        return num, missing, ~missing & ~np.isfinite(num)
+    text = values.astype(object).map(
+        lambda v: (
+            ""
+            if v is None or (isinstance(v, float) and math.isnan(v))
+            else str(v).strip().replace(",", "").replace("\uff0c", "")
+        )
+    )
+    missing = (text == "").to_numpy()
+    num = pd.to_numeric(text.where(~missing, None), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+    bad = ~missing & ~np.isfinite(num)
+    return num, missing, bad
+
+
+def _text_column(values: pd.Series) -> list[str]:
+    """Text values; numbers that are whole print without '.0' (ids read as floats)."""
+    out = []
+    for v in values.astype(object):
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+            out.append("")
+        elif isinstance(v, float) and v.is_integer():
+            out.append(str(int(v)))
+        else:
+            out.append(str(v).strip())
+    return out
+
+
+def _csv_geometries(
+    df: pd.DataFrame, path: Path, rows: _Rows, *, lon_col: str | None, lat_col: str | None, crs: Any
+) -> np.ndarray:
+    cols = list(df.columns)
+    lon_name = _pick_column(
+        cols, lon_col, LON_COLUMNS, path=path, option="--lon-col", what="longitude", what_zh="经度"
+    )
+    lat_name = _pick_column(
+        cols, lat_col, LAT_COLUMNS, path=path, option="--lat-col", what="latitude", what_zh="纬度"
+    )
+    if lon_name is None or lat_name is None:
+        wkt = _find_column(cols, WKT_COLUMNS)
+        if wkt:
+            return _wkt_geometries(df[wkt[0]], path, rows)
+        raise ValidationError(
+            f"{path}: no longitude/latitude columns found (looked for {', '.join(LON_COLUMNS)} and "
+            f"{', '.join(LAT_COLUMNS)}); its columns are: {', '.join(cols)}; name them with --lon-col and --lat-col",
+            zh=f"{path}:未找到经纬度字段(经度:{'、'.join(LON_COLUMNS)};纬度:{'、'.join(LAT_COLUMNS)});"
+            f"现有字段:{'、'.join(cols)};请用 --lon-col 和 --lat-col 指定",
+        )
+    lon, lon_missing, lon_bad = _parse_numbers(df[lon_name])
+    lat, lat_missing, lat_bad = _parse_numbers(df[lat_name])
+    missing = np.flatnonzero(lon_missing | lat_missing)
+    if len(missing):
+        en, zh = rows.many(missing)
+        raise ValidationError(
+            f"{path}: no coordinates (null geometry) in {en}; fill in {lon_name} and {lat_name} for every village",
+            zh=f"{path}:{zh} 缺少坐标(空几何);请为每个村填写 {lon_name} 和 {lat_name}",
+        )
+    bad = np.flatnonzero(lon_bad | lat_bad)
+    if len(bad):
+        vals = [f"{df[lon_name].iloc[i]}, {df[lat_name].iloc[i]}" for i in bad]
+        en, zh = rows.many(bad, vals)
+        raise ValidationError(
+            f"{path}: coordinates are not numbers in {en}; write decimal degrees such as 102.5, 24.3",
+            zh=f"{path}:{zh} 的坐标不是数字;请写十进制度数,如 102.5, 24.3",
+        )
+    geographic = crs is None or pyproj.CRS.from_user_input(crs).is_geographic
+    if geographic:
+        out = np.flatnonzero((np.abs(lon) > 180) | (np.abs(lat) > 90))
+        if len(out):
+            en, zh = rows.many(out, [f"{lon[i]}, {lat[i]}" for i in out])
+            raise ValidationError(
+                f"{path}: coordinates out of range for longitude/latitude in {en}; check that {lon_name} is the "
+                f"longitude and {lat_name} the latitude, or pass --crs for projected x/y",
+                zh=f"{path}:{zh} 的坐标超出经纬度范围;请检查 {lon_name} 为经度、{lat_name} 为纬度,"
+                "投影坐标请用 --crs 指定坐标系",
+            )
+    return shapely.points(lon, lat)
+
+
+def _anchor_lonlat(
+    df: pd.DataFrame, path: Path, rows: _Rows, *, lon_col: str | None, lat_col: str | None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Village committee lon/lat columns of a polygon layer (the anchor), NaN where a row leaves them empty."""
+    cols = list(df.columns)
+    # x / y in a polygon layer are as likely projected centroids as longitudes: only explicit names count
+    lon_name = _pick_column(
+        cols,
+        lon_col,
+        ANCHOR_LON_COLUMNS,
+        path=path,
+        option="--lon-col",
+        what="village committee longitude",
+        what_zh="村委会经度",
+    )
+    lat_name = _pick_column(
+        cols,
+        lat_col,
+        ANCHOR_LAT_COLUMNS,
+        path=path,
+        option="--lat-col",
+        what="village committee latitude",
+        what_zh="村委会纬度",
+    )
+    if lon_name is None or lat_name is None:
+        return None
+    lon, lon_missing, lon_bad = _parse_numbers(df[lon_name])
+    lat, lat_missing, lat_bad = _parse_numbers(df[lat_name])
+    bad = np.flatnonzero(
+        lon_bad | lat_bad | (~lon_missing & (np.abs(lon) > 180)) | (~lat_missing & (np.abs(lat) > 90))
+    )
+    if len(bad):
+        vals = [f"{df[lon_name].iloc[i]}, {df[lat_name].iloc[i]}" for i in bad]
+        en, zh = rows.many(bad, vals)
+        raise ValidationError(
+            f"{path}: the village committee location ({lon_name}, {lat_name}) is not a longitude/latitude in "
+            f"{en}; write decimal degrees or leave both empty",
+            zh=f"{path}:{zh} 的村委会位置({lon_name}、{lat_name})不是经纬度;请填写十进制度数或两者都留空",
+        )
+    missing = lon_missing | lat_missing
+    return np.where(missing, np.nan, lon), np.where(missing, np.nan, lat)
+
+
+def _wkt_geometries(values: pd.Series, path: Path, rows: _Rows) -> np.ndarray:
+    text = pd.Series(_text_column(values))
+    geoms = np.empty(len(text), dtype=object)
+    bad = []
+    for i, t in enumerate(text):
+        if not t:
+            geoms[i] = None
+            continue
+        try:
+            geoms[i] = shapely.from_wkt(t)
+        except shapely.errors.GEOSException:
+            bad.append(i)
+    if bad:
+        en, zh = rows.many(bad)
+        raise ValidationError(
+            f"{path}: the geometry text (WKT) cannot be parsed in {en}; export the layer again or use lon/lat",
+            zh=f"{path}:{zh} 的几何文本(WKT)无法解析;请重新导出或改用经纬度字段",
+        )
+    return geoms
+
+
+def _check_geometries(geoms: np.ndarray, path: Path, rows: _Rows) -> np.ndarray:
+    """Null, unsupported and invalid geometries: errors for the first two, repairs (logged) for the last."""
+    geoms = np.asarray(geoms, dtype=object)
+    null = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if len(null):
+        en, zh = rows.many(null)
+        raise ValidationError(
+            f"{path}: null or empty geometry in {en}; give each village a point or a polygon",
+            zh=f"{path}:{zh} 的几何为空;请为每个村提供点或面",
+        )
+    geoms = shapely.force_2d(geoms)
+    types = shapely.get_type_id(geoms)
+    single_multipoint = (types == 4) & (shapely.get_num_geometries(geoms) == 1)
+    if single_multipoint.any():
+        geoms = geoms.copy()
+        geoms[single_multipoint] = shapely.get_geometry(geoms[single_multipoint], 0)
+        types = shapely.get_type_id(geoms)
+    ok = np.isin(types, [0, 3, 6])  # Point, Polygon, MultiPolygon
+    bad = np.flatnonzero(~ok)
+    if len(bad):
+        names = [shapely.get_type_id(geoms[i]) for i in bad]
+        kinds = [str(geoms[i].geom_type) for i in bad]
+        en, zh = rows.many(bad, kinds)
+        lines = any(t in (1, 2, 5) for t in names)
+        hint_en = " (lines cannot be villages)" if lines else ""
+        hint_zh = "(线不能作为村)" if lines else ""
+        raise ValidationError(
+            f"{path}: unsupported geometry in {en}{hint_en}; give points (village committee locations) or "
+            "polygons (village boundaries)",
+            zh=f"{path}:{zh} 的几何类型不支持{hint_zh};请提供点(村委会位置)或面(村界)",
+        )
+    invalid = np.flatnonzero(~shapely.is_valid(geoms))
+    if len(invalid):
+        geoms = geoms.copy()
+        collapsed = []
+        for i in invalid:
+            fixed = shapely.make_valid(geoms[i])
+            if fixed.geom_type not in _POLYGONAL:
+                parts = [g for g in shapely.get_parts(fixed) if g.geom_type in _POLYGONAL]
+                fixed = shapely.union_all(parts) if parts else None
+            if fixed is None or fixed.is_empty or fixed.area == 0:
+                collapsed.append(i)
+            else:
+                geoms[i] = fixed
+        if collapsed:
+            en, zh = rows.many(collapsed)
+            raise ValidationError(
+                f"{path}: invalid polygon with no area left after repair in {en}; redraw the boundary or give "
+                "the village as a point",
+                zh=f"{path}:{zh} 的面无效且修复后面积为零;请重新绘制村界或改用点",
+            )
+        en, _ = rows.many(invalid)
+        log.warning(
+            "%s: repaired %d invalid geometries (kept their polygonal part): %s", path.name, len(invalid), en
+        )
+    return geoms
+
+
+def _village_ids(df: pd.DataFrame, col: str | None, path: Path, rows: _Rows) -> list[str]:
+    if col is None:
+        width = max(4, len(str(len(df))))
+        log.info(
+            "%s: no id column found (looked for %s); ids V%0*d.. given in row order",
+            path.name,
+            ", ".join(ID_COLUMNS),
+            width,
+            1,
+        )
+        return [f"V{i + 1:0{width}d}" for i in range(len(df))]
+    ids = _text_column(df[col])
+    empty = [i for i, v in enumerate(ids) if not v]
+    if empty:
+        en, zh = rows.many(empty)
+        raise ValidationError(
+            f"{path}: empty village id (column {col}) in {en}; give every village a unique id",
+            zh=f"{path}:{zh} 的村编号(字段 {col})为空;请为每个村填写唯一编号",
+        )
+    s = pd.Series(ids)
+    dup = s[s.duplicated(keep=False)]
+    if len(dup):
+        groups = dup.groupby(dup, sort=True).groups
+        listed = [
+            f"{k} ({', '.join(rows.one(int(i))[0].split(' (')[0] for i in v)})"
+            for k, v in list(groups.items())[:_MAX_LISTED]
+        ]
+        more = f" and {len(groups) - _MAX_LISTED} more" if len(groups) > _MAX_LISTED else ""
+        raise ValidationError(
+            f"{path}: duplicate village ids (column {col}): {'; '.join(listed)}{more}; make each id unique",
+            zh=f"{path}:村编号重复(字段 {col}):{';'.join(listed)};请保证编号唯一",
+        )
+    return ids
+
+
+def _population(df: pd.DataFrame, col: str, path: Path, rows: _Rows) -> np.ndarray:
+    num, missing, bad = _parse_numbers(df[col])
+    if missing.any():
+        en, zh = rows.many(np.flatnonzero(missing))
+        raise ValidationError(
+            f"{path}: population (column {col}) is missing in {en}; fill it in (0 is allowed)",
+            zh=f"{path}:{zh} 的人口(字段 {col})为空;请填写(可为 0)",
+        )
+    if bad.any():
+        pos = np.flatnonzero(bad)
+        en, zh = rows.many(pos, [df[col].iloc[i] for i in pos])
+        raise ValidationError(
+            f"{path}: population (column {col}) is not a number in {en}; write whole numbers such as 1250",
+            zh=f"{path}:{zh} 的人口(字段 {col})不是数字;请填写整数,如 1250",
+        )
+    negative = np.flatnonzero(num < 0)
+    if len(negative):
+        en, zh = rows.many(negative, [df[col].iloc[i] for i in negative])
+        raise ValidationError(
+            f"{path}: negative population (column {col}) in {en}; population must be 0 or more",
+            zh=f"{path}:{zh} 的人口(字段 {col})为负数;人口须大于等于 0",
+        )
+    fractional = np.flatnonzero(num != np.round(num))
+    if len(fractional):
+        en, _ = rows.many(fractional)
+        log.warning("%s: population rounded to whole persons in %s", path.name, en)
+    return np.round(num).astype(np.int64)
+
+
+def _to_crs(crs: Any, path: Path) -> pyproj.CRS:
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as exc:
+        raise ValidationError(
+            f"{path}: unknown CRS '{crs}'; give e.g. EPSG:4490 (CGCS2000) or EPSG:4326 (WGS-84)",
+            zh=f"{path}:无法识别坐标系“{crs}”;请写如 EPSG:4490(CGCS2000)或 EPSG:4326(WGS-84)",
+        ) from exc
+
+
+def read_villages(
+    path: str | os.PathLike[str],
+    *,
+    id_col: str | None = None,
+    name_col: str | None = None,
+    township_col: str | None = None,
+    population_col: str | None = None,
+    layer: str | None = None,
+    encoding: str | None = None,
+    coords: str = "wgs84",
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    crs: Any = None,
+) -> gpd.GeoDataFrame:
+    """Read a village layer and return it in the Villages data model, in a metric CRS.
+
+    Parameters
+    ----------
+    path
+        GeoPackage, Shapefile, GeoJSON, FlatGeobuf, or CSV with longitude/latitude columns (or a WKT column).
+        Points (village committee locations) or polygons (village boundaries).
+    id_col, name_col, township_col, population_col
+        Column names; detected from common Chinese and English names when omitted (see ``ID_COLUMNS`` etc.).
+        Without an id column, ids ``V0001``... are given in row order; without a township column, township is
+        "" (logged as a warning); when several population columns exist 实有人口 is preferred.
+    layer
+        Layer of a multi-layer file (default ``villages`` when present, else the first).
+    encoding
+        Text encoding of a Shapefile or CSV; detected when omitted (.cpg honoured; else UTF-8, then GB18030).
+    coords
+        ``"wgs84"`` or ``"gcj02"``: the coordinates carry the GCJ-02 offset (Amap, Tencent) and are converted
+        to WGS-84 before projecting.
+    lon_col, lat_col
+        CSV coordinate columns; detected (lon, lng, longitude, x, 经度 / lat, latitude, y, 纬度) when omitted.
+        In a polygon layer: the village committee location (the anchor).
+    crs
+        CRS of the data (anything pyproj accepts). Required for a layer that declares none; overrides a
+        declared one (logged). A CSV is WGS-84 lon/lat unless given.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``village_id`` (str); columns ``name``, ``township``, ``population`` (int64),
+        ``population_source`` ("given"), ``geometry``; CRS :func:`metric_crs` of the data. A polygon layer
+        with village committee longitude/latitude columns (lon/lng/longitude/经度, lat/latitude/纬度, or
+        ``lon_col``/``lat_col``; WGS-84, GCJ-02 with ``coords="gcj02"``) also gets ``anchor_x``, ``anchor_y``
+        (metric, NaN where not given).
+
+    Raises
+    ------
+    ValidationError
+        Missing or unreadable file, unsupported extension, empty layer, duplicate or empty ids, missing /
+        negative / non-numeric population, null or unsupported geometry, no CRS. The message names the file,
+        the rows and the fix.
+    """
+    p = check_input_path(path, what="village layer", what_zh="村庄图层")
+    if coords not in ("wgs84", "gcj02"):
+        raise ValidationError(
+            f"coords must be 'wgs84' or 'gcj02', not {coords!r}",
+            zh=f"坐标类型须为 wgs84 或 gcj02,而不是 {coords!r}",
+        )
+    is_csv = p.suffix.lower() == ".csv"
+    rows = _Rows(p, csv=is_csv)
+    user_crs = _to_crs(crs, p) if crs is not None else None
+    if is_csv:
+        df: pd.DataFrame = read_csv_text(p, encoding=encoding, what="village layer", what_zh="村庄图层")
+        src_crs = user_crs or pyproj.CRS.from_epsg(4326)
+    else:
+        gdf = read_layer_file(
+            p,
+            layer=layer,
+            encoding=encoding,
+            what="village layer",
+            what_zh="村庄图层",
+            prefer_layer="villages",
+        )
+        df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+        src_crs = gdf.crs
+        if user_crs is not None:
+            if src_crs is not None and not pyproj.CRS.from_user_input(src_crs).equals(user_crs):
+                log.warning(
+                    "%s declares %s; using the given --crs %s instead",
+                    p.name,
+                    src_crs.to_string(),
+                    user_crs.to_string(),
+                )
+            src_crs = user_crs
+    if len(df) == 0:
+        raise ValidationError(
+            f"village layer {p} is empty (no features); give a layer with one feature per village",
+            zh=f"村庄图层 {p} 为空(没有要素);请提供每村一个要素的图层",
+        )
+    if src_crs is None:
+        raise ValidationError(
+            f"village layer {p} has no coordinate reference system (for a Shapefile: the .prj file is missing); "
+            "pass --crs, e.g. EPSG:4490 (CGCS2000) or EPSG:4326 (WGS-84)",
+            zh=f"村庄图层 {p} 没有坐标参考系(Shapefile 缺少 .prj 文件);请用 --crs 指定,如 EPSG:4490(CGCS2000)"
+            "或 EPSG:4326(WGS-84)",
+        )
+    columns = [str(c) for c in df.columns]
+
+    def pick(
+        given: str | None, candidates: Sequence[str], option: str, what: str, what_zh: str
+    ) -> str | None:
+        return _pick_column(columns, given, candidates, path=p, option=option, what=what, what_zh=what_zh)
+
+    id_name = pick(id_col, ID_COLUMNS, "--id-col", "village id", "村编号")
+    ids = _village_ids(df, id_name, p, rows)
+    rows.ids = ids
+
+    pop_name = population_col
+    if pop_name is None:
+        found = _find_column(columns, POPULATION_COLUMNS)
+        if not found:
+            raise ValidationError(
+                f"{p}: no population column found (looked for {', '.join(POPULATION_COLUMNS)}); its columns are: "
+                f"{', '.join(columns)}; name it with --population-col",
+                zh=f"{p}:未找到人口字段(查找了 {'、'.join(POPULATION_COLUMNS)});现有字段:{'、'.join(columns)};"
+                "请用 --population-col 指定",
+            )
+        pop_name = found[0]
+        others = f" (also present: {', '.join(found[1:])})" if len(found) > 1 else ""
+        log.info("%s: population from column '%s'%s", p.name, pop_name, others)
+    else:
+        pop_name = pick(pop_name, POPULATION_COLUMNS, "--population-col", "population", "人口")
+    assert pop_name is not None
+    population = _population(df, pop_name, p, rows)
+
+    if is_csv:
+        geoms = _csv_geometries(df, p, rows, lon_col=lon_col, lat_col=lat_col, crs=user_crs)
+    else:
+        geoms = np.asarray(gdf.geometry.array, dtype=object)
+    geoms = _check_geometries(geoms, p, rows)
+    anchors = None
+    if not is_csv and bool(np.isin(shapely.get_type_id(geoms), [3, 6]).any()):
+        anchors = _anchor_lonlat(df, p, rows, lon_col=lon_col, lat_col=lat_col)
+
+    name_name = pick(name_col, NAME_COLUMNS, "--name-col", "village name", "村名")
+    if name_name is None:
+        log.warning(
+            "%s: no name column found (looked for %s); the village id is used as the name",
+            p.name,
+            ", ".join(NAME_COLUMNS),
+        )
+        names = list(ids)
+    else:
+        names = _text_column(df[name_name])
+        unnamed = [i for i, v in enumerate(names) if not v]
+        if unnamed:
+            log.warning(
+                "%s: %d villages without a name use their id: %s",
+                p.name,
+                len(unnamed),
+                ", ".join(ids[i] for i in unnamed[:_MAX_LISTED]),
+            )
+            names = [v or ids[i] for i, v in enumerate(names)]
+    town_name = pick(township_col, TOWNSHIP_COLUMNS, "--township-col", "township", "乡镇")
+    if town_name is None:
+        log.warning(
+            "%s: no township column found (looked for %s); township left empty, so rules that keep "
+            "districts within a township cannot apply",
+            p.name,
+            ", ".join(TOWNSHIP_COLUMNS),
+        )
+        towns = [""] * len(ids)
+    else:
+        towns = _text_column(df[town_name])
+
+    out = gpd.GeoDataFrame(
+        {
+            "name": pd.array(names, dtype="str"),
+            "township": pd.array(towns, dtype="str"),
+            "population": population,
+            "population_source": pd.array(["given"] * len(ids), dtype="str"),
+        },
+        geometry=gpd.GeoSeries(geoms, crs=src_crs).values,
+        index=pd.Index(ids, name="village_id", dtype="str"),
+        crs=src_crs,
+    )
+    if coords == "gcj02":
+        wgs = out.to_crs(4326)
+        out = wgs.set_geometry(
+            gpd.GeoSeries(
+                _gcj_geometries(np.asarray(wgs.geometry.array, dtype=object)), index=wgs.index, crs=4326
+            )
+        )
+        log.info("%s: GCJ-02 coordinates converted to WGS-84", p.name)
+    target = metric_crs(out)
+    out = out.to_crs(target)
+    if anchors is not None:
+        out = _with_anchors(out, anchors, coords=coords, path=p)
+    log.info(
+        "read %d villages from %s (population %d) in %s",
+        len(out),
+        p,
+        int(out["population"].sum()),
+        target.name,
+    )
+    return out
+
+
+def _with_anchors(
+    villages: gpd.GeoDataFrame, lonlat: tuple[np.ndarray, np.ndarray], *, coords: str, path: Path
+) -> gpd.GeoDataFrame:
+    """Add anchor_x, anchor_y (metric) from committee lon/lat; warn about anchors outside their polygon."""
+    lon, lat = lonlat
+    if coords == "gcj02":
+        lon, lat = gcj02_to_wgs84(lon, lat)
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", villages.crs, always_xy=True).transform(lon, lat)
+    out = villages.assign(anchor_x=np.asarray(x, dtype=np.float64), anchor_y=np.asarray(y, dtype=np.float64))
+    given = ~np.isnan(out["anchor_x"].to_numpy())
+    polygonal = out.geom_type.isin(list(_POLYGONAL)).to_numpy()
+    check = given & polygonal
+    pts = shapely.points(out["anchor_x"].to_numpy()[check], out["anchor_y"].to_numpy()[check])
+    far = shapely.distance(np.asarray(out.geometry.array, dtype=object)[check], pts) > 0
+    if far.any():
+        ids = list(out.index[check][far])
+        log.warning(
+            "%s: %d village committee points lie outside their village polygon: %s",
+            path.name,
+            len(ids),
+            ", ".join(ids[:_MAX_LISTED]),
+        )
+    log.info(
+        "%s: village committee points (anchor) given for %d of %d villages",
+        path.name,
+        int(given.sum()),
+        len(out),
+    )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Districts in force today
+# ---------------------------------------------------------------------------------------------------------------
+def read_current(path: str | os.PathLike[str], villages: gpd.GeoDataFrame) -> pd.Series:
+    """The district in force today of every village, from a table, a village layer or district polygons.
+
+    Parameters
+    ----------
+    path
+        One of: a CSV with a village id and a district column (``village_id``, ``district_id``; Chinese names
+        such as 村代码, 警务区 are recognised); a layer with both columns (e.g. a villages layer that carries
+        ``district_id``); or a layer of district polygons with a district column, joined by the villages'
+        representative points.
+    villages
+        The Villages GeoDataFrame (indexed by village_id, with a CRS).
+
+    Returns
+    -------
+    pandas.Series
+        ``district_id`` (str) indexed like ``villages``.
+
+    Raises
+    ------
+    ValidationError
+        Unreadable file, no district column, conflicting rows, or villages not covered (named).
+    """
+    p = check_input_path(path, what="current districts file", what_zh="现行警务区文件")
+    what, what_zh = "current districts file", "现行警务区文件"
+    if p.suffix.lower() == ".csv":
+        table: pd.DataFrame = read_csv_text(p, encoding=None, what=what, what_zh=what_zh)
+        gdf = None
+    else:
+        gdf = read_layer_file(p, what=what, what_zh=what_zh, prefer_layer="current")
+        table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    if len(table) == 0:
+        raise ValidationError(f"{what} {p} is empty", zh=f"{what_zh} {p} 为空")
+    columns = [str(c) for c in table.columns]
+    district_cols = _find_column(columns, DISTRICT_COLUMNS)
+    if not district_cols:
+        raise ValidationError(
+            f"{what} {p}: no district column (looked for {', '.join(DISTRICT_COLUMNS)}); its columns are: "
+            f"{', '.join(columns)}; add a district_id column",
+            zh=f"{what_zh} {p}:没有警务区字段(查找了 {'、'.join(DISTRICT_COLUMNS)});现有字段:{'、'.join(columns)};"
+            "请添加 district_id 字段",
+        )
+    dcol = district_cols[0]
+    id_cols = _find_column(columns, ID_COLUMNS)
+    index = pd.Index(villages.index.astype(str))
+    # district polygons often carry an "id" or "code" of their own: a column counts as village ids only
+    # when its values are village ids
+    id_col = next((c for c in id_cols if set(_text_column(table[c])) & set(index)), None)
+    if id_col is None and id_cols and gdf is None:
+        id_col = id_cols[0]
+    if id_col is not None:
+        vids = _text_column(table[id_col])
+        dids = _text_column(table[dcol])
+        pairs = pd.DataFrame({"village_id": vids, "district_id": dids})
+        pairs = pairs[(pairs["village_id"] != "") & (pairs["district_id"] != "")]
+        conflict = pairs.groupby("village_id")["district_id"].nunique()
+        conflict = conflict[conflict > 1]
+        if len(conflict):
+            listed = ", ".join(conflict.index[:_MAX_LISTED])
+            raise ValidationError(
+                f"{what} {p}: villages given more than one district: {listed}; keep one row per village",
+                zh=f"{what_zh} {p}:以下村被分到多个警务区:{listed};每村只保留一行",
+            )
+        mapping = pairs.drop_duplicates("village_id").set_index("village_id")["district_id"]
+        unknown = sorted(set(mapping.index) - set(index))
+        if unknown:
+            log.warning(
+                "%s: %d village ids not in the village layer are ignored: %s",
+                p.name,
+                len(unknown),
+                ", ".join(unknown[:_MAX_LISTED]),
+            )
+        result = mapping.reindex(index)
+    elif gdf is not None and gdf.geom_type.isin(list(_POLYGONAL)).any():
+        if gdf.crs is None:
+            raise ValidationError(
+                f"{what} {p} has no coordinate reference system; save it with one (e.g. EPSG:4490)",
+                zh=f"{what_zh} {p} 没有坐标参考系;请保存时带上坐标系(如 EPSG:4490)",
+            )
+        polys = gdf[gdf.geom_type.isin(list(_POLYGONAL))].to_crs(villages.crs)
+        polys = gpd.GeoDataFrame(
+            {"district_id": _text_column(polys[dcol])}, geometry=polys.geometry.values, crs=villages.crs
+        )
+        points = gpd.GeoDataFrame(
+            {"village_id": index}, geometry=villages.representative_point().values, crs=villages.crs
+        )
+        joined = gpd.sjoin(points, polys, how="left", predicate="within")
+        several = joined.groupby("village_id")["district_id"].nunique()
+        several = several[several > 1]
+        if len(several):
+            log.warning(
+                "%s: %d villages lie in overlapping district polygons; the first is used: %s",
+                p.name,
+                len(several),
+                ", ".join(several.index[:_MAX_LISTED]),
+            )
+        first = joined.dropna(subset=["district_id"]).drop_duplicates("village_id").set_index("village_id")
+        result = first["district_id"].reindex(index)
+    else:
+        raise ValidationError(
+            f"{what} {p}: neither a village id column ({', '.join(ID_COLUMNS)}) nor district polygons; give a "
+            "table village_id,district_id or a layer of district polygons",
+            zh=f"{what_zh} {p}:既无村编号字段也无警务区面;请提供 village_id,district_id 表或警务区面图层",
+        )
+    result = result.where(result.notna() & (result != ""), None)
+    missing = result.index[result.isna()]
+    if len(missing):
+        listed = ", ".join(missing[:_MAX_LISTED]) + (
+            f" and {len(missing) - _MAX_LISTED} more" if len(missing) > _MAX_LISTED else ""
+        )
+        raise ValidationError(
+            f"{what} {p} gives no district for {len(missing)} villages: {listed}; add them",
+            zh=f"{what_zh} {p} 未给出 {len(missing)} 个村的警务区:{listed};请补充",
+        )
+    out = pd.Series(result.to_numpy(dtype=object), index=villages.index, name="district_id").astype("str")
+    log.info("%s: %d villages in %d current districts", p.name, len(out), out.nunique())
+    return out
