@@ -42,7 +42,7 @@ def _add_village_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--population-col", help="population column (e.g. population, 实有人口)")
     g.add_argument("--layer", help="layer name inside a GeoPackage")
     g.add_argument(
-        "--encoding", help="text encoding of a Shapefile without .cpg (e.g. GBK); detected when omitted"
+        "--encoding", help="text encoding of a Shapefile or CSV (e.g. GBK); overrides .cpg; detected when omitted"
     )
     g.add_argument(
         "--coords",
