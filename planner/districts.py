@@ -1,0 +1,1803 @@
+"""Police districts (警务区): contiguous groups of villages, each with one office, under the bureau rules R1/R2.
+
+Matrix cores (arrays in, arrays out):
+
+- :func:`contiguous_districts`: partition units of an adjacency graph into ``k`` connected districts with one
+  centre (office) each, minimising residents' travel time to the centre (the p-median core) plus workload
+  balance and compactness, under size (villages) and population bounds, optionally within townships.
+- :func:`min_cut_districts`: the political-districting variant (fewest cut edges under tight population bounds),
+  used by ``planner bench districting``.
+
+GeoDataFrame wrapper: :func:`plan_districts` -> :class:`DistrictPlan`; :func:`village_adjacency` builds the
+neighbour graph; :func:`check_districts` re-checks any assignment, including one edited by hand.
+
+Solvers: a multi-start location-allocation heuristic (seeds from :func:`planner.offices.pmedian` when that
+module is present) with contiguity-preserving local search (boundary moves and swaps with connectivity checks,
+iterated with perturbations), then OR-Tools CP-SAT with flow contiguity (Shirabe's single-commodity model) on
+small components, warm-started from the heuristic, which proves optimality where it pays.
+"""
+
+from __future__ import annotations
+
+import heapq
+import importlib.util
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from planner.errors import SolverError, ValidationError
+from planner.rules import DistrictRules, Rules
+
+log = logging.getLogger(__name__)
+
+# Components up to this many units go to CP-SAT after the heuristic (flow contiguity grows as k * edges).
+EXACT_MAX_UNITS = 40
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: which rule, for what (village, district or office id), the numbers, in en and zh."""
+
+    rule: str
+    subject: str
+    detail: str
+    detail_zh: str
+
+    def to_dict(self) -> dict[str, str]:
+        """As plain data for summary.json."""
+        return {
+            "rule": self.rule,
+            "subject": self.subject,
+            "detail": self.detail,
+            "detail_zh": self.detail_zh,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class DistrictSolution:
+    """Result of :func:`contiguous_districts` (unit indices are positions in the input arrays).
+
+    Attributes
+    ----------
+    labels
+        District index (0..k-1) per unit.
+    centers
+        The centre (office) unit of each district; always a member of its district.
+    objective
+        Travel + balance + compactness (+ soft travel-limit excess) of the plan, see :func:`contiguous_districts`.
+    breaks
+        Rules the plan breaks, subjects as ``unit <i>`` / ``district <d>``; empty when every bound holds.
+    proven_optimal
+        CP-SAT proved the plan optimal (for the whole instance).
+    seconds
+        Wall time.
+    """
+
+    labels: np.ndarray
+    centers: np.ndarray
+    objective: float
+    breaks: tuple[Violation, ...]
+    proven_optimal: bool
+    seconds: float
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# graph helpers
+
+
+def _neighbours(adjacency: Any, n: int) -> list[np.ndarray]:
+    a = sp.csr_matrix(adjacency)
+    if a.shape != (n, n):
+        raise ValidationError(
+            f"adjacency has shape {a.shape}, expected ({n}, {n})",
+            zh=f"邻接矩阵的形状为 {a.shape}, 应为 ({n}, {n})",
+        )
+    a = ((a + a.T) != 0).tocsr()
+    a.setdiag(False)
+    a.eliminate_zeros()
+    return [np.sort(a.indices[a.indptr[i] : a.indptr[i + 1]]) for i in range(n)]
+
+
+def _is_connected(members: set[int] | Sequence[int], nbrs: list[np.ndarray]) -> bool:
+    ms = members if isinstance(members, set) else set(members)
+    if len(ms) <= 1:
+        return True
+    start = next(iter(ms))
+    seen = {start}
+    dq = deque([start])
+    while dq:
+        u = dq.popleft()
+        for v in nbrs[u]:
+            v = int(v)
+            if v in ms and v not in seen:
+                seen.add(v)
+                dq.append(v)
+    return len(seen) == len(ms)
+
+
+def _components(nbrs: list[np.ndarray], units: Sequence[int]) -> list[list[int]]:
+    ms = set(units)
+    out: list[list[int]] = []
+    seen: set[int] = set()
+    for s in sorted(ms):
+        if s in seen:
+            continue
+        comp = [s]
+        seen.add(s)
+        dq = deque([s])
+        while dq:
+            u = dq.popleft()
+            for v in nbrs[u]:
+                v = int(v)
+                if v in ms and v not in seen:
+                    seen.add(v)
+                    comp.append(v)
+                    dq.append(v)
+        out.append(sorted(comp))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the district evaluator shared by the heuristic and the final report
+
+
+@dataclass
+class _Problem:
+    nbrs: list[np.ndarray]
+    pop: np.ndarray
+    w: np.ndarray
+    cost: np.ndarray
+    cand: np.ndarray  # bool mask of units that may hold an office
+    min_size: int
+    max_size: int
+    lo: float
+    hi: float
+    max_cost: float | None
+    max_cost_hard: bool
+    balance_weight: float
+    compactness_weight: float
+    target: float  # population per district the balance term aims at
+    unit_cost: float  # resident-minutes that one resident off balance costs (mean travel of the instance)
+    fixed_center: dict[int, int] = field(default_factory=dict)  # locked group -> centre unit
+
+    def terms(self, members: Sequence[int], group: int = -1) -> tuple[float, float, int]:
+        """(violation, objective, centre) of one district; violation is 0 when every bound holds."""
+        m = np.fromiter(members, dtype=np.int64)
+        size = len(m)
+        p = float(self.pop[m].sum())
+        viol = max(0, self.min_size - size) + max(0, size - self.max_size)
+        if p > self.hi + _EPS:
+            viol += (p - self.hi) / max(self.hi, 1.0)
+        if p < self.lo - _EPS:
+            viol += (self.lo - p) / max(self.lo, 1.0)
+        if group in self.fixed_center and self.fixed_center[group] in set(m.tolist()):
+            cm = np.array([self.fixed_center[group]])
+        else:
+            cm = m[self.cand[m]]
+            if len(cm) == 0:
+                viol += 1.0
+                cm = m
+        sub = self.cost[np.ix_(m, cm)]
+        score = self.w[m] @ sub
+        radius = sub.max(axis=0)
+        score = score + self.compactness_weight * self.target * radius
+        excess = np.zeros(len(cm))
+        if self.max_cost is not None:
+            excess = np.maximum(sub - self.max_cost, 0.0).sum(axis=0)
+            if not self.max_cost_hard:
+                score = score + self.target * excess
+        if self.max_cost is not None and self.max_cost_hard:
+            j = int(np.lexsort((score, excess))[0])
+            viol += excess[j] / self.max_cost
+        else:
+            j = int(np.argmin(score))
+        obj = float(score[j]) + self.balance_weight * self.unit_cost * abs(p - self.target)
+        return float(viol), obj, int(cm[j])
+
+
+def _better(dv: float, do: float) -> bool:
+    return dv < -1e-9 or (abs(dv) <= 1e-9 and do < -1e-7)
+
+
+class _Search:
+    """Contiguity-preserving local search on one connected component."""
+
+    def __init__(
+        self,
+        prob: _Problem,
+        units: list[int],
+        k: int,
+        group: np.ndarray,
+        rng: np.random.Generator,
+        deadline: float,
+    ) -> None:
+        self.prob = prob
+        self.units = units
+        self.k = k
+        self.group = group  # locked group per unit (-1 free)
+        self.rng = rng
+        self.deadline = deadline
+
+    # -- state ---------------------------------------------------------------------------------------------
+    def load(self, labels: dict[int, int]) -> None:
+        self.lab = dict(labels)
+        self.members: list[set[int]] = [set() for _ in range(self.k)]
+        for u, d in self.lab.items():
+            self.members[d].add(u)
+        self.dgroup = [-1] * self.k
+        for u, d in self.lab.items():
+            if self.group[u] >= 0:
+                self.dgroup[d] = int(self.group[u])
+        self.val = [self.prob.terms(self.members[d], self.dgroup[d]) for d in range(self.k)]
+
+    def total(self) -> tuple[float, float]:
+        return sum(v[0] for v in self.val), sum(v[1] for v in self.val)
+
+    # -- moves ---------------------------------------------------------------------------------------------
+    def _try_move(self, u: int, apply: bool = True) -> bool:
+        a = self.lab[u]
+        if self.group[u] >= 0 or len(self.members[a]) <= 1:
+            return False
+        targets = sorted({self.lab[int(v)] for v in self.prob.nbrs[u] if int(v) in self.lab} - {a})
+        if not targets:
+            return False
+        rest = self.members[a] - {u}
+        if not _is_connected(rest, self.prob.nbrs):
+            return False
+        ta = self.prob.terms(rest, self.dgroup[a])
+        best: tuple[float, float, int, tuple[float, float, int]] | None = None
+        for b in targets:
+            tb = self.prob.terms(self.members[b] | {u}, self.dgroup[b])
+            dv = ta[0] + tb[0] - self.val[a][0] - self.val[b][0]
+            do = ta[1] + tb[1] - self.val[a][1] - self.val[b][1]
+            if _better(dv, do) and (best is None or _better(dv - best[0], do - best[1])):
+                best = (dv, do, b, tb)
+        if best is None:
+            return False
+        b = best[2]
+        self.members[a].discard(u)
+        self.members[b].add(u)
+        self.lab[u] = b
+        self.val[a] = ta
+        self.val[b] = best[3]
+        return True
+
+    def _try_swap(self, u: int) -> bool:
+        a = self.lab[u]
+        if self.group[u] >= 0:
+            return False
+        nbrs = self.prob.nbrs
+        for b in sorted({self.lab[int(v)] for v in nbrs[u] if int(v) in self.lab} - {a}):
+            for v in sorted(self.members[b]):
+                if self.group[v] >= 0 or not any(self.lab.get(int(x)) == a and int(x) != u for x in nbrs[v]):
+                    continue
+                na = (self.members[a] - {u}) | {v}
+                nb = (self.members[b] - {v}) | {u}
+                ta = self.prob.terms(na, self.dgroup[a])
+                tb = self.prob.terms(nb, self.dgroup[b])
+                dv = ta[0] + tb[0] - self.val[a][0] - self.val[b][0]
+                do = ta[1] + tb[1] - self.val[a][1] - self.val[b][1]
+                if not _better(dv, do):
+                    continue
+                if not (_is_connected(na, nbrs) and _is_connected(nb, nbrs)):
+                    continue
+                self.members[a], self.members[b] = na, nb
+                self.lab[u], self.lab[v] = b, a
+                self.val[a], self.val[b] = ta, tb
+                return True
+        return False
+
+    def local_search(self) -> None:
+        while time.monotonic() < self.deadline:
+            improved = False
+            for u in self.rng.permutation(self.units):
+                if self._try_move(int(u)):
+                    improved = True
+            if improved:
+                continue
+            for u in self.rng.permutation(self.units):
+                if time.monotonic() >= self.deadline:
+                    break
+                if self._try_swap(int(u)):
+                    improved = True
+            if not improved:
+                return
+
+    def perturb(self, moves: int) -> None:
+        """Random boundary moves that keep every district connected and non-empty."""
+        done = 0
+        for u in self.rng.permutation(self.units):
+            if done >= moves:
+                break
+            u = int(u)
+            a = self.lab[u]
+            if self.group[u] >= 0 or len(self.members[a]) <= 1:
+                continue
+            targets = sorted({self.lab[int(v)] for v in self.prob.nbrs[u] if int(v) in self.lab} - {a})
+            if not targets or not _is_connected(self.members[a] - {u}, self.prob.nbrs):
+                continue
+            b = targets[int(self.rng.integers(len(targets)))]
+            self.members[a].discard(u)
+            self.members[b].add(u)
+            self.lab[u] = b
+            self.val[a] = self.prob.terms(self.members[a], self.dgroup[a])
+            self.val[b] = self.prob.terms(self.members[b], self.dgroup[b])
+            done += 1
+
+
+def _seed_centers(
+    prob: _Problem, units: list[int], k: int, taken: list[int], rng: np.random.Generator, use_pmedian: bool
+) -> list[int]:
+    """k - len(taken) more centres among the candidate units: p-median (planner.offices) or k-means++ by cost."""
+    need = k - len(taken)
+    if need <= 0:
+        return list(taken)
+    cand = [u for u in units if prob.cand[u] and u not in taken] or [u for u in units if u not in taken]
+    if use_pmedian and not taken and importlib.util.find_spec("planner.offices") is not None:
+        from planner.offices import pmedian
+
+        sub = prob.cost[np.ix_(units, cand)]
+        sol = pmedian(sub, need, weights=prob.w[units], seed=int(rng.integers(1 << 30)), time_limit=5.0)
+        return [cand[int(j)] for j in np.asarray(sol.medians)]
+    chosen = list(taken)
+    w = prob.w[units] + 1e-9
+    for _ in range(need):
+        d = prob.cost[np.ix_(units, chosen)].min(axis=1) if chosen else np.ones(len(units))
+        score = w * d * d
+        free = np.array([u in set(cand) and u not in chosen for u in units])
+        score = np.where(free, score, 0.0)
+        if score.sum() <= 0:
+            pool = [u for u in cand if u not in chosen]
+            chosen.append(pool[int(rng.integers(len(pool)))])
+            continue
+        chosen.append(units[int(rng.choice(len(units), p=score / score.sum()))])
+    return chosen
+
+
+def _grow(prob: _Problem, units: list[int], centers: list[int], group: np.ndarray) -> dict[int, int]:
+    """Grow districts from their centres by cheapest travel, respecting the upper bounds while it can."""
+    lab: dict[int, int] = {}
+    size = [0] * len(centers)
+    popd = [0.0] * len(centers)
+    heap: list[tuple[float, int, int]] = []
+    grp_of = {int(group[c]): d for d, c in enumerate(centers) if group[c] >= 0}
+    # locked groups first: every unit of a group goes to the group's district
+    for u in units:
+        if group[u] >= 0 and int(group[u]) in grp_of:
+            d = grp_of[int(group[u])]
+            lab[u] = d
+            size[d] += 1
+            popd[d] += prob.pop[u]
+    for d, c in enumerate(centers):
+        if c not in lab:
+            lab[c] = d
+            size[d] += 1
+            popd[d] += prob.pop[c]
+    for u, d in lab.items():
+        for v in prob.nbrs[u]:
+            heapq.heappush(heap, (float(prob.cost[int(v), centers[d]]), int(v), d))
+    unit_set = set(units)
+    deferred: set[int] = set()
+    while heap:
+        c, u, d = heapq.heappop(heap)
+        if u in lab or u not in unit_set or group[u] >= 0:
+            continue
+        if size[d] + 1 > prob.max_size or popd[d] + prob.pop[u] > prob.hi:
+            deferred.add(u)
+            continue
+        lab[u] = d
+        size[d] += 1
+        popd[d] += prob.pop[u]
+        for v in prob.nbrs[u]:
+            v = int(v)
+            if v not in lab:
+                heapq.heappush(heap, (float(prob.cost[v, centers[d]]), v, d))
+    # what the caps left out joins the cheapest adjacent district, caps ignored (local search repairs)
+    pending = [u for u in units if u not in lab]
+    while pending:
+        progress = False
+        for u in pending:
+            ds = sorted(
+                {lab[int(v)] for v in prob.nbrs[u] if int(v) in lab},
+                key=lambda d: (prob.cost[u, centers[d]], d),
+            )
+            if ds:
+                lab[u] = ds[0]
+                progress = True
+        pending = [u for u in pending if u not in lab]
+        if not progress:  # a locked group cut off from its own district: give its units their group
+            raise SolverError("internal: a component is not connected", zh="内部错误: 分量不连通")
+    return lab
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# CP-SAT with flow contiguity
+
+
+def _cpsat_travel(
+    prob: _Problem,
+    units: list[int],
+    k: int,
+    group: np.ndarray,
+    hint: dict[int, int],
+    centers_hint: list[int],
+    *,
+    seed: int,
+    time_limit: float,
+) -> tuple[dict[int, int], list[int], bool] | None:
+    """Exact model on one component (Hess assignment form with Shirabe flow contiguity per centre).
+
+    x[i,j] = unit i served by a centre at unit j, x[j,j] = j is a centre; for each centre j a single-commodity
+    flow from j reaches every unit it serves along arcs inside the district. The objective is the heuristic's,
+    integer-scaled (travel, compactness radius, balance). Returns (labels, centres, proven_optimal) or None.
+    """
+    from ortools.sat.python import cp_model
+
+    n = len(units)
+    pos = {u: i for i, u in enumerate(units)}
+    arcs = [(pos[u], pos[int(v)]) for u in units for v in prob.nbrs[u] if int(v) in pos]
+    scale = 100.0 / max(prob.unit_cost, 1e-6)
+    cost_i = np.rint(prob.cost[np.ix_(units, units)] * scale).astype(np.int64)
+    cap = min(prob.max_size, n)
+    m = cp_model.CpModel()
+    cand = [j for j in range(n) if prob.cand[units[j]]] or list(range(n))
+    x: dict[tuple[int, int], Any] = {}
+    for j in cand:
+        for i in range(n):
+            x[i, j] = m.NewBoolVar(f"x{i}_{j}")
+    for i in range(n):
+        m.AddExactlyOne(x[i, j] for j in cand)
+    m.Add(sum(x[j, j] for j in cand) == k)
+    terms: list[Any] = []
+    for j in cand:
+        for i in range(n):
+            if i != j:
+                m.AddImplication(x[i, j], x[j, j])
+        sz = sum(x[i, j] for i in range(n))
+        m.Add(sz >= min(prob.min_size, n) * x[j, j])
+        m.Add(sz <= cap * x[j, j])
+        pj = sum(int(prob.pop[units[i]]) * x[i, j] for i in range(n))
+        if prob.hi < math.inf:
+            m.Add(pj <= math.floor(prob.hi) * x[j, j])
+        if prob.lo > 0:
+            m.Add(pj >= math.ceil(prob.lo) * x[j, j])
+        f = {(a, b): m.NewIntVar(0, cap - 1, "") for a, b in arcs if b != j}
+        inflow: list[list[Any]] = [[] for _ in range(n)]
+        outflow: list[list[Any]] = [[] for _ in range(n)]
+        for (a, b), v in f.items():
+            m.Add(v <= (cap - 1) * x[b, j])
+            m.Add(v <= (cap - 1) * x[a, j])
+            outflow[a].append(v)
+            inflow[b].append(v)
+        for i in range(n):
+            if i != j:
+                m.Add(sum(inflow[i]) - sum(outflow[i]) >= x[i, j])
+        terms.extend(round(prob.w[units[i]]) * int(cost_i[i, j]) * x[i, j] for i in range(n))
+        if prob.compactness_weight > 0:
+            rad = m.NewIntVar(0, int(cost_i[:, j].max()), "")
+            for i in range(n):
+                m.Add(rad >= int(cost_i[i, j]) * x[i, j])
+            terms.append(round(prob.compactness_weight * prob.target) * rad)
+        if prob.balance_weight > 0:
+            total = int(prob.pop[units].sum())
+            dev = m.NewIntVar(0, total + int(prob.target) + 1, "")
+            m.Add(dev >= pj - round(prob.target) - total * (1 - x[j, j]))
+            m.Add(dev >= round(prob.target) * x[j, j] - pj)
+            terms.append(round(prob.balance_weight * prob.unit_cost * scale) * dev)
+    # locked groups: one centre serves each group whole, different groups different centres
+    groups = sorted({int(group[u]) for u in units if group[u] >= 0})
+    for g in groups:
+        gu = [pos[u] for u in units if group[u] == g]
+        for j in cand:
+            for a in gu[1:]:
+                m.Add(x[a, j] == x[gu[0], j])
+        if g in prob.fixed_center and pos.get(prob.fixed_center[g]) in cand:
+            m.Add(x[gu[0], pos[prob.fixed_center[g]]] == 1)
+    for g1 in range(len(groups)):
+        for g2 in range(g1 + 1, len(groups)):
+            a = next(pos[u] for u in units if group[u] == groups[g1])
+            b = next(pos[u] for u in units if group[u] == groups[g2])
+            for j in cand:
+                m.AddBoolOr([x[a, j].Not(), x[b, j].Not()])
+    m.Minimize(sum(terms))
+    for u, d in hint.items():
+        cu = pos[centers_hint[d]]
+        for j in cand:
+            m.AddHint(x[pos[u], j], int(j == cu))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.5, time_limit)
+    solver.parameters.num_workers = 2
+    solver.parameters.random_seed = seed
+    status = solver.Solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        log.info("CP-SAT: %s on %d units", solver.StatusName(status), n)
+        return None
+    centres = [j for j in cand if solver.Value(x[j, j])]
+    labels = {units[i]: next(d for d, j in enumerate(centres) if solver.Value(x[i, j])) for i in range(n)}
+    return labels, [units[j] for j in centres], status == cp_model.OPTIMAL
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the matrix core
+
+
+def _allocate_k(
+    comps: list[list[int]],
+    pop: np.ndarray,
+    k: int,
+    min_size: int,
+    max_size: int,
+    lo: float,
+    hi: float,
+    n_groups: list[int],
+) -> list[int]:
+    """Districts per component: the fewest each needs, the rest spread where sizes allow."""
+    lows, highs = [], []
+    for comp, g in zip(comps, n_groups, strict=True):
+        nc, pc = len(comp), float(pop[comp].sum())
+        low = max(1, g, math.ceil(nc / max_size), math.ceil(pc / hi) if hi < math.inf else 1)
+        high = min(nc, nc // min_size if min_size > 0 else nc, int(pc // lo) if lo > 0 else nc)
+        lows.append(low)
+        highs.append(max(high, low))
+    alloc = list(lows)
+    extra = k - sum(alloc)
+    while extra > 0:
+        order = sorted(range(len(comps)), key=lambda c: (-(len(comps[c]) / alloc[c]), c))
+        grow = [c for c in order if alloc[c] < highs[c]] or [c for c in order if alloc[c] < len(comps[c])]
+        if not grow:
+            break
+        alloc[grow[0]] += 1
+        extra -= 1
+    return alloc
+
+
+def contiguous_districts(
+    adjacency: Any,
+    population: np.ndarray,
+    cost: np.ndarray,
+    k: int,
+    *,
+    min_size: int | None = None,
+    max_size: int | None = None,
+    pop_lower: float | None = None,
+    pop_upper: float | None = None,
+    township: np.ndarray | None = None,
+    candidates: np.ndarray | None = None,
+    locked: np.ndarray | None = None,
+    locked_centers: dict[int, int] | None = None,
+    weights: np.ndarray | None = None,
+    balance_weight: float = DistrictRules.balance_weight,
+    compactness_weight: float = DistrictRules.compactness_weight,
+    max_cost: float | None = None,
+    max_cost_hard: bool = False,
+    seed: int = 0,
+    time_limit: float = 60.0,
+    exact: bool = True,
+) -> DistrictSolution:
+    """Partition the units of a graph into ``k`` contiguous districts, each with one centre inside it.
+
+    Parameters
+    ----------
+    adjacency
+        (n, n) sparse or dense matrix; nonzero = neighbours (symmetrised). Districts are connected in it.
+    population
+        Residents per unit (n,).
+    cost
+        (n, n) travel cost (minutes) from unit i to a centre at unit j; must be finite.
+    k
+        Number of districts. Components of the graph (after cutting township borders) get the fewest districts
+        each needs and the rest where sizes allow; a component that needs more than ``k`` leaves gets them and a
+        ``k`` break is listed.
+    min_size, max_size
+        Units per district (R1).
+    pop_lower, pop_upper
+        Residents per district (R2).
+    township
+        Township label per unit: districts never cross a township border.
+    candidates
+        Bool mask or index array of units that may hold a centre (default every unit).
+    locked
+        Int array (n,): -1 free, else a group id; units of one group stay in one district together and
+        different groups in different districts. ``locked_centers`` maps a group id to its fixed centre unit.
+    weights
+        Residents counted in the travel term (default ``population``).
+    balance_weight, compactness_weight
+        Objective = sum over districts of [sum_i w_i cost(i, centre) + compactness_weight * (P/k) * radius
+        + balance_weight * c_mean * |pop_d - P/k|], where radius is the largest cost to the centre in the district
+        and c_mean is the residents' mean cost to their (n/k)-th nearest unit (a typical trip to an office), so
+        one resident off balance costs about one trip. With ``max_cost`` soft, (P/k) * the excess
+        of each unit over ``max_cost`` is added; with it hard, the excess is a break.
+    seed, time_limit
+        The search is driven by ``seed`` with a fixed move budget, so the same seed gives the same plan unless
+        ``time_limit`` cuts it short.
+    exact
+        Run CP-SAT (flow contiguity) on components of at most ``EXACT_MAX_UNITS`` units.
+
+    Returns
+    -------
+    DistrictSolution
+    """
+    t0 = time.monotonic()
+    deadline = t0 + time_limit
+    pop = np.asarray(population, dtype=float)
+    n = len(pop)
+    cost = np.asarray(cost, dtype=float)
+    if cost.shape != (n, n):
+        raise ValidationError(
+            f"cost has shape {cost.shape}, expected ({n}, {n})",
+            zh=f"代价矩阵的形状为 {cost.shape}, 应为 ({n}, {n})",
+        )
+    if not np.isfinite(cost).all():
+        raise ValidationError(
+            "cost has inf or NaN entries; fill unreachable pairs first",
+            zh="代价矩阵含 inf 或 NaN; 请先填补不可达的village对",
+        )
+    if k < 1 or k > n:
+        raise ValidationError(f"k = {k} districts for {n} units", zh=f"{n} 个单元划分 k = {k} 个警务区")
+    nbrs = _neighbours(adjacency, n)
+    if township is not None:
+        tw = np.asarray(township)
+        nbrs = [nb[tw[nb] == tw[i]] for i, nb in enumerate(nbrs)]
+    cand = np.ones(n, dtype=bool)
+    if candidates is not None:
+        cc = np.asarray(candidates)
+        if cc.dtype == bool:
+            cand = cc.copy()
+        else:
+            cand = np.zeros(n, dtype=bool)
+            cand[cc.astype(int)] = True
+    group = np.full(n, -1, dtype=np.int64) if locked is None else np.asarray(locked, dtype=np.int64).copy()
+    w = pop.copy() if weights is None else np.asarray(weights, dtype=float)
+    lo = float(pop_lower) if pop_lower is not None else 0.0
+    hi = float(pop_upper) if pop_upper is not None else math.inf
+    mn = int(min_size) if min_size is not None else 1
+    mx = int(max_size) if max_size is not None else n
+    total = float(pop.sum())
+    wsum = float(w.sum()) or 1.0
+    # mean resident trip in a k-median-like sense: residents' mean cost to their k-th nearest unit
+    kth = min(n - 1, max(1, n // max(k, 1)))
+    unit_cost = float((w @ np.sort(cost, axis=1)[:, kth]) / wsum) or 1.0
+
+    comps = _components(nbrs, range(n))
+    n_groups = [len({int(group[u]) for u in c if group[u] >= 0}) for c in comps]
+    alloc = _allocate_k(comps, pop, k, mn, mx, lo, hi, n_groups)
+    breaks: list[Violation] = []
+    if sum(alloc) != k:
+        breaks.append(
+            Violation(
+                "k",
+                "plan",
+                f"the graph falls into {len(comps)} parts that need {sum(alloc)} districts, not {k}",
+                f"图分为 {len(comps)} 个互不相连的部分, 需要 {sum(alloc)} 个警务区, 而不是 {k} 个",
+            )
+        )
+    labels = np.full(n, -1, dtype=np.int64)
+    centers: list[int] = []
+    all_optimal = True
+    rng = np.random.default_rng(seed)
+    n_total = sum(len(c) for c in comps)
+    for comp, kc in zip(comps, alloc, strict=True):
+        share = time_limit * len(comp) / n_total
+        cdead = min(deadline, time.monotonic() + share)
+        target = float(pop[comp].sum()) / kc
+        prob = _Problem(
+            nbrs,
+            pop,
+            w,
+            cost,
+            cand,
+            mn,
+            mx,
+            lo,
+            hi,
+            max_cost,
+            max_cost_hard,
+            balance_weight,
+            compactness_weight,
+            target,
+            unit_cost,
+            dict(locked_centers or {}),
+        )
+        lab, cents, optimal = _solve_component(prob, comp, kc, group, rng, cdead, exact=exact, seed=seed)
+        all_optimal &= optimal
+        base = len(centers)
+        for u, d in lab.items():
+            labels[u] = base + d
+        centers.extend(cents)
+    labels, centers = _canonical(labels, centers)
+    # final figures and breaks
+    objective = 0.0
+    final_prob = _Problem(
+        nbrs,
+        pop,
+        w,
+        cost,
+        cand,
+        mn,
+        mx,
+        lo,
+        hi,
+        max_cost,
+        max_cost_hard,
+        balance_weight,
+        compactness_weight,
+        total / len(centers),
+        unit_cost,
+        dict(locked_centers or {}),
+    )
+    for d, cu in enumerate(centers):
+        mem = np.flatnonzero(labels == d)
+        g = {int(group[u]) for u in mem if group[u] >= 0}
+        _viol, obj, _best_c = final_prob.terms(mem.tolist(), next(iter(g)) if len(g) == 1 else -1)
+        objective += obj
+        breaks.extend(
+            _district_breaks(d, mem, cu, pop, cost, cand, mn, mx, lo, hi, max_cost, max_cost_hard, nbrs)
+        )
+    seconds = time.monotonic() - t0
+    log.info(
+        "contiguous_districts: n=%d k=%d objective=%.1f breaks=%d optimal=%s %.1fs",
+        n,
+        len(centers),
+        objective,
+        len(breaks),
+        all_optimal,
+        seconds,
+    )
+    return DistrictSolution(
+        labels, np.array(centers, dtype=np.int64), float(objective), tuple(breaks), bool(all_optimal), seconds
+    )
+
+
+def _district_breaks(
+    d: int,
+    mem: np.ndarray,
+    center: int,
+    pop: np.ndarray,
+    cost: np.ndarray,
+    cand: np.ndarray,
+    mn: int,
+    mx: int,
+    lo: float,
+    hi: float,
+    max_cost: float | None,
+    hard: bool,
+    nbrs: list[np.ndarray],
+) -> list[Violation]:
+    out = []
+    s = f"district {d}"
+    if len(mem) < mn or len(mem) > mx:
+        out.append(
+            Violation(
+                "size", s, f"{len(mem)} units, outside {mn}..{mx}", f"{len(mem)} 个单元, 不在 {mn}..{mx} 内"
+            )
+        )
+    p = float(pop[mem].sum())
+    if p > hi + _EPS or p < lo - _EPS:
+        out.append(
+            Violation(
+                "population",
+                s,
+                f"{p:.0f} residents, outside {lo:.0f}..{hi:.0f}",
+                f"{p:.0f} 人, 不在 {lo:.0f}..{hi:.0f} 内",
+            )
+        )
+    if not cand[center]:
+        out.append(
+            Violation(
+                "candidates",
+                s,
+                f"no candidate office site; centre at unit {center}",
+                f"无候选警务室地点; 中心设在单元 {center}",
+            )
+        )
+    if not _is_connected(mem.tolist(), nbrs):
+        out.append(Violation("contiguity", s, "not connected", "不连通"))
+    if max_cost is not None and hard:
+        far = mem[cost[mem, center] > max_cost + _EPS]
+        if len(far):
+            out.append(
+                Violation(
+                    "travel",
+                    s,
+                    f"{len(far)} units beyond {max_cost:g} from the centre",
+                    f"{len(far)} 个单元距中心超过 {max_cost:g}",
+                )
+            )
+    return out
+
+
+def _solve_component(
+    prob: _Problem,
+    comp: list[int],
+    k: int,
+    group: np.ndarray,
+    rng: np.random.Generator,
+    deadline: float,
+    *,
+    exact: bool,
+    seed: int,
+) -> tuple[dict[int, int], list[int], bool]:
+    if k == 1:
+        _viol, _obj, c = prob.terms(comp, _single_group(group, comp))
+        return {u: 0 for u in comp}, [c], True
+    groups = sorted({int(group[u]) for u in comp if group[u] >= 0})
+    taken: list[int] = []
+    for g in groups:
+        gu = [u for u in comp if group[u] == g]
+        taken.append(prob.fixed_center.get(g, min(gu, key=lambda u: (prob.w[gu] @ prob.cost[gu, u], u))))
+    search = _Search(prob, comp, k, group, rng, deadline)
+    best: tuple[tuple[float, float], dict[int, int]] | None = None
+    starts = 4 if len(comp) < 400 else 2
+    budget_iters = max(10, min(200, 4000 // max(len(comp), 1)))
+    for s in range(starts):
+        if time.monotonic() >= deadline and best is not None:
+            break
+        cents = _seed_centers(prob, comp, min(k, len(comp)), taken, rng, use_pmedian=(s == 0))
+        search.load(_grow(prob, comp, cents, group))
+        search.local_search()
+        tot = search.total()
+        if best is None or _better(tot[0] - best[0][0], tot[1] - best[0][1]):
+            best = (tot, dict(search.lab))
+    assert best is not None
+    # iterated local search from the best start
+    search.load(best[1])
+    for _ in range(budget_iters):
+        if time.monotonic() >= deadline:
+            break
+        search.perturb(max(2, len(comp) // 20))
+        search.local_search()
+        tot = search.total()
+        if _better(tot[0] - best[0][0], tot[1] - best[0][1]):
+            best = (tot, dict(search.lab))
+        else:
+            search.load(best[1])
+    search.load(best[1])
+    centers = [search.val[d][2] for d in range(k)]
+    optimal = False
+    left = deadline - time.monotonic()
+    if exact and len(comp) <= EXACT_MAX_UNITS and left > 0.5:
+        res = _cpsat_travel(prob, comp, k, group, best[1], centers, seed=seed, time_limit=left)
+        if res is not None:
+            lab2, _cents2, optimal = res
+            search.load(lab2)
+            tot = search.total()
+            if tot[0] <= best[0][0] + 1e-9 and (optimal or _better(tot[0] - best[0][0], tot[1] - best[0][1])):
+                best = (tot, lab2)
+            else:
+                search.load(best[1])
+            centers = [search.val[d][2] for d in range(k)]
+    return best[1], centers, optimal
+
+
+def _single_group(group: np.ndarray, units: Sequence[int]) -> int:
+    g = {int(group[u]) for u in units if group[u] >= 0}
+    return next(iter(g)) if len(g) == 1 else -1
+
+
+def _canonical(labels: np.ndarray, centers: list[int]) -> tuple[np.ndarray, list[int]]:
+    """Number districts by their smallest unit, so equal plans have equal labels."""
+    k = len(centers)
+    first = [int(np.flatnonzero(labels == d).min()) for d in range(k)]
+    order = sorted(range(k), key=lambda d: first[d])
+    remap = np.empty(k, dtype=np.int64)
+    remap[order] = np.arange(k)
+    return remap[labels], [centers[d] for d in order]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# GeoDataFrame wrapper
+
+
+@dataclass(frozen=True, eq=False)
+class PlanComparison:
+    """The districts in force today against the proposal.
+
+    Attributes
+    ----------
+    districts
+        One row per district of either plan: plan ("current" / "proposed"), district_id, n_villages, population,
+        officers, office_id (village of the office; for the current plan the best site inside it), mean_travel_min,
+        max_travel_min.
+    moved
+        Villages whose district changes: village_id, current_district, proposed_district, matched_current
+        (the current district the proposed one was matched to, by most shared villages).
+    """
+
+    districts: pd.DataFrame
+    moved: pd.DataFrame
+
+
+@dataclass(frozen=True, eq=False)
+class DistrictPlan:
+    """Districts, offices and the rules they break (docs/ARCHITECTURE.md, "District plan")."""
+
+    villages: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    offices: gpd.GeoDataFrame
+    violations: list[Violation]
+    comparison: PlanComparison | None = None
+    proven_optimal: bool = False
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """Key figures for summary.json."""
+        d = self.districts
+        pop = d["population"].astype(float)
+        t = self.villages["travel_min_to_office"].astype(float)
+        ft = t[np.isfinite(t)]
+        return {
+            "villages": len(self.villages),
+            "population": int(self.villages["population"].sum()),
+            "districts": len(d),
+            "offices": len(self.offices),
+            "officers": int(d["officers"].sum()),
+            "district_villages": {"min": int(d["n_villages"].min()), "max": int(d["n_villages"].max())},
+            "district_population": {
+                "min": int(pop.min()),
+                "max": int(pop.max()),
+                "cv": float(pop.std(ddof=0) / pop.mean()) if pop.mean() > 0 else 0.0,
+            },
+            "max_travel_min": float(ft.max()) if len(ft) else None,
+            "mean_travel_min": float(ft.mean()) if len(ft) else None,
+            "unreachable_villages": [
+                str(v) for v in self.villages.index[self.villages["access"] == "unreachable"]
+            ],
+            "violations": [v.to_dict() for v in self.violations],
+            "proven_optimal": self.proven_optimal,
+        }
+
+
+def village_adjacency(
+    villages: gpd.GeoDataFrame, *, times: Any = None, tolerance_m: float = 1.0
+) -> sp.csr_matrix:
+    """Neighbour graph of the villages, in the order of ``villages.index``.
+
+    Polygons are neighbours when their boundaries share a line longer than ``tolerance_m`` (a corner touch does
+    not count). Points (or villages whose polygon touches nothing) use the Voronoi neighbours of their points
+    (the Delaunay edges); with ``times`` (TravelTimes) each point village is also joined to its nearest village by
+    road, so the graph follows the roads where the cells would cross a ridge.
+    """
+    from shapely import STRtree
+
+    n = len(villages)
+    geoms = villages.geometry.values
+    rows: list[int] = []
+    cols: list[int] = []
+    is_poly = np.array([g is not None and g.geom_type in ("Polygon", "MultiPolygon") for g in geoms])
+    poly_idx = np.flatnonzero(is_poly)
+    if len(poly_idx):
+        pg = geoms[poly_idx]
+        tree = STRtree(pg)
+        a, b = tree.query(pg, predicate="intersects")
+        keep = a < b
+        a, b = a[keep], b[keep]
+        if len(a):
+            import shapely
+
+            shared = shapely.intersection(shapely.boundary(pg[a]), shapely.boundary(pg[b]))
+            ok = shapely.length(shared) > tolerance_m
+            rows.extend(poly_idx[a[ok]].tolist())
+            cols.extend(poly_idx[b[ok]].tolist())
+    deg = np.zeros(n, dtype=int)
+    np.add.at(deg, rows, 1)
+    np.add.at(deg, cols, 1)
+    loose = np.flatnonzero(~is_poly | (deg == 0))
+    if len(loose) and n >= 2:
+        pts = np.array([[p.x, p.y] for p in _anchor_points(villages)])
+        if n >= 4:
+            from scipy.spatial import Delaunay, QhullError
+
+            try:
+                tri = Delaunay(pts)
+                edges = {
+                    tuple(sorted((int(s[i]), int(s[j]))))
+                    for s in tri.simplices
+                    for i, j in ((0, 1), (1, 2), (0, 2))
+                }
+            except QhullError:  # collinear points: join each to the next along the line
+                order = np.lexsort(pts.T[::-1])
+                edges = {tuple(sorted((int(order[i]), int(order[i + 1])))) for i in range(n - 1)}
+        else:
+            edges = {(i, j) for i in range(n) for j in range(i + 1, n)}
+        loose_set = set(loose.tolist())
+        for i, j in edges:
+            if i in loose_set or j in loose_set:
+                rows.append(i)
+                cols.append(j)
+        if times is not None:
+            sec = times.subset(villages.index, villages.index).seconds.copy()
+            np.fill_diagonal(sec, np.inf)
+            for i in loose:
+                j = int(np.argmin(sec[i]))
+                if np.isfinite(sec[i, j]):
+                    rows.append(int(i))
+                    cols.append(j)
+    a = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
+    a = ((a + a.T) > 0).astype(np.int8).tocsr()
+    return a
+
+
+def _anchor_points(villages: gpd.GeoDataFrame) -> list[Any]:
+    from shapely.geometry import Point
+
+    if "anchor_x" in villages.columns and "anchor_y" in villages.columns:
+        ax, ay = villages["anchor_x"].to_numpy(float), villages["anchor_y"].to_numpy(float)
+        rp = villages.geometry.representative_point().values
+        return [
+            Point(x, y) if np.isfinite(x) and np.isfinite(y) else r
+            for x, y, r in zip(ax, ay, rp, strict=True)
+        ]
+    return list(villages.geometry.representative_point().values)
+
+
+def _bridge(
+    adj: sp.csr_matrix, pts: np.ndarray, township: np.ndarray | None, min_units: int
+) -> sp.csr_matrix:
+    """Join graph pieces too small to make a district alone to their nearest village by straight line.
+
+    Islands and villages with no shared border otherwise could not be placed in any district; the bridge is the
+    straight line, and only pieces smaller than ``min_units`` are joined (bigger pieces form their own districts).
+    With ``township`` the bridge stays inside the township where one exists there.
+    """
+    a = adj.tolil(copy=True)
+    for _ in range(adj.shape[0]):
+        ncomp, lab = connected_components(a.tocsr(), directed=False)
+        sizes = np.bincount(lab, minlength=ncomp)
+        small = [c for c in range(ncomp) if sizes[c] < min_units and ncomp > 1]
+        if not small:
+            break
+        c = min(small, key=lambda c: (sizes[c], int(np.flatnonzero(lab == c)[0])))
+        inside = np.flatnonzero(lab == c)
+        outside = np.flatnonzero(lab != c)
+        if township is not None:
+            same = outside[np.isin(township[outside], township[inside])]
+            if len(same):
+                outside = same
+        d = np.hypot(*(pts[inside][:, None, :] - pts[outside][None, :, :]).transpose(2, 0, 1))
+        i, j = np.unravel_index(int(np.argmin(d)), d.shape)
+        a[inside[i], outside[j]] = 1
+        a[outside[j], inside[i]] = 1
+    return a.tocsr()
+
+
+def _village_cost(villages: gpd.GeoDataFrame, times: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(minutes village -> office with unreachable pairs filled, raw minutes, anchor xy)."""
+    ids = villages.index
+    if not (times.origins.isin(ids).all() or set(ids) <= set(times.origins)):
+        raise ValidationError("the travel-time matrix lacks some villages", zh="行程时间矩阵缺少部分村")
+    missing = [v for v in ids if v not in set(times.origins) or v not in set(times.destinations)]
+    if missing:
+        raise ValidationError(
+            f"villages {missing[:10]} are not in the travel-time matrix; recompute it",
+            zh=f"村 {missing[:10]} 不在行程时间矩阵中; 请重新计算",
+        )
+    raw = times.subset(ids, ids).seconds / 60.0
+    pts = np.array([[p.x, p.y] for p in _anchor_points(villages)])
+    straight = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    # unreachable pairs: straight line at walking pace (4 km/h) times 1.5 for the terrain, so such villages go
+    # to the nearest district by straight line and are flagged
+    walk = straight / 1000.0 / 4.0 * 60.0 * 1.5
+    cost = np.where(np.isfinite(raw), raw, walk)
+    np.fill_diagonal(cost, 0.0)
+    return cost, raw, pts
+
+
+def _district_counts(n: int, pop: float, r: DistrictRules) -> tuple[int, int]:
+    """(fewest, most) districts the rules allow for n villages with pop residents."""
+    low, high = 1, n
+    if r.uses_villages:
+        low = max(low, math.ceil(n / r.max_villages))
+        high = min(high, n // r.min_villages)
+    if r.uses_population:
+        officers = math.ceil(pop / r.residents_per_officer)
+        low = max(
+            low,
+            math.ceil(officers / r.max_officers),
+            math.ceil(pop / (r.max_officers * r.residents_per_officer)),
+        )
+    return low, high
+
+
+def _officers(pop: float, r: DistrictRules) -> int:
+    if not r.uses_population:
+        return r.min_officers
+    return int(min(max(math.ceil(pop / r.residents_per_officer), r.min_officers), r.max_officers))
+
+
+def plan_districts(
+    villages: gpd.GeoDataFrame,
+    times: Any,
+    access: pd.DataFrame,
+    *,
+    rules: Rules,
+    adjacency: Any = None,
+    current: pd.Series | None = None,
+    locked: Sequence[str] | None = None,
+    candidates: Sequence[str] | None = None,
+    n_districts: int | None = None,
+    seed: int = 0,
+    time_limit: float = 60.0,
+) -> DistrictPlan:
+    """Draw police districts and place one office in each, under the bureau rules.
+
+    Parameters
+    ----------
+    villages
+        GeoDataFrame indexed by village_id with name, township, population, geometry (metric CRS).
+    times
+        :class:`planner.network.TravelTimes` between the villages (seconds, inf where no road).
+    access
+        DataFrame indexed by village_id with ``access`` (road / walk / unreachable) and ``reason``.
+    rules
+        The validated rules; ``rules.districts`` sizes and weights the plan.
+    adjacency
+        Neighbour matrix in the order of ``villages.index`` (default :func:`village_adjacency`).
+    current
+        Series village_id -> district_id in force today: adds :class:`PlanComparison` and is the source of
+        ``locked`` districts.
+    locked
+        Village ids that keep their current district (requires ``current``): they stay together, and apart from
+        the other locked groups.
+    candidates
+        Village ids that may hold an office (default every village).
+    n_districts
+        Number of districts; default the fewest that satisfy the rules.
+    seed, time_limit
+        Same seed, same plan (unless the time limit cuts the search).
+
+    Returns
+    -------
+    DistrictPlan
+        With every rule that cannot hold listed as a :class:`Violation` (rule, subject, numbers).
+    """
+    t0 = time.monotonic()
+    r = rules.districts
+    _validate_villages(villages)
+    ids = villages.index
+    n = len(ids)
+    pop = villages["population"].to_numpy(dtype=float)
+    cost, raw, pts = _village_cost(villages, times)
+    acc = access.reindex(ids)
+    if acc["access"].isna().any():
+        miss = ids[acc["access"].isna()].tolist()[:10]
+        raise ValidationError(f"access lacks villages {miss}", zh=f"可达性表缺少村 {miss}")
+    township = villages["township"].astype(str).to_numpy() if r.within_township else None
+    adj = village_adjacency(villages, times=times) if adjacency is None else sp.csr_matrix(adjacency)
+    adj = _bridge(adj, pts, township, r.min_villages if r.uses_villages else 1)
+    violations: list[Violation] = []
+    # what the numbers rule out before solving
+    cap = r.max_officers * r.residents_per_officer
+    if r.uses_population:
+        for vid, p in zip(ids, pop, strict=True):
+            if p > cap:
+                violations.append(
+                    Violation(
+                        "R2",
+                        str(vid),
+                        f"village {vid} has {p:,.0f} residents alone, more than {r.max_officers} officers x "
+                        f"{r.residents_per_officer:,} = {cap:,}; its district needs {math.ceil(p / r.residents_per_officer)} "
+                        "officers",
+                        f"村 {vid} 单村即有 {p:,.0f} 人, 超过 {r.max_officers} 名民警 x {r.residents_per_officer:,} = "
+                        f"{cap:,}; 其警务区需要 {math.ceil(p / r.residents_per_officer)} 名民警",
+                    )
+                )
+    nb = [sp.csr_matrix(adj).indices[adj.indptr[i] : adj.indptr[i + 1]] for i in range(n)]
+    if township is not None:
+        nb = [x[township[x] == township[i]] for i, x in enumerate(nb)]
+    comps = _components(nb, range(n))
+    k_low = 0
+    for comp in comps:
+        lo_c, hi_c = _district_counts(len(comp), float(pop[comp].sum()), r)
+        k_low += lo_c
+        if lo_c > hi_c and r.uses_villages:
+            names = [str(ids[u]) for u in comp[:10]]
+            where = f"township {township[comp[0]]}" if township is not None else "a separate piece of the map"
+            where_zh = f"乡镇 {township[comp[0]]}" if township is not None else "地图上一块独立区域"
+            violations.append(
+                Violation(
+                    "R1",
+                    where,
+                    f"{where} has {len(comp)} villages ({', '.join(names)}): cannot make districts of "
+                    f"{r.min_villages}-{r.max_villages} villages"
+                    + (" within_township" if township is not None else ""),
+                    f"{where_zh} 只有 {len(comp)} 个村 ({', '.join(names)}): 无法组成 {r.min_villages}-{r.max_villages} "
+                    "个村的警务区" + (" (不跨乡镇)" if township is not None else ""),
+                )
+            )
+    k = n_districts if n_districts is not None else k_low
+    if n_districts is not None and not 1 <= n_districts <= n:
+        raise ValidationError(
+            f"--districts {n_districts}: must be between 1 and {n} villages",
+            zh=f"--districts {n_districts}: 必须在 1 到 {n} (村数) 之间",
+        )
+    cand = None if candidates is None else ids.isin(list(candidates))
+    if cand is not None and not cand.any():
+        raise ValidationError(
+            "no candidate office site is a village of the layer", zh="候选警务室地点都不是图层中的村"
+        )
+    group = None
+    if locked:
+        if current is None:
+            raise ValidationError(
+                "locked villages need the current districts (--current)",
+                zh="锁定村需要现行警务区 (--current)",
+            )
+        cur = current.reindex(ids)
+        lk = ids.isin(list(locked))
+        codes = {d: i for i, d in enumerate(sorted({str(cur.iloc[i]) for i in np.flatnonzero(lk)}))}
+        group = np.array([codes[str(cur.iloc[i])] if lk[i] else -1 for i in range(n)], dtype=np.int64)
+    sol = contiguous_districts(
+        adj,
+        pop,
+        cost,
+        k,
+        min_size=r.min_villages if r.uses_villages else None,
+        max_size=r.max_villages if r.uses_villages else None,
+        pop_upper=float(cap) if r.uses_population else None,
+        township=township,
+        candidates=cand,
+        locked=group,
+        balance_weight=r.balance_weight,
+        compactness_weight=r.compactness_weight,
+        max_cost=r.max_travel_min,
+        max_cost_hard=r.max_travel_hard,
+        seed=seed,
+        time_limit=time_limit,
+    )
+    labels, centers = sol.labels, list(sol.centers)
+    width = max(2, len(str(len(centers))))
+    did = np.array([f"D{d + 1:0{width}d}" for d in range(len(centers))])
+    oid = np.array([f"O{d + 1:0{width}d}" for d in range(len(centers))])
+    out = villages.copy()
+    out["district_id"] = did[labels]
+    out["office_id"] = oid[labels]
+    office_pos = np.array(centers)[labels]
+    out["travel_min_to_office"] = raw[np.arange(n), office_pos]
+    out["access"] = acc["access"].astype(str).to_numpy()
+    districts, offices = _layers(out, ids, pop, labels, centers, did, oid, raw, pts, r, villages.crs)
+    out_check = out.copy()
+    out_check["office_village_id"] = [str(ids[c]) for c in office_pos]
+    violations.extend(
+        check_districts(
+            out_check,
+            times,
+            rules=rules,
+            adjacency=adj,
+            candidates=None if candidates is None else list(candidates),
+        )
+    )
+    for vid in ids[out["access"].to_numpy() == "unreachable"]:
+        reason = str(acc.loc[vid, "reason"]) if "reason" in acc.columns else ""
+        violations.append(
+            Violation(
+                "access",
+                str(vid),
+                f"village {vid} is unreachable by road ({reason}); placed in the nearest "
+                "district by straight line",
+                f"村 {vid} 无道路可达 ({reason}); 按直线距离划入最近的警务区",
+            )
+        )
+    violations = _dedupe(violations)
+    comparison = _compare(out_check, current, raw, pop, r) if current is not None else None
+    seconds = time.monotonic() - t0
+    log.info(
+        "plan_districts: %d villages, %d districts, %d violations, %.1fs",
+        n,
+        len(centers),
+        len(violations),
+        seconds,
+    )
+    return DistrictPlan(out, districts, offices, violations, comparison, sol.proven_optimal, seconds)
+
+
+def _dedupe(vs: list[Violation]) -> list[Violation]:
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for v in vs:
+        key = (v.rule, v.subject, v.detail)
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
+def _validate_villages(villages: gpd.GeoDataFrame) -> None:
+    need = [c for c in ("township", "population", "geometry") if c not in villages.columns]
+    if need:
+        raise ValidationError(f"villages lack column(s) {need}", zh=f"村图层缺少列 {need}")
+    if not villages.index.is_unique:
+        dup = villages.index[villages.index.duplicated()].tolist()[:10]
+        raise ValidationError(f"village ids {dup} appear more than once", zh=f"村编号 {dup} 重复出现")
+    if villages.crs is not None and not villages.crs.is_projected:
+        raise ValidationError(
+            "villages must be in a metric (projected) CRS", zh="村图层必须使用米制投影坐标系"
+        )
+
+
+def _layers(
+    out: gpd.GeoDataFrame,
+    ids: pd.Index,
+    pop: np.ndarray,
+    labels: np.ndarray,
+    centers: list[int],
+    did: np.ndarray,
+    oid: np.ndarray,
+    raw: np.ndarray,
+    pts: np.ndarray,
+    r: DistrictRules,
+    crs: Any,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    from shapely.geometry import Point
+
+    drows, orows, dgeom, ogeom = [], [], [], []
+    for d, c in enumerate(centers):
+        mem = np.flatnonzero(labels == d)
+        t = raw[mem, c]
+        ft = t[np.isfinite(t)]
+        p = float(pop[mem].sum())
+        off = _officers(p, r)
+        drows.append(
+            {
+                "district_id": did[d],
+                "n_villages": len(mem),
+                "population": int(p),
+                "officers": off,
+                "office_id": oid[d],
+                "max_travel_min": float(ft.max()) if len(ft) else float("nan"),
+                "mean_travel_min": float(ft.mean()) if len(ft) else float("nan"),
+            }
+        )
+        dgeom.append(out.geometry.iloc[mem].union_all())
+        orows.append({"office_id": oid[d], "village_id": str(ids[c]), "district_id": did[d], "officers": off})
+        ogeom.append(Point(pts[c]))
+    return gpd.GeoDataFrame(drows, geometry=dgeom, crs=crs), gpd.GeoDataFrame(orows, geometry=ogeom, crs=crs)
+
+
+def _compare(
+    out: gpd.GeoDataFrame, current: pd.Series, raw: np.ndarray, pop: np.ndarray, r: DistrictRules
+) -> PlanComparison:
+    from scipy.optimize import linear_sum_assignment
+
+    ids = out.index
+    cur = current.reindex(ids)
+    if cur.isna().any():
+        miss = ids[cur.isna()].tolist()[:10]
+        raise ValidationError(f"the current districts lack villages {miss}", zh=f"现行警务区缺少村 {miss}")
+    cur_s = cur.astype(str).to_numpy()
+    prop = out["district_id"].astype(str).to_numpy()
+    rows = []
+    for plan, lab in (("current", cur_s), ("proposed", prop)):
+        for d in sorted(set(lab)):
+            mem = np.flatnonzero(lab == d)
+            sub = np.where(np.isfinite(raw[np.ix_(mem, mem)]), raw[np.ix_(mem, mem)], np.nan)
+            score = np.nansum(sub * pop[mem][:, None], axis=0) + np.isnan(sub).sum(axis=0) * 1e12
+            c = mem[int(np.argmin(score))] if plan == "current" else None
+            t = out["travel_min_to_office"].to_numpy(float)[mem] if plan == "proposed" else raw[mem, c]
+            ft = t[np.isfinite(t)]
+            p = float(pop[mem].sum())
+            office = (
+                (
+                    out["office_village_id"].iloc[mem[0]]
+                    if "office_village_id" in out.columns
+                    else str(out["office_id"].iloc[mem[0]])
+                )
+                if plan == "proposed"
+                else str(ids[c])
+            )
+            rows.append(
+                {
+                    "plan": plan,
+                    "district_id": d,
+                    "n_villages": len(mem),
+                    "population": int(p),
+                    "officers": _officers(p, r),
+                    "office_id": office,
+                    "mean_travel_min": float(ft.mean()) if len(ft) else float("nan"),
+                    "max_travel_min": float(ft.max()) if len(ft) else float("nan"),
+                }
+            )
+    cd, pdd = sorted(set(cur_s)), sorted(set(prop))
+    overlap = np.array([[np.sum((cur_s == a) & (prop == b)) for a in cd] for b in pdd])
+    ri, ci = linear_sum_assignment(-overlap)
+    match = {pdd[i]: cd[j] for i, j in zip(ri, ci, strict=True)}
+    moved = [
+        {"village_id": str(v), "current_district": a, "proposed_district": b, "matched_current": match.get(b)}
+        for v, a, b in zip(ids, cur_s, prop, strict=True)
+        if match.get(b) != a
+    ]
+    return PlanComparison(
+        pd.DataFrame(rows),
+        pd.DataFrame(
+            moved, columns=["village_id", "current_district", "proposed_district", "matched_current"]
+        ),
+    )
+
+
+def check_districts(
+    villages: pd.DataFrame,
+    times: Any,
+    *,
+    rules: Rules,
+    adjacency: Any = None,
+    offices: pd.DataFrame | None = None,
+    candidates: Sequence[str] | None = None,
+) -> list[Violation]:
+    """Re-check an assignment of villages to districts and offices (a fresh plan or one edited by hand).
+
+    Parameters
+    ----------
+    villages
+        GeoDataFrame indexed by village_id (or with a ``village_id`` column) with ``district_id``, population,
+        township, geometry, and the office as ``office_village_id`` (village of the office) or ``office_id``
+        resolved through ``offices`` (office_id, village_id).
+    times
+        TravelTimes between the villages.
+    adjacency
+        Neighbour matrix in the villages' order (default :func:`village_adjacency`, small pieces bridged).
+
+    Returns
+    -------
+    list[Violation]
+        membership (village in no district), contiguity, R1 sizes, R2 population, office (missing, several, or
+        outside its district), candidates, township, travel (office to a village beyond max_travel_min).
+    """
+    r = rules.districts
+    v = villages.set_index("village_id") if "village_id" in villages.columns else villages
+    ids = v.index.astype(str)
+    out: list[Violation] = []
+    if not ids.is_unique:
+        for vid in sorted(set(ids[ids.duplicated()])):
+            out.append(
+                Violation(
+                    "membership",
+                    vid,
+                    f"village {vid} appears in more than one row or district",
+                    f"村 {vid} 出现在多行或多个警务区中",
+                )
+            )
+    dist = v["district_id"]
+    for vid in ids[dist.isna().to_numpy() | (dist.astype(str).str.strip() == "").to_numpy()]:
+        out.append(
+            Violation("membership", vid, f"village {vid} is in no district", f"村 {vid} 不属于任何警务区")
+        )
+    if "office_village_id" in v.columns:
+        office_v = v["office_village_id"].astype(str).to_numpy()
+    elif offices is not None:
+        omap = dict(zip(offices["office_id"].astype(str), offices["village_id"].astype(str), strict=True))
+        office_v = np.array([omap.get(str(o), "") for o in v["office_id"]])
+    else:
+        office_v = v["office_id"].astype(str).to_numpy()
+    dist_s = dist.astype(str).to_numpy()
+    pop = v["population"].to_numpy(float)
+    pos = {vid: i for i, vid in enumerate(ids)}
+    if adjacency is None:
+        gv = gpd.GeoDataFrame(v, geometry="geometry").set_axis(ids)
+        adjacency = village_adjacency(gv, times=times)
+        pts = np.array([[p.x, p.y] for p in _anchor_points(gv)])
+        tw = gv["township"].astype(str).to_numpy() if r.within_township else None
+        adjacency = _bridge(sp.csr_matrix(adjacency), pts, tw, r.min_villages if r.uses_villages else 1)
+    nbrs = _neighbours(adjacency, len(ids))
+    sec = times.subset(ids, ids).seconds / 60.0 if times is not None else None
+    cap = r.max_officers * r.residents_per_officer
+    for d in sorted(set(dist_s[~dist.isna().to_numpy()])):
+        mem = np.flatnonzero(dist_s == d)
+        if not _is_connected(mem.tolist(), nbrs):
+            parts = _components(nbrs, mem.tolist())
+            desc = "; ".join(",".join(str(ids[u]) for u in p[:6]) for p in parts)
+            out.append(
+                Violation(
+                    "contiguity",
+                    d,
+                    f"district {d} falls into {len(parts)} pieces: {desc}",
+                    f"警务区 {d} 分成 {len(parts)} 块互不相连: {desc}",
+                )
+            )
+        if r.uses_villages and not r.min_villages <= len(mem) <= r.max_villages:
+            out.append(
+                Violation(
+                    "R1",
+                    d,
+                    f"district {d} has {len(mem)} villages, outside {r.min_villages}-{r.max_villages}",
+                    f"警务区 {d} 有 {len(mem)} 个村, 不在 {r.min_villages}-{r.max_villages} 之内",
+                )
+            )
+        p = float(pop[mem].sum())
+        if r.uses_population and p > cap:
+            out.append(
+                Violation(
+                    "R2",
+                    d,
+                    f"district {d} has {p:,.0f} residents, more than {r.max_officers} officers "
+                    f"x {r.residents_per_officer:,} = {cap:,}",
+                    f"警务区 {d} 有 {p:,.0f} 人, 超过 {r.max_officers} 名民警 x "
+                    f"{r.residents_per_officer:,} = {cap:,}",
+                )
+            )
+        if r.within_township:
+            tws = sorted(set(v["township"].astype(str).to_numpy()[mem]))
+            if len(tws) > 1:
+                out.append(
+                    Violation(
+                        "township", d, f"district {d} spans townships {tws}", f"警务区 {d} 跨乡镇 {tws}"
+                    )
+                )
+        offs = sorted(set(office_v[mem]) - {"", "nan", "None"})
+        if not offs:
+            out.append(Violation("office", d, f"district {d} has no office", f"警务区 {d} 没有警务室"))
+            continue
+        if len(offs) > 1:
+            out.append(
+                Violation(
+                    "office",
+                    d,
+                    f"district {d} has {len(offs)} offices: {offs}",
+                    f"警务区 {d} 有 {len(offs)} 个警务室: {offs}",
+                )
+            )
+        for o in offs:
+            if o not in pos:
+                out.append(
+                    Violation(
+                        "office",
+                        d,
+                        f"the office of district {d} is at {o}, which is no village",
+                        f"警务区 {d} 的警务室位于 {o}, 不是图层中的村",
+                    )
+                )
+                continue
+            if dist_s[pos[o]] != d:
+                out.append(
+                    Violation(
+                        "office",
+                        d,
+                        f"the office of district {d} is in village {o}, which belongs to "
+                        f"district {dist_s[pos[o]]}",
+                        f"警务区 {d} 的警务室位于村 {o}, 而该村属于警务区 {dist_s[pos[o]]}",
+                    )
+                )
+            if candidates is not None and o not in set(candidates):
+                out.append(
+                    Violation(
+                        "candidates",
+                        d,
+                        f"office village {o} is not a candidate site",
+                        f"警务室所在村 {o} 不是候选地点",
+                    )
+                )
+            if sec is not None:
+                t = sec[pos[o], mem]
+                far = [
+                    (str(ids[u]), tt) for u, tt in zip(mem, t, strict=True) if tt > r.max_travel_min + 1e-9
+                ]
+                if far:
+                    worst = max(far, key=lambda x: x[1])
+                    kind = "hard" if r.max_travel_hard else "soft"
+                    out.append(
+                        Violation(
+                            "travel",
+                            d,
+                            f"{len(far)} village(s) of district {d} lie beyond {r.max_travel_min:g} min of the office "
+                            f"({kind} limit); worst {worst[0]} at {worst[1]:.0f} min",
+                            f"警务区 {d} 有 {len(far)} 个村距警务室超过 {r.max_travel_min:g} 分钟 "
+                            f"({'硬' if r.max_travel_hard else '软'}约束); 最远 {worst[0]} 为 {worst[1]:.0f} 分钟",
+                        )
+                    )
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# fewest cut edges (political districting; the Validi-Buchanan benchmark)
+
+
+def _tree_split(
+    nbrs: list[np.ndarray],
+    units: list[int],
+    pop: np.ndarray,
+    lo: float,
+    hi: float,
+    rng: np.random.Generator,
+    tries: int,
+) -> list[int] | None:
+    """Cut a random spanning tree of ``units`` so one side has population in [lo, hi]; that side or None."""
+    from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
+
+    pos = {u: i for i, u in enumerate(units)}
+    rows, cols = [], []
+    for u in units:
+        for v in nbrs[u]:
+            if int(v) in pos and u < int(v):
+                rows.append(pos[u])
+                cols.append(pos[int(v)])
+    n = len(units)
+    p = pop[units]
+    for _ in range(tries):
+        wts = rng.random(len(rows)) + 1e-3
+        g = sp.coo_matrix((wts, (rows, cols)), shape=(n, n)).tocsr()
+        t = minimum_spanning_tree(g)
+        t = (t + t.T).tocsr()
+        root = int(rng.integers(n))
+        order, pred = breadth_first_order(t, root, directed=False, return_predecessors=True)
+        sub = p.copy()
+        for i in order[::-1][:-1]:
+            sub[pred[i]] += sub[i]
+        ok = [i for i in order[1:] if lo <= sub[i] <= hi]
+        if ok:
+            i = ok[int(rng.integers(len(ok)))]
+            # the subtree of i
+            children: dict[int, list[int]] = {}
+            for j in order[1:]:
+                children.setdefault(int(pred[j]), []).append(int(j))
+            stack, side = [int(i)], []
+            while stack:
+                j = stack.pop()
+                side.append(units[j])
+                stack.extend(children.get(j, []))
+            return side
+    return None
+
+
+def min_cut_districts(
+    adjacency: Any,
+    population: np.ndarray,
+    k: int,
+    *,
+    pop_lower: float,
+    pop_upper: float,
+    seed: int = 0,
+    time_limit: float = 60.0,
+) -> DistrictSolution:
+    """``k`` connected districts with population in [pop_lower, pop_upper] and the fewest cut edges.
+
+    A feasible plan by recursive random spanning-tree splits, then single-unit moves that keep every district
+    connected and within bounds, then CP-SAT (labels with Shirabe flow contiguity, cut-edge objective) warm-started
+    from it for the time left.
+    """
+    t0 = time.monotonic()
+    pop = np.asarray(population, dtype=float)
+    n = len(pop)
+    nbrs = _neighbours(adjacency, n)
+    rng = np.random.default_rng(seed)
+    labels = None
+    deadline = t0 + time_limit
+    tree_deadline = t0 + 0.3 * time_limit
+    while labels is None and time.monotonic() < tree_deadline:
+        rest = list(range(n))
+        lab = np.full(n, -1, dtype=np.int64)
+        for d in range(k - 1):
+            remaining = k - d
+            side = _tree_split(nbrs, rest, pop, pop_lower, pop_upper, rng, tries=50)
+            if side is None:
+                break
+            rest_after = sorted(set(rest) - set(side))
+            if not (pop_lower * (remaining - 1) <= pop[rest_after].sum() <= pop_upper * (remaining - 1)):
+                break
+            lab[side] = d
+            rest = rest_after
+        else:
+            if pop_lower <= pop[rest].sum() <= pop_upper and _is_connected(rest, nbrs):
+                lab[rest] = k - 1
+                labels = lab
+    if labels is None:  # tight bounds on few big units: few trees split well, the exact model finds one
+        res = _cpsat_cut(
+            nbrs, pop, k, pop_lower, pop_upper, None, seed=seed, time_limit=deadline - time.monotonic()
+        )
+        if res is None:
+            raise SolverError(
+                f"no feasible districting found in {time_limit:g} s",
+                zh=f"{time_limit:g} 秒内未找到可行的分区",
+            )
+        labels = res[0]
+    # flips: a unit moves to a neighbouring district when that cuts fewer edges and keeps both feasible
+    dpop = np.bincount(labels, weights=pop, minlength=k)
+    members = [set(np.flatnonzero(labels == d).tolist()) for d in range(k)]
+    improved = True
+    while improved and time.monotonic() < deadline:
+        improved = False
+        for u in rng.permutation(n):
+            u = int(u)
+            a = int(labels[u])
+            nb = labels[nbrs[u]]
+            for b in sorted(set(nb.tolist()) - {a}):
+                gain = int((nb == b).sum()) - int((nb == a).sum())
+                if gain <= 0 or not (pop_lower <= dpop[a] - pop[u] and dpop[b] + pop[u] <= pop_upper):
+                    continue
+                if len(members[a]) <= 1 or not _is_connected(members[a] - {u}, nbrs):
+                    continue
+                members[a].discard(u)
+                members[b].add(u)
+                labels[u] = b
+                dpop[a] -= pop[u]
+                dpop[b] += pop[u]
+                improved = True
+                break
+    optimal = False
+    left = deadline - time.monotonic()
+    if left > 1.0:
+        res = _cpsat_cut(nbrs, pop, k, pop_lower, pop_upper, labels, seed=seed, time_limit=left)
+        if res is not None:
+            labels, optimal = res
+    cut = sum(int((labels[nbrs[u]] != labels[u]).sum()) for u in range(n)) // 2
+    centers = [int(np.flatnonzero(labels == d)[0]) for d in range(k)]
+    labels, centers = _canonical(labels, centers)
+    return DistrictSolution(labels, np.array(centers), float(cut), (), optimal, time.monotonic() - t0)
+
+
+def _cpsat_cut(
+    nbrs: list[np.ndarray],
+    pop: np.ndarray,
+    k: int,
+    lo: float,
+    hi: float,
+    hint: np.ndarray | None,
+    *,
+    seed: int,
+    time_limit: float,
+) -> tuple[np.ndarray, bool] | None:
+    from ortools.sat.python import cp_model
+
+    n = len(pop)
+    arcs = [(u, int(v)) for u in range(n) for v in nbrs[u]]
+    m = cp_model.CpModel()
+    x = [[m.NewBoolVar("") for _ in range(k)] for _ in range(n)]
+    r = [[m.NewBoolVar("") for _ in range(k)] for _ in range(n)]
+    for i in range(n):
+        m.AddExactlyOne(x[i])
+    m.Add(x[0][0] == 1)  # label symmetry
+    for d in range(k):
+        m.AddExactlyOne(r[i][d] for i in range(n))
+        ps = sum(int(pop[i]) * x[i][d] for i in range(n))
+        m.Add(ps >= math.ceil(lo))
+        m.Add(ps <= math.floor(hi))
+        f = {a: m.NewIntVar(0, n - 1, "") for a in arcs}
+        inflow: list[list[Any]] = [[] for _ in range(n)]
+        outflow: list[list[Any]] = [[] for _ in range(n)]
+        for (a, b), v in f.items():
+            m.Add(v <= (n - 1) * x[b][d])
+            m.Add(v <= (n - 1) * x[a][d])
+            outflow[a].append(v)
+            inflow[b].append(v)
+        for i in range(n):
+            m.AddImplication(r[i][d], x[i][d])
+            m.Add(sum(inflow[i]) - sum(outflow[i]) >= x[i][d] - n * r[i][d])
+    cut = []
+    for a, b in arcs:
+        if a < b:
+            y = m.NewBoolVar("")
+            for d in range(k):
+                m.Add(y >= x[a][d] - x[b][d])
+            cut.append(y)
+    m.Minimize(sum(cut))
+    # hint with labels renumbered so unit 0 is in district 0, roots at each district's first unit
+    if hint is not None:
+        perm = {int(hint[0]): 0}
+        for d in range(k):
+            if d not in perm:
+                perm[d] = len(perm)
+        h = np.array([perm[int(v)] for v in hint])
+        for i in range(n):
+            for d in range(k):
+                m.AddHint(x[i][d], int(h[i] == d))
+        for d in range(k):
+            first = int(np.flatnonzero(h == d)[0])
+            for i in range(n):
+                m.AddHint(r[i][d], int(i == first))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(1.0, time_limit)
+    solver.parameters.num_workers = 2
+    solver.parameters.random_seed = seed
+    status = solver.Solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    lab = np.array([next(d for d in range(k) if solver.Value(x[i][d])) for i in range(n)], dtype=np.int64)
+    return lab, status == cp_model.OPTIMAL

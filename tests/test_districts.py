@@ -1,0 +1,336 @@
+"""Contiguous police districts: invariants on every plan, a brute-forced optimum, rule modes and breaks."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from shapely.geometry import Point, box
+
+from planner.districts import (
+    Violation,
+    check_districts,
+    contiguous_districts,
+    plan_districts,
+    village_adjacency,
+)
+from planner.network import TravelTimes
+from planner.rules import DistrictRules, Rules
+
+CRS = "EPSG:32650"
+
+
+def grid_graph(rows: int, cols: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    n = rows * cols
+    a = sp.lil_matrix((n, n))
+    for i in range(n):
+        r, c = divmod(i, cols)
+        if c + 1 < cols:
+            a[i, i + 1] = a[i + 1, i] = 1
+        if r + 1 < rows:
+            a[i, i + cols] = a[i + cols, i] = 1
+    xy = np.array([divmod(i, cols) for i in range(n)], dtype=float)
+    return a.tocsr(), xy
+
+
+def connected(members: list[int], adj: sp.csr_matrix) -> bool:
+    sub = adj[members][:, members]
+    ncomp, _ = sp.csgraph.connected_components(sub, directed=False)
+    return ncomp == 1
+
+
+def brute_force_optimum(adj: sp.csr_matrix, w: np.ndarray, cost: np.ndarray, size: int) -> float:
+    """Every partition of the units into connected parts of exactly ``size`` units; the best p-median cost."""
+    n = adj.shape[0]
+    nbrs = [set(adj.indices[adj.indptr[i] : adj.indptr[i + 1]].tolist()) for i in range(n)]
+
+    def part_cost(part: frozenset[int]) -> float:
+        m = sorted(part)
+        return float(min(w[m] @ cost[np.ix_(m, [c])] for c in m)[0])
+
+    def shapes(start: int, free: set[int]) -> set[frozenset[int]]:
+        found: set[frozenset[int]] = set()
+        stack = [frozenset([start])]
+        seen = set(stack)
+        while stack:
+            s = stack.pop()
+            if len(s) == size:
+                found.add(s)
+                continue
+            for u in s:
+                for v in nbrs[u]:
+                    if v in free and v not in s:
+                        t = s | {v}
+                        if t not in seen:
+                            seen.add(t)
+                            stack.append(t)
+        return found
+
+    best = np.inf
+
+    def rec(free: set[int], acc: float) -> None:
+        nonlocal best
+        if not free:
+            best = min(best, acc)
+            return
+        start = min(free)
+        for s in shapes(start, free):
+            rec(free - s, acc + part_cost(s))
+
+    rec(set(range(n)), 0.0)
+    return float(best)
+
+
+def test_grid_4x5_matches_brute_force_optimum() -> None:
+    """The solver finds the brute-forced best p-median partition of a 4x5 grid into four 5-cell districts."""
+    adj, xy = grid_graph(4, 5)
+    cost = np.abs(xy[:, None, :] - xy[None, :, :]).sum(-1)
+    pop = np.random.default_rng(7).integers(100, 1000, 20).astype(float)
+    best = brute_force_optimum(adj, pop, cost, 5)
+    for exact in (False, True):
+        sol = contiguous_districts(
+            adj,
+            pop,
+            cost,
+            4,
+            min_size=5,
+            max_size=5,
+            balance_weight=0.0,
+            compactness_weight=0.0,
+            seed=0,
+            time_limit=20,
+            exact=exact,
+        )
+        assert sol.objective == pytest.approx(best)
+        assert not sol.breaks
+    assert sol.proven_optimal
+
+
+def test_core_invariants_and_seed_determinism() -> None:
+    """Every unit in one district, each district connected with its centre inside; same seed, same plan."""
+    adj, xy = grid_graph(6, 8)
+    cost = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    pop = np.random.default_rng(3).integers(200, 2500, 48).astype(float)
+    sols = [
+        contiguous_districts(
+            adj, pop, cost, 7, min_size=5, max_size=8, pop_upper=10000, seed=5, time_limit=30, exact=False
+        )
+        for _ in range(2)
+    ]
+    s = sols[0]
+    assert np.array_equal(s.labels, sols[1].labels) and np.array_equal(s.centers, sols[1].centers)
+    assert set(s.labels.tolist()) == set(range(7))
+    for d, c in enumerate(s.centers):
+        mem = np.flatnonzero(s.labels == d).tolist()
+        assert s.labels[c] == d
+        assert connected(mem, adj)
+        if not any(b.subject == f"district {d}" for b in s.breaks):
+            assert 5 <= len(mem) <= 8 and pop[mem].sum() <= 10000
+
+
+# -------------------------------------------------------------------------------------- GeoDataFrame wrapper
+
+
+def make_villages(
+    rows: int, cols: int, pop: np.ndarray, township: list[str] | None = None
+) -> gpd.GeoDataFrame:
+    n = rows * cols
+    ids = [f"V{i:03d}" for i in range(n)]
+    geoms = [
+        box(c * 1000.0, r * 1000.0, (c + 1) * 1000.0, (r + 1) * 1000.0)
+        for r, c in (divmod(i, cols) for i in range(n))
+    ]
+    return gpd.GeoDataFrame(
+        {"name": ids, "township": township or ["T1"] * n, "population": pop.astype("int64")},
+        geometry=geoms,
+        index=pd.Index(ids, name="village_id"),
+        crs=CRS,
+    )
+
+
+def make_times(villages: gpd.GeoDataFrame, speed_kmh: float = 30.0) -> TravelTimes:
+    c = np.array([[p.x, p.y] for p in villages.geometry.centroid])
+    sec = np.abs(c[:, None, :] - c[None, :, :]).sum(-1) / 1000.0 / speed_kmh * 3600.0
+    return TravelTimes(villages.index, villages.index, sec)
+
+
+def make_access(villages: gpd.GeoDataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"access": "road", "reason": ""}, index=villages.index)
+
+
+def rules(**kw: object) -> Rules:
+    return Rules(districts=DistrictRules(**kw))  # type: ignore[arg-type]
+
+
+def assert_plan_invariants(plan, villages: gpd.GeoDataFrame, r: Rules) -> None:
+    v = plan.villages
+    assert v.index.equals(villages.index) and v["district_id"].notna().all()
+    adj = village_adjacency(villages)
+    pos = {vid: i for i, vid in enumerate(villages.index)}
+    listed = {x.subject for x in plan.violations}
+    for _, d in plan.districts.iterrows():
+        mem = [pos[x] for x in v.index[v["district_id"] == d["district_id"]]]
+        assert connected(mem, adj) or d["district_id"] in listed
+        office = plan.offices.set_index("district_id").loc[d["district_id"], "village_id"]
+        assert v.loc[office, "district_id"] == d["district_id"]
+        if r.districts.uses_villages and not (
+            r.districts.min_villages <= len(mem) <= r.districts.max_villages
+        ):
+            assert d["district_id"] in listed
+    assert len(plan.offices) == len(plan.districts)
+
+
+def test_r1_villages_mode_makes_fewest_districts() -> None:
+    """R1 alone: 30 villages at 5-8 per district give ceil(30/8) = 4 districts, every size within 5-8."""
+    villages = make_villages(5, 6, np.full(30, 800))
+    r = rules(mode="villages")
+    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r, time_limit=4)
+    assert len(plan.districts) == 4
+    assert plan.districts["n_villages"].between(5, 8).all()
+    assert_plan_invariants(plan, villages, r)
+    assert not [x for x in plan.violations if x.rule in ("R1", "contiguity", "office")]
+    assert (plan.districts["officers"] == 1).all()
+
+
+def test_r2_population_mode_officers_and_caps() -> None:
+    """R2 alone: districts hold at most 2 x 5,000 residents and get ceil(pop/5000) officers."""
+    villages = make_villages(4, 5, np.full(20, 2400))  # 48,000 people -> 10 officers -> 5 districts
+    r = rules(mode="population")
+    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r, time_limit=4)
+    assert len(plan.districts) == 5
+    assert (plan.districts["population"] <= 10000).all()
+    expect = np.clip(np.ceil(plan.districts["population"] / 5000), 1, 2).astype(int)
+    assert (plan.districts["officers"].to_numpy() == expect.to_numpy()).all()
+    assert_plan_invariants(plan, villages, r)
+
+
+def test_village_of_14000_is_a_listed_break_not_a_crash() -> None:
+    """A village of 14,000 alone exceeds 2 officers x 5,000: the plan lists the R2 break with the numbers."""
+    pop = np.full(20, 900)
+    pop[7] = 14000
+    villages = make_villages(4, 5, pop)
+    r = rules(mode="both")
+    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r, time_limit=4)
+    r2 = [x for x in plan.violations if x.rule == "R2" and x.subject == "V007"]
+    assert r2 and "14,000" in r2[0].detail and "10,000" in r2[0].detail
+    assert_plan_invariants(plan, villages, r)
+
+
+def test_within_township_keeps_districts_inside_and_names_small_townships() -> None:
+    """within_township: no district crosses a township; a township of 3 villages is named as an R1 break."""
+    tw = ["A"] * 10 + ["B"] * 7 + ["C"] * 3  # row-major 4x5: A rows 0-1, B 7 cells, C last 3 cells
+    villages = make_villages(4, 5, np.full(20, 500), township=tw)
+    r = rules(mode="villages", within_township=True)
+    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r, time_limit=4)
+    for _, grp in plan.villages.groupby("district_id"):
+        assert grp["township"].nunique() == 1
+    r1 = [x for x in plan.violations if x.rule == "R1" and "C" in x.subject]
+    assert r1 and "3 villages" in r1[0].detail
+    assert_plan_invariants(plan, villages, r)
+
+
+def test_locked_villages_stay_and_comparison_lists_moves() -> None:
+    """Locked villages keep their current district together; the comparison lists every village that moves."""
+    villages = make_villages(4, 6, np.full(24, 700))
+    current = pd.Series(["X"] * 12 + ["Y"] * 12, index=villages.index)  # two halves, too big for R1
+    locked = ["V000", "V001", "V006"]
+    r = rules(mode="villages")
+    plan = plan_districts(
+        villages,
+        make_times(villages),
+        make_access(villages),
+        rules=r,
+        current=current,
+        locked=locked,
+        time_limit=4,
+    )
+    assert plan.villages.loc[locked, "district_id"].nunique() == 1
+    cmp_ = plan.comparison
+    assert cmp_ is not None
+    assert set(cmp_.districts["plan"]) == {"current", "proposed"}
+    moved = set(cmp_.moved["village_id"])
+    prop = plan.villages["district_id"]
+    # a village stays when its proposed district was matched to its current one
+    for vid in villages.index:
+        match = cmp_.moved.set_index("village_id")["matched_current"].get(vid)
+        assert (vid in moved) == (match is not None and match != current[vid])
+    assert len(moved) >= 24 - 2 * 8  # two current districts of 12 can keep at most 8 villages each
+    assert prop.nunique() == len(plan.districts)
+
+
+def test_same_seed_same_plan() -> None:
+    """The wrapper is deterministic for a fixed seed."""
+    villages = make_villages(5, 6, np.random.default_rng(1).integers(300, 3000, 30))
+    r = rules()
+    plans = [
+        plan_districts(villages, make_times(villages), make_access(villages), rules=r, seed=3, time_limit=4)
+        for _ in range(2)
+    ]
+    assert plans[0].villages["district_id"].equals(plans[1].villages["district_id"])
+    assert plans[0].offices["village_id"].equals(plans[1].offices["village_id"])
+
+
+def test_check_districts_catches_hand_broken_plan() -> None:
+    """check_districts finds a district cut in two, an office outside its district, and a village left out."""
+    villages = make_villages(4, 5, np.full(20, 500))
+    r = rules(mode="villages")
+    times = make_times(villages)
+    plan = plan_districts(villages, times, make_access(villages), rules=r, time_limit=4)
+    v = plan.villages.copy()
+    v["office_village_id"] = plan.offices.set_index("office_id").loc[v["office_id"], "village_id"].to_numpy()
+    assert not [x for x in check_districts(v, times, rules=r) if x.rule in ("contiguity", "office", "R1")]
+    broken = v.copy()
+    d0, d1 = sorted(broken["district_id"].unique())[:2]
+    # move one far village of d1 into d0 by hand, far from d0's villages -> non-contiguous
+    d0_cells = set(broken.index[broken["district_id"] == d0])
+    adj = village_adjacency(villages)
+    pos = {vid: i for i, vid in enumerate(villages.index)}
+    far = next(
+        x for x in broken.index[broken["district_id"] == d1] if not any(adj[pos[x], pos[y]] for y in d0_cells)
+    )
+    broken.loc[far, "district_id"] = d0
+    broken.loc[broken["district_id"] == d0, "office_village_id"] = broken.index[broken["district_id"] == d1][
+        0
+    ]
+    out = check_districts(broken, times, rules=r)
+    rules_hit = {(x.rule, x.subject) for x in out}
+    assert ("contiguity", d0) in rules_hit
+    assert ("office", d0) in rules_hit
+    gone = v.copy()
+    gone.loc["V004", "district_id"] = None
+    assert any(x.rule == "membership" and x.subject == "V004" for x in check_districts(gone, times, rules=r))
+    assert all(isinstance(x, Violation) and x.detail_zh for x in out)
+
+
+def test_point_villages_get_voronoi_neighbours() -> None:
+    """Point layers: neighbours come from the Voronoi cells, so a plan on points is still contiguous."""
+    polys = make_villages(4, 5, np.full(20, 600))
+    pts = polys.copy()
+    pts["geometry"] = [Point(g.centroid.x, g.centroid.y) for g in polys.geometry]
+    adj = village_adjacency(pts)
+    ncomp, _ = sp.csgraph.connected_components(adj, directed=False)
+    assert ncomp == 1 and adj[0, 1] and adj[0, 5]
+    r = rules(mode="villages")
+    plan = plan_districts(pts, make_times(pts), make_access(pts), rules=r, time_limit=4)
+    assert plan.districts["n_villages"].between(5, 8).all()
+
+
+def test_unreachable_village_is_assigned_and_flagged() -> None:
+    """A village without road access still gets a district (nearest by straight line) and is listed."""
+    villages = make_villages(4, 5, np.full(20, 500))
+    times = make_times(villages)
+    sec = times.seconds.copy()
+    sec[19, :] = np.inf
+    sec[:, 19] = np.inf
+    sec[19, 19] = 0
+    times = dataclasses.replace(times, seconds=sec)
+    access = make_access(villages)
+    access.loc["V019", ["access", "reason"]] = ["unreachable", "no road within 2 km"]
+    plan = plan_districts(villages, times, access, rules=rules(mode="villages"), time_limit=4)
+    assert isinstance(plan.villages.loc["V019", "district_id"], str)
+    assert any(x.rule == "access" and x.subject == "V019" for x in plan.violations)
+    assert plan.summary()["unreachable_villages"] == ["V019"]
