@@ -172,6 +172,7 @@ class PatrolRules:
     households_per_month: int = 20  # R6
     household_minutes: float = 15.0
     weekly_visit: bool = True  # R8
+    weekly_visit_minutes: float = 60.0  # a weekly visit (R8) that is not one of the full visit days
     night_visits_per_village: int = 1  # R7
     night_days: tuple[str, ...] = ("Mon", "Wed", "Fri")
     night_window: tuple[dt.time, dt.time] = (dt.time(20, 0), dt.time(21, 0))
@@ -209,6 +210,13 @@ class PatrolRules:
         )
         _check(
             self.household_minutes >= 0, "patrol.household_minutes", "must not be negative", "不能为负数", s
+        )
+        _check(
+            0 < self.weekly_visit_minutes <= 24 * 60,
+            "patrol.weekly_visit_minutes",
+            "must be above 0 and at most 1440",
+            "必须大于 0 且不超过 1440",
+            s,
         )
         _check(
             0 <= self.night_visits_per_village <= 31,

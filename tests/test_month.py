@@ -1,0 +1,225 @@
+"""The monthly patrol plan (planner.patrol.month) on small hand-made districts with direct travel times."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.network import TravelTimes
+from planner.patrol.month import check_schedule, iso_week, plan_month
+from planner.rules import PatrolRules
+
+MONTH = "2026-10"
+HOLIDAYS = (dt.date(2026, 10, 1), dt.date(2026, 10, 2), dt.date(2026, 10, 5))  # National Day
+
+
+def _district(
+    xy_km: list[tuple[float, float]], *, officers: int, kmh: float = 30.0, access: list[str] | None = None
+) -> tuple[pd.DataFrame, TravelTimes]:
+    """Villages V1..Vn at the given points (km); the office is in V1; straight-line travel at ``kmh``."""
+    ids = [f"V{i + 1}" for i in range(len(xy_km))]
+    xy = np.asarray(xy_km, dtype=float)
+    km = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+    seconds = km / kmh * 3600.0
+    times = TravelTimes(pd.Index(ids), pd.Index(ids), seconds)
+    a = pd.DataFrame(
+        {
+            "district_id": "D1",
+            "office_id": "O1",
+            "office_village_id": "V1",
+            "officers": officers,
+            "population": 1500,
+            "access": access or ["road"] * len(ids),
+        },
+        index=pd.Index(ids, name="village_id"),
+    )
+    return a, times
+
+
+EASY = [(0, 0), (8, 0), (0, 9), (-7, -5), (6, -8)]
+RULES = PatrolRules(holidays=HOLIDAYS)
+
+
+@pytest.fixture(scope="module")
+def easy():
+    a, times = _district(EASY, officers=2)
+    return a, times, plan_month(a, times, rules=RULES, month=MONTH, seed=1, time_limit=10)
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def _day_rows(s: pd.DataFrame) -> pd.DataFrame:
+    # night trips leave the office after 17:00 at the earliest (the window opens at 20:00); day work starts 08:30
+    return s[[_minutes(x) < 17 * 60 for x in s["start"]]]
+
+
+def test_every_requirement_met_when_feasible(easy):
+    """An easy district: nothing dropped, no violation, every village gets its R5 days, R6 time and R7 night."""
+    a, _, plan = easy
+    assert plan.dropped_visits == []
+    assert plan.violations == []
+    assert plan.visit_requirements_met_pct == 100.0
+    s = plan.schedule
+    visits = s[s["activity"] == "visit"]
+    for v in a.index:
+        per_day = visits[visits["village_id"] == v].groupby(["officer_id", "date"])["minutes"].sum()
+        assert (per_day >= RULES.visit_hours * 60).sum() >= RULES.visit_days_per_village, v
+        assert per_day.sum() >= RULES.households_per_month * RULES.household_minutes, v
+        assert ((s["activity"] == "night_visit") & (s["village_id"] == v)).sum() >= 1, v
+    assert plan.shortfall == []
+
+
+def test_night_visits_only_on_night_days_inside_window(easy):
+    """Night visits fall on Mon/Wed/Fri, 20:00-21:00, reached by a trip from the office and back."""
+    _, _, plan = easy
+    s = plan.schedule
+    nights = s[s["activity"] == "night_visit"]
+    assert len(nights) >= 5
+    for _, r in nights.iterrows():
+        assert dt.date.fromisoformat(r["date"]).weekday() in (0, 2, 4)
+        assert r["start"] >= "20:00" and r["end"] <= "21:00"
+
+
+def test_weekly_visit_in_every_iso_week_with_working_days(easy):
+    """R8: every village is visited in each ISO week of the month that has working days."""
+    a, _, plan = easy
+    days = [dt.date(2026, 10, d) for d in range(1, 32)]
+    weeks = {iso_week(d) for d in days if d.weekday() < 5 and d not in HOLIDAYS}
+    visits = plan.schedule[plan.schedule["activity"] == "visit"]
+    for v in a.index:
+        seen = {iso_week(dt.date.fromisoformat(d)) for d in visits.loc[visits["village_id"] == v, "date"]}
+        assert weeks <= seen, (v, weeks - seen)
+
+
+def test_shift_and_driving_within_limits(easy):
+    """Each officer-day's shift and driving stay within the rules; legs add up to the travel rows."""
+    _, _, plan = easy
+    day = _day_rows(plan.schedule)
+    for (_o, _d), g in day.groupby(["officer_id", "date"]):
+        span = max(map(_minutes, g["end"])) - min(map(_minutes, g["start"]))
+        assert span <= RULES.shift_hours * 60
+        assert g.loc[g["activity"] == "travel", "minutes"].sum() <= RULES.max_drive_hours * 60
+    travel = plan.schedule[plan.schedule["activity"] == "travel"]
+    assert plan.legs["minutes"].sum() == travel["minutes"].sum()
+    assert (plan.legs["from_id"] != plan.legs["to_id"]).all()
+
+
+def test_office_days_per_week_rotate(easy):
+    """R8: two office days per officer in each full week, and the two officers are not both in the office
+    on every office day."""
+    _, _, plan = easy
+    s = plan.schedule
+    off = s[s["activity"] == "office"].copy()
+    off["week"] = [iso_week(dt.date.fromisoformat(d)) for d in off["date"]]
+    for o in plan.roster["officer_id"]:
+        counts = off[off["officer_id"] == o].groupby("week")["date"].nunique()
+        for w in ("2026-W42", "2026-W43"):  # full Mon-Fri weeks
+            assert counts.get(w, 0) >= 2, (o, w)
+    both = off.groupby("date")["officer_id"].nunique()
+    assert (both < 2).any()
+
+
+def test_holidays_and_weekends_skipped(easy):
+    """No work on holidays or weekends."""
+    _, _, plan = easy
+    dates = {dt.date.fromisoformat(d) for d in plan.schedule["date"]}
+    assert not dates & set(HOLIDAYS)
+    assert all(d.weekday() < 5 for d in dates)
+
+
+def test_roster_resident_and_unavailable_dates():
+    """A given roster is used: the officer's unavailable dates stay free and the resident keeps R4 days at home."""
+    a, times = _district(EASY[:4], officers=2)
+    away = [dt.date(2026, 10, 13), dt.date(2026, 10, 14)]
+    roster = pd.DataFrame(
+        {
+            "officer_id": ["A", "B"],
+            "office": ["O1", "O1"],
+            "kind": ["resident", "linked"],
+            "village_id": ["V1", None],
+            "unavailable": [[], away],
+        }
+    )
+    plan = plan_month(a, times, rules=RULES, month=MONTH, roster=roster, seed=0, time_limit=10)
+    s = plan.schedule
+    assert set(s["officer_id"]) == {"A", "B"}
+    b_dates = set(s.loc[s["officer_id"] == "B", "date"])
+    assert not {d.isoformat() for d in away} & b_dates
+    home = s[(s["officer_id"] == "A") & (s["village_id"] == "V1") & s["activity"].isin(["office", "visit"])]
+    assert home["date"].nunique() >= RULES.resident_days_per_month
+    assert plan.links["V1"] == "A"
+
+
+def test_far_village_is_dropped_with_its_reason():
+    """A village 130 km out (4.3 h round trip at 60 km/h > 4 h driving) is reported with the numbers."""
+    a, times = _district([(0, 0), (8, 0), (0, 9), (130, 0)], officers=1, kmh=60.0)
+    plan = plan_month(a, times, rules=RULES, month=MONTH, seed=0, time_limit=10)
+    far = [d for d in plan.dropped_visits if d.village_id == "V4"]
+    assert far, plan.dropped_visits
+    assert any("round trip to V4 takes 4.3 h" in d.reason and "driving limit" in d.reason for d in far)
+    assert all(d.reason_zh for d in far)
+    assert "V4" not in set(plan.schedule["village_id"])
+    assert plan.visit_requirements_met_pct < 100.0
+    assert {v.subject for v in plan.violations} == {"V4"}
+
+
+def test_unreachable_village_reported():
+    """A village without road access is never scheduled and is reported."""
+    a, times = _district(EASY[:3], officers=1, access=["road", "road", "unreachable"])
+    plan = plan_month(a, times, rules=RULES, month=MONTH, seed=0, time_limit=5)
+    assert any(d.village_id == "V3" and "unreachable" in d.reason for d in plan.dropped_visits)
+    assert "V3" not in set(plan.schedule["village_id"])
+
+
+def test_too_few_officers_gives_shortfall():
+    """Eight villages for one officer: the office's shortfall says how many officers are missing."""
+    pts = [(0, 0), (10, 0), (0, 12), (-8, -6), (15, 10), (5, -14), (-12, 8), (12, -10)]
+    a, times = _district(pts, officers=1)
+    plan = plan_month(a, times, rules=RULES, month=MONTH, seed=0, time_limit=6)
+    assert plan.shortfall and plan.shortfall[0]["more_officers"] >= 1
+    sf = plan.shortfall[0]
+    assert sf["needed_days"] > sf["available_days"]
+    assert plan.dropped_visits
+
+
+def test_same_seed_same_plan(easy):
+    """The plan is reproducible for a seed."""
+    a, times, plan = easy
+    again = plan_month(a, times, rules=RULES, month=MONTH, seed=1, time_limit=10)
+    pd.testing.assert_frame_equal(plan.schedule, again.schedule)
+    pd.testing.assert_frame_equal(plan.legs, again.legs)
+
+
+def test_check_schedule_catches_hand_edits(easy):
+    """check_schedule finds a night visit moved to Tuesday, a stretched shift, a lost weekly visit and a lost
+    office day; the untouched plan passes."""
+    a, times, plan = easy
+    s = plan.schedule.copy()
+    assert check_schedule(s, a, times, rules=RULES, month=MONTH) == []
+    night = s.index[s["activity"] == "night_visit"][0]
+    s.loc[night, "date"] = "2026-10-20"  # a Tuesday
+    visit = s.index[(s["activity"] == "visit") & (s["minutes"] >= 240)][0]
+    s.loc[visit, "end"] = "23:00"
+    s.loc[visit, "minutes"] = _minutes("23:00") - _minutes(s.loc[visit, "start"])
+    v3_w43 = s.index[
+        (s["village_id"] == "V3") & (s["activity"] == "visit") & s["date"].between("2026-10-19", "2026-10-23")
+    ]
+    s = s.drop(v3_w43)
+    o1 = plan.roster["officer_id"].iloc[0]
+    office = s.index[
+        (s["activity"] == "office") & (s["officer_id"] == o1) & s["date"].between("2026-10-12", "2026-10-16")
+    ]
+    s.loc[office, "activity"] = "visit"
+    found = check_schedule(s, a, times, rules=RULES, month=MONTH)
+    rules_hit = {(v.rule, v.subject) for v in found}
+    assert ("R7", s.loc[night, "officer_id"]) in rules_hit
+    assert ("shift", s.loc[visit, "officer_id"]) in rules_hit
+    assert ("R8", "V3") in rules_hit
+    assert ("R8", o1) in rules_hit
+    assert all(v.detail and v.detail_zh for v in found)
