@@ -31,8 +31,8 @@ def times_to_npz(times: TravelTimes) -> bytes:
     buf = io.BytesIO()
     np.savez_compressed(
         buf,
-        origins=np.asarray(times.origins.astype(str)),
-        destinations=np.asarray(times.destinations.astype(str)),
+        origins=np.asarray(times.origins.astype(str), dtype=np.str_),
+        destinations=np.asarray(times.destinations.astype(str), dtype=np.str_),
         seconds=times.seconds.astype(np.float32),
     )
     return buf.getvalue()
@@ -58,10 +58,13 @@ def check_plan(plan: PlanData, *, rules: Rules, times: TravelTimes | None) -> li
     """Every rule on a plan: districts and offices, then the schedule when there is one."""
     from planner.districts import check_districts
 
+    from planner.io import metric_crs
+
     villages = plan.villages.set_index("village_id")
     villages.index = villages.index.astype(str)
-    offices = plan.offices.set_index("office_id")
-    violations = list(check_districts(villages, times, offices=offices, rules=rules))
+    # the plan's layers are WGS-84; neighbour tests measure shared borders in metres
+    villages = villages.to_crs(metric_crs(villages))
+    violations = list(check_districts(villages, times, offices=plan.offices, rules=rules))
     if len(plan.schedule) and times is not None:
         from planner.patrol.month import check_schedule
         from planner.pipeline import patrol_assignment

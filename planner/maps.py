@@ -542,7 +542,8 @@ def plan_map(
             "fillOpacity": 0.95,
             "radius": 7,
         },
-        tooltip=_tooltip(),
+        # folium refuses a tooltip on a layer without features (a county where every village is on a road)
+        tooltip=_tooltip() if aprops else None,
         className="planner-access",
     ).add_to(m)
 

@@ -180,21 +180,15 @@ def patrol_assignment(villages: pd.DataFrame, offices: pd.DataFrame, districts: 
 
 
 def _route_lines(network: Any, access: pd.DataFrame, legs: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Each leg of the monthly plan as a line along the roads; a pair's route is computed once."""
-    from planner.network import route
+    """Each leg of the monthly plan as a line along the roads; each distinct pair is routed once."""
+    from planner.network import routes
 
-    cache: dict[tuple[str, str], tuple[Any, float, float]] = {}
-    geoms, km = [], []
-    for a, b in zip(legs["from_id"], legs["to_id"], strict=True):
-        key = (str(a), str(b))
-        if key not in cache:
-            cache[key] = route(network, access, a, b)
-        line, _seconds, meters = cache[key]
-        geoms.append(line)
-        km.append(round(meters / 1000.0, 3))
+    pairs = list(dict.fromkeys(zip(legs["from_id"].astype(str), legs["to_id"].astype(str), strict=True)))
+    found = dict(zip(pairs, routes(network, access, pairs), strict=True))
+    keys = list(zip(legs["from_id"].astype(str), legs["to_id"].astype(str), strict=True))
     out = legs.copy()
-    out["km"] = km
-    return gpd.GeoDataFrame(out, geometry=geoms, crs=network.crs)
+    out["km"] = [round(found[k][2] / 1000.0, 3) for k in keys]
+    return gpd.GeoDataFrame(out, geometry=[found[k][0] for k in keys], crs=network.crs)
 
 
 def _current_layer(villages: gpd.GeoDataFrame, current: pd.Series | None) -> gpd.GeoDataFrame | None:

@@ -1,0 +1,181 @@
+"""The whole pipeline: a small hand-made county end to end, and the real demo region (slow)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, box
+
+from planner.check import TIMES_FILE, check_plan, times_from_npz
+from planner.io.plan_files import read_plan_dir
+from planner.io.roads import lines_to_roads
+from planner.pipeline import make_plan, write_outputs
+from planner.rules import Rules
+
+CRS = "EPSG:32648"  # UTM 48N: Yunnan
+SUMMARY_KEYS = {
+    "villages",
+    "population",
+    "districts",
+    "offices",
+    "officers",
+    "coverage_pct",
+    "max_travel_min",
+    "mean_travel_min",
+    "district_villages",
+    "district_population",
+    "visit_requirements_met_pct",
+    "unreachable_villages",
+    "violations",
+    "dropped_visits",
+    "seconds",
+}
+
+
+def small_county(
+    cols: int = 4, rows: int = 3, size: float = 2000.0
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """A grid of square villages in two townships with a road through every row and column of centres."""
+    x0, y0 = 500_000.0, 2_700_000.0
+    recs = []
+    for r in range(rows):
+        for c in range(cols):
+            recs.append(
+                {
+                    "village_id": f"V{r}{c}",
+                    "name": f"村{r}{c}",
+                    "township": "东乡" if c < cols // 2 else "西乡",
+                    "population": 600 + 150 * ((r * cols + c) % 5),
+                    "geometry": box(x0 + c * size, y0 + r * size, x0 + (c + 1) * size, y0 + (r + 1) * size),
+                }
+            )
+    villages = gpd.GeoDataFrame(recs, crs=CRS).set_index("village_id")
+    lines = []
+    for r in range(rows):
+        y = y0 + (r + 0.5) * size
+        lines.append(
+            {
+                "highway": "tertiary",
+                "geometry": LineString([(x0 + size / 2, y), (x0 + (cols - 0.5) * size, y)]),
+            }
+        )
+    for c in range(cols):
+        x = x0 + (c + 0.5) * size
+        lines.append(
+            {
+                "highway": "unclassified",
+                "geometry": LineString([(x, y0 + size / 2), (x, y0 + (rows - 0.5) * size)]),
+            }
+        )
+    roads = lines_to_roads(gpd.GeoDataFrame(lines, crs=CRS))
+    return villages, roads
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory: pytest.TempPathFactory):
+    villages, roads = small_county()
+    result = make_plan(villages, roads, rules=Rules(), month="2026-12", seed=0, time_limit=20)
+    out = tmp_path_factory.mktemp("plan") / "plan"
+    write_outputs(result, out, lang="zh", overwrite=False)
+    return villages, result, out
+
+
+def test_every_village_in_exactly_one_district_with_an_office_inside(planned) -> None:
+    """Invariants of any plan: each village once, each district's office is one of its villages."""
+    villages, result, _ = planned
+    v = result.plan.villages.set_index("village_id")
+    assert sorted(v.index) == sorted(villages.index)
+    assert v["district_id"].notna().all()
+    offices = result.plan.offices.set_index("office_id")
+    for district_id, group in v.groupby("district_id"):
+        office_ids = group["office_id"].unique()
+        assert len(office_ids) == 1
+        assert offices.loc[office_ids[0], "village_id"] in group.index
+        assert offices.loc[office_ids[0], "district_id"] == district_id
+
+
+def test_summary_has_every_interface_key_and_consistent_figures(planned) -> None:
+    """summary.json holds the INTERFACE.md keys, and its figures agree with the layers."""
+    villages, result, out = planned
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert SUMMARY_KEYS <= set(s)
+    assert s["villages"] == len(villages)
+    assert s["population"] == int(villages["population"].sum())
+    assert s["districts"] == len(result.plan.districts) == result.plan.villages["district_id"].nunique()
+    assert s["officers"] == int(result.plan.offices["officers"].sum())
+    assert set(s["coverage_pct"]) == {"15", "30", "60"}
+    assert 0 <= s["visit_requirements_met_pct"] <= 100
+
+
+def test_schedule_respects_shift_and_activities(planned) -> None:
+    """Every schedule row has a known activity and no officer-day's day work exceeds the shift."""
+    _, result, _ = planned
+    sched = result.plan.schedule
+    assert len(sched) > 0
+    assert set(sched["activity"]) <= {"visit", "night_visit", "office", "travel"}
+    day = sched[~sched["activity"].isin(["night_visit"])]
+    # night trips (travel rows adjacent to night visits) are not day work: count visits and office only
+    work = day[day["activity"].isin(["visit", "office"])].groupby(["officer_id", "date"])["minutes"].sum()
+    assert (work <= Rules().patrol.shift_hours * 60 + 1e-6).all()
+
+
+def test_plan_directory_reads_back_and_check_agrees(planned) -> None:
+    """`planner check` finds no break on a fresh plan that the plan itself did not report."""
+    _, result, out = planned
+    assert {p.name for p in out.iterdir()} >= {
+        "plan.gpkg",
+        "summary.json",
+        "schedule.csv",
+        "schedule.xlsx",
+        "map.html",
+        "report.html",
+        TIMES_FILE,
+    }
+    back = read_plan_dir(out)
+    times = times_from_npz(out / TIMES_FILE)
+    found = {(v.rule, str(v.subject)) for v in check_plan(back, rules=Rules(), times=times)}
+    reported = {(v["rule"], v["subject"]) for v in result.plan.summary["violations"]}
+    assert found <= reported
+
+
+def test_same_seed_same_plan() -> None:
+    """The same input and seed give the same districts, offices and schedule."""
+    villages, roads = small_county(cols=3, rows=2)
+    rules = Rules.from_dict({"districts": {"min_villages": 2, "max_villages": 3}})
+    a = make_plan(villages, roads, rules=rules, month="2026-12", seed=3, time_limit=20)
+    b = make_plan(villages, roads, rules=rules, month="2026-12", seed=3, time_limit=20)
+    cols = ["village_id", "district_id", "office_id"]
+    pd.testing.assert_frame_equal(pd.DataFrame(a.plan.villages[cols]), pd.DataFrame(b.plan.villages[cols]))
+    pd.testing.assert_frame_equal(
+        a.plan.schedule.reset_index(drop=True), b.plan.schedule.reset_index(drop=True)
+    )
+    assert np.array_equal(a.times.seconds, b.times.seconds)
+
+
+@pytest.mark.slow
+def test_demo_runs_and_check_agrees(tmp_path: Path) -> None:
+    """`planner demo` writes every file of a plan directory and `planner check` reports no unreported break."""
+    out = tmp_path / "demo"
+    p = subprocess.run(
+        [sys.executable, "-m", "planner", "demo", "--out", str(out), "--lang", "en"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "Traceback" not in p.stderr
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["villages"] == 66
+    back = read_plan_dir(out)
+    found = {
+        (v.rule, str(v.subject))
+        for v in check_plan(back, rules=Rules(), times=times_from_npz(out / TIMES_FILE))
+    }
+    assert found <= {(v["rule"], v["subject"]) for v in s["violations"]}
