@@ -57,7 +57,6 @@ def times_from_npz(path: Path) -> TravelTimes:
 def check_plan(plan: PlanData, *, rules: Rules, times: TravelTimes | None) -> list[Any]:
     """Every rule on a plan: districts and offices, then the schedule when there is one."""
     from planner.districts import check_districts
-
     from planner.io import metric_crs
 
     villages = plan.villages.set_index("village_id")
