@@ -42,7 +42,8 @@ def _add_village_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--population-col", help="population column (e.g. population, 实有人口)")
     g.add_argument("--layer", help="layer name inside a GeoPackage")
     g.add_argument(
-        "--encoding", help="text encoding of a Shapefile or CSV (e.g. GBK); overrides .cpg; detected when omitted"
+        "--encoding",
+        help="text encoding of a Shapefile or CSV (e.g. GBK); overrides .cpg; detected when omitted",
     )
     g.add_argument(
         "--coords",
@@ -53,6 +54,22 @@ def _add_village_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--lon-col", help="CSV longitude column (detected: lon, lng, longitude, x, 经度)")
     g.add_argument("--lat-col", help="CSV latitude column (detected: lat, latitude, y, 纬度)")
     g.add_argument("--crs", help="CRS of a layer that declares none, e.g. EPSG:4490 (CGCS2000)")
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("outputs / 输出")
+    g.add_argument(
+        "--basemap",
+        choices=("osm", "none", "amap", "amap_satellite", "tianditu"),
+        default="osm",
+        help="base map of map.html: osm (default), none (offline rooms), amap / amap_satellite (GCJ-02, the "
+        "plan is shifted to match), tianditu (needs --tile-key) / 底图",
+    )
+    g.add_argument("--tile-key", help="key of the tile provider (tianditu) / 天地图密钥")
+    g.add_argument(
+        "--shapefile-encoding",
+        help="also export every layer as a Shapefile in this encoding (e.g. GBK for older desktop GIS) under shp/",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace an existing plan in --out / 覆盖已有方案"
     )
     _add_village_options(p)
+    _add_output_options(p)
     _add_common(p)
 
     p = sub.add_parser("check", help="re-check a plan against the rules / 按规则复核方案")

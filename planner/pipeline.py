@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -308,8 +309,17 @@ def _progress(lang: str) -> tuple[Callable[[str], None], Callable[[], None]]:
     return on_stage, status.stop
 
 
-def write_outputs(result: PlanResult, out: Path, *, lang: str, overwrite: bool) -> None:
-    """plan.gpkg, summary.json, schedule, map.html and report.html, atomically."""
+def write_outputs(
+    result: PlanResult,
+    out: Path,
+    *,
+    lang: str,
+    overwrite: bool,
+    basemap: str = "osm",
+    tile_key: str | None = None,
+    shapefile_encoding: str | None = None,
+) -> None:
+    """plan.gpkg, summary.json, schedule, map.html and report.html (and Shapefiles on request), atomically."""
     from planner.check import TIMES_FILE, times_to_npz
     from planner.io.plan_files import write_plan_dir
     from planner.maps import map_html, plan_map
@@ -317,12 +327,14 @@ def write_outputs(result: PlanResult, out: Path, *, lang: str, overwrite: bool) 
 
     extra: dict[str, str | bytes] = {
         # map_html inlines Leaflet and its plugins: the map works in a meeting room without internet
-        "map.html": map_html(plan_map(result.plan, lang=lang)),
+        "map.html": map_html(plan_map(result.plan, lang=lang, tiles=basemap, tile_key=tile_key)),
         "report.html": report_html(result.plan, lang=lang),
     }
     if result.times is not None and len(result.times.origins) <= MAX_SHIPPED_MATRIX:
         extra[TIMES_FILE] = times_to_npz(result.times)
-    write_plan_dir(result.plan, out, overwrite=overwrite, extra_files=extra)
+    write_plan_dir(
+        result.plan, out, overwrite=overwrite, extra_files=extra, shapefile_encoding=shapefile_encoding
+    )
 
 
 def _say_result(result: PlanResult, out: Path, lang: str) -> None:
@@ -376,31 +388,53 @@ def run_plan_command(args: argparse.Namespace) -> int:
     return _plan_and_write(
         villages,
         roads,
+        args=args,
         rules=rules,
         month=month,
         current=current,
         roster=roster,
         n_districts=args.districts,
-        seed=args.seed,
-        time_limit=args.time_limit,
-        out=Path(args.out),
-        lang=args.lang,
-        overwrite=args.overwrite,
     )
 
 
+def cache_dir() -> Path:
+    """Where travel-time matrices are cached: $PLANNER_CACHE, else the user's cache directory."""
+    root = (
+        os.environ.get("PLANNER_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "planner"
+    )
+    return Path(root) / "travel_times"
+
+
 def _plan_and_write(
-    villages: gpd.GeoDataFrame, roads: Any, *, out: Path, lang: str, overwrite: bool, **kwargs: Any
+    villages: gpd.GeoDataFrame, roads: Any, *, args: argparse.Namespace, **kwargs: Any
 ) -> int:
-    on_stage, stop = _progress(lang)
+    on_stage, stop = _progress(args.lang)
     clock = StageClock(on_stage=on_stage)
+    out = Path(args.out)
     try:
-        result = make_plan(villages, roads, clock=clock, cache_dir=Path(".cache") / "travel_times", **kwargs)
+        result = make_plan(
+            villages,
+            roads,
+            clock=clock,
+            cache_dir=cache_dir(),
+            seed=args.seed,
+            time_limit=args.time_limit,
+            **kwargs,
+        )
         with clock.stage("write"):
-            write_outputs(result, out, lang=lang, overwrite=overwrite)
+            write_outputs(
+                result,
+                out,
+                lang=args.lang,
+                overwrite=args.overwrite,
+                basemap=args.basemap,
+                tile_key=args.tile_key,
+                shapefile_encoding=args.shapefile_encoding,
+            )
     finally:
         stop()
-    _say_result(result, out, lang)
+    _say_result(result, out, args.lang)
     return result.exit_code
 
 
@@ -419,19 +453,16 @@ def run_demo(args: argparse.Namespace) -> int:
     villages = read_villages(villages_path)
     roads = read_roads(roads_path)
     # The demo overwrites its own output directory: it is a sample, re-run at will.
+    demo_args = argparse.Namespace(**{**vars(args), "overwrite": True})
     code = _plan_and_write(
         villages,
         roads,
+        args=demo_args,
         rules=load_rules(None),
         month=default_month(),
         current=None,
         roster=None,
         n_districts=None,
-        seed=args.seed,
-        time_limit=args.time_limit,
-        out=Path(args.out),
-        lang=args.lang,
-        overwrite=True,
     )
     # The demo's job is to show the planner at work: rule breaks are reported above, not a failure of the demo.
     return 0 if code == 1 else code

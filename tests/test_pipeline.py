@@ -179,3 +179,16 @@ def test_demo_runs_and_check_agrees(tmp_path: Path) -> None:
         for v in check_plan(back, rules=Rules(), times=times_from_npz(out / TIMES_FILE))
     }
     assert found <= {(v["rule"], v["subject"]) for v in s["violations"]}
+
+
+def test_outputs_offline_basemap_and_gbk_shapefiles(planned, tmp_path: Path) -> None:
+    """--basemap none leaves no tile server in map.html; --shapefile-encoding GBK writes readable GBK Shapefiles."""
+    _, result, _ = planned
+    out = tmp_path / "plan"
+    write_outputs(result, out, lang="en", overwrite=False, basemap="none", shapefile_encoding="GBK")
+    assert "tile.openstreetmap.org" not in (out / "map.html").read_text(encoding="utf-8")
+    cpg = sorted((out / "shp").rglob("*.cpg"))
+    assert cpg and all(p.read_text().strip().upper() in {"GBK", "CP936"} for p in cpg)
+    shp = next(p for p in (out / "shp").rglob("*.shp") if "village" in p.name)
+    back = gpd.read_file(shp, encoding="GBK")
+    assert set(back["name"]) == set(result.plan.villages["name"])
