@@ -266,6 +266,10 @@ def build_summary(
             }
             for x in patrol.dropped_visits
         ],
+        "roster": [
+            {"officer_id": str(r.officer_id), "office": str(r.office), "kind": str(r.kind)}
+            for r in patrol.roster.itertuples()
+        ],
         "network": network_summary,
         "rules": rules.to_dict(),
         "seconds": seconds,
@@ -324,11 +328,13 @@ def write_outputs(
     from planner.io.plan_files import write_plan_dir
     from planner.maps import map_html, plan_map
     from planner.report import report_html
+    from planner.sheets import route_sheets_html
 
     extra: dict[str, str | bytes] = {
         # map_html inlines Leaflet and its plugins: the map works in a meeting room without internet
         "map.html": map_html(plan_map(result.plan, lang=lang, tiles=basemap, tile_key=tile_key)),
         "report.html": report_html(result.plan, lang=lang),
+        "route_sheets.html": route_sheets_html(result.plan, lang=lang),
     }
     if result.times is not None and len(result.times.origins) <= MAX_SHIPPED_MATRIX:
         extra[TIMES_FILE] = times_to_npz(result.times)

@@ -205,3 +205,95 @@ def make_plan(*, routes: bool = True, current: bool = True, crs: Any = "EPSG:432
             current=None if plan.current is None else plan.current.to_crs(crs),
         )
     return plan
+
+
+# -- a plan made by the real monthly planner (planner.patrol.month) ------------------------------------------
+GEN_CRS = "EPSG:32648"  # UTM 48N: Yunnan
+GEN_XY_KM = [(0, 0), (8, 0), (0, 9), (-7, -5), (6, -8), (-4, 6)]
+GEN_MONTH = "2026-10"
+
+
+def make_generated_plan(*, seed: int = 1, time_limit: float = 10.0) -> PlanData:
+    """A plan whose schedule and legs come from :func:`planner.patrol.plan_month` on one district.
+
+    Six 2 km square villages (the second named ``<script>alert(1)</script>``) at GEN_XY_KM in UTM 48N, the
+    office in V1, two officers (the generated roster, recorded in ``summary["roster"]``), straight-line drives
+    at 30 km/h; each leg of the plan becomes a straight route line whose km is its length.
+    """
+    import numpy as np
+
+    from planner.network import TravelTimes
+    from planner.patrol.month import plan_month
+    from planner.rules import PatrolRules
+
+    ids = [f"V{i + 1}" for i in range(len(GEN_XY_KM))]
+    x0, y0 = 500_000.0, 2_800_000.0
+    centres = {v: (x0 + 1000.0 * x, y0 + 1000.0 * y) for v, (x, y) in zip(ids, GEN_XY_KM, strict=True)}
+    xy = np.asarray(GEN_XY_KM, dtype=float)
+    km = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+    times = TravelTimes(pd.Index(ids), pd.Index(ids), km / 30.0 * 3600.0)
+    assignment = pd.DataFrame(
+        {
+            "district_id": "D1",
+            "office_id": "O1",
+            "office_village_id": "V1",
+            "officers": 2,
+            "population": 1500,
+            "access": "road",
+        },
+        index=pd.Index(ids, name="village_id"),
+    )
+    patrol = plan_month(
+        assignment, times, rules=PatrolRules(), month=GEN_MONTH, seed=seed, time_limit=time_limit
+    )
+    names = ["城关村", EVIL_NAME, "河口村", "新寨", "大坪村", "白石村"]
+    villages = gpd.GeoDataFrame(
+        {
+            "village_id": ids,
+            "name": names,
+            "township": ["城关镇", "城关镇", "城关镇", "安乐乡", "安乐乡", "安乐乡"],
+            "population": 1500,
+            "district_id": "D1",
+            "office_id": "O1",
+            "travel_min_to_office": [float(times.seconds[0, i]) / 60.0 for i in range(len(ids))],
+            "access": "road",
+        },
+        geometry=[box(x - 1000, y - 1000, x + 1000, y + 1000) for x, y in centres.values()],
+        crs=GEN_CRS,
+    )
+    districts = villages.dissolve(by="district_id", as_index=False, aggfunc={"population": "sum"})
+    districts = districts.assign(
+        n_villages=len(ids), officers=2, office_id="O1", max_travel_min=0.0, mean_travel_min=0.0
+    )
+    offices = gpd.GeoDataFrame(
+        {"office_id": ["O1"], "village_id": ["V1"], "district_id": ["D1"], "officers": [2]},
+        geometry=[villages.geometry.iloc[0].centroid],
+        crs=GEN_CRS,
+    )
+    legs = patrol.legs
+    index = {v: i for i, v in enumerate(ids)}
+    routes = gpd.GeoDataFrame(
+        legs.assign(
+            km=[
+                round(float(km[index[a], index[b]]), 3)
+                for a, b in zip(legs["from_id"], legs["to_id"], strict=True)
+            ]
+        ),
+        geometry=[
+            LineString([centres[a], centres[b]]) for a, b in zip(legs["from_id"], legs["to_id"], strict=True)
+        ],
+        crs=GEN_CRS,
+    )
+    roster = [
+        {"officer_id": str(r.officer_id), "office": str(r.office), "kind": str(r.kind)}
+        for r in patrol.roster.itertuples(index=False)
+    ]
+    summary = {"month": GEN_MONTH, "villages": len(ids), "roster": roster, **patrol.summary()}
+    return PlanData(
+        villages=villages,
+        districts=districts,
+        offices=offices,
+        summary=summary,
+        routes=routes,
+        schedule=patrol.schedule,
+    )
