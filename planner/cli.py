@@ -192,7 +192,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_prepare_osm(args)
     if args.command == "plan":
+        from planner.io.files import check_output_dir
         from planner.pipeline import run_plan_command
+
+        # refuse at once, not after the solvers ran: the plan would be thrown away at the end
+        check_output_dir(args.out, overwrite=args.overwrite)
 
         return run_plan_command(args)
     if args.command == "check":

@@ -369,6 +369,32 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def check_output_dir(out: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Check that ``out`` may become a plan directory; return it as an absolute Path.
+
+    Called by :func:`atomic_output_dir` and, before any work starts, by the CLI, so that a run that would
+    end by refusing to replace an existing plan refuses at once.
+
+    Raises
+    ------
+    ValidationError
+        ``out`` is an existing file, or a non-empty directory and ``overwrite`` is False.
+    """
+    target = Path(os.path.abspath(out))  # "." or "plan/" must still have a parent and a name
+    if target.exists() and not target.is_dir():
+        raise ValidationError(
+            f"output {out} exists and is a file, not a directory; choose another --out",
+            zh=f"输出位置 {out} 已存在且是文件而非目录;请换一个 --out",
+        )
+    if target.is_dir() and any(target.iterdir()) and not overwrite:
+        raise ValidationError(
+            f"output directory {out} exists and is not empty; pass --overwrite to replace it "
+            "or choose another --out",
+            zh=f"输出目录 {out} 已存在且非空;如要替换请加 --overwrite,或换一个 --out",
+        )
+    return target
+
+
 @contextlib.contextmanager
 def atomic_output_dir(out: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
     """Build an output directory in a temporary place and move it to ``out`` only when complete.
@@ -396,18 +422,7 @@ def atomic_output_dir(out: str | os.PathLike[str], *, overwrite: bool = False) -
     ValidationError
         ``out`` is an existing file, or a non-empty directory and ``overwrite`` is False.
     """
-    target = Path(os.path.abspath(out))  # "." or "plan/" must still have a parent and a name
-    if target.exists() and not target.is_dir():
-        raise ValidationError(
-            f"output {out} exists and is a file, not a directory; choose another --out",
-            zh=f"输出位置 {out} 已存在且是文件而非目录;请换一个 --out",
-        )
-    if target.is_dir() and any(target.iterdir()) and not overwrite:
-        raise ValidationError(
-            f"output directory {out} exists and is not empty; pass --overwrite to replace it "
-            "or choose another --out",
-            zh=f"输出目录 {out} 已存在且非空;如要替换请加 --overwrite,或换一个 --out",
-        )
+    target = check_output_dir(out, overwrite=overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     umask = os.umask(0)

@@ -503,6 +503,42 @@ def _check_geometries(geoms: np.ndarray, path: Path, rows: _Rows) -> np.ndarray:
     return geoms
 
 
+def _check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, path: Path, rows: _Rows, *, given: bool) -> None:
+    """Coordinates that cannot be in the declared CRS: degrees in a projected (metre) CRS, or metres in a
+    geographic (degree) one. Both put the villages in the wrong place on Earth, so they are input errors."""
+    xy = shapely.get_coordinates(geoms)
+    if not len(xy):
+        return
+    source = "given by --crs" if given else "declared by the file"
+    if crs.is_projected and bool(np.all((np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90))):
+        x0, y0 = xy.min(axis=0)
+        x1, y1 = xy.max(axis=0)
+        raise ValidationError(
+            f"{path}: every coordinate lies within x {x0:g} to {x1:g}, y {y0:g} to {y1:g}, which looks like "
+            f"longitude/latitude in degrees, but the CRS {source} ({crs.name}) is projected, in metres, so the "
+            "villages would land near the CRS origin; pass --crs EPSG:4326 (WGS-84) or EPSG:4490 (CGCS2000), or "
+            "export the layer again with its true CRS",
+            zh=f"{path}:所有坐标都在 x {x0:g}~{x1:g}、y {y0:g}~{y1:g} 内,像是以度为单位的经纬度,但"
+            f"{'--crs 指定的' if given else '文件声明的'}坐标系({crs.name})是以米为单位的投影坐标系,村庄会落在坐标原点"
+            "附近;请用 --crs EPSG:4326(WGS-84)或 EPSG:4490(CGCS2000)指定,或按真实坐标系重新导出",
+        )
+    if crs.is_geographic:
+        per_geom = shapely.get_coordinates(geoms, return_index=True)[1]
+        bad_pt = (np.abs(xy[:, 0]) > 360) | (np.abs(xy[:, 1]) > 90)
+        if bad_pt.any():
+            bad = np.unique(per_geom[bad_pt])
+            en, zh = rows.many(bad)
+            raise ValidationError(
+                f"{path}: coordinates out of the longitude/latitude range in {en}, but the CRS {source} "
+                f"({crs.name}) is in degrees: the coordinates are probably projected metres; pass the projected "
+                "CRS with --crs (e.g. EPSG:4547, CGCS2000 3-degree Gauss-Kruger) or export the layer again with "
+                "its true CRS",
+                zh=f"{path}:{zh} 的坐标超出经纬度范围,但{'--crs 指定的' if given else '文件声明的'}坐标系"
+                f"({crs.name})以度为单位:坐标多半是投影坐标(米);请用 --crs 指定投影坐标系(如 EPSG:4547,"
+                "CGCS2000 3 度带)或按真实坐标系重新导出",
+            )
+
+
 def _village_ids(df: pd.DataFrame, col: str | None, path: Path, rows: _Rows) -> list[str]:
     if col is None:
         width = max(4, len(str(len(df))))
@@ -756,6 +792,7 @@ def read_villages(
         index=pd.Index(ids, name="village_id", dtype="str"),
         crs=src_crs,
     )
+    _check_coordinates(geoms, pyproj.CRS.from_user_input(src_crs), p, rows, given=user_crs is not None)
     if coords == "gcj02":
         wgs = out.to_crs(4326)
         out = wgs.set_geometry(
@@ -885,6 +922,17 @@ def read_current(path: str | os.PathLike[str], villages: gpd.GeoDataFrame) -> pd
                 ", ".join(unknown[:_MAX_LISTED]),
             )
         result = mapping.reindex(index)
+        if unknown and result.isna().any():
+            # ids that match no village while villages lack a district: most likely typos or another id scheme
+            listed = ", ".join(unknown[:_MAX_LISTED])
+            missing_ids = ", ".join(result.index[result.isna()][:_MAX_LISTED])
+            raise ValidationError(
+                f"{what} {p} gives no district for villages {missing_ids} and names village ids that are not "
+                f"in the village layer: {listed} (column {id_col}); correct the ids (a typo, or another id "
+                "scheme?) so that every village has one row",
+                zh=f"{what_zh} {p} 未给出村 {missing_ids} 的警务区, 且含有村庄图层中没有的村编号:{listed}"
+                f"(字段 {id_col});请改正编号(笔误或编号体系不同?), 使每个村都有一行",
+            )
     elif gdf is not None and gdf.geom_type.isin(list(_POLYGONAL)).any():
         if gdf.crs is None:
             raise ValidationError(

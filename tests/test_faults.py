@@ -1,0 +1,260 @@
+"""Faults and repeat runs of `planner plan`: interrupts leave nothing behind, an earlier plan is never lost,
+solver time limits, and the same inputs and seed give the same plan files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from corpus.make_corpus import county, points_csv
+
+from planner.io import write_layer
+
+ROOT = Path(__file__).resolve().parent.parent
+SENTINEL = b"the earlier plan\n"
+
+
+def _env(cache: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "PLANNER_CACHE": str(cache)}
+
+
+def _argv(inputs: Path, out: Path, *more: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "planner",
+        "plan",
+        "--villages",
+        str(inputs / "villages.csv"),
+        "--roads",
+        str(inputs / "roads.gpkg"),
+        "--out",
+        str(out),
+        "--month",
+        "2026-12",
+        "--lang",
+        "en",
+        "--seed",
+        "7",
+        *more,
+    ]
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 12-village grid county as a CSV of committee points and a road-line GeoPackage."""
+    where = tmp_path_factory.mktemp("inputs")
+    villages, roads = county()
+    points_csv(villages).to_csv(where / "villages.csv", index=False)
+    write_layer(roads, where / "roads.gpkg", layer="roads")
+    pd.DataFrame({"officer_id": ["P1"], "office": ["O1"], "kind": ["chief"]}).to_csv(
+        where / "bad_roster.csv", index=False
+    )
+    return where
+
+
+def _earlier_plan(out: Path) -> None:
+    out.mkdir(parents=True)
+    (out / "plan.gpkg").write_bytes(SENTINEL)
+    (out / "notes.txt").write_text("kept", encoding="utf-8")
+
+
+def _intact(out: Path) -> bool:
+    return (
+        sorted(p.name for p in out.iterdir()) == ["notes.txt", "plan.gpkg"]
+        and (out / "plan.gpkg").read_bytes() == SENTINEL
+    )
+
+
+def _leftovers(out: Path) -> list[str]:
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+
+
+def test_second_run_over_a_plan_is_refused_at_once_and_keeps_it(inputs: Path, tmp_path: Path) -> None:
+    """Without --overwrite an existing plan directory is refused with exit 2 before any work, and kept."""
+    out = tmp_path / "plan"
+    _earlier_plan(out)
+    p = subprocess.run(_argv(inputs, out), capture_output=True, text=True, timeout=600, env=_env(tmp_path))
+    assert p.returncode == 2, p.stderr[-2000:]
+    assert "--overwrite" in p.stderr and str(out) in p.stderr
+    assert "stage" not in p.stderr  # refused before the first stage (-v is not given: nothing else logs)
+    assert _intact(out) and not _leftovers(out)
+
+
+def test_failing_run_with_overwrite_keeps_the_earlier_plan(inputs: Path, tmp_path: Path) -> None:
+    """--overwrite with a bad roster fails (exit 2) and leaves the earlier plan as it was."""
+    out = tmp_path / "plan"
+    _earlier_plan(out)
+    argv = _argv(inputs, out, "--overwrite", "--officers", str(inputs / "bad_roster.csv"))
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=_env(tmp_path))
+    assert p.returncode == 2, p.stderr[-2000:]
+    assert "bad_roster.csv" in p.stderr and "Traceback" not in p.stderr
+    assert _intact(out) and not _leftovers(out)
+
+
+def _interrupt_while_solving(inputs: Path, tmp_path: Path, sig: int) -> tuple[int, str, Path]:
+    """Start a plan run, wait until it is in a solving stage, send ``sig``; return (code, stderr, out)."""
+    out = tmp_path / "plan"
+    proc = subprocess.Popen(
+        [*_argv(inputs, out), "-v"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(tmp_path),
+    )
+    lines: list[str] = []
+    solving = threading.Event()
+
+    def pump() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if "stage districts" in line or "stage patrol" in line:
+                solving.set()
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    assert solving.wait(timeout=300), "".join(lines)[-3000:]
+    time.sleep(0.5)  # inside the solver, not at its first line
+    proc.send_signal(sig)
+    code = proc.wait(timeout=120)
+    reader.join(timeout=10)
+    return code, "".join(lines), out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_while_solving_leaves_no_plan_and_no_temporary_directory(
+    inputs: Path, tmp_path: Path, sig: int
+) -> None:
+    """SIGINT or SIGTERM during solving: the run stops, and neither the plan nor a temporary directory exists."""
+    code, stderr, out = _interrupt_while_solving(inputs, tmp_path, sig)
+    assert code != 0
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert not out.exists()
+    assert not _leftovers(out), _leftovers(out)
+    if sig == signal.SIGINT:
+        assert code == 130 and "interrupted" in stderr
+
+
+@pytest.mark.slow
+def test_tiny_time_limit_gives_a_plan_or_exit_3_with_the_reason(inputs: Path, tmp_path: Path) -> None:
+    """--time-limit 0.01: either a complete plan (the solvers keep their first feasible answer) or exit 3."""
+    out = tmp_path / "plan"
+    argv = _argv(inputs, out, "--time-limit", "0.01")
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=900, env=_env(tmp_path))
+    assert "Traceback" not in p.stderr, p.stderr[-3000:]
+    if p.returncode == 3:
+        assert "time" in p.stderr.lower() and not out.exists()
+    else:
+        assert p.returncode in (0, 1), p.stderr[-3000:]
+        s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert s["villages"] == 12
+        v = pyogrio.read_dataframe(out / "plan.gpkg", layer="villages")
+        assert v["district_id"].notna().all()
+
+
+# --- determinism ---------------------------------------------------------------------------------------------
+# Files compared byte for byte; plan.gpkg (GeoPackage metadata timestamps) and schedule.xlsx (docProps
+# created/modified) are compared by content; summary.json without "seconds", which measures the run.
+BYTE_IDENTICAL = (
+    "schedule.csv",
+    "travel_times.npz",
+    pytest.param(
+        "map.html",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="folium names every map element with a random 32-hex id (map_<uuid>), so map.html differs "
+            "between identical runs (planner/maps.py map_html: number the ids in order of appearance)",
+        ),
+    ),
+)
+_FOLIUM_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+
+
+def _numbered_ids(html: str) -> str:
+    """folium's random element ids replaced by their order of first appearance."""
+    seen: dict[str, str] = {}
+    return _FOLIUM_ID.sub(lambda m: seen.setdefault(m.group(0), f"id{len(seen)}"), html)
+
+
+@pytest.fixture(scope="module")
+def two_runs(inputs: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The same inputs and seed planned twice, each with its own empty travel-time cache (run one after the
+    other: the machine has two cores)."""
+    outs = []
+    for k in range(2):
+        where = tmp_path_factory.mktemp(f"run{k}")
+        out = where / "plan"
+        p = subprocess.run(
+            _argv(inputs, out, "--time-limit", "20"),
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env=_env(where / "cache"),
+        )
+        assert p.returncode in (0, 1), p.stderr[-3000:]
+        outs.append(out)
+    return outs[0], outs[1]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", BYTE_IDENTICAL)
+def test_same_inputs_and_seed_give_byte_identical_files(two_runs, name: str) -> None:
+    """Text and matrix outputs are byte-identical across runs with the same seed."""
+    a, b = two_runs
+    assert _digest(a / name) == _digest(b / name)
+
+
+@pytest.mark.slow
+def test_map_and_report_are_identical_apart_from_element_ids_and_stage_seconds(two_runs) -> None:
+    """map.html differs only in folium's random element ids; report.html only in its table of stage seconds."""
+    ma, mb = ((d / "map.html").read_text(encoding="utf-8") for d in two_runs)
+    assert _numbered_ids(ma) == _numbered_ids(mb)
+    ra, rb = ((d / "report.html").read_text(encoding="utf-8") for d in two_runs)
+    seconds = re.compile(r"Seconds</th>.*?</tbody>", re.S)
+    assert len(seconds.findall(ra)) == 1
+    assert seconds.sub("", ra) == seconds.sub("", rb)
+
+
+@pytest.mark.slow
+def test_same_inputs_and_seed_give_the_same_summary_apart_from_seconds(two_runs) -> None:
+    """summary.json is identical once the per-stage seconds are removed."""
+    a, b = (json.loads((d / "summary.json").read_text(encoding="utf-8")) for d in two_runs)
+    a.pop("seconds")
+    b.pop("seconds")
+    assert a == b
+
+
+@pytest.mark.slow
+def test_same_inputs_and_seed_give_the_same_layers_and_workbook(two_runs) -> None:
+    """plan.gpkg layers and schedule.xlsx sheets hold the same rows (their files differ in timestamps only)."""
+    a, b = two_runs
+    layers = [name for name, _ in pyogrio.list_layers(a / "plan.gpkg")]
+    assert layers == [name for name, _ in pyogrio.list_layers(b / "plan.gpkg")]
+    for layer in layers:
+        la = pyogrio.read_dataframe(a / "plan.gpkg", layer=layer)
+        lb = pyogrio.read_dataframe(b / "plan.gpkg", layer=layer)
+        pd.testing.assert_frame_equal(la.drop(columns="geometry"), lb.drop(columns="geometry"))
+        assert np.array_equal(la.geometry.to_wkb(), lb.geometry.to_wkb())
+    xa = pd.read_excel(a / "schedule.xlsx", sheet_name=None)
+    xb = pd.read_excel(b / "schedule.xlsx", sheet_name=None)
+    assert list(xa) == list(xb)
+    for sheet in xa:
+        pd.testing.assert_frame_equal(xa[sheet], xb[sheet])
