@@ -689,6 +689,17 @@ def _inline_css(css: str, folder: Path) -> str:
     return re.sub(r"url\(([^)]+)\)", embed, css)
 
 
+# folium names each element with a random uuid4 hex (map_<32 hex>, geo_json_<32 hex>, ...)
+_FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+
+
+def _numbered_ids(page: str) -> str:
+    """folium's random element ids replaced by their order of first appearance, so that the same plan gives
+    the same bytes (reproducible plan directories)."""
+    seen: dict[str, str] = {}
+    return _FOLIUM_ID.sub(lambda mt: seen.setdefault(mt.group(0), f"{len(seen):032x}"), page)
+
+
 def map_html(m: folium.Map, *, offline: bool = True) -> str:
     """The map as one HTML page.
 
@@ -706,7 +717,7 @@ def map_html(m: folium.Map, *, offline: bool = True) -> str:
     str
         The HTML page.
     """
-    page = m.get_root().render()
+    page = _numbered_ids(m.get_root().render())
     if not offline:
         return page
 
