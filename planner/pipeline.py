@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -93,6 +94,8 @@ def make_plan(
     month: str,
     current: pd.Series | None = None,
     roster: pd.DataFrame | None = None,
+    roster_source: str = "officer roster",
+    candidates: list[str] | None = None,
     n_districts: int | None = None,
     seed: int = 0,
     time_limit: float | None = None,
@@ -120,12 +123,15 @@ def make_plan(
             access,
             rules=rules,
             current=current,
+            candidates=candidates,
             n_districts=n_districts,
             seed=seed,
             time_limit=time_limit or 60.0,
         )
     with clock.stage("patrol"):
         assignment = patrol_assignment(dplan.villages, dplan.offices, dplan.districts)
+        if roster is not None:
+            roster = resolve_roster_offices(roster, assignment, source=roster_source)
         patrol = plan_month(
             assignment,
             times,
@@ -147,7 +153,10 @@ def make_plan(
         seconds=clock.seconds,
         network_summary=network.summary(),
     )
-    villages_out = dplan.villages.reset_index()
+    # why a village is walk-only or unreachable travels with it into the layer a planner opens in QGIS
+    villages_out = dplan.villages.assign(
+        access_reason=access["reason"].reindex(dplan.villages.index)
+    ).reset_index()
     plan = PlanData(
         villages=villages_out.to_crs(OUTPUT_CRS),
         districts=dplan.districts.reset_index(
@@ -178,6 +187,52 @@ def patrol_assignment(villages: pd.DataFrame, offices: pd.DataFrame, districts: 
     out["population"] = villages["population"]
     out["access"] = villages["access"]
     return out
+
+
+def check_roster_offices(roster: pd.DataFrame, villages: pd.Index, *, source: str) -> None:
+    """Before any solving: each roster office must be a village id (the office's village) or an office id the
+    planner gives (O01, O02, ...); anything else is an input error naming the CSV line."""
+    known = set(villages.astype(str))
+    for i, office in enumerate(roster["office"].astype(str)):
+        if office not in known and not re.fullmatch(r"O\d+", office):
+            raise _roster_error(
+                source,
+                i,
+                office,
+                "it is neither a village id nor an office id (O01, O02, ...)",
+                "既不是村代码也不是警务室编号 (O01、O02……)",
+            )
+
+
+def resolve_roster_offices(roster: pd.DataFrame, assignment: pd.DataFrame, *, source: str) -> pd.DataFrame:
+    """Roster offices given as village ids become the office of the district that holds that village (a
+    bureau knows where its officers sit, not the ids of offices the planner has yet to place)."""
+    office_of_village = assignment["office_id"].astype(str)
+    office_of_village.index = office_of_village.index.astype(str)
+    offices = set(office_of_village)
+    resolved = []
+    for i, office in enumerate(roster["office"].astype(str)):
+        if office in offices:
+            resolved.append(office)
+        elif office in office_of_village.index:
+            resolved.append(office_of_village[office])
+        else:
+            raise _roster_error(
+                source,
+                i,
+                office,
+                f"the plan has no such office (it has {sorted(offices)[:10]})",
+                f"方案中没有该警务室 (现有 {sorted(offices)[:10]})",
+            )
+    return roster.assign(office=resolved)
+
+
+def _roster_error(source: str, i: int, office: str, why: str, why_zh: str) -> ValidationError:
+    line = i + 2  # the header is line 1
+    return ValidationError(
+        f"{source}: line {line}: office '{office}': {why}. Give the village id of the officer's office.",
+        zh=f"{source}: 第 {line} 行: 警务室 '{office}' {why_zh}。请填写该民警所在警务室的村代码。",
+    )
 
 
 def _route_lines(network: Any, access: pd.DataFrame, legs: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -256,6 +311,10 @@ def build_summary(
         "visit_requirements_met_pct": round(float(patrol.summary()["visit_requirements_met_pct"]), 2),
         "unreachable_villages": sorted(access.index[access["access"] == "unreachable"].astype(str).tolist()),
         "walk_villages": sorted(access.index[access["access"] == "walk"].astype(str).tolist()),
+        "access_reasons": {
+            str(i): {"access": str(r.access), "reason": str(r.reason), "reason_zh": str(r.reason_zh)}
+            for i, r in access[access["access"] != "road"].sort_index().iterrows()
+        },
         "violations": violations,
         "dropped_visits": [
             {
@@ -370,7 +429,7 @@ def _say_result(result: PlanResult, out: Path, lang: str) -> None:
 
 def run_plan_command(args: argparse.Namespace) -> int:
     """``planner plan``."""
-    from planner.io import read_current, read_roster, read_villages
+    from planner.io import read_current, read_office_sites, read_roster, read_villages
     from planner.io.roads import read_roads
 
     rules = load_rules(args.config)
@@ -390,6 +449,9 @@ def run_plan_command(args: argparse.Namespace) -> int:
     )
     current = read_current(args.current, villages) if args.current else None
     roster = read_roster(args.officers) if args.officers else None
+    if roster is not None:
+        check_roster_offices(roster, villages.index, source=f"officer roster {args.officers}")
+    candidates = read_office_sites(args.offices, villages) if args.offices else None
     roads = read_roads(args.roads, speed_col=args.speed_col, oneway_col=args.oneway_col)
     return _plan_and_write(
         villages,
@@ -399,6 +461,8 @@ def run_plan_command(args: argparse.Namespace) -> int:
         month=month,
         current=current,
         roster=roster,
+        roster_source=f"officer roster {args.officers}",
+        candidates=candidates,
         n_districts=args.districts,
     )
 

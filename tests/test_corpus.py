@@ -25,12 +25,6 @@ PLANNER = [sys.executable, "-m", "planner"]
 ROOT = Path(__file__).resolve().parent.parent
 
 # Known bugs, each described in the hardening report; the lead removes the mark with the fix.
-XFAIL = {
-    "roster_unknown_office": "the roster's offices are checked only in the patrol stage (planner/patrol/month.py "
-    "_check_roster), after the districts are solved; only office ids (O01...) are accepted although read_roster "
-    "documents village ids too, so the valid row 'V00' is the one refused; and the message names neither the "
-    "roster file nor its CSV line ('roster row 0', counting from 0)",
-}
 
 
 def _run(argv: tuple[str, ...], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -50,7 +44,7 @@ def answers(corpus) -> dict[str, subprocess.CompletedProcess[str]]:
     where, cases = corpus
     with ThreadPoolExecutor(max_workers=4) as pool:
         # the known-bug cases run a whole plan (slow): each is run by its own test
-        futures = {name: pool.submit(_run, c.argv, where) for name, c in cases.items() if name not in XFAIL}
+        futures = {name: pool.submit(_run, c.argv, where) for name, c in cases.items()}
         return {name: f.result() for name, f in futures.items()}
 
 
@@ -62,16 +56,7 @@ def _case_names() -> list[str]:
         return [c.name for c in make_corpus(Path(d))]
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        # the roster is checked after the districts are solved: a full run, hence slow
-        pytest.param(n, marks=[pytest.mark.slow, pytest.mark.xfail(strict=True, reason=XFAIL[n])])
-        if n in XFAIL
-        else n
-        for n in _case_names()
-    ],
-)
+@pytest.mark.parametrize("name", _case_names())
 def test_bad_input_exits_2_with_a_message_naming_file_feature_and_fix(name: str, corpus, answers) -> None:
     """Each bad input: exit 2, the message holds the file, the feature or key, no traceback, no --out."""
     where, cases = corpus
@@ -180,19 +165,15 @@ def test_village_beyond_the_roads_is_reported_not_an_error(odd_plan) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="summary.json lists unreachable villages by id only; the reason (distance to the nearest road, "
-    "the walking limit) computed by locate_villages is not written (planner/pipeline.py build_summary)",
-)
 def test_unreachable_village_carries_its_reason(odd_plan) -> None:
     """The reason a village is unreachable reaches the plan files (summary.json or the villages layer)."""
     _, out, _, _ = odd_plan
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     v = gpd.read_file(out / "plan.gpkg", layer="villages").set_index("village_id")
-    in_summary = "walking limit" in json.dumps(s.get("unreachable_reasons", s.get("unreachable_villages")))
-    in_layer = "reason" in v.columns and "walking limit" in str(v.loc["VFAR", "reason"])
-    assert in_summary or in_layer
+    assert "walking limit" in s["access_reasons"]["VFAR"]["reason"]
+    assert s["access_reasons"]["VFAR"]["access"] == "unreachable"
+    assert s["access_reasons"]["VFAR"]["reason_zh"]
+    assert "walking limit" in str(v.loc["VFAR", "access_reason"])
 
 
 @pytest.mark.slow

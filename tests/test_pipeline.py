@@ -192,3 +192,37 @@ def test_outputs_offline_basemap_and_gbk_shapefiles(planned, tmp_path: Path) -> 
     shp = next(p for p in (out / "shp").rglob("*.shp") if "village" in p.name)
     back = gpd.read_file(shp, encoding="GBK")
     assert set(back["name"]) == set(result.plan.villages["name"])
+
+
+def test_roster_offices_given_as_villages_become_their_districts_office() -> None:
+    """A bureau names an officer's office by its village; the planner maps it to that district's office."""
+    from planner.errors import ValidationError
+    from planner.pipeline import resolve_roster_offices
+
+    assignment = pd.DataFrame({"office_id": ["O01", "O01", "O02"]}, index=pd.Index(["A", "B", "C"]))
+    roster = pd.DataFrame(
+        {"officer_id": ["p1", "p2", "p3"], "office": ["B", "O02", "C"], "kind": ["linked"] * 3}
+    )
+    assert resolve_roster_offices(roster, assignment, source="r.csv")["office"].tolist() == [
+        "O01",
+        "O02",
+        "O02",
+    ]
+    with pytest.raises(ValidationError, match=r"r\.csv: line 3: office 'O09'"):
+        resolve_roster_offices(roster.assign(office=["A", "O09", "C"]), assignment, source="r.csv")
+
+
+def test_office_sites_become_candidate_villages(tmp_path: Path) -> None:
+    """--offices: a CSV of village ids or a point layer gives the villages that may hold an office."""
+    from planner.errors import ValidationError
+    from planner.io import read_office_sites
+
+    villages, _ = small_county()
+    (tmp_path / "sites.csv").write_text("village_id\nV00\nV12\n", encoding="utf-8")
+    assert read_office_sites(tmp_path / "sites.csv", villages) == ["V00", "V12"]
+    pts = gpd.GeoDataFrame(geometry=villages.loc[["V21", "V03"]].representative_point().values, crs=CRS)
+    pts.to_file(tmp_path / "sites.gpkg")
+    assert read_office_sites(tmp_path / "sites.gpkg", villages) == ["V21", "V03"]
+    (tmp_path / "bad.csv").write_text("village_id\nV00\nV99\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="V99"):
+        read_office_sites(tmp_path / "bad.csv", villages)

@@ -977,3 +977,74 @@ def read_current(path: str | os.PathLike[str], villages: gpd.GeoDataFrame) -> pd
     out = pd.Series(result.to_numpy(dtype=object), index=villages.index, name="district_id").astype("str")
     log.info("%s: %d villages in %d current districts", p.name, len(out), out.nunique())
     return out
+
+
+def read_office_sites(path: str | os.PathLike[str], villages: gpd.GeoDataFrame) -> list[str]:
+    """Candidate (or existing) office sites as village ids: an office stands in a village's service centre.
+
+    Parameters
+    ----------
+    path
+        A CSV or layer with a village id column (``village_id``, 村代码, ...), or a point layer (office
+        locations), each point taken as the village it lies in.
+    villages
+        The Villages GeoDataFrame (indexed by village_id, with a CRS).
+
+    Raises
+    ------
+    ValidationError
+        Unreadable file, ids that are not villages, or points outside every village (named).
+    """
+    what, what_zh = "office sites file", "警务室候选点文件"
+    p = check_input_path(path, what=what, what_zh=what_zh)
+    index = pd.Index(villages.index.astype(str))
+    if p.suffix.lower() == ".csv":
+        table: pd.DataFrame = read_csv_text(p, encoding=None, what=what, what_zh=what_zh)
+        gdf = None
+    else:
+        gdf = read_layer_file(p, what=what, what_zh=what_zh, prefer_layer="offices")
+        table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    if len(table) == 0:
+        raise ValidationError(f"{what} {p} is empty", zh=f"{what_zh} {p} 为空")
+    columns = [str(c) for c in table.columns]
+    id_col = next(
+        (c for c in _find_column(columns, ID_COLUMNS) if set(_text_column(table[c])) & set(index)), None
+    )
+    if id_col is not None:
+        ids = [i for i in _text_column(table[id_col]) if i != ""]
+        unknown = [i for i in ids if i not in set(index)]
+        if unknown:
+            raise ValidationError(
+                f"{what} {p}: column {id_col} names villages that are not in the village layer: "
+                f"{', '.join(unknown[:_MAX_LISTED])}; correct the ids",
+                zh=f"{what_zh} {p}:字段 {id_col} 中的村编号不在村庄图层中:{', '.join(unknown[:_MAX_LISTED])};请改正",
+            )
+        return list(dict.fromkeys(ids))
+    if gdf is None or not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
+        raise ValidationError(
+            f"{what} {p}: no column of village ids (looked for {', '.join(ID_COLUMNS)}) and no point geometry; "
+            "give the offices' village ids or their locations as points",
+            zh=f"{what_zh} {p}:没有村编号字段(查找了 {'、'.join(ID_COLUMNS)}), 也不是点图层;"
+            "请给出警务室所在村的编号或其位置点",
+        )
+    if gdf.crs is None:
+        raise ValidationError(
+            f"{what} {p} has no coordinate reference system; save it with one (e.g. EPSG:4490)",
+            zh=f"{what_zh} {p} 没有坐标参考系;请保存时带上坐标系(如 EPSG:4490)",
+        )
+    pts = gdf.to_crs(villages.crs).reset_index(drop=True)
+    owners = gpd.GeoDataFrame({"village_id": index}, geometry=villages.geometry.values, crs=villages.crs)
+    polygonal = owners.geom_type.isin(list(_POLYGONAL)).all()
+    if polygonal:
+        joined = gpd.sjoin(pts, owners, how="left", predicate="within")
+    else:  # point villages: the nearest village committee point
+        joined = gpd.sjoin_nearest(pts, owners, how="left", max_distance=2000.0)
+    outside = joined.index[joined["village_id"].isna()].unique()
+    if len(outside):
+        listed = ", ".join(str(i + 1) for i in outside[:_MAX_LISTED])
+        raise ValidationError(
+            f"{what} {p}: office points {listed} (feature numbers) lie in no village; move them into their "
+            "village or give village ids instead",
+            zh=f"{what_zh} {p}:第 {listed} 个警务室点不在任何村内;请移入所在村或改填村编号",
+        )
+    return list(dict.fromkeys(joined.sort_index()["village_id"].astype(str)))

@@ -295,7 +295,7 @@ def make_corpus(dest: Path) -> list[Case]:
             "--officers",
             str(dest / "roster_unknown_office.csv"),
             expect=("roster_unknown_office.csv", "NOPE", "line 3"),
-            notes="validated only in the patrol stage, without the file name or the CSV line",
+            notes="checked before any solving: an office is a village id or a planner office id",
         )
     )
     bad_kind = roster.assign(office=["V00", "V01"], kind=["resident", "boss"])
