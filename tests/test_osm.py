@@ -11,12 +11,13 @@ import osmium
 import pytest
 import shapely
 
+from planner.bench.common import shared_dir
 from planner.cli import main
 from planner.errors import ValidationError
 from planner.osm import MIN_VILLAGE_POPULATION, model_population, parse_population, prepare_osm
 
 ROOT = Path(__file__).resolve().parents[1]
-RAW = Path("/work/shared/data/raw")
+RAW = shared_dir() / "data" / "raw"
 ANDORRA = RAW / "osm-andorra-2021" / "andorra-latest.osm.pbf"
 LIECHTENSTEIN = RAW / "osm-liechtenstein-2024" / "liechtenstein-latest.osm.pbf"
 DEMO = ROOT / "data" / "demo" / "villages.gpkg"

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from planner.bench.common import shared_dir
 from planner.errors import InfeasibleError, ValidationError
 from planner.patrol import solve_cvrp, solve_pvrp, solve_vrptw
 from planner.patrol.routing import route_cost
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
-if not BENCH.is_dir():
-    BENCH = Path("/work/shared/benchmarks")
+BENCH = shared_dir() / "benchmarks"
 
 
 def _euclid(xy: np.ndarray) -> np.ndarray:

@@ -13,6 +13,15 @@ from typing import Any
 from planner.errors import ValidationError
 
 
+def shared_dir() -> Path:
+    """The project's shared data (real OSM extracts, benchmark instances): $PLANNER_SHARED, else the folder
+    ``shared`` beside the repository, where CI and every developer have it."""
+    import os
+
+    env = os.environ.get("PLANNER_SHARED")
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "shared"
+
+
 @dataclass
 class BenchRow:
     """One instance's result; ``extra`` holds the family-specific fields."""

@@ -23,13 +23,13 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from planner.bench.common import BenchRow, emit
+from planner.bench.common import BenchRow, emit, shared_dir
 from planner.rules import NetworkRules
 
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
-RAW = Path("/work/shared/data/raw")
+RAW = shared_dir() / "data" / "raw"
 DEMO_ROADS = ROOT / "data" / "demo" / "roads.osm.bz2"
 DEMO_VILLAGES = ROOT / "data" / "demo" / "villages.gpkg"
 ANDORRA_ROADS = RAW / "osm-andorra-2021" / "andorra-drive.osm.bz2"
