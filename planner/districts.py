@@ -6,7 +6,9 @@ Matrix cores (arrays in, arrays out):
   centre (office) each, minimising residents' travel time to the centre (the p-median core) plus workload
   balance and compactness, under size (villages) and population bounds, optionally within townships.
 - :func:`min_cut_districts`: the political-districting variant (fewest cut edges under tight population bounds),
-  used by ``planner bench districting``.
+  used by ``planner bench districting``: random spanning-tree starts, recombination (merge two neighbouring
+  districts, re-split along the best cut of random spanning trees, annealed acceptance), boundary moves, and
+  on small graphs a rooted CP-SAT label model (flow contiguity, symmetry broken by roots) that proves optimality.
 
 GeoDataFrame wrapper: :func:`plan_districts` -> :class:`DistrictPlan`; :func:`village_adjacency` builds the
 neighbour graph; :func:`check_districts` re-checks any assignment, including one edited by hand.
@@ -1600,51 +1602,236 @@ def check_districts(
 # fewest cut edges (political districting; the Validi-Buchanan benchmark)
 
 
-def _tree_split(
+def _edge_arrays(nbrs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each undirected edge once, as (u, v) with u < v."""
+    eu = np.concatenate(
+        [np.full(len(nb), u, dtype=np.int64) for u, nb in enumerate(nbrs)] or [np.zeros(0, int)]
+    )
+    ev = np.concatenate(list(nbrs) or [np.zeros(0, int)]).astype(np.int64)
+    keep = eu < ev
+    return eu[keep], ev[keep]
+
+
+def _best_tree_split(
+    units: np.ndarray,
+    eu: np.ndarray,
+    ev: np.ndarray,
+    pop: np.ndarray,
+    side_bounds: tuple[float, float],
+    rest_bounds: tuple[float, float],
+    rng: np.random.Generator,
+    trees: int,
+    *,
+    fewest: bool = True,
+) -> tuple[np.ndarray, int] | None:
+    """Best cut of random spanning trees of ``units`` into two connected sides within population bounds.
+
+    Draws ``trees`` random spanning trees (minimum trees under random edge weights) of the subgraph on
+    ``units``; every tree edge whose removal leaves one side in ``side_bounds`` and the other in
+    ``rest_bounds`` is a candidate (both sides of a tree cut are connected). Returns the side (global unit
+    ids) of the candidate with the fewest graph edges across (``fewest``; else of the first tree's random
+    candidate), and that number; None when no tree had one.
+    """
+    m = len(units)
+    n = len(pop)
+    loc = np.full(n, -1, dtype=np.int64)
+    loc[units] = np.arange(m)
+    keep = (loc[eu] >= 0) & (loc[ev] >= 0)
+    ru, rv = loc[eu[keep]], loc[ev[keep]]
+    rul, rvl = ru.tolist(), rv.tolist()
+    p = pop[units]
+    pl = p.tolist()
+    tot = float(p.sum())
+    slo, shi = side_bounds
+    rlo, rhi = rest_bounds
+    best: tuple[np.ndarray, int] | None = None
+    # plain Python lists below: on graphs of tens to hundreds of units, scipy's per-call overhead dominates
+    for _ in range(trees):
+        # Kruskal over a random edge order = minimum spanning tree under random weights
+        uf = list(range(m))
+        tadj: list[list[int]] = [[] for _ in range(m)]
+        joined = 0
+        for e in rng.permutation(len(rul)).tolist():
+            ra, rb = rul[e], rvl[e]
+            while uf[ra] != ra:
+                uf[ra] = uf[uf[ra]]
+                ra = uf[ra]
+            while uf[rb] != rb:
+                uf[rb] = uf[uf[rb]]
+                rb = uf[rb]
+            if ra != rb:
+                uf[ra] = rb
+                tadj[rul[e]].append(rvl[e])
+                tadj[rvl[e]].append(rul[e])
+                joined += 1
+                if joined == m - 1:
+                    break
+        if joined < m - 1:  # the units are not connected
+            return None
+        root = int(rng.integers(m))
+        predl = [-1] * m
+        orderl: list[int] = []
+        stack = [root]
+        while stack:  # depth-first preorder: every subtree is a contiguous slice
+            u = stack.pop()
+            orderl.append(u)
+            for v in tadj[u]:
+                if v != predl[u]:
+                    predl[v] = u
+                    stack.append(v)
+        subl, sizel = pl.copy(), [1] * m
+        for i in reversed(orderl[1:]):  # children before parents
+            j = predl[i]
+            subl[j] += subl[i]
+            sizel[j] += sizel[i]
+        order = np.array(orderl)
+        sub, size = np.array(subl), np.array(sizel)
+        ok = (sub >= slo) & (sub <= shi) & (tot - sub >= rlo) & (tot - sub <= rhi)
+        ok[root] = False
+        cand = np.flatnonzero(ok)
+        if len(cand) == 0:
+            continue
+        pos = np.empty(m, dtype=np.int64)
+        pos[order] = np.arange(m)
+        lo_pos = pos[cand][:, None]
+        hi_pos = lo_pos + size[cand][:, None]
+        pu, pv = pos[ru][None, :], pos[rv][None, :]
+        cuts = (((pu >= lo_pos) & (pu < hi_pos)) != ((pv >= lo_pos) & (pv < hi_pos))).sum(axis=1)
+        i = int(np.argmin(cuts)) if fewest else int(rng.integers(len(cand)))
+        c = int(cuts[i])
+        if best is None or c < best[1]:
+            w = int(cand[i])
+            best = (units[order[pos[w] : pos[w] + size[w]]], c)
+        if not fewest:
+            break
+    return best
+
+
+def _initial_cut_plan(
     nbrs: list[np.ndarray],
-    units: list[int],
+    eu: np.ndarray,
+    ev: np.ndarray,
+    pop: np.ndarray,
+    k: int,
+    lo: float,
+    hi: float,
+    rng: np.random.Generator,
+    attempts: int,
+    deadline: float,
+) -> np.ndarray | None:
+    """A feasible plan by recursive spanning-tree splits: cut off one district at a time at a random valid
+    tree edge (the fewest-cut edge tends to shave off a rim and leave a remainder that no longer splits)."""
+    n = len(pop)
+    for _ in range(attempts):
+        if time.monotonic() > deadline:
+            log.warning("min_cut_districts: time limit cut the tree-split start after %d attempts", _)
+            return None
+        rest = np.arange(n)
+        lab = np.full(n, -1, dtype=np.int64)
+        for d in range(k - 1):
+            r = k - d - 1
+            res = _best_tree_split(rest, eu, ev, pop, (lo, hi), (lo * r, hi * r), rng, trees=50, fewest=False)
+            if res is None:
+                break
+            lab[res[0]] = d
+            rest = np.flatnonzero(lab < 0)
+        else:
+            if lo <= pop[rest].sum() <= hi and _is_connected(rest.tolist(), nbrs):
+                lab[rest] = k - 1
+                return lab
+    return None
+
+
+def _recombine(
+    labels: np.ndarray,
+    eu: np.ndarray,
+    ev: np.ndarray,
     pop: np.ndarray,
     lo: float,
     hi: float,
     rng: np.random.Generator,
-    tries: int,
-) -> list[int] | None:
-    """Cut a random spanning tree of ``units`` so one side has population in [lo, hi]; that side or None."""
-    from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
+    rounds: int,
+    trees: int,
+    temperature: float,
+    deadline: float,
+) -> np.ndarray:
+    """ReCom search: merge two neighbouring districts, re-split them along the best cut of random spanning
+    trees. A new pair whose shared border has no more cut edges is kept (plateaus are walked); one with
+    ``delta`` more is kept with probability exp(-delta / T), T falling linearly from ``temperature`` to 0 over
+    the first 60% of the rounds (pure descent after). Returns the best plan seen.
+    """
+    lab = labels.copy()
+    cur = _cut_count(lab, eu, ev)
+    best, best_cut = lab.copy(), cur
+    cool = max(1, int(0.6 * rounds))
+    for it in range(rounds):
+        if time.monotonic() > deadline:
+            log.warning(
+                "min_cut_districts: time limit cut the recombination after %d of %d rounds", it, rounds
+            )
+            break
+        cut = np.flatnonzero(lab[eu] != lab[ev])
+        if len(cut) == 0:
+            break
+        e = int(cut[rng.integers(len(cut))])
+        a, b = int(lab[eu[e]]), int(lab[ev[e]])
+        la, lb = lab[eu[cut]], lab[ev[cut]]
+        old = int((((la == a) & (lb == b)) | ((la == b) & (lb == a))).sum())
+        region = np.flatnonzero((lab == a) | (lab == b))
+        res = _best_tree_split(region, eu, ev, pop, (lo, hi), (lo, hi), rng, trees)
+        if res is None:
+            continue
+        delta = res[1] - old
+        temp = temperature * (1.0 - it / cool)
+        if delta <= 0 or (temp > 0 and rng.random() < math.exp(-delta / temp)):
+            lab[region] = b
+            lab[res[0]] = a
+            cur += delta
+            if cur < best_cut:
+                best, best_cut = lab.copy(), cur
+    return best
 
-    pos = {u: i for i, u in enumerate(units)}
-    rows, cols = [], []
-    for u in units:
-        for v in nbrs[u]:
-            if int(v) in pos and u < int(v):
-                rows.append(pos[u])
-                cols.append(pos[int(v)])
-    n = len(units)
-    p = pop[units]
-    for _ in range(tries):
-        wts = rng.random(len(rows)) + 1e-3
-        g = sp.coo_matrix((wts, (rows, cols)), shape=(n, n)).tocsr()
-        t = minimum_spanning_tree(g)
-        t = (t + t.T).tocsr()
-        root = int(rng.integers(n))
-        order, pred = breadth_first_order(t, root, directed=False, return_predecessors=True)
-        sub = p.copy()
-        for i in order[::-1][:-1]:
-            sub[pred[i]] += sub[i]
-        ok = [i for i in order[1:] if lo <= sub[i] <= hi]
-        if ok:
-            i = ok[int(rng.integers(len(ok)))]
-            # the subtree of i
-            children: dict[int, list[int]] = {}
-            for j in order[1:]:
-                children.setdefault(int(pred[j]), []).append(int(j))
-            stack, side = [int(i)], []
-            while stack:
-                j = stack.pop()
-                side.append(units[j])
-                stack.extend(children.get(j, []))
-            return side
-    return None
+
+def _flip_descent(
+    labels: np.ndarray, nbrs: list[np.ndarray], pop: np.ndarray, k: int, lo: float, hi: float, deadline: float
+) -> np.ndarray:
+    """Single boundary units move to a neighbouring district while that cuts fewer edges and keeps both
+    districts connected and within the population bounds (units in index order, to a fixed point)."""
+    lab = labels.copy()
+    n = len(pop)
+    dpop = np.bincount(lab, weights=pop, minlength=k)
+    members = [set(np.flatnonzero(lab == d).tolist()) for d in range(k)]
+    improved = True
+    while improved:
+        if time.monotonic() > deadline:
+            log.warning("min_cut_districts: time limit cut the boundary moves")
+            break
+        improved = False
+        for u in range(n):
+            a = int(lab[u])
+            nb = lab[nbrs[u]]
+            for b in sorted(set(nb.tolist()) - {a}):
+                gain = int((nb == b).sum()) - int((nb == a).sum())
+                if gain <= 0 or not (lo <= dpop[a] - pop[u] and dpop[b] + pop[u] <= hi):
+                    continue
+                if len(members[a]) <= 1 or not _is_connected(members[a] - {u}, nbrs):
+                    continue
+                members[a].discard(u)
+                members[b].add(u)
+                lab[u] = b
+                dpop[a] -= pop[u]
+                dpop[b] += pop[u]
+                improved = True
+                break
+    return lab
+
+
+def _cut_count(labels: np.ndarray, eu: np.ndarray, ev: np.ndarray) -> int:
+    return int((labels[eu] != labels[ev]).sum())
+
+
+# Units up to this many go to the exact CP-SAT model after the heuristic in min_cut_districts.
+CUT_EXACT_MAX_UNITS = 40
 
 
 def min_cut_districts(
@@ -1656,81 +1843,104 @@ def min_cut_districts(
     pop_upper: float,
     seed: int = 0,
     time_limit: float = 60.0,
+    rounds: int | None = None,
+    trees: int = 4,
+    temperature: float = 1.0,
+    restarts: int | None = None,
+    exact: bool = True,
+    exact_work: float | None = None,
 ) -> DistrictSolution:
     """``k`` connected districts with population in [pop_lower, pop_upper] and the fewest cut edges.
 
-    A feasible plan by recursive random spanning-tree splits, then single-unit moves that keep every district
-    connected and within bounds, then CP-SAT (labels with Shirabe flow contiguity, cut-edge objective) warm-started
-    from it for the time left.
+    Parameters
+    ----------
+    adjacency
+        (n, n) sparse or dense matrix; nonzero = neighbours (symmetrised).
+    population
+        Residents per unit (n,).
+    k
+        Number of districts.
+    pop_lower, pop_upper
+        Residents per district.
+    seed
+        Drives every random choice; the same seed gives the same plan (the searches stop by counts).
+    time_limit
+        Safety cap in seconds; when it cuts a search short this is logged (and the plan may then differ
+        between runs).
+    rounds
+        Recombination rounds per restart (default 3,000).
+    trees
+        Random spanning trees drawn per recombination round.
+    temperature
+        Start temperature of the recombination's acceptance of worse splits (0: pure descent).
+    restarts
+        Independent starts (tree-split plan -> recombination -> boundary moves); the best is kept. Default
+        ``900 // n`` clipped to 3..8 (small graphs get more starts, as each is cheap).
+    exact
+        On graphs of at most ``CUT_EXACT_MAX_UNITS`` units, and as the fallback when no start was found, run CP-SAT (rooted labels with flow contiguity,
+        symmetry broken by making each district's lowest-index unit its root and ordering districts by root)
+        warm-started from the heuristic, which can prove the plan optimal.
+    exact_work
+        CP-SAT's deterministic time budget (default 10); wall time is capped by ``time_limit``.
+
+    Returns
+    -------
+    DistrictSolution
+        ``objective`` is the number of cut edges; centres are each district's lowest-index unit.
+
+    Raises
+    ------
+    SolverError
+        No feasible plan was found.
     """
     t0 = time.monotonic()
     pop = np.asarray(population, dtype=float)
     n = len(pop)
+    if k < 1 or k > n:
+        raise ValidationError(f"k = {k} districts for {n} units", zh=f"{n} 个单元划分 k = {k} 个警务区")
     nbrs = _neighbours(adjacency, n)
-    rng = np.random.default_rng(seed)
-    labels = None
+    eu, ev = _edge_arrays(nbrs)
+    lo, hi = float(pop_lower), float(pop_upper)
     deadline = t0 + time_limit
-    tree_deadline = t0 + 0.3 * time_limit
-    while labels is None and time.monotonic() < tree_deadline:
-        rest = list(range(n))
-        lab = np.full(n, -1, dtype=np.int64)
-        for d in range(k - 1):
-            remaining = k - d
-            side = _tree_split(nbrs, rest, pop, pop_lower, pop_upper, rng, tries=50)
-            if side is None:
-                break
-            rest_after = sorted(set(rest) - set(side))
-            if not (pop_lower * (remaining - 1) <= pop[rest_after].sum() <= pop_upper * (remaining - 1)):
-                break
-            lab[side] = d
-            rest = rest_after
-        else:
-            if pop_lower <= pop[rest].sum() <= pop_upper and _is_connected(rest, nbrs):
-                lab[rest] = k - 1
-                labels = lab
-    if labels is None:  # tight bounds on few big units: few trees split well, the exact model finds one
-        res = _cpsat_cut(
-            nbrs, pop, k, pop_lower, pop_upper, None, seed=seed, time_limit=deadline - time.monotonic()
+    n_rounds = int(rounds) if rounds is not None else 3000
+    n_starts = int(restarts) if restarts is not None else min(8, max(3, 900 // n))
+    rng = np.random.default_rng(seed)
+    best: np.ndarray | None = None
+    for s in range(n_starts):
+        start = _initial_cut_plan(nbrs, eu, ev, pop, k, lo, hi, rng, attempts=200, deadline=deadline)
+        if start is None:
+            break
+        lab = _recombine(start, eu, ev, pop, lo, hi, rng, n_rounds, trees, temperature, deadline)
+        lab = _flip_descent(lab, nbrs, pop, k, lo, hi, deadline)
+        log.info(
+            "min_cut_districts: start %d: %d -> %d cut edges",
+            s,
+            _cut_count(start, eu, ev),
+            _cut_count(lab, eu, ev),
         )
-        if res is None:
-            raise SolverError(
-                f"no feasible districting found in {time_limit:g} s",
-                zh=f"{time_limit:g} 秒内未找到可行的分区",
-            )
-        labels = res[0]
-    # flips: a unit moves to a neighbouring district when that cuts fewer edges and keeps both feasible
-    dpop = np.bincount(labels, weights=pop, minlength=k)
-    members = [set(np.flatnonzero(labels == d).tolist()) for d in range(k)]
-    improved = True
-    while improved and time.monotonic() < deadline:
-        improved = False
-        for u in rng.permutation(n):
-            u = int(u)
-            a = int(labels[u])
-            nb = labels[nbrs[u]]
-            for b in sorted(set(nb.tolist()) - {a}):
-                gain = int((nb == b).sum()) - int((nb == a).sum())
-                if gain <= 0 or not (pop_lower <= dpop[a] - pop[u] and dpop[b] + pop[u] <= pop_upper):
-                    continue
-                if len(members[a]) <= 1 or not _is_connected(members[a] - {u}, nbrs):
-                    continue
-                members[a].discard(u)
-                members[b].add(u)
-                labels[u] = b
-                dpop[a] -= pop[u]
-                dpop[b] += pop[u]
-                improved = True
-                break
+        if best is None or _cut_count(lab, eu, ev) < _cut_count(best, eu, ev):
+            best = lab
     optimal = False
-    left = deadline - time.monotonic()
-    if left > 1.0:
-        res = _cpsat_cut(nbrs, pop, k, pop_lower, pop_upper, labels, seed=seed, time_limit=left)
-        if res is not None:
-            labels, optimal = res
-    cut = sum(int((labels[nbrs[u]] != labels[u]).sum()) for u in range(n)) // 2
-    centers = [int(np.flatnonzero(labels == d)[0]) for d in range(k)]
-    labels, centers = _canonical(labels, centers)
-    return DistrictSolution(labels, np.array(centers), float(cut), (), optimal, time.monotonic() - t0)
+    use_exact = exact and (n <= CUT_EXACT_MAX_UNITS or best is None)
+    if use_exact:
+        left = deadline - time.monotonic()
+        work = float(exact_work) if exact_work is not None else 10.0
+        res = _cpsat_cut(nbrs, pop, k, lo, hi, best, seed=seed, work=work, time_limit=max(1.0, left))
+        if res is not None and (best is None or _cut_count(res[0], eu, ev) <= _cut_count(best, eu, ev)):
+            best, optimal = res
+    if best is None:
+        how = "tree splits and CP-SAT" if use_exact else f"{n_starts} tree-split starts"
+        how_zh = "生成树切分与 CP-SAT" if use_exact else f"{n_starts} 次生成树切分"
+        raise SolverError(
+            f"no feasible districting found in {time.monotonic() - t0:.0f} s ({how})",
+            zh=f"{time.monotonic() - t0:.0f} 秒内未找到可行的分区 ({how_zh})",
+        )
+    cut = _cut_count(best, eu, ev)
+    centers = [int(np.flatnonzero(best == d)[0]) for d in range(k)]
+    labels, centers = _canonical(best, centers)
+    seconds = time.monotonic() - t0
+    log.info("min_cut_districts: n=%d k=%d cut edges=%d optimal=%s %.1fs", n, k, cut, optimal, seconds)
+    return DistrictSolution(labels, np.array(centers), float(cut), (), optimal, seconds)
 
 
 def _cpsat_cut(
@@ -1742,62 +1952,115 @@ def _cpsat_cut(
     hint: np.ndarray | None,
     *,
     seed: int,
+    work: float,
     time_limit: float,
 ) -> tuple[np.ndarray, bool] | None:
+    """Rooted label model: x[i, d] unit i in district d, r[i, d] i is the root (lowest-index unit) of d.
+
+    Contiguity by single-commodity flow from the root inside each district (Shirabe); districts are ordered
+    by their roots, so each plan has exactly one labelling. Runs deterministically (one worker, a
+    deterministic-time budget ``work``); ``time_limit`` caps the wall time.
+    """
     from ortools.sat.python import cp_model
 
     n = len(pop)
     arcs = [(u, int(v)) for u in range(n) for v in nbrs[u]]
     m = cp_model.CpModel()
-    x = [[m.NewBoolVar("") for _ in range(k)] for _ in range(n)]
-    r = [[m.NewBoolVar("") for _ in range(k)] for _ in range(n)]
+    # unit i can only be in a district d <= i (district d's root has index >= d)
+    x: list[list[Any]] = [[m.NewBoolVar("") if d <= i else None for d in range(k)] for i in range(n)]
+    r: list[list[Any]] = [[m.NewBoolVar("") if d <= i else None for d in range(k)] for i in range(n)]
     for i in range(n):
-        m.AddExactlyOne(x[i])
-    m.Add(x[0][0] == 1)  # label symmetry
+        m.AddExactlyOne(v for v in x[i] if v is not None)
+    flows: list[dict[tuple[int, int], Any]] = []
     for d in range(k):
-        m.AddExactlyOne(r[i][d] for i in range(n))
-        ps = sum(int(pop[i]) * x[i][d] for i in range(n))
+        xs = [(i, x[i][d]) for i in range(d, n)]
+        rs = [(i, r[i][d]) for i in range(d, n)]
+        m.AddExactlyOne(v for _, v in rs)
+        ps = sum(int(pop[i]) * v for i, v in xs)
         m.Add(ps >= math.ceil(lo))
         m.Add(ps <= math.floor(hi))
-        f = {a: m.NewIntVar(0, n - 1, "") for a in arcs}
+        # the root is the district's lowest-index unit
+        for i, ri in rs:
+            m.AddImplication(ri, x[i][d])
+            for j in range(d, i):
+                m.AddImplication(ri, x[j][d].Not())
+        if d > 0:  # roots ordered
+            m.Add(sum(i * v for i, v in rs) > sum(i * r[i][d - 1] for i in range(d - 1, n)))
+        f = {(a, b): m.NewIntVar(0, n - 1, "") for a, b in arcs if a >= d and b >= d}
+        flows.append(f)
         inflow: list[list[Any]] = [[] for _ in range(n)]
         outflow: list[list[Any]] = [[] for _ in range(n)]
         for (a, b), v in f.items():
-            m.Add(v <= (n - 1) * x[b][d])
-            m.Add(v <= (n - 1) * x[a][d])
+            m.Add(v == 0).OnlyEnforceIf(x[b][d].Not())
+            m.Add(v == 0).OnlyEnforceIf(x[a][d].Not())
             outflow[a].append(v)
             inflow[b].append(v)
-        for i in range(n):
-            m.AddImplication(r[i][d], x[i][d])
-            m.Add(sum(inflow[i]) - sum(outflow[i]) >= x[i][d] - n * r[i][d])
+        for i in range(d, n):
+            m.Add(sum(inflow[i]) - sum(outflow[i]) >= 1).OnlyEnforceIf([x[i][d], r[i][d].Not()])
+            m.Add(sum(inflow[i]) == 0).OnlyEnforceIf(r[i][d])
     cut = []
     for a, b in arcs:
         if a < b:
             y = m.NewBoolVar("")
             for d in range(k):
-                m.Add(y >= x[a][d] - x[b][d])
+                if d <= a and d <= b:
+                    m.Add(y >= x[a][d] - x[b][d])
+                    m.Add(y >= x[b][d] - x[a][d])
+                elif d <= a:
+                    m.Add(y >= x[a][d])
+                elif d <= b:
+                    m.Add(y >= x[b][d])
             cut.append(y)
     m.Minimize(sum(cut))
-    # hint with labels renumbered so unit 0 is in district 0, roots at each district's first unit
     if hint is not None:
-        perm = {int(hint[0]): 0}
-        for d in range(k):
-            if d not in perm:
-                perm[d] = len(perm)
-        h = np.array([perm[int(v)] for v in hint])
+        first = [int(np.flatnonzero(hint == d).min()) for d in range(k)]
+        order = sorted(range(k), key=lambda d: first[d])
+        remap = np.empty(k, dtype=np.int64)
+        remap[order] = np.arange(k)
+        h = remap[hint]
+        roots = sorted(first)
         for i in range(n):
-            for d in range(k):
+            for d in range(min(k, i + 1)):
                 m.AddHint(x[i][d], int(h[i] == d))
+                m.AddHint(r[i][d], int(roots[d] == i))
+        # flows of the hint: along a BFS tree from each root, an arc carries the units below it
         for d in range(k):
-            first = int(np.flatnonzero(h == d)[0])
-            for i in range(n):
-                m.AddHint(r[i][d], int(i == first))
+            order, parent = [roots[d]], {roots[d]: -1}
+            for u in order:
+                for v in nbrs[u]:
+                    v = int(v)
+                    if h[v] == d and v not in parent:
+                        parent[v] = u
+                        order.append(v)
+            below = dict.fromkeys(order, 1)
+            for u in reversed(order[1:]):
+                below[parent[u]] += below[u]
+            for (a, b), v in flows[d].items():
+                m.AddHint(v, below[b] if parent.get(b) == a and h[a] == d else 0)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(1.0, time_limit)
-    solver.parameters.num_workers = 2
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.max_deterministic_time = work
+    solver.parameters.num_workers = (
+        1  # one worker and a deterministic-time budget: the same seed, the same plan
+    )
     solver.parameters.random_seed = seed
+    t0 = time.monotonic()
     status = solver.Solve(m)
+    wall = time.monotonic() - t0
+    if wall >= 0.98 * time_limit and status != cp_model.OPTIMAL:
+        log.warning(
+            "min_cut_districts: the time limit (%.0f s) cut CP-SAT before its work budget", time_limit
+        )
+    log.info(
+        "min_cut_districts: CP-SAT %s, objective %s, bound %.0f, %.1fs",
+        solver.StatusName(status),
+        solver.ObjectiveValue() if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "-",
+        solver.BestObjectiveBound(),
+        wall,
+    )
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    lab = np.array([next(d for d in range(k) if solver.Value(x[i][d])) for i in range(n)], dtype=np.int64)
+    lab = np.array(
+        [next(d for d in range(min(k, i + 1)) if solver.Value(x[i][d])) for i in range(n)], dtype=np.int64
+    )
     return lab, status == cp_model.OPTIMAL
