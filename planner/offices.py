@@ -3,13 +3,16 @@
 Every core takes a cost matrix (rows = villages or customers, columns = candidate office sites, ``inf`` where a
 site cannot reach a village) and returns a :class:`FacilitySolution`. The p-median core is a fast swap-based
 local search (Whitaker 1983; Resende & Werneck 2007, "A fast swap-based local search procedure for location
-problems") inside a variable neighbourhood search, with an optional exact MIP check for small matrices. The
-capacitated core warms a CP-SAT model of the whole problem with a location-allocation heuristic. OR-Tools is
-used in this module only, and its statuses are turned into :mod:`planner.errors` by :func:`_raise_for_status`.
+problems") inside a variable neighbourhood search; a Lagrangian lower bound (subgradient ascent) stops it as
+soon as the incumbent is proven optimal, and an optional MIP check (SCIP) serves small matrices. The
+capacitated core hints a SCIP model of the whole problem with a location-allocation heuristic (regret
+assignment with shift and swap moves, re-centring). OR-Tools is used in this module only, and its statuses are turned into :mod:`planner.errors` by :func:`_raise_for_status`.
 
-Determinism: every random choice comes from ``numpy.random.default_rng(seed)`` and the searches stop on a
-stall count, so the same seed gives the same solution whenever ``time_limit`` is not what stopped them
-(CP-SAT runs with one worker and a deterministic time limit for the same reason).
+Determinism: every random choice comes from ``numpy.random.default_rng(seed)`` and every search stops on a
+count (VNS rounds without improvement and a round budget, subgradient iterations, SCIP nodes with one
+thread, CP-SAT deterministic time with one worker), so the same input and seed give the same solution on
+any machine load. ``time_limit`` is only a safety cap: when it cuts a search short, a warning is logged and
+the solution is marked ``stopped_by_time=True``.
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ class FacilitySolution:
         Rows that no candidate site can reach (or, for maximal covering, rows outside the radius).
     seconds_to_best
         Seconds until the returned objective was first reached (p-median heuristic), when known.
+    stopped_by_time
+        True when the ``time_limit`` safety cap cut a search short. Searches stop on deterministic counts
+        (rounds, nodes, deterministic time), so only then may the same seed give a different result.
     """
 
     medians: np.ndarray
@@ -66,6 +72,7 @@ class FacilitySolution:
     method: str = ""
     unserved: np.ndarray = field(default_factory=lambda: _EMPTY)
     seconds_to_best: float | None = None
+    stopped_by_time: bool = False
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary: sites, objective, optimality, bound, seconds, unserved rows."""
@@ -81,6 +88,7 @@ class FacilitySolution:
             "seconds_to_best": None
             if self.seconds_to_best is None
             else round(float(self.seconds_to_best), 3),
+            "stopped_by_time": bool(self.stopped_by_time),
         }
 
 
@@ -240,6 +248,21 @@ def _mip_solver(name: str = "SCIP") -> Any:
     return solver
 
 
+def _clock_cut(status: Any, seconds: float, limit: float) -> bool:
+    """Did a MIP solve stop on the wall-clock cap (rather than optimality or its node limit)?"""
+    from ortools.linear_solver import pywraplp
+
+    return status != pywraplp.Solver.OPTIMAL and seconds >= 0.97 * limit
+
+
+# Node limits make SCIP stop on a count rather than on the clock (single-threaded SCIP is deterministic);
+# CP-SAT gets a deterministic-time budget (its own work units) for each p-center cover test.
+_MIP_NODE_LIMIT = 20_000
+_COVER_WORK = 10.0
+_LA_ROUNDS = 10  # location-allocation rounds (assignment, re-centre) at most
+_GAP_WORK = 0.5  # CP-SAT deterministic time of each single-source assignment (hinted by the regret one)
+
+
 # ------------------------------------------------------------------------------ p-median: fast swap search
 
 
@@ -259,9 +282,11 @@ class _SwapState:
 
     For a closed candidate i and an open site f the profit of swapping (insert i, remove f) is
     ``gain[i] - loss[f] + extra[f, i]`` where, over rows u with nearest open site f1(u) at cost d1(u) and
-    second nearest at d2(u): gain[i] = sum max(0, d1 - c_ui); loss[f] = sum over f1(u) = f of (d2 - d1);
-    extra[f, i] = sum over f1(u) = f and c_ui < d2 of (d2 - max(c_ui, d1)). After a swap only the rows whose
-    (f1, d1, d2) changed are taken out and put back in, which keeps each move O(n p + |changed| m).
+    second nearest f2(u) at d2(u): gain[i] = sum max(0, d1 - c_ui); loss[f] = sum over f1(u) = f of (d2 - d1);
+    extra[f, i] = sum over f1(u) = f and c_ui < d2 of (d2 - max(c_ui, d1)). After a swap the nearest and
+    second nearest sites are recomputed only for the rows that lost one of them (the others just compare
+    with the inserted column), and only the rows whose (f1, d1, d2) changed are taken out of the tables and
+    put back in, which keeps each move O(n + |changed| m + p m).
     """
 
     def __init__(self, W: np.ndarray, cand_mask: np.ndarray, fixed_mask: np.ndarray, open_cols: np.ndarray):
@@ -269,29 +294,34 @@ class _SwapState:
         self.n, self.m = W.shape
         self.cand_mask = cand_mask
         self.fixed_mask = fixed_mask
+        self.moves = 0  # swaps made since the last reset (a work counter, not a clock)
         self.reset(open_cols)
 
     def reset(self, open_cols: np.ndarray) -> None:
         self.open = np.array(sorted(int(c) for c in open_cols), dtype=np.int64)
         self.is_open = np.zeros(self.m, dtype=bool)
         self.is_open[self.open] = True
-        self.f1, self.d1, self.d2 = self._phi()
+        self.f1, self.d1, self.f2, self.d2 = self._phi(np.arange(self.n))
         self.gain = np.zeros(self.m)
         self.loss = np.zeros(self.m)
         self.extra = np.zeros((self.m, self.m))
         self._account(np.arange(self.n), self.f1, self.d1, self.d2, 1.0)
+        self.moves = 0
 
-    def _phi(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        sub = self.W[:, self.open]
+    def _phi(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Nearest and second nearest open site of ``rows`` (ties: lower column first)."""
+        sub = self.W[np.ix_(rows, self.open)]
         if self.open.size == 1:
-            return np.full(self.n, self.open[0]), sub[:, 0].copy(), np.full(self.n, np.inf)
+            k = rows.size
+            return np.full(k, self.open[0]), sub[:, 0].copy(), np.full(k, -1), np.full(k, np.inf)
         two = np.argpartition(sub, 1, axis=1)[:, :2]
         vals = np.take_along_axis(sub, two, axis=1)
         swap = (vals[:, 1] < vals[:, 0]) | ((vals[:, 1] == vals[:, 0]) & (two[:, 1] < two[:, 0]))
         first = np.where(swap, two[:, 1], two[:, 0])
+        second = np.where(swap, two[:, 0], two[:, 1])
         d1 = np.where(swap, vals[:, 1], vals[:, 0])
         d2 = np.where(swap, vals[:, 0], vals[:, 1])
-        return self.open[first], d1, d2
+        return self.open[first], d1, self.open[second], d2
 
     def _account(self, rows: np.ndarray, f1: np.ndarray, d1: np.ndarray, d2: np.ndarray, sign: float) -> None:
         if rows.size == 0:
@@ -299,10 +329,29 @@ class _SwapState:
         Wr = self.W[rows]
         d1c = d1[:, None]
         self.gain += sign * np.maximum(d1c - Wr, 0.0).sum(axis=0)
-        np.add.at(self.loss, f1, sign * (d2 - d1))
+        self.loss += sign * np.bincount(f1, weights=d2 - d1, minlength=self.m)
         d2c = d2[:, None]
         contrib = np.where(Wr < d2c, d2c - np.maximum(Wr, d1c), 0.0)
         _scatter_rows(self.extra, f1, contrib, sign)
+
+    def _reaccount(
+        self,
+        rows: np.ndarray,
+        old: tuple[np.ndarray, np.ndarray, np.ndarray],
+        new: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> None:
+        """Take ``rows`` out of the tables with their ``old`` (f1, d1, d2) and put them back with ``new``."""
+        if rows.size == 0:
+            return
+        (of1, od1, od2), (nf1, nd1, nd2) = old, new
+        Wr = self.W[rows]
+        self.gain += (np.maximum(nd1[:, None] - Wr, 0.0) - np.maximum(od1[:, None] - Wr, 0.0)).sum(axis=0)
+        self.loss += np.bincount(nf1, weights=nd2 - nd1, minlength=self.m) - np.bincount(
+            of1, weights=od2 - od1, minlength=self.m
+        )
+        ocontrib = np.where(Wr < od2[:, None], od2[:, None] - np.maximum(Wr, od1[:, None]), 0.0)
+        ncontrib = np.where(Wr < nd2[:, None], nd2[:, None] - np.maximum(Wr, nd1[:, None]), 0.0)
+        _scatter_rows(self.extra, np.concatenate([of1, nf1]), np.concatenate([-ocontrib, ncontrib]), 1.0)
 
     @property
     def objective(self) -> float:
@@ -323,24 +372,42 @@ class _SwapState:
         self.is_open[remove] = False
         self.is_open[insert] = True
         self.open = np.flatnonzero(self.is_open).astype(np.int64)
-        f1, d1, d2 = self._phi()
+        f1, d1, f2, d2 = self.f1.copy(), self.d1.copy(), self.f2.copy(), self.d2.copy()
+        col = self.W[:, insert]
+        lost = (f1 == remove) | (f2 == remove)
+        first = ~lost & (col < d1)
+        second = ~lost & ~first & (col < d2)
+        f2[first], d2[first] = f1[first], d1[first]
+        f1[first], d1[first] = insert, col[first]
+        f2[second], d2[second] = insert, col[second]
+        rows = np.flatnonzero(lost)
+        if rows.size:
+            f1[rows], d1[rows], f2[rows], d2[rows] = self._phi(rows)
         changed = np.flatnonzero((f1 != self.f1) | (d1 != self.d1) | (d2 != self.d2))
-        self._account(changed, self.f1[changed], self.d1[changed], self.d2[changed], -1.0)
-        self._account(changed, f1[changed], d1[changed], d2[changed], 1.0)
-        self.f1, self.d1, self.d2 = f1, d1, d2
+        self._reaccount(
+            changed,
+            (self.f1[changed], self.d1[changed], self.d2[changed]),
+            (f1[changed], d1[changed], d2[changed]),
+        )
+        self.f1, self.d1, self.f2, self.d2 = f1, d1, f2, d2
+        self.moves += 1
 
-    def local_search(self, deadline: float) -> int:
-        moves = 0
+    def local_search(self, deadline: float) -> bool:
+        """Best-improvement swaps to a local optimum; False when the deadline (a safety cap) cut it short."""
         tol = 1e-9 * max(1.0, abs(self.objective))
-        while time.perf_counter() < deadline:
+        while True:
             profit, i, f = self.best_swap()
             if profit <= tol:
                 break
+            if time.perf_counter() >= deadline:
+                return False
+            before = self.objective
             self.swap(i, f)
-            moves += 1
-        if moves > 50:  # long runs of incremental sums drift; start the tables afresh
+            if self.objective > before - 0.5 * tol:  # the tables drifted: rebuild them, then go on
+                self.reset(self.open)
+        if self.moves > 200:  # long runs of incremental sums drift; start the tables afresh
             self.reset(self.open)
-        return moves
+        return True
 
     def snapshot(self) -> tuple[np.ndarray, ...]:
         return (
@@ -348,6 +415,7 @@ class _SwapState:
             self.is_open.copy(),
             self.f1.copy(),
             self.d1.copy(),
+            self.f2.copy(),
             self.d2.copy(),
             self.gain.copy(),
             self.loss.copy(),
@@ -355,16 +423,12 @@ class _SwapState:
         )
 
     def restore(self, snap: tuple[np.ndarray, ...]) -> None:
-        o, io, f1, d1, d2, g, lo, ex = snap
-        self.open, self.is_open, self.f1, self.d1, self.d2 = (
-            o.copy(),
-            io.copy(),
-            f1.copy(),
-            d1.copy(),
-            d2.copy(),
-        )
+        o, io, f1, d1, f2, d2, g, lo, ex = snap
+        self.open, self.is_open = o.copy(), io.copy()
+        self.f1, self.d1, self.f2, self.d2 = f1.copy(), d1.copy(), f2.copy(), d2.copy()
         self.gain, self.loss = g.copy(), lo.copy()
         np.copyto(self.extra, ex)
+        self.moves = 0
 
 
 def _greedy(
@@ -404,6 +468,59 @@ def _weighted(cost: np.ndarray, w: np.ndarray, cand: np.ndarray) -> np.ndarray:
     return W
 
 
+def _lagrangian_bound(
+    W: np.ndarray,
+    p: int,
+    cand: np.ndarray,
+    fix: np.ndarray,
+    upper: float,
+    start: np.ndarray,
+    *,
+    proves: Any,
+    max_iter: int,
+) -> tuple[float, int]:
+    """Lagrangian lower bound of the p-median (assignment constraints relaxed), by subgradient ascent.
+
+    For multipliers ``lam`` the relaxed problem opens the p columns with the most negative
+    ``rho_j = sum_i min(0, W_ij - lam_i)`` (fixed columns always), so
+    ``L(lam) = sum(lam) + sum of their rho`` is a valid bound; its maximum equals the LP bound. Steps follow
+    Polyak's rule towards ``upper`` with the step factor halved after 20 rounds without a better bound.
+    The loop stops on counts only (``max_iter``, the step factor, or when ``proves(bound)``), so it is
+    deterministic. Returns (best bound, iterations).
+    """
+    Wc = W[:, cand]
+    is_fixed = np.isin(cand, fix)
+    free = np.flatnonzero(~is_fixed)
+    fixed_idx = np.flatnonzero(is_fixed)
+    k = p - fixed_idx.size
+    lam = start.astype(np.float64).copy()
+    best, factor, since = -math.inf, 2.0, 0
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 - the count is returned
+        red = np.minimum(Wc - lam[:, None], 0.0)
+        rho = red.sum(axis=0)
+        if k > 0:
+            pick = free[np.argpartition(rho[free], k - 1)[:k]] if k < free.size else free
+            chosen = np.concatenate([fixed_idx, pick])
+        else:
+            chosen = fixed_idx
+        value = float(lam.sum() + rho[chosen].sum())
+        if value > best + 1e-12 * max(1.0, abs(value)):
+            best, since = value, 0
+        else:
+            since += 1
+            if since >= 20:
+                factor, since = factor / 2.0, 0
+        if proves(best) or factor < 1e-4:
+            break
+        g = 1.0 - (red[:, chosen] < 0.0).sum(axis=1)
+        norm = float(g @ g)
+        if norm == 0.0:  # the relaxed solution is feasible, hence optimal: the bound is exact
+            break
+        lam += factor * max(upper - value, 1e-9 * max(1.0, abs(upper))) / norm * g
+    return best, it
+
+
 def pmedian(
     cost: Any,
     p: int,
@@ -415,6 +532,7 @@ def pmedian(
     time_limit: float = 30.0,
     exact: bool | None = None,
     max_stall: int | None = None,
+    max_rounds: int | None = None,
 ) -> FacilitySolution:
     """Choose ``p`` sites minimising the weighted cost of every row to its nearest open site.
 
@@ -433,16 +551,23 @@ def pmedian(
     seed
         Seed of the random starts and perturbations.
     time_limit
-        Seconds for the whole search (heuristic plus exact check).
+        Safety cap in seconds for the whole search. The search stops on counts (VNS rounds without
+        improvement, a round budget, bound iterations, MIP nodes), so the same seed gives the same solution;
+        only when this cap cuts it short is the solution marked ``stopped_by_time`` (and a warning logged).
     exact
-        Run the MIP check (SCIP through OR-Tools) after the heuristic; default: when n * m <= 40,000.
+        Run the MIP check (SCIP through OR-Tools) when the Lagrangian bound did not prove the heuristic
+        optimal; default: when n * m <= 40,000.
     max_stall
-        VNS rounds without improvement before stopping; default ``max(100, 10 p)``.
+        VNS rounds without improvement before stopping; default ``min(max(50, 5 p), 400)``. The search also
+        stops as soon as the Lagrangian bound proves the incumbent optimal.
+    max_rounds
+        Budget of VNS rounds in all; default ``20 * max_stall``.
 
     Returns
     -------
     FacilitySolution
-        ``proven_optimal`` is True when the MIP closed the gap (or the case is trivial).
+        ``proven_optimal`` is True when the Lagrangian bound or the MIP closed the gap (or the case is
+        trivial).
 
     Raises
     ------
@@ -465,6 +590,7 @@ def pmedian(
     rng = np.random.default_rng(seed)
 
     t_best = 0.0
+    timed_out = False
 
     def finish(cols: np.ndarray, proven: bool, bound: float | None, method: str) -> FacilitySolution:
         cols = np.sort(cols)
@@ -478,8 +604,15 @@ def pmedian(
         if unreached.size > unserved.size:
             log.warning("p = %d sites cannot reach every row: %d rows unreachable", p, unreached.size)
         elapsed = time.perf_counter() - t0
+        if timed_out:
+            log.warning(
+                "p-median: the time limit (%.3g s) cut the search short; the result may differ between runs",
+                float(time_limit),
+            )
         to_best = t_best if method.startswith("vns") and "mip" not in method else elapsed
-        return FacilitySolution(cols, assign, obj, proven, elapsed, bound, method, unreached, to_best)
+        return FacilitySolution(
+            cols, assign, obj, proven, elapsed, bound, method, unreached, to_best, bool(timed_out)
+        )
 
     if p == cand.size:
         return finish(cand, True, None, "all candidates")
@@ -493,29 +626,57 @@ def pmedian(
     cand_mask[cand] = True
     fixed_mask = np.zeros(m, dtype=bool)
     fixed_mask[fix] = True
+    integral = bool(np.array_equal(W, np.round(W)))
 
-    # Start: the better of plain greedy and a few randomised greedy starts, each polished by the swap search.
+    def proves(bound: float, value: float) -> bool:
+        """Does a lower bound prove ``value`` optimal? With integral costs a gap below 1 is enough."""
+        if not np.isfinite(bound):
+            return False
+        if integral:
+            return value <= math.ceil(bound - 1e-6 * max(1.0, abs(bound))) + 1e-9
+        return value <= bound + 1e-9 * max(1.0, abs(bound))
+
+    # Start: greedy, polished by the swap search; then the Lagrangian bound, which may prove it optimal.
     state = _SwapState(W, cand_mask, fixed_mask, _greedy(W, p, cand, fix, None))
-    state.local_search(deadline)
+    timed_out |= not state.local_search(deadline)
     best_snap, best_obj = state.snapshot(), state.objective
     t_best = time.perf_counter() - t0
-    n_starts = 3
-    for _ in range(n_starts):
+    if time.perf_counter() >= deadline:
+        timed_out = True
+        return finish(best_snap[0], False, None, "vns")
+    lag_iter = int(min(2000, max(150, 2e8 // max(1, n * cand.size))))
+    bound, iters = _lagrangian_bound(
+        W, p, cand, fix, best_obj, state.d1, proves=lambda b: proves(b, best_obj), max_iter=lag_iter
+    )
+    log.debug("p-median Lagrangian bound %.6g after %d iterations (incumbent %.6g)", bound, iters, best_obj)
+    if proves(bound, best_obj) and not timed_out:
+        return finish(best_snap[0], unserved.size == 0, bound, "vns (proved by lagrangian bound)")
+
+    # A few randomised greedy starts, each polished by the swap search.
+    for _ in range(3):
         if time.perf_counter() >= deadline:
+            timed_out = True
             break
         state.reset(_greedy(W, p, cand, fix, rng, top=3))
-        state.local_search(deadline)
+        timed_out |= not state.local_search(deadline)
         if state.objective < best_obj - 1e-9 * max(1.0, best_obj):
             best_snap, best_obj = state.snapshot(), state.objective
             t_best = time.perf_counter() - t0
     state.restore(best_snap)
 
     # Variable neighbourhood search: k random swaps near the removed site, then the swap search again.
-    stall_limit = max(100, 10 * p) if max_stall is None else int(max_stall)
+    # It stops after ``stall_limit`` rounds without improvement, after ``round_limit`` rounds in all, or when
+    # the bound proves the incumbent optimal: counts, not clocks, so the same seed gives the same result.
+    stall_limit = min(max(50, 5 * p), 400) if max_stall is None else int(max_stall)
+    round_limit = 20 * stall_limit if max_rounds is None else int(max_rounds)
     kmax = max(1, min(10, p - fix.size, cand.size - p))
     k, stall, rounds = 1, 0, 0
     order_by_row = None
-    while stall < stall_limit and time.perf_counter() < deadline:
+    proven_by_bound = proves(bound, best_obj)
+    while not proven_by_bound and stall < stall_limit and rounds < round_limit:
+        if time.perf_counter() >= deadline:
+            timed_out = True
+            break
         rounds += 1
         for _ in range(k):
             removable = state.open[~fixed_mask[state.open]]
@@ -532,44 +693,67 @@ def pmedian(
             if closed.size == 0:
                 closed = np.flatnonzero(cand_mask & ~state.is_open)
             state.swap(int(closed[rng.integers(closed.size)]), f)
-        state.local_search(deadline)
+        timed_out |= not state.local_search(deadline)
         if state.objective < best_obj - 1e-9 * max(1.0, best_obj):
             state.reset(state.open)  # exact tables before they become the reference
             best_snap, best_obj = state.snapshot(), state.objective
             t_best = time.perf_counter() - t0
             k, stall = 1, 0
+            proven_by_bound = proves(bound, best_obj)
         else:
             state.restore(best_snap)
             k = k % kmax + 1
             stall += 1
     best_cols = best_snap[0]
-    log.debug("p-median VNS: %d rounds, objective %.6g, %.2fs", rounds, best_obj, time.perf_counter() - t0)
+    log.debug(
+        "p-median VNS: %d rounds (stall limit %d), objective %.6g, bound %.6g, %.2fs",
+        rounds,
+        stall_limit,
+        best_obj,
+        bound,
+        time.perf_counter() - t0,
+    )
+    if proven_by_bound and not timed_out:
+        return finish(best_cols, unserved.size == 0, bound, "vns (proved by lagrangian bound)")
 
     use_exact = (n * m <= 40_000) if exact is None else bool(exact)
     remaining = deadline - time.perf_counter()
-    if use_exact and remaining > 0.5 and unserved.size < n:
-        cols, proven, bound = _pmedian_mip(W, p, cand, fix, best_cols, remaining)
-        heur = float(W[:, best_cols].min(axis=1).sum())
-        mip_obj = float(W[:, cols].min(axis=1).sum())
-        if mip_obj < heur - 1e-9 * max(1.0, heur):
-            best_cols = cols
-            method = "vns+mip"
+    if use_exact and not timed_out and unserved.size < n:
+        if remaining <= 0.5:
+            timed_out = True
         else:
-            method = "vns"
-        final = float(W[:, best_cols].min(axis=1).sum())
-        proven = proven or (bound is not None and final <= bound + 1e-6 * max(1.0, abs(bound)))
-        if proven and unserved.size == 0:
-            return finish(best_cols, True, bound, method + " (proved by mip)")
-        return finish(best_cols, False, bound, method)
-    return finish(best_cols, False, None, "vns")
+            cols, proven, mip_bound, cut = _pmedian_mip(W, p, cand, fix, best_cols, remaining, seed)
+            timed_out |= cut
+            heur = float(W[:, best_cols].min(axis=1).sum())
+            mip_obj = float(W[:, cols].min(axis=1).sum())
+            if mip_obj < heur - 1e-9 * max(1.0, heur):
+                best_cols = cols
+                method = "vns+mip"
+            else:
+                method = "vns"
+            if mip_bound is not None:
+                bound = max(bound, mip_bound)
+            final = float(W[:, best_cols].min(axis=1).sum())
+            proven = proven or proves(bound, final)
+            if proven and unserved.size == 0:
+                return finish(best_cols, True, bound, method + " (proved by mip)")
+            return finish(best_cols, False, bound, method)
+    return finish(best_cols, False, bound if np.isfinite(bound) else None, "vns")
 
 
 def _pmedian_mip(
-    W: np.ndarray, p: int, cand: np.ndarray, fix: np.ndarray, start: np.ndarray, time_limit: float
-) -> tuple[np.ndarray, bool, float | None]:
-    """The classic p-median MIP (y binary, x continuous, x <= y) with SCIP, hinted with ``start``."""
+    W: np.ndarray, p: int, cand: np.ndarray, fix: np.ndarray, start: np.ndarray, time_limit: float, seed: int
+) -> tuple[np.ndarray, bool, float | None, bool]:
+    """The classic p-median MIP (y binary, x continuous, x <= y) with SCIP, hinted with ``start``.
+
+    SCIP runs single-threaded with a node limit (deterministic); ``time_limit`` is a safety cap. Returns
+    (columns, proven optimal, bound, whether the time cap cut it).
+    """
     solver = _mip_solver("SCIP")
     solver.SetTimeLimit(max(1, int(time_limit * 1000)))
+    solver.SetSolverSpecificParametersAsString(
+        f"limits/nodes = {_MIP_NODE_LIMIT}\nrandomization/randomseedshift = {int(seed)}\n"
+    )
     n = W.shape[0]
     y = {int(j): solver.BoolVar(f"y{j}") for j in cand}
     objective = solver.Objective()
@@ -588,18 +772,20 @@ def _pmedian_mip(
     objective.SetMinimization()
     start_set = {int(j) for j in start}
     solver.SetHint(list(y.values()), [1.0 if j in start_set else 0.0 for j in y])
+    t_solve = time.perf_counter()
     status = solver.Solve()
+    cut = _clock_cut(status, time.perf_counter() - t_solve, time_limit)
     has = solver.NumVariables() > 0 and status in (0, 1)
     try:
         proven = _raise_for_status(status, solver="mip", model="p-median", has_solution=has)
     except SolverError as exc:
         log.info("p-median MIP check gave up: %s", exc.message)
-        return start, False, None
+        return start, False, None, cut
     cols = np.array(sorted(j for j, v in y.items() if v.solution_value() > 0.5), dtype=np.int64)
     bound = float(objective.BestBound())
     if cols.size != p:
-        return start, False, bound
-    return cols, proven, bound
+        return start, False, bound, cut
+    return cols, proven, bound, cut
 
 
 # ------------------------------------------------------------------------------------ capacitated p-median
@@ -649,9 +835,22 @@ def _integer_costs(C: np.ndarray, arcs: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _gap_assign(
-    C: np.ndarray, d: np.ndarray, cap: np.ndarray, cols: np.ndarray, time_limit: float, seed: int
-) -> np.ndarray | None:
-    """Single-source assignment of every row to one of ``cols`` (a generalised assignment) with CP-SAT."""
+    C: np.ndarray,
+    d: np.ndarray,
+    cap: np.ndarray,
+    cols: np.ndarray,
+    time_limit: float,
+    seed: int,
+    *,
+    work: float = 2.0,
+    hint: np.ndarray | None = None,
+) -> tuple[np.ndarray | None, bool]:
+    """Single-source assignment of every row to one of ``cols`` (a generalised assignment) with CP-SAT.
+
+    CP-SAT runs with one worker and a deterministic time budget ``work`` (its own work units, about seconds
+    on an idle machine), so the result repeats; ``time_limit`` is a wall-clock safety cap. Returns
+    (assignment or None, whether the wall clock cut the solve).
+    """
     from ortools.sat.python import cp_model
 
     n = C.shape[0]
@@ -665,7 +864,7 @@ def _gap_assign(
     for i in range(n):
         lits = [x[i, k] for k in range(cols.size) if (i, k) in x]
         if not lits:
-            return None
+            return None, False
         model.add_exactly_one(lits)
     dem = _int_demand(d)
     for k, j in enumerate(cols):
@@ -674,24 +873,102 @@ def _gap_assign(
             <= math.floor(cap[j] * dem[1] + 1e-9)
         )
     model.minimize(sum(int(Ci[i, k]) * v for (i, k), v in x.items()))
+    if hint is not None:  # a full assignment (column per row), e.g. from _regret_assign
+        for (i, k), v in x.items():
+            model.add_hint(v, int(hint[i]) == int(cols[k]))
     solver = cp_model.CpSolver()
+    solver.parameters.max_deterministic_time = float(work)
     solver.parameters.max_time_in_seconds = max(0.1, time_limit)
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = int(seed)
     status = solver.solve(model)
+    cut = status != cp_model.OPTIMAL and solver.wall_time >= 0.97 * max(0.1, time_limit)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
+        return None, cut
     assign = np.full(n, -1, dtype=np.int64)
     for (i, k), v in x.items():
         if solver.boolean_value(v):
             assign[i] = cols[k]
-    return assign
+    return assign, cut
 
 
 def _int_demand(d: np.ndarray) -> tuple[np.ndarray, float]:
     if np.all(d == np.round(d)):
         return np.round(d).astype(np.int64), 1.0
     return np.round(d * 1000.0).astype(np.int64), 1000.0
+
+
+def _regret_assign(C: np.ndarray, d: np.ndarray, cap: np.ndarray, cols: np.ndarray) -> np.ndarray | None:
+    """Single-source assignment to ``cols`` by regret, then shift and swap moves; None when it gets stuck.
+
+    Regret greedy (Martello & Toth style): repeatedly assign the customer whose best and second-best sites
+    with room differ most (a customer with one site left first), larger demand first on ties. Then passes of
+    shifts (a customer to a cheaper site with room) and swaps (two customers trade sites) until none
+    improves, at most 20 passes. Pure numpy, deterministic, milliseconds for a few hundred customers.
+    """
+    sub = C[:, cols]
+    n, k = sub.shape
+    room = cap[cols].astype(np.float64).copy()
+    local = np.full(n, -1, dtype=np.int64)
+    todo = np.ones(n, dtype=bool)
+    dynamic = n * n * k <= 50_000_000
+    static_order: list[int] = []
+    if not dynamic:
+        two = np.partition(sub, 1, axis=1)[:, :2] if k > 1 else np.zeros((n, 2))
+        static_order = np.lexsort((-d, -(two[:, 1] - two[:, 0]))).tolist()
+    for step in range(n):
+        if dynamic:
+            rows = np.flatnonzero(todo)
+            fit = np.where(room[None, :] >= d[rows, None], sub[rows], np.inf)
+            if k > 1:
+                two = np.partition(fit, 1, axis=1)[:, :2]
+                regret = np.where(np.isfinite(two[:, 1]), two[:, 1] - two[:, 0], np.inf)
+            else:
+                regret = np.zeros(rows.size)
+            if not np.isfinite(fit.min(axis=1)).all():
+                return None
+            pick = np.lexsort((rows, -d[rows], -regret))[0]
+            i = int(rows[pick])
+            j = int(np.argmin(fit[pick]))
+        else:
+            i = static_order[step]
+            fit = np.where(room >= d[i], sub[i], np.inf)
+            j = int(np.argmin(fit))
+            if not np.isfinite(fit[j]):
+                return None
+        local[i] = j
+        room[j] -= d[i]
+        todo[i] = False
+    tol = 1e-9
+    for _ in range(20):
+        improved = False
+        for i in range(n):  # shifts
+            a = local[i]
+            gain = sub[i, a] - np.where(room >= d[i], sub[i], np.inf)
+            gain[a] = 0.0
+            b = int(np.argmax(gain))
+            if gain[b] > tol:
+                local[i] = b
+                room[a] += d[i]
+                room[b] -= d[i]
+                improved = True
+        rows = np.arange(n)
+        for i in range(n):  # swaps
+            a = local[i]
+            other = local  # the site of every other customer j
+            delta = sub[i, other] + sub[rows, a] - sub[i, a] - sub[rows, other]
+            ok = (other != a) & (room[other] + d - d[i] >= 0) & (room[a] + d[i] - d >= 0)
+            delta = np.where(ok, delta, np.inf)
+            j = int(np.argmin(delta))
+            if delta[j] < -tol:
+                bj = int(local[j])
+                room[a] += d[i] - d[j]
+                room[bj] += d[j] - d[i]
+                local[i], local[j] = bj, a
+                improved = True
+        if not improved:
+            break
+    return cols[local]
 
 
 def capacitated_pmedian(
@@ -704,11 +981,16 @@ def capacitated_pmedian(
     seed: int = 0,
     time_limit: float = 30.0,
     neighbours: int | None = None,
+    max_nodes: int | None = None,
 ) -> FacilitySolution:
     """Capacitated p-median with single-source assignment: every row goes whole to one open site.
 
-    A location-allocation heuristic (uncapacitated p-median start, CP-SAT assignment, re-centring of each
-    cluster) gives a hint for a MIP of the whole problem (SCIP), which then runs for the remaining time.
+    A location-allocation heuristic (uncapacitated p-median start; single-source assignment by regret with
+    shift and swap moves, polished by CP-SAT with a deterministic work budget; re-centring of each cluster)
+    gives a hint for a MIP of the whole problem (SCIP, one thread, x <= y), which runs until it
+    proves optimality or has explored ``max_nodes`` branch-and-bound nodes. Every stage stops on counts or deterministic work, so the same seed gives the same plan;
+    ``time_limit`` is a safety cap, and when it cuts a stage the solution is marked ``stopped_by_time``
+    and a warning is logged.
 
     Parameters
     ----------
@@ -723,7 +1005,11 @@ def capacitated_pmedian(
     candidates
         Boolean mask or index list of the columns allowed as sites.
     seed, time_limit
-        Seed and seconds for the whole search.
+        Seed, and the safety cap in seconds for the whole search.
+    max_nodes
+        SCIP's node limit, the MIP's deterministic stopping rule. Default: 100 when every arc is kept
+        (small cases, where SCIP usually proves optimality), else 1 (the root: its LP, cuts and primal
+        heuristics starting from the hint; further nodes cost seconds each and seldom pay on larger cases).
     neighbours
         Keep only each row's ``neighbours`` cheapest sites as assignment arcs (default: all when n * m <=
         20,000, else ``max(25, 4 n / p)``); with a restriction the result is not claimed optimal.
@@ -752,17 +1038,26 @@ def capacitated_pmedian(
         weights=d,
         candidates=cand,
         seed=seed,
-        time_limit=min(5.0, 0.15 * time_limit),
+        time_limit=max(1.0, 0.3 * time_limit),
         exact=False,
         max_stall=50,
     )
+    timed_out = start.stopped_by_time
     cols = start.medians
     best_assign: np.ndarray | None = None
     best_obj = math.inf
-    for _ in range(10):
-        if time.perf_counter() > deadline - 0.5:
+    for _ in range(_LA_ROUNDS):
+        remaining = deadline - time.perf_counter()
+        if remaining < 0.5:
+            timed_out = True
             break
-        assign = _gap_assign(C, d, cap, cols, min(2.0, 0.05 * time_limit), seed)
+        quick = _regret_assign(C, d, cap, cols)
+        assign, cut = _gap_assign(C, d, cap, cols, remaining, seed, work=_GAP_WORK, hint=quick)
+        timed_out |= cut
+        if quick is not None and (
+            assign is None or C[np.arange(n), quick].sum() < C[np.arange(n), assign].sum()
+        ):
+            assign = quick
         if assign is None:
             break
         obj = float(C[np.arange(n), assign].sum())
@@ -795,9 +1090,12 @@ def capacitated_pmedian(
     if best_assign is not None:
         arcs[np.arange(n), best_assign] = True
 
+    if max_nodes is None:
+        max_nodes = 100 if full else 1
     solver = _mip_solver("SCIP")
-    solver.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
-    solver.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {int(seed)}\n")
+    solver.SetSolverSpecificParametersAsString(
+        f"limits/nodes = {int(max_nodes)}\nrandomization/randomseedshift = {int(seed)}\n"
+    )
     y = {int(j): solver.BoolVar(f"y{j}") for j in cand}
     x: dict[tuple[int, int], Any] = {}
     by_col: dict[int, list[tuple[int, Any]]] = {int(j): [] for j in cand}
@@ -830,7 +1128,24 @@ def capacitated_pmedian(
             1.0 if int(best_assign[i]) == j else 0.0 for (i, j) in x
         ]
         solver.SetHint(hint_vars, hint_vals)
+    mip_limit = max(0.5, deadline - time.perf_counter())
+    solver.SetTimeLimit(max(1, int(mip_limit * 1000)))
+    t_solve = time.perf_counter()
     status = solver.Solve()
+    timed_out |= _clock_cut(status, time.perf_counter() - t_solve, mip_limit)
+    log.info(
+        "capacitated p-median MIP: status %d after %d nodes, %.1f s (node limit %d)",
+        status,
+        solver.nodes(),
+        time.perf_counter() - t_solve,
+        max_nodes,
+    )
+    if timed_out:
+        log.warning(
+            "capacitated p-median: the time limit (%.3g s) cut the search short; the plan may differ "
+            "between runs",
+            float(time_limit),
+        )
     has = status in (0, 1)  # OPTIMAL, FEASIBLE
     if not has and best_assign is not None and status == 6:  # NOT_SOLVED: time ran out, keep the heuristic
         log.warning("capacitated p-median: the MIP found nothing in time; returning the heuristic plan")
@@ -842,6 +1157,7 @@ def capacitated_pmedian(
             time.perf_counter() - t0,
             None,
             "location-allocation",
+            stopped_by_time=timed_out,
         )
     proven = _raise_for_status(status, solver="mip", model="capacitated p-median", has_solution=has)
     assign = np.full(n, -1, dtype=np.int64)
@@ -858,7 +1174,9 @@ def capacitated_pmedian(
     if medians.size < p:  # a site with no customer still counts as open: top up with the cheapest
         extra = [int(j) for j in cand if int(j) not in set(medians.tolist())][: p - medians.size]
         medians = np.array(sorted([*medians.tolist(), *extra]), dtype=np.int64)
-    return FacilitySolution(medians, assign, obj, proven, time.perf_counter() - t0, bound, method)
+    return FacilitySolution(
+        medians, assign, obj, proven, time.perf_counter() - t0, bound, method, stopped_by_time=timed_out
+    )
 
 
 # -------------------------------------------------------------------------------------- maximal covering
@@ -879,7 +1197,9 @@ def max_covering(
 
     A greedy start hints a MIP (SCIP through OR-Tools: y binary, coverage z continuous in [0, 1]).
     Every row is assigned to its nearest open site; ``unserved`` lists the rows outside the radius.
-    ``objective`` is the covered weight; ``lower_bound`` holds the solver's upper bound on it.
+    ``objective`` is the covered weight; ``lower_bound`` holds the solver's upper bound on it. SCIP runs
+    with one thread and a node limit (deterministic); ``time_limit`` is a safety cap, and when it cuts the
+    solve the solution is marked ``stopped_by_time``.
     """
     t0 = time.perf_counter()
     C = _as_cost(cost)
@@ -905,8 +1225,9 @@ def max_covering(
     greedy_obj = float(w[covered].sum())
 
     solver = _mip_solver("SCIP")
-    solver.SetTimeLimit(max(1, int(float(time_limit) * 1000 - (time.perf_counter() - t0) * 1000)))
-    solver.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {int(seed)}\n")
+    solver.SetSolverSpecificParametersAsString(
+        f"limits/nodes = {_MIP_NODE_LIMIT}\nrandomization/randomseedshift = {int(seed)}\n"
+    )
     y = {int(j): solver.BoolVar(f"y{j}") for j in cand}
     obj = solver.Objective()
     for i in range(n):
@@ -922,7 +1243,13 @@ def max_covering(
     obj.SetMaximization()
     gset = set(greedy_cols.tolist())
     solver.SetHint(list(y.values()), [1.0 if j in gset else 0.0 for j in y])
+    mip_limit = max(0.5, float(time_limit) - (time.perf_counter() - t0))
+    solver.SetTimeLimit(max(1, int(mip_limit * 1000)))
+    t_solve = time.perf_counter()
     status = solver.Solve()
+    timed_out = _clock_cut(status, time.perf_counter() - t_solve, mip_limit)
+    if timed_out:
+        log.warning("maximal covering: the time limit (%.3g s) cut the MIP short", float(time_limit))
     proven = _raise_for_status(status, solver="mip", model="maximal covering", has_solution=status in (0, 1))
     cols = np.array(sorted(j for j, v in y.items() if v.solution_value() > 0.5), dtype=np.int64)
     value = float(w[cover[:, cols].any(axis=1)].sum()) if cols.size == p else -1.0
@@ -934,7 +1261,15 @@ def max_covering(
     assign = cols[np.argmin(C[:, cols], axis=1)]
     outside = np.flatnonzero(~cover[:, cols].any(axis=1))
     return FacilitySolution(
-        cols, assign, value, bool(proven), time.perf_counter() - t0, bound, method, outside
+        cols,
+        assign,
+        value,
+        bool(proven),
+        time.perf_counter() - t0,
+        bound,
+        method,
+        outside,
+        stopped_by_time=timed_out,
     )
 
 
@@ -943,8 +1278,12 @@ def max_covering(
 
 def _cover_feasible(
     cover: np.ndarray, p: int, cand: np.ndarray, fix: np.ndarray, time_limit: float, seed: int
-) -> tuple[bool | None, np.ndarray | None]:
-    """Can ``p`` sites (with ``fix``) cover every row? (True, cols) / (False, None) / (None, None) on timeout."""
+) -> tuple[str, np.ndarray | None]:
+    """Can ``p`` sites (with ``fix``) cover every row? ("yes", cols), ("no", None), ("unknown", None) when the
+    work budget ran out, ("cut", None) when the wall clock stopped it.
+
+    CP-SAT runs with one worker and a deterministic work budget; ``time_limit`` is a wall-clock safety cap.
+    """
     from ortools.sat.python import cp_model
 
     model = cp_model.CpModel()
@@ -952,22 +1291,25 @@ def _cover_feasible(
     for i in range(cover.shape[0]):
         sites = [y[int(j)] for j in cand if cover[i, j]]
         if not sites:
-            return False, None
+            return "no", None
         model.add_bool_or(sites)
     model.add(sum(y.values()) <= p)
     for j in fix:
         model.add(y[int(j)] == 1)
     solver = cp_model.CpSolver()
+    solver.parameters.max_deterministic_time = _COVER_WORK
     solver.parameters.max_time_in_seconds = max(0.1, time_limit)
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = int(seed)
     status = solver.solve(model)
+    if status == cp_model.UNKNOWN and solver.wall_time >= 0.97 * max(0.1, time_limit):
+        return "cut", None  # the clock, not the work budget, stopped it
     if status == cp_model.INFEASIBLE:
-        return False, None
+        return "no", None
     if status == cp_model.UNKNOWN:
-        return None, None
+        return "unknown", None  # the work budget ran out (deterministic)
     _raise_for_status(status, solver="cp-sat", model="p-center cover", has_solution=True)
-    return True, np.array(sorted(j for j, v in y.items() if solver.boolean_value(v)), dtype=np.int64)
+    return "yes", np.array(sorted(j for j, v in y.items() if solver.boolean_value(v)), dtype=np.int64)
 
 
 def pcenter(
@@ -1000,6 +1342,7 @@ def pcenter(
     unserved = _unservable(C, cand)
     _warn_unserved(unserved, "p-center")
     rows = np.setdiff1d(np.flatnonzero(w > 0), unserved)
+    timed_out = False
     W = np.where(np.isfinite(C), C * w[:, None], np.inf)
     Wr = W[rows]
 
@@ -1033,7 +1376,8 @@ def pcenter(
     levels = levels[(levels >= lb) & (levels <= ub)]
     if not np.isfinite(ub):
         ok, cols = _cover_feasible(np.isfinite(W[rows]), p, cand, fix, deadline - time.perf_counter(), seed)
-        if ok is False:
+        timed_out |= ok == "cut"
+        if ok == "no":
             raise InfeasibleError(
                 f"{p} sites cannot reach every village (rows: {rows.size}).",
                 zh=f"{p} 个点无法到达所有村庄 (行数 {rows.size})。",
@@ -1049,19 +1393,22 @@ def pcenter(
     proven = True
     while lo < hi:
         if time.perf_counter() >= deadline:
-            proven = False
+            proven, timed_out = False, True
             break
         mid = (lo + hi) // 2
         ok, cols = _cover_feasible(Wr <= levels[mid], p, cand, fix, deadline - time.perf_counter(), seed)
-        if ok is None:
+        if ok in ("unknown", "cut"):  # lo only ever moved on proofs, so levels[lo] stays a valid bound
             proven = False
+            timed_out |= ok == "cut"
             break
-        if ok and cols is not None:
+        if ok == "yes" and cols is not None:
             best, hi = _fill(cols, p, cand, Wr), int(np.searchsorted(levels, value(_fill(cols, p, cand, Wr))))
         else:
             lo = mid + 1
     ub = value(best)
     lower = float(levels[lo]) if levels.size and lo < levels.size else ub
+    if timed_out:
+        log.warning("p-center: the time limit (%.3g s) cut the bisection short", float(time_limit))
     assign = best[np.argmin(np.where(np.isfinite(C[:, best]), C[:, best], np.inf), axis=1)]
     assign = assign.copy()
     assign[unserved] = -1
@@ -1074,6 +1421,7 @@ def pcenter(
         lower,
         "greedy+cp-sat bisection",
         unserved,
+        stopped_by_time=timed_out,
     )
 
 

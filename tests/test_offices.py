@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from planner.bench.common import shared_dir
 from planner.errors import InfeasibleError, ValidationError
 from planner.offices import FacilitySolution, capacitated_pmedian, max_covering, pcenter, pmedian
 
-BENCH = Path("/work/shared/benchmarks")
+BENCH = shared_dir() / "benchmarks"
 
 
 def _random_cost(seed: int, n: int, m: int) -> np.ndarray:
@@ -87,13 +87,64 @@ def test_pmedian_prefers_reaching_a_partly_cut_off_row() -> None:
     assert sol.unserved.size == 0
 
 
-def test_pmedian_same_seed_same_solution() -> None:
-    cost = _random_cost(11, 60, 60)
-    a = pmedian(cost, 6, seed=3, time_limit=20, exact=False, max_stall=30)
-    b = pmedian(cost, 6, seed=3, time_limit=20, exact=False, max_stall=30)
-    assert a.medians.tolist() == b.medians.tolist()
-    assert a.assignment.tolist() == b.assignment.tolist()
-    assert a.objective == b.objective
+def test_pmedian_same_seed_same_solution_whatever_the_time_limit() -> None:
+    """The search stops on counts, so a generous cap that is never reached changes nothing."""
+    cost = _random_cost(16, 90, 90)
+    w = np.random.default_rng(16).integers(1, 30, size=90).astype(float)
+    runs = [pmedian(cost, 7, weights=w, seed=3, time_limit=tl, exact=False) for tl in (60.0, 60.0, 25.0)]
+    assert not runs[0].proven_optimal, "premise: the bound leaves a gap, so the whole VNS runs to its stall"
+    for sol in runs:
+        assert not sol.stopped_by_time
+        assert sol.medians.tolist() == runs[0].medians.tolist()
+        assert sol.assignment.tolist() == runs[0].assignment.tolist()
+        assert sol.objective == runs[0].objective
+        assert sol.lower_bound == runs[0].lower_bound
+        assert sol.method == runs[0].method
+
+
+def test_pmedian_cut_by_the_time_cap_is_marked_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    cost = _random_cost(12, 60, 60)
+    with caplog.at_level("WARNING", logger="planner.offices"):
+        sol = pmedian(cost, 6, seed=0, time_limit=0.0, exact=False)
+    assert sol.stopped_by_time and not sol.proven_optimal
+    assert sol.summary()["stopped_by_time"] is True
+    assert "time limit" in caplog.text
+    assert len(sol.medians) == 6 and np.isin(sol.assignment, sol.medians).all()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_pmedian_lagrangian_bound_is_valid_and_proofs_are_right(seed: int) -> None:
+    cost = _random_cost(seed + 200, 13, 13)
+    w = np.random.default_rng(seed).integers(1, 9, size=13).astype(float)
+    best = _brute_pmedian(cost, 3, w)
+    sol = pmedian(cost, 3, weights=w, seed=seed, time_limit=10, exact=False)
+    assert sol.lower_bound is not None and sol.lower_bound <= best + 1e-9
+    assert sol.objective == pytest.approx(best)
+    if sol.proven_optimal:
+        assert "lagrangian" in sol.method
+
+
+def test_swap_state_incremental_tables_match_a_fresh_rebuild() -> None:
+    from planner.offices import _SwapState
+
+    rng = np.random.default_rng(5)
+    W = _random_cost(5, 40, 40) * rng.integers(1, 5, size=40)[:, None]
+    state = _SwapState(W, np.ones(40, dtype=bool), np.zeros(40, dtype=bool), np.arange(0, 40, 8))
+    for _ in range(30):  # random swaps, as the VNS shakes do
+        f = int(rng.choice(state.open))
+        i = int(rng.choice(np.flatnonzero(~state.is_open)))
+        state.swap(i, f)
+    fresh = _SwapState(W, np.ones(40, dtype=bool), np.zeros(40, dtype=bool), state.open)
+    np.testing.assert_allclose(state.d1, W[:, state.open].min(axis=1))
+    np.testing.assert_allclose(state.d2, np.sort(W[:, state.open], axis=1)[:, 1])
+    np.testing.assert_allclose(state.d1, fresh.d1)
+    np.testing.assert_allclose(state.gain, fresh.gain, atol=1e-6)
+    np.testing.assert_allclose(state.loss, fresh.loss, atol=1e-6)
+    np.testing.assert_allclose(state.extra, fresh.extra, atol=1e-6)
+    profit, i, f = state.best_swap()  # the profit formula agrees with the real change of the objective
+    before = state.objective
+    state.swap(i, f)
+    assert before - state.objective == pytest.approx(profit, abs=1e-6)
 
 
 def test_pmedian_rejects_bad_input() -> None:
@@ -153,6 +204,41 @@ def test_capacitated_pmedian_on_pmedcap01_is_feasible_and_optimal() -> None:
     assert sol.objective == 713
 
 
+def test_capacitated_pmedian_does_not_depend_on_a_time_limit_it_does_not_reach() -> None:
+    cost = _random_cost(30, 40, 40)
+    d = np.random.default_rng(30).integers(1, 10, size=40).astype(float)
+    cap = float(np.ceil(d.sum() / 4 * 1.2))
+    a = capacitated_pmedian(cost, d, cap, 4, seed=2, time_limit=60)
+    b = capacitated_pmedian(cost, d, cap, 4, seed=2, time_limit=30)
+    assert not a.stopped_by_time and not b.stopped_by_time
+    assert a.medians.tolist() == b.medians.tolist()
+    assert a.assignment.tolist() == b.assignment.tolist()
+    assert a.objective == b.objective
+    load = np.bincount(a.assignment, weights=d, minlength=40)
+    assert (load <= cap).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_regret_assignment_respects_capacity_and_is_locally_optimal(seed: int) -> None:
+    from planner.offices import _regret_assign
+
+    rng = np.random.default_rng(seed)
+    cost = _random_cost(seed + 70, 60, 60)
+    d = rng.integers(1, 10, size=60).astype(float)
+    cols = np.array([3, 17, 29, 41, 55])
+    cap = np.full(60, float(np.ceil(d.sum() / 5 * 1.1)))  # tight: 10% slack
+    assign = _regret_assign(cost, d, cap, cols)
+    assert assign is not None and np.isin(assign, cols).all()
+    load = np.bincount(assign, weights=d, minlength=60)
+    assert (load[cols] <= cap[cols]).all()
+    room = cap[cols] - load[cols]
+    for i in range(60):  # no single shift to a cheaper site with room is left
+        k = int(np.flatnonzero(cols == assign[i])[0])
+        better = (cost[i, cols] < cost[i, assign[i]] - 1e-9) & (room >= d[i])
+        better[k] = False
+        assert not better.any()
+
+
 def test_capacitated_pmedian_infeasible_capacity_names_the_numbers() -> None:
     cost = _random_cost(3, 6, 6)
     with pytest.raises(InfeasibleError, match=r"hold 20, the demand is 30"):
@@ -171,7 +257,7 @@ def test_max_covering_matches_brute_force(seed: int) -> None:
         float(w[(cost[:, list(s)] <= radius).any(axis=1)].sum()) for s in itertools.combinations(range(10), 3)
     )
     assert sol.objective == pytest.approx(brute)
-    assert sol.proven_optimal
+    assert sol.proven_optimal and not sol.stopped_by_time
     covered = (cost[:, sol.medians] <= radius).any(axis=1)
     assert sorted(sol.unserved.tolist()) == np.flatnonzero(~covered).tolist()
 
@@ -183,7 +269,7 @@ def test_pcenter_matches_brute_force(seed: int) -> None:
     sol = pcenter(cost, 3, weights=w, seed=seed, time_limit=10)
     brute = min(float((w * cost[:, list(s)].min(axis=1)).max()) for s in itertools.combinations(range(10), 3))
     assert sol.objective == pytest.approx(brute)
-    assert sol.proven_optimal and len(sol.medians) == 3
+    assert sol.proven_optimal and len(sol.medians) == 3 and not sol.stopped_by_time
     _check_assignment(sol, cost)
 
 

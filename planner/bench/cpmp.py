@@ -122,6 +122,8 @@ def rows(
                 "set": inst.family,
                 "p": inst.p,
                 "proven_optimal": sol.proven_optimal,
+                "stopped_by_time": sol.stopped_by_time,
+                "method": sol.method,
                 "lower_bound": None if sol.lower_bound is None else round(sol.lower_bound, 2),
             },
         )
@@ -135,6 +137,6 @@ def run(args: argparse.Namespace) -> int:
     out = emit(
         rows(files, reference, time_limit=time_limit, seed=args.seed),
         json_path=args.json,
-        columns=["set", "p", "proven_optimal"],
+        columns=["set", "p", "proven_optimal", "stopped_by_time"],
     )
     return 0 if all(r.feasible for r in out) else 1
