@@ -849,6 +849,22 @@ def _with_anchors(
 # ---------------------------------------------------------------------------------------------------------------
 # Districts in force today
 # ---------------------------------------------------------------------------------------------------------------
+def _read_table_or_layer(
+    path: str | os.PathLike[str], *, what: str, what_zh: str, prefer_layer: str
+) -> tuple[Path, pd.DataFrame, gpd.GeoDataFrame | None]:
+    """A CSV (no geometry) or a GIS layer, with its attribute table; an empty one is an input error."""
+    p = check_input_path(path, what=what, what_zh=what_zh)
+    gdf: gpd.GeoDataFrame | None = None
+    if p.suffix.lower() == ".csv":
+        table: pd.DataFrame = read_csv_text(p, encoding=None, what=what, what_zh=what_zh)
+    else:
+        gdf = read_layer_file(p, what=what, what_zh=what_zh, prefer_layer=prefer_layer)
+        table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    if len(table) == 0:
+        raise ValidationError(f"{what} {p} is empty", zh=f"{what_zh} {p} 为空")
+    return p, table, gdf
+
+
 def read_current(path: str | os.PathLike[str], villages: gpd.GeoDataFrame) -> pd.Series:
     """The district in force today of every village, from a table, a village layer or district polygons.
 
@@ -872,16 +888,8 @@ def read_current(path: str | os.PathLike[str], villages: gpd.GeoDataFrame) -> pd
     ValidationError
         Unreadable file, no district column, conflicting rows, or villages not covered (named).
     """
-    p = check_input_path(path, what="current districts file", what_zh="现行警务区文件")
     what, what_zh = "current districts file", "现行警务区文件"
-    if p.suffix.lower() == ".csv":
-        table: pd.DataFrame = read_csv_text(p, encoding=None, what=what, what_zh=what_zh)
-        gdf = None
-    else:
-        gdf = read_layer_file(p, what=what, what_zh=what_zh, prefer_layer="current")
-        table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    if len(table) == 0:
-        raise ValidationError(f"{what} {p} is empty", zh=f"{what_zh} {p} 为空")
+    p, table, gdf = _read_table_or_layer(path, what=what, what_zh=what_zh, prefer_layer="current")
     columns = [str(c) for c in table.columns]
     district_cols = _find_column(columns, DISTRICT_COLUMNS)
     if not district_cols:
@@ -996,16 +1004,8 @@ def read_office_sites(path: str | os.PathLike[str], villages: gpd.GeoDataFrame) 
         Unreadable file, ids that are not villages, or points outside every village (named).
     """
     what, what_zh = "office sites file", "警务室候选点文件"
-    p = check_input_path(path, what=what, what_zh=what_zh)
+    p, table, gdf = _read_table_or_layer(path, what=what, what_zh=what_zh, prefer_layer="offices")
     index = pd.Index(villages.index.astype(str))
-    if p.suffix.lower() == ".csv":
-        table: pd.DataFrame = read_csv_text(p, encoding=None, what=what, what_zh=what_zh)
-        gdf = None
-    else:
-        gdf = read_layer_file(p, what=what, what_zh=what_zh, prefer_layer="offices")
-        table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    if len(table) == 0:
-        raise ValidationError(f"{what} {p} is empty", zh=f"{what_zh} {p} 为空")
     columns = [str(c) for c in table.columns]
     id_col = next(
         (c for c in _find_column(columns, ID_COLUMNS) if set(_text_column(table[c])) & set(index)), None
