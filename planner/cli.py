@@ -86,12 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "demo", help="the whole pipeline on the embedded demo region / 用内置示例区域运行全流程"
     )
-    p.add_argument("--out", default="maps/demo", help="output directory (default: %(default)s)")
     p.add_argument(
-        "--overwrite", action="store_true", help="replace an existing plan in --out / 覆盖已有方案"
+        "--out", default="maps/demo", help="output directory, replaced on each run (default: %(default)s)"
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=None, help="seconds per solver stage")
+    _add_output_options(p)
     _add_common(p)
 
     p = sub.add_parser(

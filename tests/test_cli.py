@@ -85,3 +85,17 @@ def test_bad_month_exits_2(tmp_path) -> None:
         "en",
     )
     assert p.returncode == 2 and "--month" in p.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["demo"], ["plan", "--villages", "v", "--roads", "r", "--out", "o"]],
+)
+def test_demo_and_plan_take_the_same_output_options(argv: list[str]) -> None:
+    """Both commands that write a plan directory accept every option the writing step reads."""
+    from planner.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    for name in ("out", "seed", "time_limit", "basemap", "tile_key", "shapefile_encoding", "lang"):
+        assert hasattr(args, name), name
+    assert args.basemap == "osm"
