@@ -223,3 +223,48 @@ def test_check_schedule_catches_hand_edits(easy):
     assert ("R8", "V3") in rules_hit
     assert ("R8", o1) in rules_hit
     assert all(v.detail and v.detail_zh for v in found)
+
+
+# Eight villages within 4 km of the office (round trips under 20 min at 30 km/h) and one officer. October 2026
+# with the National Day holidays has 19 working days (W41: 4, W42-W44: 5 each; W40 is all holiday), of which R8
+# makes 2 + 2 + 2 + 2 = 8 office days, so 11 field days. A 4 h visit day (240 min) leaves 240 min of the 8 h
+# shift, so one full visit fits a day beside three 60 min weekly visits (4 villages a day, tour < 60 min), and
+# two full visits never do: the best plan visits every village every week, gives every village its first full
+# day and misses 16 - 11 = 5 second full days.
+CLUSTER = [(0, 0), (3, 0), (0, 3), (-3, 0), (0, -3), (2.5, 2.5), (-2.5, 2.5), (2.5, -2.5)]
+
+
+@pytest.fixture(scope="module")
+def short_staffed():
+    a, times = _district(CLUSTER, officers=1)
+    return a, times, plan_month(a, times, rules=RULES, month=MONTH, seed=0, time_limit=5)
+
+
+def test_short_officer_uses_every_field_day(short_staffed):
+    """Regression: the solver once returned its all-office starting plan ("0 field days after 19 office days")
+    when its budget ran out. The officer must keep only the R8 office days and work every other day in the field,
+    each field day carrying a full visit day."""
+    _, _, plan = short_staffed
+    s = plan.schedule
+    office_days = s.loc[s["activity"] == "office", "date"].nunique()
+    field = s.loc[s["activity"] == "visit"]
+    assert office_days == 8
+    assert field["date"].nunique() == 11
+    full_days = field[field["minutes"] >= RULES.visit_hours * 60].groupby("date").size()
+    assert len(full_days) == 11 and (full_days == 1).all()
+
+
+def test_short_officer_keeps_weekly_visits_and_first_full_day(short_staffed):
+    """When officers are short, the weekly visits (R8) and each village's first full day come before second full
+    days: only five R5 shortfalls, each explained, and the office's shortfall asks for one more officer."""
+    a, _, plan = short_staffed
+    rules_hit = [(v.rule, v.subject) for v in plan.violations]
+    assert [r for r, _ in rules_hit].count("R5") == 5, rules_hit
+    assert {r for r, _ in rules_hit} == {"R5"}, rules_hit
+    visits = plan.schedule[plan.schedule["activity"] == "visit"]
+    for v in a.index:
+        mins = visits[visits["village_id"] == v].groupby("date")["minutes"].sum()
+        assert (mins >= RULES.visit_hours * 60).sum() >= 1, v
+    explained = {d.village_id for d in plan.dropped_visits if "visit days missed" in d.reason}
+    assert explained == {subj for r, subj in rules_hit if r == "R5"}
+    assert plan.shortfall and plan.shortfall[0]["more_officers"] == 1
