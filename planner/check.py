@@ -70,7 +70,11 @@ def check_plan(plan: PlanData, *, rules: Rules, times: TravelTimes | None) -> li
 
         assignment = patrol_assignment(villages, plan.offices, plan.districts)
         month = str(plan.summary.get("month") or str(plan.schedule["date"].min())[:7])
-        violations += list(check_schedule(plan.schedule, assignment, times, rules=rules.patrol, month=month))
+        violations += list(
+            check_schedule(
+                plan.schedule, assignment, times, rules=rules.patrol, month=month, roster=_roster_of(plan)
+            )
+        )
     return violations
 
 
@@ -100,6 +104,25 @@ def run_check(args: argparse.Namespace) -> int:
         return 1
     print("方案符合全部规则" if zh else "the plan meets every rule", file=sys.stderr)
     return 0
+
+
+def _roster_of(plan: PlanData) -> pd.DataFrame | None:
+    """The roster the plan was made with (summary.json), leave dates included, so office-day weeks are
+    re-checked against the days each officer could work."""
+    import datetime as dt
+
+    rows = plan.summary.get("roster")
+    if not isinstance(rows, list) or not rows:
+        return None
+    return pd.DataFrame(
+        {
+            "officer_id": [str(r["officer_id"]) for r in rows],
+            "office": [str(r["office"]) for r in rows],
+            "kind": [str(r.get("kind", "linked")) for r in rows],
+            "village_id": [str(r.get("village_id") or "") or None for r in rows],
+            "unavailable": [tuple(dt.date.fromisoformat(d) for d in r.get("unavailable", [])) for r in rows],
+        }
+    )
 
 
 def _rules_of(plan: PlanData) -> Rules:

@@ -326,7 +326,13 @@ def build_summary(
             for x in patrol.dropped_visits
         ],
         "roster": [
-            {"officer_id": str(r.officer_id), "office": str(r.office), "kind": str(r.kind)}
+            {
+                "officer_id": str(r.officer_id),
+                "office": str(r.office),
+                "kind": str(r.kind),
+                "village_id": "" if pd.isna(r.village_id) else str(r.village_id),
+                "unavailable": sorted(str(d) for d in (r.unavailable or ())),
+            }
             for r in patrol.roster.itertuples()
         ],
         "network": network_summary,

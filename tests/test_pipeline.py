@@ -226,3 +226,30 @@ def test_office_sites_become_candidate_villages(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("village_id\nV00\nV99\n", encoding="utf-8")
     with pytest.raises(ValidationError, match="V99"):
         read_office_sites(tmp_path / "bad.csv", villages)
+
+
+def test_leave_dates_are_kept_and_check_agrees(tmp_path: Path) -> None:
+    """An officer's leave week gets no work, and `planner check` (reading the roster back) reports nothing new."""
+    import datetime as dt
+
+    villages, roads = small_county(cols=3, rows=2)
+    rules = Rules.from_dict({"districts": {"min_villages": 2, "max_villages": 3}})
+    first = make_plan(villages, roads, rules=rules, month="2026-12", seed=0, time_limit=20)
+    roster = pd.DataFrame(first.plan.summary["roster"])
+    leave = tuple(dt.date(2026, 12, d) for d in range(7, 12))
+    roster["unavailable"] = [leave if i == 0 else () for i in range(len(roster))]
+    result = make_plan(villages, roads, rules=rules, month="2026-12", roster=roster, seed=0, time_limit=20)
+    sched = result.plan.schedule
+    away = roster["officer_id"].iloc[0]
+    assert not sched[
+        (sched["officer_id"] == away) & sched["date"].astype(str).isin([str(d) for d in leave])
+    ].size
+    assert result.plan.summary["roster"][0]["unavailable"] == [str(d) for d in leave]
+    out = tmp_path / "plan"
+    write_outputs(result, out, lang="en", overwrite=False)
+    back = read_plan_dir(out)
+    found = {
+        (v.rule, str(v.subject))
+        for v in check_plan(back, rules=rules, times=times_from_npz(out / TIMES_FILE))
+    }
+    assert found <= {(v["rule"], v["subject"]) for v in result.plan.summary["violations"]}
