@@ -122,6 +122,9 @@ class PatrolPlan:
         What :func:`check_schedule` finds in the schedule.
     visit_requirements_met_pct
         Share of the visit requirement units met (full visit days, weekly visits, night visits, R4 days).
+    offices_not_proven
+        Offices whose day assignment stopped on its work budget before CP-SAT proved the fewest missed
+        requirements (the plan is the best found, not proven best).
     """
 
     month: str
@@ -133,6 +136,7 @@ class PatrolPlan:
     violations: list[Any]
     visit_requirements_met_pct: float
     links: pd.Series = field(repr=False, default_factory=lambda: pd.Series(dtype=object))
+    offices_not_proven: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         """Key figures of the month."""
@@ -450,6 +454,7 @@ def plan_month(
     rows: list[dict[str, Any]] = []
     legs: list[dict[str, Any]] = []
     links: dict[str, str] = {}
+    not_proven: list[str] = []
     offices = sorted(a["office_id"].unique())
     pool = float(time_limit)
     left = len(a)
@@ -481,6 +486,8 @@ def plan_month(
         units[0] += res["units"][0]
         units[1] += res["units"][1]
         links.update(res["links"])
+        if not res["proven"]:
+            not_proven.append(office)
     schedule = pd.DataFrame(rows, columns=SCHEDULE_COLUMNS)
     if len(schedule):
         schedule = schedule.sort_values(["officer_id", "date", "start", "end"], kind="stable").reset_index(
@@ -502,6 +509,7 @@ def plan_month(
         violations,
         round(pct, 2),
         pd.Series(links, dtype=object),
+        tuple(not_proven),
     )
 
 
@@ -916,6 +924,7 @@ def _plan_office(
         )
     return {
         "det": info["det"],
+        "proven": info["status"] == "OPTIMAL",
         "rows": rows,
         "legs": legs,
         "dropped": dropped,
