@@ -116,3 +116,33 @@ def test_report_opens_without_errors_and_prints(chromium: Chromium, tmp_path: Pa
     chromium.screenshot(ARTIFACTS / f"report_{lang}.png", full_page=True)
     pdf = chromium.pdf(ARTIFACTS / f"report_{lang}.pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.slow
+def test_demo_pages_open_without_errors_and_show_the_plan(chromium: Chromium, demo_plan) -> None:
+    """On the real demo plan: map.html shows every district, village, office and officer layer; report.html
+    and route_sheets.html open without errors, the sheets one section per officer."""
+    import geopandas as gpd
+
+    out, p = demo_plan
+    assert p.returncode == 0, p.stderr[-2000:]
+    districts = gpd.read_file(out / "plan.gpkg", layer="districts")
+    villages = gpd.read_file(out / "plan.gpkg", layer="villages")
+    offices = gpd.read_file(out / "plan.gpkg", layer="offices")
+    routes = gpd.read_file(out / "plan.gpkg", layer="routes")
+    log = chromium.open((out / "map.html").as_uri(), settle=1.0)
+    assert log.errors == [] and log.dialogs == []
+    assert _count(chromium, "path.planner-village") == len(villages)
+    assert _count(chromium, "path.planner-district") == len(districts)
+    assert _count(chromium, "path.planner-office") == len(offices)
+    # villages, boundaries, coverage, access, offices and one layer per officer with routes
+    assert _count(chromium, ".leaflet-control-layers-overlays label") == 5 + routes["officer_id"].nunique()
+    chromium.screenshot(ARTIFACTS / "demo_map.png")
+    log = chromium.open((out / "report.html").as_uri(), settle=0.5)
+    assert log.errors == [] and log.dialogs == []
+    assert _count(chromium, "svg") == 3
+    chromium.screenshot(ARTIFACTS / "demo_report.png", full_page=True)
+    log = chromium.open((out / "route_sheets.html").as_uri(), settle=0.5)
+    assert log.errors == [] and log.dialogs == []
+    officers = len(json.loads((out / "summary.json").read_text(encoding="utf-8"))["roster"])
+    assert _count(chromium, "section") == officers

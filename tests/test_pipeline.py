@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -160,15 +158,9 @@ def test_same_seed_same_plan() -> None:
 
 
 @pytest.mark.slow
-def test_demo_runs_and_check_agrees(tmp_path: Path) -> None:
+def test_demo_runs_and_check_agrees(demo_plan) -> None:
     """`planner demo` writes every file of a plan directory and `planner check` reports no unreported break."""
-    out = tmp_path / "demo"
-    p = subprocess.run(
-        [sys.executable, "-m", "planner", "demo", "--out", str(out), "--lang", "en"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    out, p = demo_plan
     assert p.returncode == 0, p.stderr[-2000:]
     assert "Traceback" not in p.stderr
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
