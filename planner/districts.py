@@ -15,8 +15,13 @@ neighbour graph; :func:`check_districts` re-checks any assignment, including one
 
 Solvers: a multi-start location-allocation heuristic (seeds from :func:`planner.offices.pmedian` when that
 module is present) with contiguity-preserving local search (boundary moves and swaps with connectivity checks,
-iterated with perturbations), then OR-Tools CP-SAT with flow contiguity (Shirabe's single-commodity model) on
-small components, warm-started from the heuristic, which proves optimality where it pays.
+iterated with local perturbations), then OR-Tools CP-SAT with flow contiguity (Shirabe's single-commodity model)
+on small components, warm-started from the heuristic, which proves optimality where it pays.
+
+Reproducibility: every search stops on counts sized from the problem (local search to its fixed point, a number
+of starts, perturbation rounds and rounds without improvement, CP-SAT with one worker and a deterministic-time
+budget), so the same inputs and seed give the same plan whatever the machine's load. ``time_limit`` is only a
+safety cap: when it cuts a search, a warning is logged and the result says ``stopped_by_time``.
 """
 
 from __future__ import annotations
@@ -43,7 +48,10 @@ from planner.rules import DistrictRules, Rules
 log = logging.getLogger(__name__)
 
 # Components up to this many units go to CP-SAT after the heuristic (flow contiguity grows as k * edges).
-EXACT_MAX_UNITS = 40
+# Measured (2 shared cores): with the default balance and compactness terms CP-SAT proves 15-unit components
+# optimal within 0.1 deterministic seconds but proves no 20-25-unit one within 3 (7-11 s of wall time), and on
+# 30 units it did not improve the heuristic's plan; so the exact model runs where it can prove.
+EXACT_MAX_UNITS = 16
 _EPS = 1e-9
 
 
@@ -84,6 +92,9 @@ class DistrictSolution:
         CP-SAT proved the plan optimal (for the whole instance).
     seconds
         Wall time.
+    stopped_by_time
+        The ``time_limit`` safety cap cut a search short (logged as a warning). The searches stop on counts,
+        so only then may the same seed give a different plan.
     """
 
     labels: np.ndarray
@@ -92,6 +103,45 @@ class DistrictSolution:
     breaks: tuple[Violation, ...]
     proven_optimal: bool
     seconds: float
+    stopped_by_time: bool = False
+
+
+class _Cap:
+    """The ``time_limit`` safety cap: every search stops on counts and checks this only as a cap.
+
+    ``hit(where)`` is True once the deadline has passed; the first hit is logged as a warning and every place
+    it cut is recorded in ``cut``.
+    """
+
+    def __init__(self, time_limit: float, what: str) -> None:
+        self.limit = float(time_limit)
+        self.deadline = time.monotonic() + self.limit
+        self.what = what
+        self.cut: list[str] = []
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def hit(self, where: str) -> bool:
+        if time.monotonic() < self.deadline:
+            return False
+        self.record(where)
+        return True
+
+    def record(self, where: str) -> None:
+        if not self.cut:
+            log.warning(
+                "%s: the time limit (%.3g s) cut the %s short; the plan may differ between runs",
+                self.what,
+                self.limit,
+                where,
+            )
+        if where not in self.cut:
+            self.cut.append(where)
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self.cut)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -111,7 +161,9 @@ def _neighbours(adjacency: Any, n: int) -> list[np.ndarray]:
     return [np.sort(a.indices[a.indptr[i] : a.indptr[i + 1]]) for i in range(n)]
 
 
-def _is_connected(members: set[int] | Sequence[int], nbrs: list[np.ndarray]) -> bool:
+def _is_connected(
+    members: set[int] | Sequence[int], nbrs: Sequence[Sequence[int]] | list[np.ndarray]
+) -> bool:
     ms = members if isinstance(members, set) else set(members)
     if len(ms) <= 1:
         return True
@@ -172,10 +224,21 @@ class _Problem:
     target: float  # population per district the balance term aims at
     unit_cost: float  # resident-minutes that one resident off balance costs (mean travel of the instance)
     fixed_center: dict[int, int] = field(default_factory=dict)  # locked group -> centre unit
+    # terms of districts already evaluated: the searches re-evaluate the same member sets often (undone
+    # perturbations, re-tried moves); bounded, and the value depends only on the set, so results are unchanged
+    cache: dict[tuple[frozenset[int], int], tuple[float, float, int]] = field(default_factory=dict)
 
-    def terms(self, members: Sequence[int], group: int = -1) -> tuple[float, float, int]:
+    def terms(self, members: Sequence[int] | set[int], group: int = -1) -> tuple[float, float, int]:
         """(violation, objective, centre) of one district; violation is 0 when every bound holds."""
-        m = np.fromiter(members, dtype=np.int64)
+        key = (frozenset(members), group)
+        hit = self.cache.get(key)
+        if hit is None:
+            if len(self.cache) >= 500_000:
+                self.cache.clear()
+            hit = self.cache[key] = self._terms(np.sort(np.fromiter(key[0], dtype=np.int64)), group)
+        return hit
+
+    def _terms(self, m: np.ndarray, group: int) -> tuple[float, float, int]:
         size = len(m)
         p = float(self.pop[m].sum())
         viol = max(0, self.min_size - size) + max(0, size - self.max_size)
@@ -190,7 +253,7 @@ class _Problem:
             if len(cm) == 0:
                 viol += 1.0
                 cm = m
-        sub = self.cost[np.ix_(m, cm)]
+        sub = self.cost[m[:, None], cm]
         score = self.w[m] @ sub
         radius = sub.max(axis=0)
         score = score + self.compactness_weight * self.target * radius
@@ -213,7 +276,12 @@ def _better(dv: float, do: float) -> bool:
 
 
 class _Search:
-    """Contiguity-preserving local search on one connected component."""
+    """Contiguity-preserving local search on one connected component.
+
+    Every label change is journalled so that a failed perturbation is undone locally; the local search only
+    re-tries units touching a district that changed, so a round after a local perturbation costs about the
+    size of the perturbed area, not of the county.
+    """
 
     def __init__(
         self,
@@ -222,14 +290,18 @@ class _Search:
         k: int,
         group: np.ndarray,
         rng: np.random.Generator,
-        deadline: float,
+        cap: _Cap,
     ) -> None:
         self.prob = prob
         self.units = units
         self.k = k
         self.group = group  # locked group per unit (-1 free)
         self.rng = rng
-        self.deadline = deadline
+        self.cap = cap
+        self.nbl: list[list[int]] = [nb.tolist() for nb in prob.nbrs]  # plain ints: Python loops below
+        # safety count on local-search passes (each pass strictly improves, so it ends anyway)
+        self.max_passes = 100 + 4 * len(units)
+        self.journal: list[tuple[int, int]] = []
 
     # -- state ---------------------------------------------------------------------------------------------
     def load(self, labels: dict[int, int]) -> None:
@@ -242,21 +314,52 @@ class _Search:
             if self.group[u] >= 0:
                 self.dgroup[d] = int(self.group[u])
         self.val = [self.prob.terms(self.members[d], self.dgroup[d]) for d in range(self.k)]
+        self.journal = []
 
     def total(self) -> tuple[float, float]:
         return sum(v[0] for v in self.val), sum(v[1] for v in self.val)
 
+    def _set(self, u: int, b: int) -> None:
+        a = self.lab[u]
+        self.journal.append((u, a))
+        self.members[a].discard(u)
+        self.members[b].add(u)
+        self.lab[u] = b
+
+    def undo(self) -> None:
+        """Undo every label change since the journal was last cleared."""
+        touched: set[int] = set()
+        for u, a in reversed(self.journal):
+            b = self.lab[u]
+            self.members[b].discard(u)
+            self.members[a].add(u)
+            self.lab[u] = a
+            touched.update((a, b))
+        for d in sorted(touched):
+            self.val[d] = self.prob.terms(self.members[d], self.dgroup[d])
+        self.journal = []
+
+    def _touching(self, dirty: set[int]) -> list[int]:
+        """Units of the dirty districts and their neighbours, sorted."""
+        out: set[int] = set()
+        nbrs = self.nbl
+        for d in dirty:
+            for u in self.members[d]:
+                out.add(u)
+                out.update(v for v in nbrs[u] if v in self.lab)
+        return sorted(out)
+
     # -- moves ---------------------------------------------------------------------------------------------
-    def _try_move(self, u: int, apply: bool = True) -> bool:
+    def _try_move(self, u: int) -> tuple[int, int] | None:
         a = self.lab[u]
         if self.group[u] >= 0 or len(self.members[a]) <= 1:
-            return False
-        targets = sorted({self.lab[int(v)] for v in self.prob.nbrs[u] if int(v) in self.lab} - {a})
+            return None
+        targets = sorted({self.lab[v] for v in self.nbl[u] if v in self.lab} - {a})
         if not targets:
-            return False
+            return None
         rest = self.members[a] - {u}
-        if not _is_connected(rest, self.prob.nbrs):
-            return False
+        if not _is_connected(rest, self.nbl):
+            return None
         ta = self.prob.terms(rest, self.dgroup[a])
         best: tuple[float, float, int, tuple[float, float, int]] | None = None
         for b in targets:
@@ -266,23 +369,23 @@ class _Search:
             if _better(dv, do) and (best is None or _better(dv - best[0], do - best[1])):
                 best = (dv, do, b, tb)
         if best is None:
-            return False
+            return None
         b = best[2]
-        self.members[a].discard(u)
-        self.members[b].add(u)
-        self.lab[u] = b
+        self._set(u, b)
         self.val[a] = ta
         self.val[b] = best[3]
-        return True
+        return a, b
 
-    def _try_swap(self, u: int) -> bool:
+    def _try_swap(self, u: int) -> tuple[int, int] | None:
         a = self.lab[u]
         if self.group[u] >= 0:
-            return False
-        nbrs = self.prob.nbrs
-        for b in sorted({self.lab[int(v)] for v in nbrs[u] if int(v) in self.lab} - {a}):
-            for v in sorted(self.members[b]):
-                if self.group[v] >= 0 or not any(self.lab.get(int(x)) == a and int(x) != u for x in nbrs[v]):
+            return None
+        nbrs = self.nbl
+        # units next to district a without u: the only ones that can join a and keep it connected
+        near_a = {x for y in self.members[a] if y != u for x in nbrs[y]}
+        for b in sorted({self.lab[v] for v in nbrs[u] if v in self.lab} - {a}):
+            for v in sorted(self.members[b] & near_a):
+                if self.group[v] >= 0:
                     continue
                 na = (self.members[a] - {u}) | {v}
                 nb = (self.members[b] - {v}) | {u}
@@ -294,76 +397,131 @@ class _Search:
                     continue
                 if not (_is_connected(na, nbrs) and _is_connected(nb, nbrs)):
                     continue
-                self.members[a], self.members[b] = na, nb
-                self.lab[u], self.lab[v] = b, a
+                self._set(u, b)
+                self._set(v, a)
                 self.val[a], self.val[b] = ta, tb
-                return True
-        return False
+                return a, b
+        return None
 
-    def local_search(self) -> None:
-        while time.monotonic() < self.deadline:
-            improved = False
-            for u in self.rng.permutation(self.units):
-                if self._try_move(int(u)):
-                    improved = True
-            if improved:
-                continue
-            for u in self.rng.permutation(self.units):
-                if time.monotonic() >= self.deadline:
-                    break
-                if self._try_swap(int(u)):
-                    improved = True
-            if not improved:
+    def local_search(self, dirty: set[int] | None = None) -> None:
+        """Improving boundary moves, then swaps, to a local optimum of both neighbourhoods.
+
+        Only units touching a district in ``dirty`` (default: every district) are tried; a change makes its
+        two districts dirty. Stops at the fixed point (a count: every step strictly improves), after
+        ``max_passes`` passes, or when the time cap is hit.
+        """
+        dirty = set(range(self.k)) if dirty is None else set(dirty)
+        swap_dirty = set(dirty)
+        for _ in range(self.max_passes):
+            if self.cap.hit("district local search"):
                 return
+            new: set[int] = set()
+            if dirty:
+                for u in self.rng.permutation(self._touching(dirty)):
+                    ch = self._try_move(int(u))
+                    if ch is not None:
+                        new.update(ch)
+            if new:
+                dirty = new
+                swap_dirty |= new
+                continue
+            if not swap_dirty:
+                return
+            for u in self.rng.permutation(self._touching(swap_dirty)):
+                ch = self._try_swap(int(u))
+                if ch is not None:
+                    new.update(ch)
+            if not new:
+                return
+            dirty, swap_dirty = set(new), set(new)
+        log.info("district local search: stopped after %d passes (safety count)", self.max_passes)
 
-    def perturb(self, moves: int) -> None:
-        """Random boundary moves that keep every district connected and non-empty."""
+    def perturb(self, moves: int) -> set[int]:
+        """Random boundary moves in one random district and its neighbours, keeping every district connected
+        and non-empty. Returns the districts touched."""
+        d0 = int(self.rng.integers(self.k))
+        area = {d0}
+        for u in self.members[d0]:
+            area.update(self.lab[v] for v in self.nbl[u] if v in self.lab)
+        pool = sorted(u for d in area for u in self.members[d])
+        touched: set[int] = set()
         done = 0
-        for u in self.rng.permutation(self.units):
+        for u in self.rng.permutation(pool):
             if done >= moves:
                 break
             u = int(u)
             a = self.lab[u]
             if self.group[u] >= 0 or len(self.members[a]) <= 1:
                 continue
-            targets = sorted({self.lab[int(v)] for v in self.prob.nbrs[u] if int(v) in self.lab} - {a})
-            if not targets or not _is_connected(self.members[a] - {u}, self.prob.nbrs):
+            targets = sorted({self.lab[v] for v in self.nbl[u] if v in self.lab} - {a})
+            if not targets or not _is_connected(self.members[a] - {u}, self.nbl):
                 continue
             b = targets[int(self.rng.integers(len(targets)))]
-            self.members[a].discard(u)
-            self.members[b].add(u)
-            self.lab[u] = b
-            self.val[a] = self.prob.terms(self.members[a], self.dgroup[a])
-            self.val[b] = self.prob.terms(self.members[b], self.dgroup[b])
+            self._set(u, b)
+            touched.update((a, b))
             done += 1
+        for d in sorted(touched):
+            self.val[d] = self.prob.terms(self.members[d], self.dgroup[d])
+        return touched
 
 
 def _seed_centers(
-    prob: _Problem, units: list[int], k: int, taken: list[int], rng: np.random.Generator, use_pmedian: bool
+    prob: _Problem,
+    units: list[int],
+    k: int,
+    taken: list[int],
+    rng: np.random.Generator,
+    use_pmedian: bool,
+    cap: _Cap,
 ) -> list[int]:
     """k - len(taken) more centres among the candidate units: p-median (planner.offices) or k-means++ by cost."""
     need = k - len(taken)
     if need <= 0:
         return list(taken)
-    cand = [u for u in units if prob.cand[u] and u not in taken] or [u for u in units if u not in taken]
+    taken_set = set(taken)
+    cand = [u for u in units if prob.cand[u] and u not in taken_set] or [
+        u for u in units if u not in taken_set
+    ]
     if use_pmedian and not taken and importlib.util.find_spec("planner.offices") is not None:
         from planner.offices import pmedian
 
         sub = prob.cost[np.ix_(units, cand)]
-        sol = pmedian(sub, need, weights=prob.w[units], seed=int(rng.integers(1 << 30)), time_limit=5.0)
+        # a start only: a short VNS (counts, not clocks), no MIP; the district search does the rest
+        stall = min(max(20, need), 100)
+        sol = pmedian(
+            sub,
+            need,
+            weights=prob.w[units],
+            seed=int(rng.integers(1 << 30)),
+            time_limit=max(cap.left(), 0.0),
+            exact=False,
+            max_stall=stall,
+            max_rounds=5 * stall,
+        )
+        if sol.stopped_by_time:
+            cap.record("p-median start")
         return [cand[int(j)] for j in np.asarray(sol.medians)]
     chosen = list(taken)
-    w = prob.w[units] + 1e-9
+    uarr = np.asarray(units, dtype=np.int64)
+    w = prob.w[uarr] + 1e-9
+    free = np.zeros(len(units), dtype=bool)
+    pos = {u: i for i, u in enumerate(units)}
+    for u in cand:
+        free[pos[u]] = True
+    for u in chosen:
+        free[pos[u]] = False
+    d = prob.cost[np.ix_(uarr, chosen)].min(axis=1) if chosen else None
     for _ in range(need):
-        d = prob.cost[np.ix_(units, chosen)].min(axis=1) if chosen else np.ones(len(units))
-        score = w * d * d
-        free = np.array([u in set(cand) and u not in chosen for u in units])
-        score = np.where(free, score, 0.0)
+        score = np.where(free, w if d is None else w * d * d, 0.0)
         if score.sum() <= 0:
-            pool = [u for u in cand if u not in chosen]
-            chosen.append(pool[int(rng.integers(len(pool)))])
-            continue
-        chosen.append(units[int(rng.choice(len(units), p=score / score.sum()))])
+            pool = np.flatnonzero(free)
+            i = int(pool[int(rng.integers(len(pool)))])
+        else:
+            i = int(rng.choice(len(units), p=score / score.sum()))
+        chosen.append(units[i])
+        free[i] = False
+        col = prob.cost[uarr, units[i]]
+        d = col.copy() if d is None else np.minimum(d, col)
     return chosen
 
 
@@ -436,13 +594,15 @@ def _cpsat_travel(
     centers_hint: list[int],
     *,
     seed: int,
-    time_limit: float,
+    work: float,
+    cap: _Cap,
 ) -> tuple[dict[int, int], list[int], bool] | None:
     """Exact model on one component (Hess assignment form with Shirabe flow contiguity per centre).
 
     x[i,j] = unit i served by a centre at unit j, x[j,j] = j is a centre; for each centre j a single-commodity
     flow from j reaches every unit it serves along arcs inside the district. The objective is the heuristic's,
     integer-scaled (travel, compactness radius, balance). Returns (labels, centres, proven_optimal) or None.
+    Runs deterministically: one worker and a deterministic-time budget ``work``; the cap only bounds wall time.
     """
     from ortools.sat.python import cp_model
 
@@ -451,7 +611,7 @@ def _cpsat_travel(
     arcs = [(pos[u], pos[int(v)]) for u in units for v in prob.nbrs[u] if int(v) in pos]
     scale = 100.0 / max(prob.unit_cost, 1e-6)
     cost_i = np.rint(prob.cost[np.ix_(units, units)] * scale).astype(np.int64)
-    cap = min(prob.max_size, n)
+    size_cap = min(prob.max_size, n)
     m = cp_model.CpModel()
     cand = [j for j in range(n) if prob.cand[units[j]]] or list(range(n))
     x: dict[tuple[int, int], Any] = {}
@@ -468,18 +628,18 @@ def _cpsat_travel(
                 m.AddImplication(x[i, j], x[j, j])
         sz = sum(x[i, j] for i in range(n))
         m.Add(sz >= min(prob.min_size, n) * x[j, j])
-        m.Add(sz <= cap * x[j, j])
+        m.Add(sz <= size_cap * x[j, j])
         pj = sum(int(prob.pop[units[i]]) * x[i, j] for i in range(n))
         if prob.hi < math.inf:
             m.Add(pj <= math.floor(prob.hi) * x[j, j])
         if prob.lo > 0:
             m.Add(pj >= math.ceil(prob.lo) * x[j, j])
-        f = {(a, b): m.NewIntVar(0, cap - 1, "") for a, b in arcs if b != j}
+        f = {(a, b): m.NewIntVar(0, size_cap - 1, "") for a, b in arcs if b != j}
         inflow: list[list[Any]] = [[] for _ in range(n)]
         outflow: list[list[Any]] = [[] for _ in range(n)]
         for (a, b), v in f.items():
-            m.Add(v <= (cap - 1) * x[b, j])
-            m.Add(v <= (cap - 1) * x[a, j])
+            m.Add(v <= (size_cap - 1) * x[b, j])
+            m.Add(v <= (size_cap - 1) * x[a, j])
             outflow[a].append(v)
             inflow[b].append(v)
         for i in range(n):
@@ -517,13 +677,30 @@ def _cpsat_travel(
         cu = pos[centers_hint[d]]
         for j in cand:
             m.AddHint(x[pos[u], j], int(j == cu))
+    left = cap.left()
+    if left <= 0:
+        cap.record("CP-SAT district model")
+        return None
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.5, time_limit)
-    solver.parameters.num_workers = 2
+    solver.parameters.max_time_in_seconds = left
+    solver.parameters.max_deterministic_time = work
+    solver.parameters.num_workers = 1  # one worker and a deterministic budget: the same seed, the same plan
     solver.parameters.random_seed = seed
+    t0 = time.monotonic()
     status = solver.Solve(m)
+    wall = time.monotonic() - t0
+    if status != cp_model.OPTIMAL and solver.deterministic_time < 0.98 * work and wall >= 0.98 * left:
+        cap.record("CP-SAT district model")
+    log.info(
+        "CP-SAT districts: %s on %d units, k=%d, work %.2f of %.2f, %.1fs",
+        solver.StatusName(status),
+        n,
+        k,
+        solver.deterministic_time,
+        work,
+        wall,
+    )
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        log.info("CP-SAT: %s on %d units", solver.StatusName(status), n)
         return None
     centres = [j for j in cand if solver.Value(x[j, j])]
     labels = {units[i]: next(d for d, j in enumerate(centres) if solver.Value(x[i, j])) for i in range(n)}
@@ -586,6 +763,9 @@ def contiguous_districts(
     seed: int = 0,
     time_limit: float = 60.0,
     exact: bool = True,
+    rounds: int | None = None,
+    exact_work: float | None = None,
+    exact_max_units: int = EXACT_MAX_UNITS,
 ) -> DistrictSolution:
     """Partition the units of a graph into ``k`` contiguous districts, each with one centre inside it.
 
@@ -620,18 +800,31 @@ def contiguous_districts(
         and c_mean is the residents' mean cost to their (n/k)-th nearest unit (a typical trip to an office), so
         one resident off balance costs about one trip. With ``max_cost`` soft, (P/k) * the excess
         of each unit over ``max_cost`` is added; with it hard, the excess is a break.
-    seed, time_limit
-        The search is driven by ``seed`` with a fixed move budget, so the same seed gives the same plan unless
-        ``time_limit`` cuts it short.
+    seed
+        Drives every random choice. Every search stops on counts (local search to its fixed point, a number of
+        starts, perturbation rounds without improvement, CP-SAT's deterministic time with one worker), so the
+        same inputs and seed give the same plan whatever the machine's load.
+    time_limit
+        Safety cap in seconds on the whole search. When it cuts a search short this is logged as a warning and
+        the solution is marked ``stopped_by_time`` (only then may the plan differ between runs).
     exact
-        Run CP-SAT (flow contiguity) on components of at most ``EXACT_MAX_UNITS`` units.
+        Run CP-SAT (flow contiguity) on components of at most ``exact_max_units`` units.
+    rounds
+        Perturbation rounds (iterated local search) per component; the search also stops after
+        ``rounds // 2`` rounds in a row without improvement. Default sized from the component:
+        ``clip(40 k, 400, 2000)`` for k districts.
+    exact_work
+        CP-SAT's deterministic-time budget per component (default 1.0; one worker, so the same seed gives the
+        same plan).
+    exact_max_units
+        Largest component that goes to CP-SAT (default ``EXACT_MAX_UNITS``).
 
     Returns
     -------
     DistrictSolution
     """
     t0 = time.monotonic()
-    deadline = t0 + time_limit
+    cap = _Cap(time_limit, "contiguous_districts")
     pop = np.asarray(population, dtype=float)
     n = len(pop)
     cost = np.asarray(cost, dtype=float)
@@ -669,7 +862,7 @@ def contiguous_districts(
     wsum = float(w.sum()) or 1.0
     # mean resident trip in a k-median-like sense: residents' mean cost to their k-th nearest unit
     kth = min(n - 1, max(1, n // max(k, 1)))
-    unit_cost = float((w @ np.sort(cost, axis=1)[:, kth]) / wsum) or 1.0
+    unit_cost = float((w @ np.partition(cost, kth, axis=1)[:, kth]) / wsum) or 1.0
 
     comps = _components(nbrs, range(n))
     n_groups = [len({int(group[u]) for u in c if group[u] >= 0}) for c in comps]
@@ -688,10 +881,7 @@ def contiguous_districts(
     centers: list[int] = []
     all_optimal = True
     rng = np.random.default_rng(seed)
-    n_total = sum(len(c) for c in comps)
     for comp, kc in zip(comps, alloc, strict=True):
-        share = time_limit * len(comp) / n_total
-        cdead = min(deadline, time.monotonic() + share)
         target = float(pop[comp].sum()) / kc
         prob = _Problem(
             nbrs,
@@ -711,7 +901,18 @@ def contiguous_districts(
             unit_cost,
             dict(locked_centers or {}),
         )
-        lab, cents, optimal = _solve_component(prob, comp, kc, group, rng, cdead, exact=exact, seed=seed)
+        lab, cents, optimal = _solve_component(
+            prob,
+            comp,
+            kc,
+            group,
+            rng,
+            cap,
+            exact=exact and len(comp) <= exact_max_units,
+            seed=seed,
+            rounds=rounds,
+            exact_work=exact_work,
+        )
         all_optimal &= optimal
         base = len(centers)
         for u, d in lab.items():
@@ -748,16 +949,23 @@ def contiguous_districts(
         )
     seconds = time.monotonic() - t0
     log.info(
-        "contiguous_districts: n=%d k=%d objective=%.1f breaks=%d optimal=%s %.1fs",
+        "contiguous_districts: n=%d k=%d objective=%.1f breaks=%d optimal=%s stopped_by_time=%s %.1fs",
         n,
         len(centers),
         objective,
         len(breaks),
         all_optimal,
+        cap.stopped,
         seconds,
     )
     return DistrictSolution(
-        labels, np.array(centers, dtype=np.int64), float(objective), tuple(breaks), bool(all_optimal), seconds
+        labels,
+        np.array(centers, dtype=np.int64),
+        float(objective),
+        tuple(breaks),
+        bool(all_optimal) and not cap.stopped,
+        seconds,
+        cap.stopped,
     )
 
 
@@ -825,11 +1033,15 @@ def _solve_component(
     k: int,
     group: np.ndarray,
     rng: np.random.Generator,
-    deadline: float,
+    cap: _Cap,
     *,
     exact: bool,
     seed: int,
+    rounds: int | None,
+    exact_work: float | None,
 ) -> tuple[dict[int, int], list[int], bool]:
+    """Multi-start location-allocation, iterated local search, CP-SAT on small components; all by counts."""
+    t_comp = time.monotonic()
     if k == 1:
         _viol, _obj, c = prob.terms(comp, _single_group(group, comp))
         return {u: 0 for u in comp}, [c], True
@@ -838,38 +1050,59 @@ def _solve_component(
     for g in groups:
         gu = [u for u in comp if group[u] == g]
         taken.append(prob.fixed_center.get(g, min(gu, key=lambda u: (prob.w[gu] @ prob.cost[gu, u], u))))
-    search = _Search(prob, comp, k, group, rng, deadline)
+    search = _Search(prob, comp, k, group, rng, cap)
     best: tuple[tuple[float, float], dict[int, int]] | None = None
     starts = 4 if len(comp) < 400 else 2
-    budget_iters = max(10, min(200, 4000 // max(len(comp), 1)))
     for s in range(starts):
-        if time.monotonic() >= deadline and best is not None:
+        if best is not None and cap.hit("district starts"):
             break
-        cents = _seed_centers(prob, comp, min(k, len(comp)), taken, rng, use_pmedian=(s == 0))
+        cents = _seed_centers(prob, comp, min(k, len(comp)), taken, rng, use_pmedian=(s == 0), cap=cap)
         search.load(_grow(prob, comp, cents, group))
         search.local_search()
         tot = search.total()
         if best is None or _better(tot[0] - best[0][0], tot[1] - best[0][1]):
             best = (tot, dict(search.lab))
     assert best is not None
-    # iterated local search from the best start
+    t_starts = time.monotonic()
+    # iterated local search from the best start: a local perturbation, local search around it, kept when
+    # better, else undone; stops after a budget of rounds or a run of rounds without improvement
+    max_rounds = int(rounds) if rounds is not None else int(np.clip(40 * k, 400, 2000))
+    max_stall = max(1, max_rounds // 2)
     search.load(best[1])
-    for _ in range(budget_iters):
-        if time.monotonic() >= deadline:
+    moves = max(2, min(8, len(comp) // (2 * k) + 1))
+    stall = done = last_gain = 0
+    while done < max_rounds and stall < max_stall:
+        if cap.hit("district perturbation rounds"):
             break
-        search.perturb(max(2, len(comp) // 20))
-        search.local_search()
+        done += 1
+        search.journal = []
+        touched = search.perturb(moves)
+        search.local_search(touched)
         tot = search.total()
         if _better(tot[0] - best[0][0], tot[1] - best[0][1]):
-            best = (tot, dict(search.lab))
+            for u, _a in search.journal:
+                best[1][u] = search.lab[u]
+            best = (tot, best[1])
+            stall, last_gain = 0, done
         else:
-            search.load(best[1])
+            search.undo()
+            stall += 1
+    log.info(
+        "district search: %d units, k=%d, %d starts %.1fs, %d perturbation rounds (last gain at %d) %.1fs",
+        len(comp),
+        k,
+        starts,
+        t_starts - t_comp,
+        done,
+        last_gain,
+        time.monotonic() - t_starts,
+    )
     search.load(best[1])
     centers = [search.val[d][2] for d in range(k)]
     optimal = False
-    left = deadline - time.monotonic()
-    if exact and len(comp) <= EXACT_MAX_UNITS and left > 0.5:
-        res = _cpsat_travel(prob, comp, k, group, best[1], centers, seed=seed, time_limit=left)
+    if exact:
+        work = float(exact_work) if exact_work is not None else 1.0
+        res = _cpsat_travel(prob, comp, k, group, best[1], centers, seed=seed, work=work, cap=cap)
         if res is not None:
             lab2, _cents2, optimal = res
             search.load(lab2)
@@ -922,7 +1155,12 @@ class PlanComparison:
 
 @dataclass(frozen=True, eq=False)
 class DistrictPlan:
-    """Districts, offices and the rules they break (docs/ARCHITECTURE.md, "District plan")."""
+    """Districts, offices and the rules they break (docs/ARCHITECTURE.md, "District plan").
+
+    ``proven_optimal``: CP-SAT proved the districts optimal for the objective; ``stopped_by_time``: the
+    ``time_limit`` safety cap cut the district search short (the plan may then differ between runs);
+    ``seconds``: wall time of :func:`plan_districts`. :meth:`summary` carries all three.
+    """
 
     villages: gpd.GeoDataFrame
     districts: gpd.GeoDataFrame
@@ -931,6 +1169,7 @@ class DistrictPlan:
     comparison: PlanComparison | None = None
     proven_optimal: bool = False
     seconds: float = 0.0
+    stopped_by_time: bool = False
 
     def summary(self) -> dict[str, Any]:
         """Key figures for summary.json."""
@@ -957,6 +1196,7 @@ class DistrictPlan:
             ],
             "violations": [v.to_dict() for v in self.violations],
             "proven_optimal": self.proven_optimal,
+            "stopped_by_time": self.stopped_by_time,
         }
 
 
@@ -1078,7 +1318,8 @@ def _village_cost(villages: gpd.GeoDataFrame, times: Any) -> tuple[np.ndarray, n
     ids = villages.index
     if not (times.origins.isin(ids).all() or set(ids) <= set(times.origins)):
         raise ValidationError("the travel-time matrix lacks some villages", zh="行程时间矩阵缺少部分村")
-    missing = [v for v in ids if v not in set(times.origins) or v not in set(times.destinations)]
+    have_o, have_d = set(times.origins), set(times.destinations)
+    missing = [v for v in ids if v not in have_o or v not in have_d]
     if missing:
         raise ValidationError(
             f"villages {missing[:10]} are not in the travel-time matrix; recompute it",
@@ -1086,11 +1327,13 @@ def _village_cost(villages: gpd.GeoDataFrame, times: Any) -> tuple[np.ndarray, n
         )
     raw = times.subset(ids, ids).seconds / 60.0
     pts = np.array([[p.x, p.y] for p in _anchor_points(villages)])
-    straight = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
     # unreachable pairs: straight line at walking pace (4 km/h) times 1.5 for the terrain, so such villages go
     # to the nearest district by straight line and are flagged
-    walk = straight / 1000.0 / 4.0 * 60.0 * 1.5
-    cost = np.where(np.isfinite(raw), raw, walk)
+    cost = raw.copy()
+    bad_r, bad_c = np.nonzero(~np.isfinite(raw))
+    if len(bad_r):
+        straight = np.hypot(*(pts[bad_r] - pts[bad_c]).T)
+        cost[bad_r, bad_c] = straight / 1000.0 / 4.0 * 60.0 * 1.5
     np.fill_diagonal(cost, 0.0)
     return cost, raw, pts
 
@@ -1154,9 +1397,14 @@ def plan_districts(
     candidates
         Village ids that may hold an office (default every village).
     n_districts
-        Number of districts; default the fewest that satisfy the rules.
-    seed, time_limit
-        Same seed, same plan (unless the time limit cuts the search).
+        Number of districts; default the fewest the counts allow (R1 villages, R2 officers), or one or two
+        more when the search finds no plan within R1/R2 at that number (contiguity can forbid it).
+    seed
+        Same inputs and seed, same plan, whatever the machine's load (the searches stop on counts sized from
+        the number of villages and districts).
+    time_limit
+        Safety cap in seconds on the district search; when it cuts the search short a warning is logged and
+        the plan is marked ``stopped_by_time``.
 
     Returns
     -------
@@ -1194,14 +1442,16 @@ def plan_districts(
                         f"{cap:,}; 其警务区需要 {math.ceil(p / r.residents_per_officer)} 名民警",
                     )
                 )
-    nb = [sp.csr_matrix(adj).indices[adj.indptr[i] : adj.indptr[i + 1]] for i in range(n)]
+    adj = sp.csr_matrix(adj)
+    nb = [adj.indices[adj.indptr[i] : adj.indptr[i + 1]] for i in range(n)]
     if township is not None:
         nb = [x[township[x] == township[i]] for i, x in enumerate(nb)]
     comps = _components(nb, range(n))
-    k_low = 0
+    k_low = k_high = 0
     for comp in comps:
         lo_c, hi_c = _district_counts(len(comp), float(pop[comp].sum()), r)
         k_low += lo_c
+        k_high += max(lo_c, hi_c)
         if lo_c > hi_c and r.uses_villages:
             names = [str(ids[u]) for u in comp[:10]]
             where = f"township {township[comp[0]]}" if township is not None else "a separate piece of the map"
@@ -1239,24 +1489,56 @@ def plan_districts(
         lk = ids.isin(list(locked))
         codes = {d: i for i, d in enumerate(sorted({str(cur.iloc[i]) for i in np.flatnonzero(lk)}))}
         group = np.array([codes[str(cur.iloc[i])] if lk[i] else -1 for i in range(n)], dtype=np.int64)
-    sol = contiguous_districts(
-        adj,
-        pop,
-        cost,
-        k,
-        min_size=r.min_villages if r.uses_villages else None,
-        max_size=r.max_villages if r.uses_villages else None,
-        pop_upper=float(cap) if r.uses_population else None,
-        township=township,
-        candidates=cand,
-        locked=group,
-        balance_weight=r.balance_weight,
-        compactness_weight=r.compactness_weight,
-        max_cost=r.max_travel_min,
-        max_cost_hard=r.max_travel_hard,
-        seed=seed,
-        time_limit=time_limit,
-    )
+    forced = pop > cap if r.uses_population else np.zeros(n, dtype=bool)
+
+    def avoidable(sol: DistrictSolution) -> int:
+        """Size and population breaks that a village heavier than the cap does not force."""
+        out = 0
+        for b in sol.breaks:
+            d = int(b.subject.split()[-1]) if b.subject.startswith("district ") else -1
+            if b.rule == "size" or (b.rule == "population" and d >= 0 and not forced[sol.labels == d].any()):
+                out += 1
+        return out
+
+    # the fewest districts the counts allow; when the search finds no plan within the rules at that number
+    # (contiguity and village sizes can make it impossible), one or two more, unless --districts fixed it
+    tries = [k] if n_districts is not None else list(range(k, min(k + 2, max(k, k_high)) + 1))
+    cut = False
+    sol: DistrictSolution | None = None
+    for kk in tries:
+        left = time_limit - (time.monotonic() - t0)
+        if sol is not None and left <= 0:
+            log.warning("plan_districts: the time limit stopped the tries with more districts at k=%d", kk)
+            cut = True
+            break
+        s_k = contiguous_districts(
+            adj,
+            pop,
+            cost,
+            kk,
+            min_size=r.min_villages if r.uses_villages else None,
+            max_size=r.max_villages if r.uses_villages else None,
+            pop_upper=float(cap) if r.uses_population else None,
+            township=township,
+            candidates=cand,
+            locked=group,
+            balance_weight=r.balance_weight,
+            compactness_weight=r.compactness_weight,
+            max_cost=r.max_travel_min,
+            max_cost_hard=r.max_travel_hard,
+            seed=seed,
+            time_limit=max(left, 0.0),
+        )
+        cut |= s_k.stopped_by_time
+        if sol is None or avoidable(s_k) < avoidable(sol):
+            sol = s_k
+        if avoidable(s_k) == 0:
+            break
+        if kk != tries[-1]:
+            log.info(
+                "plan_districts: %d districts break R1/R2 %d time(s); trying %d", kk, avoidable(s_k), kk + 1
+            )
+    assert sol is not None
     labels, centers = sol.labels, list(sol.centers)
     width = max(2, len(str(len(centers))))
     did = np.array([f"D{d + 1:0{width}d}" for d in range(len(centers))])
@@ -1300,7 +1582,16 @@ def plan_districts(
         len(violations),
         seconds,
     )
-    return DistrictPlan(out, districts, offices, violations, comparison, sol.proven_optimal, seconds)
+    return DistrictPlan(
+        out,
+        districts,
+        offices,
+        violations,
+        comparison,
+        sol.proven_optimal and not cut,
+        seconds,
+        cut,
+    )
 
 
 def _dedupe(vs: list[Violation]) -> list[Violation]:
@@ -1717,14 +2008,13 @@ def _initial_cut_plan(
     hi: float,
     rng: np.random.Generator,
     attempts: int,
-    deadline: float,
+    cap: _Cap,
 ) -> np.ndarray | None:
     """A feasible plan by recursive spanning-tree splits: cut off one district at a time at a random valid
     tree edge (the fewest-cut edge tends to shave off a rim and leave a remainder that no longer splits)."""
     n = len(pop)
     for _ in range(attempts):
-        if time.monotonic() > deadline:
-            log.warning("min_cut_districts: time limit cut the tree-split start after %d attempts", _)
+        if cap.hit("tree-split start"):
             return None
         rest = np.arange(n)
         lab = np.full(n, -1, dtype=np.int64)
@@ -1753,7 +2043,7 @@ def _recombine(
     rounds: int,
     trees: int,
     temperature: float,
-    deadline: float,
+    cap: _Cap,
 ) -> np.ndarray:
     """ReCom search: merge two neighbouring districts, re-split them along the best cut of random spanning
     trees. A new pair whose shared border has no more cut edges is kept (plateaus are walked); one with
@@ -1765,10 +2055,8 @@ def _recombine(
     best, best_cut = lab.copy(), cur
     cool = max(1, int(0.6 * rounds))
     for it in range(rounds):
-        if time.monotonic() > deadline:
-            log.warning(
-                "min_cut_districts: time limit cut the recombination after %d of %d rounds", it, rounds
-            )
+        if cap.hit("recombination"):
+            log.info("min_cut_districts: recombination cut after %d of %d rounds", it, rounds)
             break
         cut = np.flatnonzero(lab[eu] != lab[ev])
         if len(cut) == 0:
@@ -1793,7 +2081,7 @@ def _recombine(
 
 
 def _flip_descent(
-    labels: np.ndarray, nbrs: list[np.ndarray], pop: np.ndarray, k: int, lo: float, hi: float, deadline: float
+    labels: np.ndarray, nbrs: list[np.ndarray], pop: np.ndarray, k: int, lo: float, hi: float, cap: _Cap
 ) -> np.ndarray:
     """Single boundary units move to a neighbouring district while that cuts fewer edges and keeps both
     districts connected and within the population bounds (units in index order, to a fixed point)."""
@@ -1803,8 +2091,7 @@ def _flip_descent(
     members = [set(np.flatnonzero(lab == d).tolist()) for d in range(k)]
     improved = True
     while improved:
-        if time.monotonic() > deadline:
-            log.warning("min_cut_districts: time limit cut the boundary moves")
+        if cap.hit("boundary moves"):
             break
         improved = False
         for u in range(n):
@@ -1901,17 +2188,17 @@ def min_cut_districts(
     nbrs = _neighbours(adjacency, n)
     eu, ev = _edge_arrays(nbrs)
     lo, hi = float(pop_lower), float(pop_upper)
-    deadline = t0 + time_limit
+    cap = _Cap(time_limit, "min_cut_districts")
     n_rounds = int(rounds) if rounds is not None else 3000
     n_starts = int(restarts) if restarts is not None else min(8, max(3, 900 // n))
     rng = np.random.default_rng(seed)
     best: np.ndarray | None = None
     for s in range(n_starts):
-        start = _initial_cut_plan(nbrs, eu, ev, pop, k, lo, hi, rng, attempts=200, deadline=deadline)
+        start = _initial_cut_plan(nbrs, eu, ev, pop, k, lo, hi, rng, attempts=200, cap=cap)
         if start is None:
             break
-        lab = _recombine(start, eu, ev, pop, lo, hi, rng, n_rounds, trees, temperature, deadline)
-        lab = _flip_descent(lab, nbrs, pop, k, lo, hi, deadline)
+        lab = _recombine(start, eu, ev, pop, lo, hi, rng, n_rounds, trees, temperature, cap)
+        lab = _flip_descent(lab, nbrs, pop, k, lo, hi, cap)
         log.info(
             "min_cut_districts: start %d: %d -> %d cut edges",
             s,
@@ -1923,9 +2210,8 @@ def min_cut_districts(
     optimal = False
     use_exact = exact and (n <= CUT_EXACT_MAX_UNITS or best is None)
     if use_exact:
-        left = deadline - time.monotonic()
         work = float(exact_work) if exact_work is not None else 10.0
-        res = _cpsat_cut(nbrs, pop, k, lo, hi, best, seed=seed, work=work, time_limit=max(1.0, left))
+        res = _cpsat_cut(nbrs, pop, k, lo, hi, best, seed=seed, work=work, cap=cap)
         if res is not None and (best is None or _cut_count(res[0], eu, ev) <= _cut_count(best, eu, ev)):
             best, optimal = res
     if best is None:
@@ -1939,8 +2225,16 @@ def min_cut_districts(
     centers = [int(np.flatnonzero(best == d)[0]) for d in range(k)]
     labels, centers = _canonical(best, centers)
     seconds = time.monotonic() - t0
-    log.info("min_cut_districts: n=%d k=%d cut edges=%d optimal=%s %.1fs", n, k, cut, optimal, seconds)
-    return DistrictSolution(labels, np.array(centers), float(cut), (), optimal, seconds)
+    log.info(
+        "min_cut_districts: n=%d k=%d cut edges=%d optimal=%s stopped_by_time=%s %.1fs",
+        n,
+        k,
+        cut,
+        optimal,
+        cap.stopped,
+        seconds,
+    )
+    return DistrictSolution(labels, np.array(centers), float(cut), (), optimal, seconds, cap.stopped)
 
 
 def _cpsat_cut(
@@ -1953,13 +2247,14 @@ def _cpsat_cut(
     *,
     seed: int,
     work: float,
-    time_limit: float,
+    cap: _Cap,
 ) -> tuple[np.ndarray, bool] | None:
     """Rooted label model: x[i, d] unit i in district d, r[i, d] i is the root (lowest-index unit) of d.
 
     Contiguity by single-commodity flow from the root inside each district (Shirabe); districts are ordered
     by their roots, so each plan has exactly one labelling. Runs deterministically (one worker, a
-    deterministic-time budget ``work``); ``time_limit`` caps the wall time.
+    deterministic-time budget ``work``); the cap bounds the wall time (at least 1 s, so that a start can
+    still be found when the heuristic used the whole limit).
     """
     from ortools.sat.python import cp_model
 
@@ -2038,6 +2333,7 @@ def _cpsat_cut(
             for (a, b), v in flows[d].items():
                 m.AddHint(v, below[b] if parent.get(b) == a and h[a] == d else 0)
     solver = cp_model.CpSolver()
+    time_limit = max(1.0, cap.left())
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.max_deterministic_time = work
     solver.parameters.num_workers = (
@@ -2047,10 +2343,8 @@ def _cpsat_cut(
     t0 = time.monotonic()
     status = solver.Solve(m)
     wall = time.monotonic() - t0
-    if wall >= 0.98 * time_limit and status != cp_model.OPTIMAL:
-        log.warning(
-            "min_cut_districts: the time limit (%.0f s) cut CP-SAT before its work budget", time_limit
-        )
+    if wall >= 0.98 * time_limit and status != cp_model.OPTIMAL and solver.deterministic_time < 0.98 * work:
+        cap.record("CP-SAT cut model")
     log.info(
         "min_cut_districts: CP-SAT %s, objective %s, bound %.0f, %.1fs",
         solver.StatusName(status),

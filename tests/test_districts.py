@@ -108,8 +108,9 @@ def test_grid_matches_brute_force_optimum(rows: int, cols: int, k: int) -> None:
             balance_weight=0.0,
             compactness_weight=0.0,
             seed=0,
-            time_limit=20,
             exact=exact,
+            exact_max_units=rows * cols,
+            exact_work=5.0,
         )
         assert sol.objective == pytest.approx(best)
         assert not sol.breaks
@@ -272,7 +273,7 @@ def test_r1_villages_mode_makes_fewest_districts() -> None:
     """R1 alone: 30 villages at 5-8 per district give ceil(30/8) = 4 districts, every size within 5-8."""
     villages = make_villages(5, 6, np.full(30, 800))
     r = rules(mode="villages")
-    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r, time_limit=1)
+    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r)
     assert len(plan.districts) == 4
     assert plan.districts["n_villages"].between(5, 8).all()
     assert_plan_invariants(plan, villages, r)
@@ -284,7 +285,7 @@ def test_r2_population_mode_officers_and_caps() -> None:
     """R2 alone: districts hold at most 2 x 5,000 residents and get ceil(pop/5000) officers."""
     villages = make_villages(4, 5, np.full(20, 2400))  # 48,000 people -> 10 officers -> 5 districts
     r = rules(mode="population")
-    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r, time_limit=1)
+    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r)
     assert len(plan.districts) == 5
     assert (plan.districts["population"] <= 10000).all()
     expect = np.clip(np.ceil(plan.districts["population"] / 5000), 1, 2).astype(int)
@@ -298,7 +299,7 @@ def test_village_of_14000_is_a_listed_break_not_a_crash() -> None:
     pop[7] = 14000
     villages = make_villages(4, 5, pop)
     r = rules(mode="both")
-    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r, time_limit=1)
+    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r)
     r2 = [x for x in plan.violations if x.rule == "R2" and x.subject == "V007"]
     assert r2 and "14,000" in r2[0].detail and "10,000" in r2[0].detail
     assert_plan_invariants(plan, villages, r)
@@ -309,7 +310,7 @@ def test_within_township_keeps_districts_inside_and_names_small_townships() -> N
     tw = ["A"] * 10 + ["B"] * 7 + ["C"] * 3  # row-major 4x5: A rows 0-1, B 7 cells, C last 3 cells
     villages = make_villages(4, 5, np.full(20, 500), township=tw)
     r = rules(mode="villages", within_township=True)
-    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r, time_limit=1)
+    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r)
     for _, grp in plan.villages.groupby("district_id"):
         assert grp["township"].nunique() == 1
     r1 = [x for x in plan.violations if x.rule == "R1" and "C" in x.subject]
@@ -346,16 +347,35 @@ def test_locked_villages_stay_and_comparison_lists_moves() -> None:
     assert prop.nunique() == len(plan.districts)
 
 
-def test_same_seed_same_plan() -> None:
-    """The wrapper is deterministic for a fixed seed."""
+def test_same_seed_same_plan_whatever_the_time_limit() -> None:
+    """The searches stop on counts: the same seed gives the same plan under a 30 s and a 600 s cap (neither
+    cuts), and the plan says the cap did not cut it; another seed still gives a valid plan."""
     villages = make_villages(5, 6, np.random.default_rng(1).integers(300, 3000, 30))
     r = rules()
+    times, access = make_times(villages), make_access(villages)
     plans = [
-        plan_districts(villages, make_times(villages), make_access(villages), rules=r, seed=3, time_limit=1)
-        for _ in range(2)
+        plan_districts(villages, times, access, rules=r, seed=3, time_limit=limit) for limit in (30, 600)
     ]
     assert plans[0].villages["district_id"].equals(plans[1].villages["district_id"])
     assert plans[0].offices["village_id"].equals(plans[1].offices["village_id"])
+    assert not plans[0].stopped_by_time and plans[0].summary()["stopped_by_time"] is False
+    assert "proven_optimal" in plans[0].summary()
+    assert_plan_invariants(plan_districts(villages, times, access, rules=r, seed=4), villages, r)
+
+
+def test_time_cap_cut_is_recorded_and_plan_still_whole() -> None:
+    """A cap of 0 s cuts the search at once: the plan is still whole and valid, and says it was cut."""
+    villages = make_villages(5, 6, np.full(30, 800))
+    r = rules(mode="villages")
+    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r, time_limit=0)
+    assert plan.stopped_by_time and plan.summary()["stopped_by_time"] is True
+    assert not plan.proven_optimal
+    assert_plan_invariants(plan, villages, r)
+    adj, xy = grid_graph(4, 4)
+    cost = np.abs(xy[:, None, :] - xy[None, :, :]).sum(-1)
+    sol = contiguous_districts(adj, np.full(16, 10.0), cost, 2, min_size=8, max_size=8, time_limit=0)
+    assert sol.stopped_by_time and not sol.proven_optimal
+    assert sorted(np.bincount(sol.labels).tolist()) == [8, 8] or sol.breaks
 
 
 def test_check_districts_catches_hand_broken_plan() -> None:
@@ -363,7 +383,7 @@ def test_check_districts_catches_hand_broken_plan() -> None:
     villages = make_villages(4, 5, np.full(20, 500))
     r = rules(mode="villages")
     times = make_times(villages)
-    plan = plan_districts(villages, times, make_access(villages), rules=r, time_limit=1)
+    plan = plan_districts(villages, times, make_access(villages), rules=r)
     v = plan.villages.copy()
     v["office_village_id"] = plan.offices.set_index("office_id").loc[v["office_id"], "village_id"].to_numpy()
     assert not [x for x in check_districts(v, times, rules=r) if x.rule in ("contiguity", "office", "R1")]
@@ -399,7 +419,7 @@ def test_point_villages_get_voronoi_neighbours() -> None:
     ncomp, _ = sp.csgraph.connected_components(adj, directed=False)
     assert ncomp == 1 and adj[0, 1] and adj[0, 5]
     r = rules(mode="villages")
-    plan = plan_districts(pts, make_times(pts), make_access(pts), rules=r, time_limit=1)
+    plan = plan_districts(pts, make_times(pts), make_access(pts), rules=r)
     assert plan.districts["n_villages"].between(5, 8).all()
 
 
@@ -414,7 +434,22 @@ def test_unreachable_village_is_assigned_and_flagged() -> None:
     times = dataclasses.replace(times, seconds=sec)
     access = make_access(villages)
     access.loc["V019", ["access", "reason"]] = ["unreachable", "no road within 2 km"]
-    plan = plan_districts(villages, times, access, rules=rules(mode="villages"), time_limit=1)
+    plan = plan_districts(villages, times, access, rules=rules(mode="villages"))
     assert isinstance(plan.villages.loc["V019", "district_id"], str)
     assert any(x.rule == "access" and x.subject == "V019" for x in plan.violations)
     assert plan.summary()["unreachable_villages"] == ["V019"]
+
+
+def test_one_more_district_when_the_fewest_cannot_hold_r2() -> None:
+    """Three villages in a row of 6,000 / 8,000 / 6,000 residents: R2 counts give 2 districts, but any two
+    contiguous districts put 14,000 in one; with no --districts the plan takes 3 and breaks nothing, and with
+    --districts 2 it keeps 2 and lists the R2 break."""
+    villages = make_villages(1, 3, np.array([6000, 8000, 6000]))
+    r = rules(mode="population")
+    times, access = make_times(villages), make_access(villages)
+    plan = plan_districts(villages, times, access, rules=r)
+    assert len(plan.districts) == 3
+    assert not [x for x in plan.violations if x.rule == "R2"]
+    fixed = plan_districts(villages, times, access, rules=r, n_districts=2)
+    assert len(fixed.districts) == 2
+    assert [x for x in fixed.violations if x.rule == "R2" and "14,000" in x.detail]
