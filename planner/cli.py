@@ -143,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offices", help="existing or candidate office sites (village ids or points)")
     p.add_argument("--officers", help="officer roster CSV (officer_id, office, kind, unavailable)")
     p.add_argument("--current", help="the districts in force today, to compare / 现行警务区")
+    p.add_argument(
+        "--lock",
+        help="keep these as they are today (needs --current): comma-separated village or current district ids, "
+        "or a CSV with a village_id or district_id column / 保持不变的村或警务区",
+    )
     p.add_argument("--month", help="YYYY-MM of the patrol plan (default: next month)")
     p.add_argument(
         "--districts",

@@ -240,6 +240,9 @@ class _Problem:
 
     def _terms(self, m: np.ndarray, group: int) -> tuple[float, float, int]:
         size = len(m)
+        if size == 0:
+            # a district left empty (growth from locked groups can leave one): a breach the search repairs
+            return float(max(self.min_size, 1)) + 1.0, 0.0, -1
         p = float(self.pop[m].sum())
         viol = max(0, self.min_size - size) + max(0, size - self.max_size)
         if p > self.hi + _EPS:

@@ -96,6 +96,7 @@ def make_plan(
     roster: pd.DataFrame | None = None,
     roster_source: str = "officer roster",
     candidates: list[str] | None = None,
+    locked: list[str] | None = None,
     n_districts: int | None = None,
     seed: int = 0,
     time_limit: float | None = None,
@@ -124,6 +125,7 @@ def make_plan(
             rules=rules,
             current=current,
             candidates=candidates,
+            locked=locked,
             n_districts=n_districts,
             seed=seed,
             time_limit=time_limit or 60.0,
@@ -187,6 +189,44 @@ def patrol_assignment(villages: pd.DataFrame, offices: pd.DataFrame, districts: 
     out["population"] = villages["population"]
     out["access"] = villages["access"]
     return out
+
+
+def locked_villages(spec: str, current: pd.Series | None) -> list[str]:
+    """The villages that keep their current district: ``spec`` lists village ids and/or current district ids
+    (comma-separated, or a CSV file with a village_id or district_id column)."""
+    if current is None:
+        raise ValidationError(
+            "--lock keeps villages in the districts in force today: give those districts with --current.",
+            zh="--lock 使村保持在现行警务区: 请用 --current 给出现行警务区。",
+        )
+    path = Path(spec)
+    if spec.lower().endswith(".csv"):
+        if not path.is_file():
+            raise ValidationError(f"--lock {spec}: file not found.", zh=f"--lock {spec}: 找不到文件。")
+        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+        cols = [c for c in ("village_id", "district_id") if c in table.columns]
+        if not cols:
+            raise ValidationError(
+                f"--lock {spec}: needs a village_id or district_id column; it has {list(table.columns)}.",
+                zh=f"--lock {spec}: 需要 village_id 或 district_id 列; 现有 {list(table.columns)}。",
+            )
+        tokens = [t for c in cols for t in table[c].dropna().str.strip() if t]
+    else:
+        tokens = [t.strip() for t in spec.split(",") if t.strip()]
+    cur = current.astype(str)
+    cur.index = cur.index.astype(str)
+    out: list[str] = []
+    for tok in tokens:
+        if tok in cur.index:
+            out.append(tok)
+        elif (cur == tok).any():
+            out += cur.index[cur == tok].tolist()
+        else:
+            raise ValidationError(
+                f"--lock: '{tok}' is neither a village id nor a district of --current; check the id.",
+                zh=f"--lock: '{tok}' 既不是村代码, 也不是 --current 中的警务区; 请检查编号。",
+            )
+    return list(dict.fromkeys(out))
 
 
 def check_roster_offices(roster: pd.DataFrame, villages: pd.Index, *, source: str) -> None:
@@ -458,6 +498,7 @@ def run_plan_command(args: argparse.Namespace) -> int:
     if roster is not None:
         check_roster_offices(roster, villages.index, source=f"officer roster {args.officers}")
     candidates = read_office_sites(args.offices, villages) if args.offices else None
+    locked = locked_villages(args.lock, current) if args.lock else None
     roads = read_roads(args.roads, speed_col=args.speed_col, oneway_col=args.oneway_col)
     return _plan_and_write(
         villages,
@@ -469,6 +510,7 @@ def run_plan_command(args: argparse.Namespace) -> int:
         roster=roster,
         roster_source=f"officer roster {args.officers}",
         candidates=candidates,
+        locked=locked,
         n_districts=args.districts,
     )
 

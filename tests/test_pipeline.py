@@ -245,3 +245,26 @@ def test_leave_dates_are_kept_and_check_agrees(tmp_path: Path) -> None:
         for v in check_plan(back, rules=rules, times=times_from_npz(out / TIMES_FILE))
     }
     assert found <= {(v["rule"], v["subject"]) for v in result.plan.summary["violations"]}
+
+
+def test_lock_keeps_a_current_district_together() -> None:
+    """--lock with a current district id keeps its villages in one district of the new plan."""
+    from planner.errors import ValidationError
+    from planner.pipeline import locked_villages
+
+    villages, roads = small_county()
+    current = pd.Series(["东" if v[2] in "01" else "西" for v in villages.index], index=villages.index)
+    lock = locked_villages("东,V02", current)
+    assert sorted(lock) == sorted([*villages.index[current == "东"], "V02"])
+    with pytest.raises(ValidationError, match="--current"):
+        locked_villages("东", None)
+    with pytest.raises(ValidationError, match="'北'"):
+        locked_villages("北", current)
+    east = list(villages.index[current == "东"])
+    result = make_plan(
+        villages, roads, rules=Rules(), month="2026-12", current=current, locked=east, seed=0, time_limit=20
+    )
+    v = result.plan.villages.set_index("village_id")
+    assert v.loc[east, "district_id"].nunique() == 1
+    assert v["district_id"].nunique() == result.plan.summary["districts"]  # no district left empty
+    assert not [x for x in result.plan.summary["violations"] if x["rule"] in ("contiguity", "membership")]
