@@ -96,9 +96,9 @@ def run_check(args: argparse.Namespace) -> int:
     violations = check_plan(plan, rules=rules, times=times)
     zh = args.lang == "zh"
     for v in violations:
-        detail = getattr(v, "detail_zh", None) if zh else None
-        print(f"{v.rule}\t{v.subject}\t{detail or v.detail}")
-    hard = [v for v in violations if getattr(v, "hard", True)]
+        kind = ("硬" if v.hard else "软") if zh else ("hard" if v.hard else "soft")
+        print(f"{v.rule}\t{kind}\t{v.subject}\t{(v.detail_zh if zh else v.detail) or v.detail}")
+    hard = [v for v in violations if v.hard]
     if hard:
         print(f"{len(hard)} 项违反硬性规则" if zh else f"{len(hard)} hard rule break(s)", file=sys.stderr)
         return 1

@@ -90,7 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="maps/demo", help="output directory, replaced on each run (default: %(default)s)"
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--time-limit", type=float, default=None, help="seconds per solver stage")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="safety cap in seconds on the district search (default 600), and the monthly plan's work budget (default 60)",
+    )
     _add_output_options(p)
     _add_common(p)
 
@@ -158,7 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed-col", help="speed column (km/h) of a road-line layer")
     p.add_argument("--oneway-col", help="one-way column of a road-line layer")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--time-limit", type=float, default=None, help="seconds per solver stage")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="safety cap in seconds on the district search (default 600), and the monthly plan's work budget (default 60)",
+    )
     p.add_argument(
         "--overwrite", action="store_true", help="replace an existing plan in --out / 覆盖已有方案"
     )

@@ -63,14 +63,16 @@ class Violation:
     subject: str
     detail: str
     detail_zh: str
+    hard: bool = True  # False: reported for the planner to weigh (a soft limit, a fact of the terrain)
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str | bool]:
         """As plain data for summary.json."""
         return {
             "rule": self.rule,
             "subject": self.subject,
             "detail": self.detail,
             "detail_zh": self.detail_zh,
+            "hard": self.hard,
         }
 
 
@@ -1573,6 +1575,7 @@ def plan_districts(
                 f"village {vid} is unreachable by road ({reason}); placed in the nearest "
                 "district by straight line",
                 f"村 {vid} 无道路可达 ({reason}); 按直线距离划入最近的警务区",
+                hard=False,
             )
         )
     violations = _dedupe(violations)
@@ -1887,6 +1890,7 @@ def check_districts(
                             f"({kind} limit); worst {worst[0]} at {worst[1]:.0f} min",
                             f"警务区 {d} 有 {len(far)} 个村距警务室超过 {r.max_travel_min:g} 分钟 "
                             f"({'硬' if r.max_travel_hard else '软'}约束); 最远 {worst[0]} 为 {worst[1]:.0f} 分钟",
+                            hard=r.max_travel_hard,
                         )
                     )
     return out

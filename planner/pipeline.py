@@ -34,6 +34,10 @@ OUTPUT_CRS = "EPSG:4326"
 # Above this many villages the matrix (n^2 float32) is not shipped in the plan directory; `planner check` then
 # uses the travel times recorded in the villages layer.
 MAX_SHIPPED_MATRIX = 3000
+# The district search stops on counts; its time limit is only a safety cap (marked in summary.json when hit).
+DISTRICTS_TIME_CAP = 600.0
+# The monthly plan's CP-SAT work budget in deterministic seconds, shared by the offices (not wall time).
+PATROL_WORK_BUDGET = 60.0
 
 
 @dataclass
@@ -128,7 +132,7 @@ def make_plan(
             locked=locked,
             n_districts=n_districts,
             seed=seed,
-            time_limit=time_limit or 60.0,
+            time_limit=time_limit or DISTRICTS_TIME_CAP,
         )
     with clock.stage("patrol"):
         assignment = patrol_assignment(dplan.villages, dplan.offices, dplan.districts)
@@ -141,7 +145,7 @@ def make_plan(
             month=month,
             roster=roster,
             seed=seed,
-            time_limit=time_limit or 60.0,
+            time_limit=time_limit or PATROL_WORK_BUDGET,
         )
     with clock.stage("routes"):
         routes = _route_lines(network, access, patrol.legs)
@@ -172,7 +176,7 @@ def make_plan(
         summary=summary,
         current=_current_layer(villages, current),
     )
-    hard = [v for v in summary["violations"] if v.get("hard", True)]
+    hard = [v for v in summary["violations"] if v["hard"]]
     return PlanResult(plan=plan, hard_breaks=len(hard), times=times)
 
 
@@ -375,6 +379,13 @@ def build_summary(
             }
             for r in patrol.roster.itertuples()
         ],
+        "solver": {
+            "districts": {
+                "proven_optimal": bool(dplan.proven_optimal),
+                "stopped_by_time": bool(dplan.stopped_by_time),
+            },
+            "patrol": {"offices_not_proven": list(patrol.offices_not_proven)},
+        },
         "network": network_summary,
         "rules": rules.to_dict(),
         "seconds": seconds,
@@ -382,11 +393,9 @@ def build_summary(
 
 
 def _violation_dict(v: Any) -> dict[str, Any]:
-    out = {"rule": v.rule, "subject": str(v.subject), "detail": v.detail}
-    if getattr(v, "detail_zh", None):
+    out = {"rule": v.rule, "subject": str(v.subject), "detail": v.detail, "hard": bool(v.hard)}
+    if v.detail_zh:
         out["detail_zh"] = v.detail_zh
-    if hasattr(v, "hard"):
-        out["hard"] = bool(v.hard)
     return out
 
 
@@ -460,6 +469,14 @@ def _say_result(result: PlanResult, out: Path, lang: str) -> None:
             f"wrote {out}: {s['villages']} villages, {s['districts']} districts, {s['officers']} officers, "
             f"{s['coverage_pct'].get('30', '-')}% of residents within 30 min, "
             f"{s['visit_requirements_met_pct']}% of visit requirements met"
+        )
+    if s["solver"]["districts"]["stopped_by_time"]:
+        print(
+            "  区划搜索被时间上限截断: 方案有效, 但不一定最优; 可加大 --time-limit"
+            if lang == "zh"
+            else "  the time limit cut the district search: the plan is valid but may not be the best; "
+            "raise --time-limit",
+            file=sys.stderr,
         )
     for v in s["violations"]:
         detail = v.get("detail_zh", v["detail"]) if lang == "zh" else v["detail"]

@@ -151,7 +151,8 @@ def test_interrupt_while_solving_leaves_no_plan_and_no_temporary_directory(
 
 @pytest.mark.slow
 def test_tiny_time_limit_gives_a_plan_or_exit_3_with_the_reason(inputs: Path, tmp_path: Path) -> None:
-    """--time-limit 0.01: either a complete plan (the solvers keep their first feasible answer) or exit 3."""
+    """--time-limit 0.01: a complete plan marked as cut by the time limit (the solvers keep their first
+    feasible answer), or exit 3 with the reason."""
     out = tmp_path / "plan"
     argv = _argv(inputs, out, "--time-limit", "0.01")
     p = subprocess.run(argv, capture_output=True, text=True, timeout=900, env=_env(tmp_path))
@@ -164,6 +165,8 @@ def test_tiny_time_limit_gives_a_plan_or_exit_3_with_the_reason(inputs: Path, tm
         assert s["villages"] == 12
         v = pyogrio.read_dataframe(out / "plan.gpkg", layer="villages")
         assert v["district_id"].notna().all()
+        assert s["solver"]["districts"]["stopped_by_time"] is True
+        assert "time limit" in p.stderr
 
 
 # --- determinism ---------------------------------------------------------------------------------------------
