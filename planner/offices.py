@@ -5,8 +5,8 @@ site cannot reach a village) and returns a :class:`FacilitySolution`. The p-medi
 local search (Whitaker 1983; Resende & Werneck 2007, "A fast swap-based local search procedure for location
 problems") inside a variable neighbourhood search; a Lagrangian lower bound (subgradient ascent) stops it as
 soon as the incumbent is proven optimal, and an optional MIP check (SCIP) serves small matrices. The
-capacitated core hints a SCIP model of the whole problem with a location-allocation heuristic (regret
-assignment with shift and swap moves, re-centring). OR-Tools is used in this module only, and its statuses are turned into :mod:`planner.errors` by :func:`_raise_for_status`.
+capacitated core combines location-allocation, Lagrangian median sets and a cluster-group matheuristic
+(small CPMPs re-solved exactly), then hints a SCIP model of the whole problem with the best plan. OR-Tools is used in this module only, and its statuses are turned into :mod:`planner.errors` by :func:`_raise_for_status`.
 
 Determinism: every random choice comes from ``numpy.random.default_rng(seed)`` and every search stops on a
 count (VNS rounds without improvement and a round budget, subgradient iterations, SCIP nodes with one
@@ -260,7 +260,15 @@ def _clock_cut(status: Any, seconds: float, limit: float) -> bool:
 _MIP_NODE_LIMIT = 20_000
 _COVER_WORK = 10.0
 _LA_ROUNDS = 10  # location-allocation rounds (assignment, re-centre) at most
-_GAP_WORK = 0.5  # CP-SAT deterministic time of each single-source assignment (hinted by the regret one)
+_SUB_NODES = (1, 200, 30, 10)  # SCIP node limit of a sub-CPMP of q = 1, 2, 3, 4+ clusters (matheuristic)
+_LNS_Q_MAX = 3  # largest group of clusters re-solved together
+_LNS_SOLVES = 600  # sub-CPMP solves at most (all starts together)
+_LNS_STARTS = 4  # starting plans for the matheuristic at most
+_MIP_ARCS = 9_500  # the whole-model MIP runs only up to this many arcs (or when every arc is kept)
+_LAG_ITERS = 300  # subgradient iterations of the CPMP Lagrangian
+_LAG_STALL = 20  # iterations without a better bound before the step halves
+_LAG_SETS = 8  # median sets from the Lagrangian that get a full assignment
+_LNS_CENTRAL = 10  # free columns of least total cost to the freed rows offered as sites
 
 
 # ------------------------------------------------------------------------------ p-median: fast swap search
@@ -826,78 +834,6 @@ def _check_capacity(C: np.ndarray, d: np.ndarray, cap: np.ndarray, p: int, cand:
         )
 
 
-def _integer_costs(C: np.ndarray, arcs: np.ndarray) -> tuple[np.ndarray, float]:
-    """Integer costs for CP-SAT: the costs themselves when integral, else scaled to 1/100 and rounded."""
-    vals = C[arcs]
-    if np.all(vals == np.round(vals)):
-        return np.round(C).astype(np.float64), 1.0
-    return np.round(C * 100.0), 100.0
-
-
-def _gap_assign(
-    C: np.ndarray,
-    d: np.ndarray,
-    cap: np.ndarray,
-    cols: np.ndarray,
-    time_limit: float,
-    seed: int,
-    *,
-    work: float = 2.0,
-    hint: np.ndarray | None = None,
-) -> tuple[np.ndarray | None, bool]:
-    """Single-source assignment of every row to one of ``cols`` (a generalised assignment) with CP-SAT.
-
-    CP-SAT runs with one worker and a deterministic time budget ``work`` (its own work units, about seconds
-    on an idle machine), so the result repeats; ``time_limit`` is a wall-clock safety cap. Returns
-    (assignment or None, whether the wall clock cut the solve).
-    """
-    from ortools.sat.python import cp_model
-
-    n = C.shape[0]
-    Ci, _scale = _integer_costs(C[:, cols], np.isfinite(C[:, cols]))
-    model = cp_model.CpModel()
-    x: dict[tuple[int, int], Any] = {}
-    for i in range(n):
-        for k, j in enumerate(cols):
-            if np.isfinite(C[i, j]) and d[i] <= cap[j]:
-                x[i, k] = model.new_bool_var("")
-    for i in range(n):
-        lits = [x[i, k] for k in range(cols.size) if (i, k) in x]
-        if not lits:
-            return None, False
-        model.add_exactly_one(lits)
-    dem = _int_demand(d)
-    for k, j in enumerate(cols):
-        model.add(
-            sum(int(dem[0][i]) * x[i, k] for i in range(n) if (i, k) in x)
-            <= math.floor(cap[j] * dem[1] + 1e-9)
-        )
-    model.minimize(sum(int(Ci[i, k]) * v for (i, k), v in x.items()))
-    if hint is not None:  # a full assignment (column per row), e.g. from _regret_assign
-        for (i, k), v in x.items():
-            model.add_hint(v, int(hint[i]) == int(cols[k]))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_deterministic_time = float(work)
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit)
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = int(seed)
-    status = solver.solve(model)
-    cut = status != cp_model.OPTIMAL and solver.wall_time >= 0.97 * max(0.1, time_limit)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None, cut
-    assign = np.full(n, -1, dtype=np.int64)
-    for (i, k), v in x.items():
-        if solver.boolean_value(v):
-            assign[i] = cols[k]
-    return assign, cut
-
-
-def _int_demand(d: np.ndarray) -> tuple[np.ndarray, float]:
-    if np.all(d == np.round(d)):
-        return np.round(d).astype(np.int64), 1.0
-    return np.round(d * 1000.0).astype(np.int64), 1000.0
-
-
 def _regret_assign(C: np.ndarray, d: np.ndarray, cap: np.ndarray, cols: np.ndarray) -> np.ndarray | None:
     """Single-source assignment to ``cols`` by regret, then shift and swap moves; None when it gets stuck.
 
@@ -971,6 +907,340 @@ def _regret_assign(C: np.ndarray, d: np.ndarray, cap: np.ndarray, cols: np.ndarr
     return cols[local]
 
 
+def _recentre(
+    C: np.ndarray, d: np.ndarray, cap: np.ndarray, cand: np.ndarray, cols: np.ndarray, assign: np.ndarray
+) -> np.ndarray:
+    """Move each open site to the member column of least total cost to its cluster that can hold it."""
+    new_cols: list[int] = []
+    for j in cols:
+        members = np.flatnonzero(assign == j)
+        load = float(d[members].sum())
+        options = cand[(cap[cand] >= load)]
+        totals = C[np.ix_(members, options)].sum(axis=0)
+        for c in np.argsort(totals, kind="stable"):
+            if int(options[c]) not in new_cols:
+                new_cols.append(int(options[c]))
+                break
+        else:  # no member site can hold the cluster: keep the site (or, if taken, the first free candidate)
+            free = [int(c) for c in cand if int(c) not in new_cols and int(c) not in set(cols.tolist())]
+            new_cols.append(int(j) if int(j) not in new_cols or not free else free[0])
+    return np.array(sorted(new_cols), dtype=np.int64)
+
+
+def _quick_la(
+    C: np.ndarray,
+    d: np.ndarray,
+    cap: np.ndarray,
+    cand: np.ndarray,
+    cols: np.ndarray,
+    deadline: float = math.inf,
+) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """Location-allocation from ``cols`` with the regret assignment only: (sites, assignment, cost) or None.
+
+    At most ``_LA_ROUNDS`` rounds; past ``deadline`` (the safety cap) no new round starts.
+    """
+    n = C.shape[0]
+    best: tuple[np.ndarray, np.ndarray, float] | None = None
+    for _ in range(_LA_ROUNDS):
+        if best is not None and time.perf_counter() >= deadline:
+            break
+        assign = _regret_assign(C, d, cap, cols)
+        if assign is None:
+            break
+        obj = float(C[np.arange(n), assign].sum())
+        if best is not None and obj >= best[2] - 1e-9:
+            break
+        best = (cols, assign, obj)
+        cols = _recentre(C, d, cap, cand, cols, assign)
+    return best
+
+
+def _cpmp_lagrangian(
+    C: np.ndarray,
+    d: np.ndarray,
+    cap: np.ndarray,
+    p: int,
+    cand: np.ndarray,
+    upper: float,
+    *,
+    deadline: float,
+) -> tuple[list[np.ndarray], float, bool]:
+    """Median sets from a Lagrangian relaxation of the CPMP's assignment constraints (Lorena & Senne style).
+
+    Relaxing ``sum_j x_ij = 1`` with multipliers ``lam`` leaves, for each site j, a knapsack
+    ``min sum_i (c_ij - lam_i) x_ij`` with ``sum_i d_i x_ij <= Q_j``, solved here as its LP (Dantzig's
+    greedy by ratio); the p sites of least knapsack value are the relaxation's median set, and
+    ``sum lam + their values`` a lower bound (of the LP-knapsack relaxation). Subgradient ascent with
+    Polyak steps towards ``upper`` runs ``_LAG_ITERS`` iterations (a count). Returns the distinct median
+    sets met (the last ones first: they come from the best multipliers), the best bound and whether the
+    clock cut the ascent.
+    """
+    n = C.shape[0]
+    Cc = np.where(np.isfinite(C[:, cand]), C[:, cand], 1e12)
+    Qc = cap[cand]
+    k = max(1, min(Cc.shape[1] - 1, math.ceil(n / p)))
+    lam = np.partition(Cc, k, axis=1)[:, k].astype(np.float64)
+    dd = np.where(d > 0, d, 1e-9)
+    best_bound = -math.inf
+    step, stall = 2.0, 0
+    sets: dict[bytes, float] = {}  # median set -> best bound it came with
+    cut = False
+    for _ in range(_LAG_ITERS):
+        if time.perf_counter() >= deadline:
+            cut = True
+            break
+        r = Cc - lam[:, None]  # reduced costs, (n, k sites)
+        neg = r < 0
+        ratio = np.where(neg, r / dd[:, None], np.inf)
+        order = np.argsort(ratio, axis=0, kind="stable")
+        rs = np.take_along_axis(np.where(neg, r, 0.0), order, axis=0)
+        ds = np.where(np.take_along_axis(neg, order, axis=0), d[order], 0.0)
+        before = np.cumsum(ds, axis=0) - ds
+        frac = np.clip((Qc[None, :] - before) / np.where(ds > 0, ds, 1.0), 0.0, 1.0)
+        frac = np.where(ds > 0, frac, np.where(rs < 0, 1.0, 0.0))
+        value = (frac * rs).sum(axis=0)
+        chosen = np.argsort(value, kind="stable")[:p]
+        bound = float(lam.sum() + value[chosen].sum())
+        if not math.isfinite(best_bound) or bound > best_bound + 1e-9 * max(1.0, abs(best_bound)):
+            best_bound, stall = bound, 0
+        else:
+            stall += 1
+            if stall >= _LAG_STALL:
+                step, stall = step / 2.0, 0
+        key = np.sort(cand[chosen]).tobytes()
+        sets[key] = max(sets.get(key, -math.inf), bound)
+        x = np.zeros_like(Cc)
+        x[order[:, chosen], chosen[None, :]] = frac[:, chosen]
+        g = 1.0 - x.sum(axis=1)
+        norm = float((g * g).sum())
+        if norm < 1e-12 or step < 1e-4:
+            break
+        lam = lam + step * max(upper - bound, 1e-6 * max(1.0, abs(upper))) / norm * g
+    ranked = sorted(sets.items(), key=lambda kv: -kv[1])
+    return [np.frombuffer(kb, dtype=np.int64).copy() for kb, _ in ranked], best_bound, cut
+
+
+def _sub_cpmp(
+    C: np.ndarray,
+    d: np.ndarray,
+    cap: np.ndarray,
+    rows: np.ndarray,
+    sites: np.ndarray,
+    q: int,
+    hint: np.ndarray,
+    *,
+    seed: int,
+    time_limit: float,
+) -> tuple[np.ndarray | None, bool]:
+    """Solve the CPMP of ``rows`` on ``sites`` with exactly ``q`` open sites (SCIP, strong x <= y form).
+
+    SCIP runs with one thread and a node limit (``_SUB_NODES``), so the result repeats; ``hint`` is the current
+    assignment of ``rows`` (columns). Returns (assignment of ``rows`` or None, whether the clock cut the solve).
+    """
+    solver = _mip_solver("SCIP")
+    solver.SetSolverSpecificParametersAsString(
+        f"limits/nodes = {_SUB_NODES[min(q, len(_SUB_NODES)) - 1]}\nrandomization/randomseedshift = {int(seed)}\n"
+        # Full cut rounds and presolve cost more than the search on these small models.
+        "separating/maxroundsroot = 3\nseparating/maxrounds = 1\npresolving/maxrounds = 0\n"
+    )
+    inf = solver.infinity()
+    y = [solver.BoolVar("") for _ in sites]
+    sub = C[np.ix_(rows, sites)]
+    ok = np.isfinite(sub) & (cap[sites][None, :] >= d[rows][:, None])
+    obj = solver.Objective()
+    x: dict[tuple[int, int], Any] = {}
+    # Direct constraint API (the natural ``solver.Add(expr)`` API costs more than the solve on these sizes).
+    caps = []
+    for b in range(sites.size):
+        ct = solver.Constraint(-inf, 0.0)
+        ct.SetCoefficient(y[b], -float(cap[sites[b]]))
+        caps.append(ct)
+    count = solver.Constraint(float(q), float(q))
+    for b in range(sites.size):
+        count.SetCoefficient(y[b], 1.0)
+    for a in range(rows.size):
+        cols_ok = np.flatnonzero(ok[a])
+        if cols_ok.size == 0:
+            return None, False
+        one = solver.Constraint(1.0, 1.0)
+        da = float(d[rows[a]])
+        for bb in cols_ok:
+            b = int(bb)
+            v = solver.BoolVar("")
+            x[a, b] = v
+            link = solver.Constraint(-inf, 0.0)
+            link.SetCoefficient(v, 1.0)
+            link.SetCoefficient(y[b], -1.0)
+            obj.SetCoefficient(v, float(sub[a, b]))
+            one.SetCoefficient(v, 1.0)
+            caps[b].SetCoefficient(v, da)
+    obj.SetMinimization()
+    pos = {int(s): b for b, s in enumerate(sites)}
+    hint_vars = list(y) + list(x.values())
+    opened = {pos[int(c)] for c in hint if int(c) in pos}
+    hint_vals = [1.0 if b in opened else 0.0 for b in range(sites.size)] + [
+        1.0 if pos.get(int(hint[a]), -1) == b else 0.0 for (a, b) in x
+    ]
+    solver.SetHint(hint_vars, hint_vals)
+    limit = min(max(0.2, time_limit), 1e6)  # the deadline may be inf (no safety cap)
+    solver.SetTimeLimit(max(1, int(limit * 1000)))
+    t = time.perf_counter()
+    status = solver.Solve()
+    cut = _clock_cut(status, time.perf_counter() - t, limit)
+    if status not in (0, 1):
+        return None, cut
+    out = np.full(rows.size, -1, dtype=np.int64)
+    for (a, b), v in x.items():
+        if v.solution_value() > 0.5:
+            out[a] = sites[b]
+    if (out < 0).any():
+        return None, cut
+    return out, cut
+
+
+def _cluster_lns(
+    C: np.ndarray,
+    d: np.ndarray,
+    cap: np.ndarray,
+    cand: np.ndarray,
+    medians: np.ndarray,
+    assign: np.ndarray,
+    *,
+    seed: int,
+    deadline: float,
+    budget: int = _LNS_SOLVES,
+) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Improve a CPMP plan by re-solving groups of neighbouring clusters exactly (a matheuristic).
+
+    After Stefanello, de Araujo & Mueller (2015, "Matheuristics for the capacitated p-median problem"): pick
+    an open site and its ``q - 1`` nearest open sites (nearness: mean cost of one cluster's rows to the other
+    site, both ways), free their rows, and solve that small CPMP exactly (:func:`_sub_cpmp`); the sites
+    allowed are the group's own, each freed row's cheapest free column, and the ``_LNS_CENTRAL`` free columns
+    of least total cost to the freed rows. A better sub-plan replaces the old one. Variable neighbourhood
+    descent over q = 2 .. ``_LNS_Q_MAX`` (back to 2 after any gain); when no group improves, a relocation
+    move moves one site across the map: a group of 3 clusters re-solved with 2 sites plus a disjoint group
+    of 2 re-solved with 3, the best such pair if it gains. It stops when nothing gains or after
+    ``budget`` sub-solves: counts, so the same input gives the same plan. Returns (medians,
+    assignment, sub-solves made, whether the clock cut it).
+    """
+    S = [int(j) for j in medians]
+    a = assign.copy()
+    solves = 0
+    cache: dict[tuple[frozenset[int], int, bytes], tuple[np.ndarray, np.ndarray, float] | None] = {}
+    cand_ok = np.zeros(C.shape[1], dtype=bool)
+    cand_ok[cand] = True
+
+    class _Stop(Exception):
+        pass
+
+    state = {"cut": False}
+
+    def groups(size: int) -> list[list[int]]:
+        Sa = np.array(S, dtype=np.int64)
+        members = [np.flatnonzero(a == u) for u in S]
+        P = np.array([C[mb][:, Sa].mean(axis=0) if mb.size else C[:, Sa].mean(axis=0) for mb in members])
+        P = np.where(np.isfinite(P), P, 1e300)
+        D = P + P.T
+        out, seen = [], set()
+        for ui, u in enumerate(S):
+            order = np.argsort(D[ui], kind="stable")
+            g = [u, *[S[int(k)] for k in order if S[int(k)] != u][: size - 1]]
+            if frozenset(g) not in seen:
+                seen.add(frozenset(g))
+                out.append(g)
+        return out
+
+    def solve(group: list[int], q: int) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """(rows, their new columns, cost change) of re-solving ``group`` with ``q`` sites, or None."""
+        nonlocal solves
+        rows = np.flatnonzero(np.isin(a, group))
+        key = (frozenset(group), q, a[rows].tobytes())
+        if key in cache:
+            return cache[key]
+        if time.perf_counter() >= deadline:
+            state["cut"] = True
+            raise _Stop
+        if solves >= budget or rows.size == 0:
+            raise _Stop
+        free = cand_ok.copy()
+        free[[s for s in S if s not in group]] = False
+        free_cols = np.flatnonzero(free)
+        subc = C[np.ix_(rows, free_cols)]
+        subc = np.where(np.isfinite(subc), subc, 1e300)
+        near = free_cols[np.argmin(subc, axis=1)]
+        total = free_cols[np.argsort(subc.sum(axis=0), kind="stable")[:_LNS_CENTRAL]]
+        sites = np.unique(np.concatenate([np.array(group, dtype=np.int64), near, total]))
+        cur = float(C[rows, a[rows]].sum())
+        new, cut = _sub_cpmp(
+            C, d, cap, rows, sites, q, a[rows], seed=seed, time_limit=deadline - time.perf_counter()
+        )
+        solves += 1
+        if cut:
+            state["cut"] = True
+            raise _Stop
+        res = None if new is None else (rows, new, float(C[rows, new].sum()) - cur)
+        cache[key] = res
+        return res
+
+    def apply(group: list[int], rows: np.ndarray, new: np.ndarray, q: int) -> None:
+        nonlocal S
+        a[rows] = new
+        opened = set(np.unique(new).tolist())
+        spare = [s for s in sorted(group) if s not in opened]
+        opened |= set(spare[: max(0, q - len(opened))])  # a site may serve nobody: keep a freed one open
+        S = sorted((set(S) - set(group)) | opened)
+
+    def gains(res: tuple[np.ndarray, np.ndarray, float] | None, rows_cost: float) -> bool:
+        return res is not None and res[2] < -1e-9 * max(1.0, rows_cost)
+
+    q_max = min(_LNS_Q_MAX, len(S))
+    total_cost = float(C[np.arange(C.shape[0]), a].sum())
+    try:
+        q = 2
+        while q_max >= 2:
+            found = False
+            if q <= q_max:
+                for g in groups(q):
+                    res = solve(g, q)
+                    if res is not None and gains(res, total_cost):
+                        apply(g, res[0], res[1], q)
+                        found = True
+                        break
+                q = 2 if found else q + 1
+                continue
+            if len(S) < 4:
+                break
+            # Relocation: close a site in one area (3 clusters -> 2), open one in another (2 -> 3).
+            shrink_res = [(g, solve(g, 2)) for g in groups(3)]
+            grow_res = [(g, solve(g, 3)) for g in groups(2)]
+            shrink = sorted([(r[2], g, r) for g, r in shrink_res if r is not None], key=lambda t: t[0])
+            grow = sorted([(r[2], g, r) for g, r in grow_res if r is not None], key=lambda t: t[0])
+            best: tuple[float, list[int], Any, list[int], Any] | None = None
+            for ds, gs, rs in shrink:
+                for dg, gg, rg in grow:
+                    if ds + dg >= (best[0] if best else -1e-9 * max(1.0, total_cost)):
+                        break
+                    if set(gs) & set(gg) or set(rs[1].tolist()) & set(rg[1].tolist()):
+                        continue
+                    best = (ds + dg, gs, rs, gg, rg)
+                    break
+            if best is None:
+                break
+            _, gs, rs, gg, rg = best
+            apply(gs, rs[0], rs[1], 2)
+            apply(gg, rg[0], rg[1], 3)
+            log.debug("cpmp lns relocation: %.6g", best[0])
+            q = 2
+    except _Stop:
+        pass
+    if len(S) != len(medians):
+        raise SolverError(
+            f"capacitated p-median LNS lost track of the sites ({len(S)} open, p = {len(medians)}); a bug.",
+            zh=f"容量 p-中位 LNS 的站点数出错 ({len(S)} 个, p = {len(medians)}); 程序错误。",
+        )
+    return np.array(sorted(S), dtype=np.int64), a, solves, state["cut"]
+
+
 def capacitated_pmedian(
     cost: Any,
     demand: Any,
@@ -985,12 +1255,17 @@ def capacitated_pmedian(
 ) -> FacilitySolution:
     """Capacitated p-median with single-source assignment: every row goes whole to one open site.
 
-    A location-allocation heuristic (uncapacitated p-median start; single-source assignment by regret with
-    shift and swap moves, polished by CP-SAT with a deterministic work budget; re-centring of each cluster)
-    gives a hint for a MIP of the whole problem (SCIP, one thread, x <= y), which runs until it
-    proves optimality or has explored ``max_nodes`` branch-and-bound nodes. Every stage stops on counts or deterministic work, so the same seed gives the same plan;
-    ``time_limit`` is a safety cap, and when it cuts a stage the solution is marked ``stopped_by_time``
-    and a warning is logged.
+    Four stages. (1) Location-allocation from the uncapacitated p-median (single-source assignment by
+    regret with shift and swap moves, re-centring of each cluster). (2) A Lagrangian relaxation of the
+    assignment constraints with LP-knapsack subproblems (:func:`_cpmp_lagrangian`): a lower bound, and
+    capacity-aware median sets; the ``_LAG_SETS`` best are polished by location-allocation. (3) A MIP of the
+    whole problem (SCIP, one thread, x <= y) hinted with the best plan, which runs until it proves
+    optimality or has explored ``max_nodes`` nodes; only when every arc is kept or the kept arcs number at
+    most ``_MIP_ARCS`` (beyond that its root costs more than a 30 s budget). (4) Unless optimality is
+    proven, a matheuristic (:func:`_cluster_lns`): groups of 2-3 neighbouring clusters re-solved exactly as
+    small CPMPs, plus relocation moves that shift a site from one area to another. Every stage stops on
+    counts or deterministic work, so the same seed gives the same plan; ``time_limit`` is a safety cap,
+    and when it cuts a stage the solution is marked ``stopped_by_time`` and a warning is logged.
 
     Parameters
     ----------
@@ -1011,8 +1286,9 @@ def capacitated_pmedian(
         (small cases, where SCIP usually proves optimality), else 1 (the root: its LP, cuts and primal
         heuristics starting from the hint; further nodes cost seconds each and seldom pay on larger cases).
     neighbours
-        Keep only each row's ``neighbours`` cheapest sites as assignment arcs (default: all when n * m <=
-        20,000, else ``max(25, 4 n / p)``); with a restriction the result is not claimed optimal.
+        Keep only each row's ``neighbours`` cheapest sites as arcs of the whole-model MIP (default: all
+        when n * m <= 5,000, else ``max(20, ceil(2.5 n / p))``); with a restriction SCIP's proof does not
+        count, only the Lagrangian bound can prove a plan optimal.
 
     Raises
     ------
@@ -1043,43 +1319,37 @@ def capacitated_pmedian(
         max_stall=50,
     )
     timed_out = start.stopped_by_time
-    cols = start.medians
-    best_assign: np.ndarray | None = None
-    best_obj = math.inf
-    for _ in range(_LA_ROUNDS):
-        remaining = deadline - time.perf_counter()
-        if remaining < 0.5:
-            timed_out = True
-            break
-        quick = _regret_assign(C, d, cap, cols)
-        assign, cut = _gap_assign(C, d, cap, cols, remaining, seed, work=_GAP_WORK, hint=quick)
-        timed_out |= cut
-        if quick is not None and (
-            assign is None or C[np.arange(n), quick].sum() < C[np.arange(n), assign].sum()
-        ):
-            assign = quick
-        if assign is None:
-            break
-        obj = float(C[np.arange(n), assign].sum())
-        if obj >= best_obj - 1e-9:
-            break
-        best_obj, best_assign = obj, assign
-        new_cols = []
-        for j in cols:  # re-centre each cluster on its cheapest member site that can hold it
-            members = np.flatnonzero(assign == j)
-            load = float(d[members].sum())
-            options = cand[(cap[cand] >= load)]
-            totals = C[np.ix_(members, options)].sum(axis=0)
-            for c in np.argsort(totals, kind="stable"):
-                if int(options[c]) not in new_cols:
-                    new_cols.append(int(options[c]))
-                    break
-            else:
-                new_cols.append(int(j))
-        cols = np.array(sorted(new_cols), dtype=np.int64)
+    best_cols, best_assign, best_obj = start.medians, None, math.inf
+    plans: list[tuple[np.ndarray, np.ndarray, float]] = []  # starting plans for the matheuristic
+    got = _quick_la(C, d, cap, cand, start.medians, deadline)
+    if got is not None:
+        best_cols, best_assign, best_obj = got
+        plans.append(got)
+    la_obj = best_obj
+    timed_out |= time.perf_counter() >= deadline  # the cap stopped location-allocation (or is already due)
 
-    # Whole model: the strong MIP (x <= y) with SCIP, hinted with the heuristic; arcs limited to each row's
-    # cheapest sites on larger matrices (plus the hint's own arcs), which keeps SCIP's LP small.
+    # Capacity-aware median sets from the Lagrangian relaxation, each polished by quick location-allocation.
+    lag_bound = None
+    if time.perf_counter() < deadline:
+        sets, lag_bound, cut = _cpmp_lagrangian(
+            C, d, cap, p, cand, best_obj if math.isfinite(best_obj) else 0.0, deadline=deadline
+        )
+        timed_out |= cut
+        for lag_cols in sets[:_LAG_SETS]:
+            if time.perf_counter() >= deadline:
+                timed_out = True
+                break
+            got = _quick_la(C, d, cap, cand, lag_cols, deadline)
+            if got is not None:
+                plans.append(got)
+            if got is not None and got[2] < best_obj - 1e-9 * max(1.0, abs(best_obj)):
+                best_cols, best_assign, best_obj = got
+    lag_obj = best_obj
+
+    # Whole model: the strong MIP (x <= y) with SCIP, hinted with the best plan so far; arcs limited to each
+    # row's cheapest sites on larger matrices (plus the hint's own arcs), which keeps SCIP's LP small. Its root
+    # (LP, cuts, SCIP's primal heuristics) pays up to ``_MIP_ARCS`` arcs; beyond that it costs more than
+    # the whole budget on a shared 2-core machine, and the matheuristic gets the time instead.
     full = n * len(cand) <= 5_000 if neighbours is None else False
     k_near = len(cand) if full else min(len(cand), neighbours or max(20, math.ceil(2.5 * n / p)))
     arcs = np.zeros((n, m), dtype=bool)
@@ -1089,9 +1359,121 @@ def capacitated_pmedian(
     arcs &= finite & (cap[None, :] >= d[:, None])
     if best_assign is not None:
         arcs[np.arange(n), best_assign] = True
+    method = "lagrangian"
+    proven = False
+    bound = lag_bound if lag_bound is not None and math.isfinite(lag_bound) else None
+    tol = 1e-9 * max(1.0, abs(best_obj)) if math.isfinite(best_obj) else 0.0
+    if best_assign is None or full or int(arcs.sum()) <= _MIP_ARCS:
+        got_mip, cut = _cpmp_whole_mip(
+            C,
+            d,
+            cap,
+            p,
+            cand,
+            arcs,
+            best_cols,
+            best_assign,
+            max_nodes=(100 if full else 1) if max_nodes is None else max_nodes,
+            seed=seed,
+            deadline=deadline,
+        )
+        timed_out |= cut
+        if got_mip is not None:
+            m_cols, m_assign, m_proven, m_bound = got_mip
+            m_obj = float(C[np.arange(n), m_assign].sum())
+            method += "+mip"
+            if best_assign is None or m_obj < best_obj - tol:
+                best_cols, best_assign, best_obj = m_cols, m_assign, m_obj
+            if full:  # every arc kept: SCIP's bound and proof hold for the whole problem
+                proven = m_proven
+                bound = m_bound if bound is None else max(bound, m_bound)
+    if best_assign is None:
+        raise SolverError(
+            "capacitated p-median: no feasible plan within the time limit; give more time.",
+            zh="容量 p-中位: 时限内未找到可行方案; 请增加时限。",
+        )
+    if bound is not None and best_obj <= bound + 1e-6 * max(1.0, abs(bound)):
+        proven = True
 
-    if max_nodes is None:
-        max_nodes = 100 if full else 1
+    # Matheuristic from the best plan, then from the next distinct starting plans (best first) while the
+    # shared sub-solve budget lasts: at most ``_LNS_STARTS`` starts.
+    lns_solves = 0
+    starts: list[tuple[np.ndarray, np.ndarray]] = [(best_cols, best_assign)]
+    seen_starts = {np.sort(best_cols).tobytes()}
+    for cols_k, assign_k, _obj in sorted(plans, key=lambda t: t[2]):
+        if np.sort(cols_k).tobytes() not in seen_starts:
+            seen_starts.add(np.sort(cols_k).tobytes())
+            starts.append((cols_k, assign_k))
+    for cols_k, assign_k in starts[:_LNS_STARTS]:
+        if proven or lns_solves >= _LNS_SOLVES:
+            break
+        if time.perf_counter() >= deadline:
+            timed_out = True
+            break
+        lns_cols, lns_assign, used, cut = _cluster_lns(
+            C, d, cap, cand, cols_k, assign_k, seed=seed, deadline=deadline, budget=_LNS_SOLVES - lns_solves
+        )
+        lns_solves += used
+        timed_out |= cut
+        if "+lns" not in method:
+            method += "+lns"
+        lns_obj = float(C[np.arange(n), lns_assign].sum())
+        if lns_obj < best_obj - tol:
+            best_obj, best_assign, best_cols = lns_obj, lns_assign, lns_cols
+        if bound is not None and best_obj <= bound + 1e-6 * max(1.0, abs(bound)):
+            proven = True
+        if cut:
+            break
+    log.info(
+        "capacitated p-median: location-allocation %.6g, Lagrangian sets %.6g (bound %s), then %s %.6g "
+        "(%d LNS sub-solves), %.1f s",
+        la_obj,
+        lag_obj,
+        "none" if lag_bound is None else f"{lag_bound:.6g}",
+        method,
+        best_obj,
+        lns_solves,
+        time.perf_counter() - t0,
+    )
+    if timed_out:
+        log.warning(
+            "capacitated p-median: the time limit (%.3g s) cut the search short; the plan may differ "
+            "between runs",
+            float(time_limit),
+        )
+    medians = np.array(sorted(int(j) for j in best_cols), dtype=np.int64)
+    return FacilitySolution(
+        medians,
+        best_assign,
+        best_obj,
+        proven,
+        time.perf_counter() - t0,
+        bound,
+        method,
+        stopped_by_time=timed_out,
+    )
+
+
+def _cpmp_whole_mip(
+    C: np.ndarray,
+    d: np.ndarray,
+    cap: np.ndarray,
+    p: int,
+    cand: np.ndarray,
+    arcs: np.ndarray,
+    hint_cols: np.ndarray,
+    hint_assign: np.ndarray | None,
+    *,
+    max_nodes: int,
+    seed: int,
+    deadline: float,
+) -> tuple[tuple[np.ndarray, np.ndarray, bool, float] | None, bool]:
+    """The CPMP on the kept ``arcs`` with SCIP (one thread, node limit ``max_nodes``), hinted with a plan.
+
+    Returns ((p sites, assignment, whether SCIP proved it optimal on these arcs, SCIP's bound) or None when
+    SCIP found nothing before the clock ran out, whether the clock cut the solve).
+    """
+    n = C.shape[0]
     solver = _mip_solver("SCIP")
     solver.SetSolverSpecificParametersAsString(
         f"limits/nodes = {int(max_nodes)}\nrandomization/randomseedshift = {int(seed)}\n"
@@ -1102,12 +1484,13 @@ def capacitated_pmedian(
     objective = solver.Objective()
     for i in range(n):
         lits = []
-        for j in np.flatnonzero(arcs[i]):
+        for jj in np.flatnonzero(arcs[i]):
+            j = int(jj)
             v = solver.BoolVar("")
-            x[i, int(j)] = v
-            solver.Add(v <= y[int(j)])
+            x[i, j] = v
+            solver.Add(v <= y[j])
             objective.SetCoefficient(v, float(C[i, j]))
-            by_col[int(j)].append((i, v))
+            by_col[j].append((i, v))
             lits.append(v)
         if not lits:
             raise InfeasibleError(
@@ -1121,62 +1504,39 @@ def capacitated_pmedian(
             solver.Add(y[j] == 0)
     solver.Add(solver.Sum(list(y.values())) == p)
     objective.SetMinimization()
-    if best_assign is not None:
-        open_set = {int(j) for j in np.unique(best_assign)}
+    if hint_assign is not None:
+        open_set = {int(j) for j in hint_cols}
         hint_vars = list(y.values()) + list(x.values())
         hint_vals = [1.0 if j in open_set else 0.0 for j in y] + [
-            1.0 if int(best_assign[i]) == j else 0.0 for (i, j) in x
+            1.0 if int(hint_assign[i]) == j else 0.0 for (i, j) in x
         ]
         solver.SetHint(hint_vars, hint_vals)
     mip_limit = max(0.5, deadline - time.perf_counter())
     solver.SetTimeLimit(max(1, int(mip_limit * 1000)))
     t_solve = time.perf_counter()
     status = solver.Solve()
-    timed_out |= _clock_cut(status, time.perf_counter() - t_solve, mip_limit)
+    cut = _clock_cut(status, time.perf_counter() - t_solve, mip_limit)
     log.info(
-        "capacitated p-median MIP: status %d after %d nodes, %.1f s (node limit %d)",
+        "capacitated p-median MIP: status %d after %d nodes, %.1f s (node limit %d, %d arcs)",
         status,
         solver.nodes(),
         time.perf_counter() - t_solve,
         max_nodes,
+        len(x),
     )
-    if timed_out:
-        log.warning(
-            "capacitated p-median: the time limit (%.3g s) cut the search short; the plan may differ "
-            "between runs",
-            float(time_limit),
-        )
     has = status in (0, 1)  # OPTIMAL, FEASIBLE
-    if not has and best_assign is not None and status == 6:  # NOT_SOLVED: time ran out, keep the heuristic
-        log.warning("capacitated p-median: the MIP found nothing in time; returning the heuristic plan")
-        return FacilitySolution(
-            np.unique(best_assign),
-            best_assign,
-            best_obj,
-            False,
-            time.perf_counter() - t0,
-            None,
-            "location-allocation",
-            stopped_by_time=timed_out,
-        )
+    if not has and status == 6:  # NOT_SOLVED: the clock ran out before any solution
+        return None, cut
     proven = _raise_for_status(status, solver="mip", model="capacitated p-median", has_solution=has)
     assign = np.full(n, -1, dtype=np.int64)
     for (i, j), v in x.items():
         if v.solution_value() > 0.5:
             assign[i] = j
-    medians = np.array(sorted(j for j, v in y.items() if v.solution_value() > 0.5), dtype=np.int64)
-    obj = float(C[np.arange(n), assign].sum())
-    method = "location-allocation+mip"
-    if best_assign is not None and best_obj < obj - 1e-9:
-        assign, obj, medians, method = best_assign, best_obj, np.unique(best_assign), "location-allocation"
-    bound = float(objective.BestBound()) if full else None
-    proven = bool(proven and full) or (bound is not None and obj <= bound + 1e-6 * max(1.0, abs(bound)))
-    if medians.size < p:  # a site with no customer still counts as open: top up with the cheapest
-        extra = [int(j) for j in cand if int(j) not in set(medians.tolist())][: p - medians.size]
-        medians = np.array(sorted([*medians.tolist(), *extra]), dtype=np.int64)
-    return FacilitySolution(
-        medians, assign, obj, proven, time.perf_counter() - t0, bound, method, stopped_by_time=timed_out
-    )
+    opened = sorted(j for j, v in y.items() if v.solution_value() > 0.5)
+    if len(opened) < p:  # a site with no customer still counts as open: top up with the cheapest
+        rest = [int(j) for j in cand if int(j) not in set(opened)]
+        opened = sorted([*opened, *rest[: p - len(opened)]])
+    return (np.array(opened, dtype=np.int64), assign, proven, float(objective.BestBound())), cut
 
 
 # -------------------------------------------------------------------------------------- maximal covering

@@ -248,6 +248,61 @@ def test_capacitated_pmedian_infeasible_capacity_names_the_numbers() -> None:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cpmp_lagrangian_bound_is_valid_and_its_sets_have_p_candidate_sites(seed: int) -> None:
+    from planner.offices import _cpmp_lagrangian
+
+    cost = _random_cost(seed + 40, 8, 5)
+    d = np.random.default_rng(seed + 40).integers(1, 6, size=8).astype(float)
+    cap = np.full(5, float(np.ceil(d.sum() / 2 * 1.1)))
+    optimum = _brute_cpmp(cost, d, cap, 2)
+    cand = np.array([0, 1, 2, 3, 4])
+    sets, bound, cut = _cpmp_lagrangian(cost, d, cap, 2, cand, optimum * 1.2, deadline=float("inf"))
+    assert not cut
+    assert bound <= optimum + 1e-6
+    assert bound > 0  # the ascent moved off its start: a bound of 0 would be trivially valid
+    assert sets and all(len(s) == 2 and np.isin(s, cand).all() for s in sets)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sub_cpmp_solves_a_small_cpmp_exactly(seed: int) -> None:
+    from planner.offices import _sub_cpmp
+
+    cost = _random_cost(seed + 50, 8, 5)
+    d = np.random.default_rng(seed + 50).integers(1, 6, size=8).astype(float)
+    cap = np.full(5, float(np.ceil(d.sum() / 2 * 1.15)))
+    rows, sites = np.arange(8), np.arange(5)
+    new, cut = _sub_cpmp(cost, d, cap, rows, sites, 2, np.full(8, -1), seed=0, time_limit=30)
+    assert new is not None and not cut
+    assert len(np.unique(new)) <= 2
+    assert (np.bincount(new, weights=d, minlength=5) <= cap).all()
+    assert float(cost[rows, new].sum()) == pytest.approx(_brute_cpmp(cost, d, cap, 2))
+
+
+def test_cluster_lns_improves_a_poor_plan_keeps_it_feasible_and_repeats() -> None:
+    from planner.offices import _cluster_lns, _regret_assign
+
+    cost = _random_cost(60, 48, 48)
+    d = np.random.default_rng(60).integers(1, 10, size=48).astype(float)
+    cap = np.full(48, float(np.ceil(d.sum() / 4 * 1.15)))
+    pts_x = np.random.default_rng(60).uniform(0, 100, size=(48, 2))[:, 0]  # same draw as _random_cost
+    start_cols = np.sort(np.argsort(pts_x, kind="stable")[:4])  # the 4 western-most points: a poor plan
+    start = _regret_assign(cost, d, cap, start_cols)
+    assert start is not None
+    before = float(cost[np.arange(48), start].sum())
+    runs = [
+        _cluster_lns(cost, d, cap, np.arange(48), start_cols, start, seed=0, deadline=float("inf"))
+        for _ in range(2)
+    ]
+    cols, assign, solves, cut = runs[0]
+    assert not cut and solves > 0
+    after = float(cost[np.arange(48), assign].sum())
+    assert after < before
+    assert len(cols) == 4 and np.isin(assign, cols).all()
+    assert (np.bincount(assign, weights=d, minlength=48) <= cap).all()
+    assert runs[1][0].tolist() == cols.tolist() and runs[1][1].tolist() == assign.tolist()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_max_covering_matches_brute_force(seed: int) -> None:
     cost = _random_cost(seed + 40, 16, 10)
     w = np.random.default_rng(seed).integers(1, 100, size=16).astype(float)
