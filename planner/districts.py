@@ -886,9 +886,10 @@ def contiguous_districts(
     centers: list[int] = []
     all_optimal = True
     rng = np.random.default_rng(seed)
-    for comp, kc in zip(comps, alloc, strict=True):
-        target = float(pop[comp].sum()) / kc
-        prob = _Problem(
+
+    def problem(target: float) -> _Problem:
+        """The model of this call; only the balance target differs between a component and the whole."""
+        return _Problem(
             nbrs,
             pop,
             w,
@@ -906,6 +907,9 @@ def contiguous_districts(
             unit_cost,
             dict(locked_centers or {}),
         )
+
+    for comp, kc in zip(comps, alloc, strict=True):
+        prob = problem(float(pop[comp].sum()) / kc)
         lab, cents, optimal = _solve_component(
             prob,
             comp,
@@ -926,24 +930,7 @@ def contiguous_districts(
     labels, centers = _canonical(labels, centers)
     # final figures and breaks
     objective = 0.0
-    final_prob = _Problem(
-        nbrs,
-        pop,
-        w,
-        cost,
-        cand,
-        mn,
-        mx,
-        lo,
-        hi,
-        max_cost,
-        max_cost_hard,
-        balance_weight,
-        compactness_weight,
-        total / len(centers),
-        unit_cost,
-        dict(locked_centers or {}),
-    )
+    final_prob = problem(total / len(centers))
     for d, cu in enumerate(centers):
         mem = np.flatnonzero(labels == d)
         g = {int(group[u]) for u in mem if group[u] >= 0}
