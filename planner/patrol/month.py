@@ -829,30 +829,20 @@ def _plan_office(
         routed, moved_out = _route_days(ctx, home, o, day_plan, cache, seed=seed)
         for d in o.days:
             ds = d.isoformat()
+            seq = 0  # legs of this officer-day, the night trip's after the day's
             if d in offdays or not routed.get(d):
                 rows.append(_row(o.officer_id, ds, ctx.start, ctx.start + ctx.shift, home, "office"))
             else:
-                seq = 0
                 for kind, a_id, b_id, s0, s1 in routed[d]:
                     if kind == "travel":
                         seq += 1
-                        legs.append(
-                            {
-                                "officer_id": o.officer_id,
-                                "date": ds,
-                                "seq": seq,
-                                "from_id": a_id,
-                                "to_id": b_id,
-                                "minutes": s1 - s0,
-                            }
-                        )
+                        legs.append(_leg(o.officer_id, ds, seq, a_id, b_id, s1 - s0))
                     if s1 > s0:
                         rows.append(_row(o.officer_id, ds, s0, s1, b_id, kind))
             if d in nights:
                 v = nights[d]
                 go = int(t[0, ids.index(v)])
                 back = int(t[ids.index(v), 0])
-                seq = sum(1 for g in legs if g["officer_id"] == o.officer_id and g["date"] == ds)
                 n0 = ctx.night_start
                 for a_id, b_id, s0, s1, kind in (
                     (home, v, n0 - go, n0, "travel"),
@@ -861,16 +851,7 @@ def _plan_office(
                 ):
                     if kind == "travel" and a_id != b_id:
                         seq += 1
-                        legs.append(
-                            {
-                                "officer_id": o.officer_id,
-                                "date": ds,
-                                "seq": seq,
-                                "from_id": a_id,
-                                "to_id": b_id,
-                                "minutes": s1 - s0,
-                            }
-                        )
+                        legs.append(_leg(o.officer_id, ds, seq, a_id, b_id, s1 - s0))
                     if s1 > s0:
                         rows.append(_row(o.officer_id, ds, s0, s1, b_id, kind))
         dropped += _explain(ctx, office, home, o, p, solver, t, ids, moved_out, units)
@@ -1048,6 +1029,17 @@ def _merge_shortfall(office: str, rows: list[dict[str, Any]]) -> list[dict[str, 
     why = "; ".join(r["detail"].split("(", 1)[1].rstrip(")") for r in rows)
     why_zh = "; ".join(r["detail_zh"].split("(", 1)[1].rstrip(")") for r in rows)
     return [_shortfall_row(office, needed, has, more, why, why_zh)]
+
+
+def _leg(officer: str, date: str, seq: int, from_id: str, to_id: str, minutes: int) -> dict[str, Any]:
+    return {
+        "officer_id": officer,
+        "date": date,
+        "seq": seq,
+        "from_id": from_id,
+        "to_id": to_id,
+        "minutes": minutes,
+    }
 
 
 def _row(officer: str, date: str, s0: int, s1: int, village: str, activity: str) -> dict[str, Any]:
