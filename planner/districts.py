@@ -1352,6 +1352,39 @@ def _officers(pop: float, r: DistrictRules) -> int:
     return int(min(max(math.ceil(pop / r.residents_per_officer), r.min_officers), r.max_officers))
 
 
+def choose_office(
+    members: np.ndarray,
+    minutes: np.ndarray,
+    population: np.ndarray,
+    *,
+    objective: str,
+    coverage_min: float,
+    candidates: np.ndarray | None = None,
+    current: int | None = None,
+) -> int:
+    """The office village of one district under an office objective, exactly (every candidate is tried).
+
+    ``minutes[c, v]`` is the drive from a site c to village v (response). "coverage": the most residents within
+    ``coverage_min``; "pcenter": the shortest worst response; "pmedian": the least resident-minutes. Ties go to
+    the least resident-minutes, then to ``current``, then to the lowest index, so the choice is reproducible.
+    """
+    sites = members if candidates is None else members[candidates[members]]
+    if len(sites) == 0:
+        return int(current if current is not None else members[0])
+    t = minutes[np.ix_(sites, members)]
+    big = np.where(np.isfinite(t), t, 1e9)
+    w = population[members]
+    resident_min = big @ w
+    if objective == "coverage":
+        primary = -((t <= coverage_min) @ w)
+    elif objective == "pcenter":
+        primary = big.max(axis=1)
+    else:
+        primary = resident_min
+    keys = [(primary[i], resident_min[i], int(sites[i]) != current, int(sites[i])) for i in range(len(sites))]
+    return int(sites[min(range(len(sites)), key=keys.__getitem__)])
+
+
 def plan_districts(
     villages: gpd.GeoDataFrame,
     times: Any,
@@ -1532,6 +1565,19 @@ def plan_districts(
             )
     assert sol is not None
     labels, centers = sol.labels, list(sol.centers)
+    if rules.offices.objective != "pmedian":
+        centers = [
+            choose_office(
+                np.flatnonzero(labels == d),
+                raw,
+                pop,
+                objective=rules.offices.objective,
+                coverage_min=rules.offices.coverage_min,
+                candidates=cand,
+                current=c,
+            )
+            for d, c in enumerate(centers)
+        ]
     width = max(2, len(str(len(centers))))
     did = np.array([f"D{d + 1:0{width}d}" for d in range(len(centers))])
     oid = np.array([f"O{d + 1:0{width}d}" for d in range(len(centers))])

@@ -453,3 +453,21 @@ def test_one_more_district_when_the_fewest_cannot_hold_r2() -> None:
     fixed = plan_districts(villages, times, access, rules=r, n_districts=2)
     assert len(fixed.districts) == 2
     assert [x for x in fixed.violations if x.rule == "R2" and "14,000" in x.detail]
+
+
+def test_office_objectives_choose_different_sites_on_a_line() -> None:
+    """On villages 10 min apart with residents at one end: p-median sits with the residents, p-center in the
+    middle, maximal covering where most residents are within reach."""
+    from planner.districts import choose_office
+
+    x = np.arange(5) * 10.0
+    minutes = np.abs(x[:, None] - x[None, :])
+    members = np.arange(5)
+    pop = np.array([1000.0, 1000.0, 10.0, 10.0, 10.0])
+    assert choose_office(members, minutes, pop, objective="pmedian", coverage_min=10) in (0, 1)
+    assert choose_office(members, minutes, pop, objective="pcenter", coverage_min=10) == 2
+    pop2 = np.array([600.0, 0.0, 0.0, 500.0, 500.0])
+    assert choose_office(members, minutes, pop2, objective="coverage", coverage_min=10) in (3, 4)
+    assert (
+        choose_office(members, minutes, pop2, objective="coverage", coverage_min=40) == 1
+    )  # ties: least minutes

@@ -270,3 +270,23 @@ def test_lock_keeps_a_current_district_together() -> None:
     assert v.loc[east, "district_id"].nunique() == 1
     assert v["district_id"].nunique() == result.plan.summary["districts"]  # no district left empty
     assert not [x for x in result.plan.summary["violations"] if x["rule"] in ("contiguity", "membership")]
+
+
+def test_pcenter_offices_shorten_the_worst_response() -> None:
+    """[offices] objective = "pcenter" keeps the districts and never lengthens a district's worst response."""
+    villages, roads = small_county()
+    runs = {}
+    for objective in ("pmedian", "pcenter"):
+        rules = Rules.from_dict({"offices": {"objective": objective}})
+        result = make_plan(villages, roads, rules=rules, month="2026-12", seed=0, time_limit=20)
+        runs[objective] = result
+    a, b = (runs[k].plan.villages.set_index("village_id") for k in ("pmedian", "pcenter"))
+    assert (a["district_id"] == b["district_id"]).all()
+    t = runs["pmedian"].times.frame()
+    office_village = {k: r.plan.offices.set_index("office_id")["village_id"] for k, r in runs.items()}
+    for d, members in a.groupby("district_id").groups.items():
+        worst = {
+            k: t.loc[office_village[k][v.loc[members[0], "office_id"]], list(members)].max()
+            for k, v in (("pmedian", a), ("pcenter", b))
+        }
+        assert worst["pcenter"] <= worst["pmedian"] + 1e-9, d
