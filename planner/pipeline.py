@@ -478,9 +478,20 @@ def _say_result(result: PlanResult, out: Path, lang: str) -> None:
             "raise --time-limit",
             file=sys.stderr,
         )
+    names = dict(
+        zip(
+            result.plan.villages["village_id"].astype(str),
+            result.plan.villages["name"].astype(str),
+            strict=True,
+        )
+    )
     for v in s["violations"]:
         detail = v.get("detail_zh", v["detail"]) if lang == "zh" else v["detail"]
-        print(f"  {v['rule']} {v['subject']}: {detail}", file=sys.stderr)
+        name = (
+            f" ({names[v['subject']]})" if v["subject"] in names else ""
+        )  # ids alone mean little to a bureau
+        soft = ("[软] " if lang == "zh" else "[soft] ") if not v["hard"] else ""
+        print(f"  {soft}{v['rule']} {v['subject']}{name}: {detail}", file=sys.stderr)
     if s["dropped_visits"]:
         n = len(s["dropped_visits"])
         print(
