@@ -246,7 +246,7 @@ class _Problem:
             # a district left empty (growth from locked groups can leave one): a breach the search repairs
             return float(max(self.min_size, 1)) + 1.0, 0.0, -1
         p = float(self.pop[m].sum())
-        viol = max(0, self.min_size - size) + max(0, size - self.max_size)
+        viol = float(max(0, self.min_size - size) + max(0, size - self.max_size))
         if p > self.hi + _EPS:
             viol += (p - self.hi) / max(self.hi, 1.0)
         if p < self.lo - _EPS:
@@ -515,7 +515,7 @@ def _seed_centers(
         free[pos[u]] = True
     for u in chosen:
         free[pos[u]] = False
-    d = prob.cost[np.ix_(uarr, chosen)].min(axis=1) if chosen else None
+    d = prob.cost[np.ix_(uarr, np.asarray(chosen, dtype=np.int64))].min(axis=1) if chosen else None
     for _ in range(need):
         score = np.where(free, w if d is None else w * d * d, 0.0)
         if score.sum() <= 0:
@@ -555,7 +555,7 @@ def _grow(prob: _Problem, units: list[int], centers: list[int], group: np.ndarra
     unit_set = set(units)
     deferred: set[int] = set()
     while heap:
-        c, u, d = heapq.heappop(heap)
+        _c, u, d = heapq.heappop(heap)
         if u in lab or u not in unit_set or group[u] >= 0:
             continue
         if size[d] + 1 > prob.max_size or popd[d] + prob.pop[u] > prob.hi:
@@ -622,45 +622,45 @@ def _cpsat_travel(
     x: dict[tuple[int, int], Any] = {}
     for j in cand:
         for i in range(n):
-            x[i, j] = m.NewBoolVar(f"x{i}_{j}")
+            x[i, j] = m.new_bool_var(f"x{i}_{j}")
     for i in range(n):
-        m.AddExactlyOne(x[i, j] for j in cand)
-    m.Add(sum(x[j, j] for j in cand) == k)
+        m.add_exactly_one(x[i, j] for j in cand)
+    m.add(sum(x[j, j] for j in cand) == k)
     terms: list[Any] = []
     for j in cand:
         for i in range(n):
             if i != j:
-                m.AddImplication(x[i, j], x[j, j])
+                m.add_implication(x[i, j], x[j, j])
         sz = sum(x[i, j] for i in range(n))
-        m.Add(sz >= min(prob.min_size, n) * x[j, j])
-        m.Add(sz <= size_cap * x[j, j])
+        m.add(sz >= min(prob.min_size, n) * x[j, j])
+        m.add(sz <= size_cap * x[j, j])
         pj = sum(int(prob.pop[units[i]]) * x[i, j] for i in range(n))
         if prob.hi < math.inf:
-            m.Add(pj <= math.floor(prob.hi) * x[j, j])
+            m.add(pj <= math.floor(prob.hi) * x[j, j])
         if prob.lo > 0:
-            m.Add(pj >= math.ceil(prob.lo) * x[j, j])
-        f = {(a, b): m.NewIntVar(0, size_cap - 1, "") for a, b in arcs if b != j}
+            m.add(pj >= math.ceil(prob.lo) * x[j, j])
+        f = {(a, b): m.new_int_var(0, size_cap - 1, "") for a, b in arcs if b != j}
         inflow: list[list[Any]] = [[] for _ in range(n)]
         outflow: list[list[Any]] = [[] for _ in range(n)]
         for (a, b), v in f.items():
-            m.Add(v <= (size_cap - 1) * x[b, j])
-            m.Add(v <= (size_cap - 1) * x[a, j])
+            m.add(v <= (size_cap - 1) * x[b, j])
+            m.add(v <= (size_cap - 1) * x[a, j])
             outflow[a].append(v)
             inflow[b].append(v)
         for i in range(n):
             if i != j:
-                m.Add(sum(inflow[i]) - sum(outflow[i]) >= x[i, j])
+                m.add(sum(inflow[i]) - sum(outflow[i]) >= x[i, j])
         terms.extend(round(prob.w[units[i]]) * int(cost_i[i, j]) * x[i, j] for i in range(n))
         if prob.compactness_weight > 0:
-            rad = m.NewIntVar(0, int(cost_i[:, j].max()), "")
+            rad = m.new_int_var(0, int(cost_i[:, j].max()), "")
             for i in range(n):
-                m.Add(rad >= int(cost_i[i, j]) * x[i, j])
+                m.add(rad >= int(cost_i[i, j]) * x[i, j])
             terms.append(round(prob.compactness_weight * prob.target) * rad)
         if prob.balance_weight > 0:
             total = int(prob.pop[units].sum())
-            dev = m.NewIntVar(0, total + int(prob.target) + 1, "")
-            m.Add(dev >= pj - round(prob.target) - total * (1 - x[j, j]))
-            m.Add(dev >= round(prob.target) * x[j, j] - pj)
+            dev = m.new_int_var(0, total + int(prob.target) + 1, "")
+            m.add(dev >= pj - round(prob.target) - total * (1 - x[j, j]))
+            m.add(dev >= round(prob.target) * x[j, j] - pj)
             terms.append(round(prob.balance_weight * prob.unit_cost * scale) * dev)
     # locked groups: one centre serves each group whole, different groups different centres
     groups = sorted({int(group[u]) for u in units if group[u] >= 0})
@@ -668,20 +668,20 @@ def _cpsat_travel(
         gu = [pos[u] for u in units if group[u] == g]
         for j in cand:
             for a in gu[1:]:
-                m.Add(x[a, j] == x[gu[0], j])
+                m.add(x[a, j] == x[gu[0], j])
         if g in prob.fixed_center and pos.get(prob.fixed_center[g]) in cand:
-            m.Add(x[gu[0], pos[prob.fixed_center[g]]] == 1)
+            m.add(x[gu[0], pos[prob.fixed_center[g]]] == 1)
     for g1 in range(len(groups)):
         for g2 in range(g1 + 1, len(groups)):
             a = next(pos[u] for u in units if group[u] == groups[g1])
             b = next(pos[u] for u in units if group[u] == groups[g2])
             for j in cand:
-                m.AddBoolOr([x[a, j].Not(), x[b, j].Not()])
-    m.Minimize(sum(terms))
+                m.add_bool_or([x[a, j].Not(), x[b, j].Not()])
+    m.minimize(sum(terms))
     for u, d in hint.items():
         cu = pos[centers_hint[d]]
         for j in cand:
-            m.AddHint(x[pos[u], j], int(j == cu))
+            m.add_hint(x[pos[u], j], int(j == cu))
     left = cap.left()
     if left <= 0:
         cap.record("CP-SAT district model")
@@ -1252,8 +1252,8 @@ def village_adjacency(
         if times is not None:
             sec = times.subset(villages.index, villages.index).seconds.copy()
             np.fill_diagonal(sec, np.inf)
-            for i in loose:
-                j = int(np.argmin(sec[i]))
+            for i in loose.tolist():
+                j = int(np.argmin(sec[i]))  # nearest village by road
                 if np.isfinite(sec[i, j]):
                     rows.append(int(i))
                     cols.append(j)
@@ -2302,51 +2302,51 @@ def _cpsat_cut(
     arcs = [(u, int(v)) for u in range(n) for v in nbrs[u]]
     m = cp_model.CpModel()
     # unit i can only be in a district d <= i (district d's root has index >= d)
-    x: list[list[Any]] = [[m.NewBoolVar("") if d <= i else None for d in range(k)] for i in range(n)]
-    r: list[list[Any]] = [[m.NewBoolVar("") if d <= i else None for d in range(k)] for i in range(n)]
+    x: list[list[Any]] = [[m.new_bool_var("") if d <= i else None for d in range(k)] for i in range(n)]
+    r: list[list[Any]] = [[m.new_bool_var("") if d <= i else None for d in range(k)] for i in range(n)]
     for i in range(n):
-        m.AddExactlyOne(v for v in x[i] if v is not None)
+        m.add_exactly_one(v for v in x[i] if v is not None)
     flows: list[dict[tuple[int, int], Any]] = []
     for d in range(k):
         xs = [(i, x[i][d]) for i in range(d, n)]
         rs = [(i, r[i][d]) for i in range(d, n)]
-        m.AddExactlyOne(v for _, v in rs)
+        m.add_exactly_one(v for _, v in rs)
         ps = sum(int(pop[i]) * v for i, v in xs)
-        m.Add(ps >= math.ceil(lo))
-        m.Add(ps <= math.floor(hi))
+        m.add(ps >= math.ceil(lo))
+        m.add(ps <= math.floor(hi))
         # the root is the district's lowest-index unit
         for i, ri in rs:
-            m.AddImplication(ri, x[i][d])
+            m.add_implication(ri, x[i][d])
             for j in range(d, i):
-                m.AddImplication(ri, x[j][d].Not())
+                m.add_implication(ri, x[j][d].Not())
         if d > 0:  # roots ordered
-            m.Add(sum(i * v for i, v in rs) > sum(i * r[i][d - 1] for i in range(d - 1, n)))
-        f = {(a, b): m.NewIntVar(0, n - 1, "") for a, b in arcs if a >= d and b >= d}
+            m.add(sum(i * v for i, v in rs) > sum(i * r[i][d - 1] for i in range(d - 1, n)))
+        f = {(a, b): m.new_int_var(0, n - 1, "") for a, b in arcs if a >= d and b >= d}
         flows.append(f)
         inflow: list[list[Any]] = [[] for _ in range(n)]
         outflow: list[list[Any]] = [[] for _ in range(n)]
         for (a, b), v in f.items():
-            m.Add(v == 0).OnlyEnforceIf(x[b][d].Not())
-            m.Add(v == 0).OnlyEnforceIf(x[a][d].Not())
+            m.add(v == 0).OnlyEnforceIf(x[b][d].Not())
+            m.add(v == 0).OnlyEnforceIf(x[a][d].Not())
             outflow[a].append(v)
             inflow[b].append(v)
         for i in range(d, n):
-            m.Add(sum(inflow[i]) - sum(outflow[i]) >= 1).OnlyEnforceIf([x[i][d], r[i][d].Not()])
-            m.Add(sum(inflow[i]) == 0).OnlyEnforceIf(r[i][d])
+            m.add(sum(inflow[i]) - sum(outflow[i]) >= 1).OnlyEnforceIf([x[i][d], r[i][d].Not()])
+            m.add(sum(inflow[i]) == 0).OnlyEnforceIf(r[i][d])
     cut = []
     for a, b in arcs:
         if a < b:
-            y = m.NewBoolVar("")
+            y = m.new_bool_var("")
             for d in range(k):
                 if d <= a and d <= b:
-                    m.Add(y >= x[a][d] - x[b][d])
-                    m.Add(y >= x[b][d] - x[a][d])
+                    m.add(y >= x[a][d] - x[b][d])
+                    m.add(y >= x[b][d] - x[a][d])
                 elif d <= a:
-                    m.Add(y >= x[a][d])
+                    m.add(y >= x[a][d])
                 elif d <= b:
-                    m.Add(y >= x[b][d])
+                    m.add(y >= x[b][d])
             cut.append(y)
-    m.Minimize(sum(cut))
+    m.minimize(sum(cut))
     if hint is not None:
         first = [int(np.flatnonzero(hint == d).min()) for d in range(k)]
         order = sorted(range(k), key=lambda d: first[d])
@@ -2356,22 +2356,22 @@ def _cpsat_cut(
         roots = sorted(first)
         for i in range(n):
             for d in range(min(k, i + 1)):
-                m.AddHint(x[i][d], int(h[i] == d))
-                m.AddHint(r[i][d], int(roots[d] == i))
+                m.add_hint(x[i][d], int(h[i] == d))
+                m.add_hint(r[i][d], int(roots[d] == i))
         # flows of the hint: along a BFS tree from each root, an arc carries the units below it
         for d in range(k):
             order, parent = [roots[d]], {roots[d]: -1}
             for u in order:
-                for v in nbrs[u]:
-                    v = int(v)
-                    if h[v] == d and v not in parent:
-                        parent[v] = u
-                        order.append(v)
+                for nb in nbrs[u]:
+                    w = int(nb)
+                    if h[w] == d and w not in parent:
+                        parent[w] = u
+                        order.append(w)
             below = dict.fromkeys(order, 1)
             for u in reversed(order[1:]):
                 below[parent[u]] += below[u]
-            for (a, b), v in flows[d].items():
-                m.AddHint(v, below[b] if parent.get(b) == a and h[a] == d else 0)
+            for (a, b), var in flows[d].items():
+                m.add_hint(var, below[b] if parent.get(b) == a and h[a] == d else 0)
     solver = cp_model.CpSolver()
     time_limit = max(1.0, cap.left())
     solver.parameters.max_time_in_seconds = time_limit
