@@ -83,8 +83,8 @@ patrol.schedule.head(12)""",
 from planner.plan import PlanData
 
 plan = PlanData(villages=dplan.villages.reset_index().to_crs(4326),
-                districts=dplan.districts.reset_index(drop="district_id" in dplan.districts.columns).to_crs(4326),
-                offices=dplan.offices.reset_index(drop="office_id" in dplan.offices.columns).to_crs(4326),
+                districts=dplan.districts.to_crs(4326),
+                offices=dplan.offices.to_crs(4326),
                 summary={})
 m = plan_map(plan, lang="zh", tiles="none")
 m""",

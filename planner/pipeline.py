@@ -165,12 +165,8 @@ def make_plan(
     ).reset_index()
     plan = PlanData(
         villages=villages_out.to_crs(OUTPUT_CRS),
-        districts=dplan.districts.reset_index(
-            drop=dplan.districts.index.name is None or "district_id" in dplan.districts.columns
-        ).to_crs(OUTPUT_CRS),
-        offices=dplan.offices.reset_index(
-            drop=dplan.offices.index.name is None or "office_id" in dplan.offices.columns
-        ).to_crs(OUTPUT_CRS),
+        districts=dplan.districts.to_crs(OUTPUT_CRS),
+        offices=dplan.offices.to_crs(OUTPUT_CRS),
         routes=routes.to_crs(OUTPUT_CRS),
         schedule=patrol.schedule,
         summary=summary,
@@ -182,9 +178,9 @@ def make_plan(
 
 def patrol_assignment(villages: pd.DataFrame, offices: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:
     """What the patrol stage needs of a district plan: per village its district, office, office village and
-    the district's officers (villages indexed by village_id; offices and districts with id columns or index)."""
-    offices = offices.set_index("office_id") if "office_id" in offices.columns else offices
-    districts = districts.set_index("district_id") if "district_id" in districts.columns else districts
+    the district's officers (villages indexed by village_id; offices and districts with their id columns)."""
+    offices = offices.set_index("office_id")
+    districts = districts.set_index("district_id")
     out = pd.DataFrame(index=villages.index)
     out["district_id"] = villages["district_id"]
     out["office_id"] = villages["office_id"]
