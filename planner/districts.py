@@ -166,23 +166,11 @@ def _neighbours(adjacency: Any, n: int) -> list[np.ndarray]:
 def _is_connected(
     members: set[int] | Sequence[int], nbrs: Sequence[Sequence[int]] | list[np.ndarray]
 ) -> bool:
-    ms = members if isinstance(members, set) else set(members)
-    if len(ms) <= 1:
-        return True
-    start = next(iter(ms))
-    seen = {start}
-    dq = deque([start])
-    while dq:
-        u = dq.popleft()
-        for v in nbrs[u]:
-            v = int(v)
-            if v in ms and v not in seen:
-                seen.add(v)
-                dq.append(v)
-    return len(seen) == len(ms)
+    """The members form one piece of the neighbour graph (an empty or single member set does)."""
+    return len(_components(nbrs, list(members))) <= 1
 
 
-def _components(nbrs: list[np.ndarray], units: Sequence[int]) -> list[list[int]]:
+def _components(nbrs: Sequence[Sequence[int]] | list[np.ndarray], units: Sequence[int]) -> list[list[int]]:
     ms = set(units)
     out: list[list[int]] = []
     seen: set[int] = set()
