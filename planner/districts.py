@@ -42,6 +42,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from planner.cpsat import cp_solver
 from planner.errors import SolverError, ValidationError
 from planner.rules import DistrictRules, Rules
 
@@ -674,7 +675,7 @@ def _cpsat_travel(
     if left <= 0:
         cap.record("CP-SAT district model")
         return None
-    solver = cp_model.CpSolver()
+    solver = cp_solver()
     solver.parameters.max_time_in_seconds = left
     solver.parameters.max_deterministic_time = work
     solver.parameters.num_workers = 1  # one worker and a deterministic budget: the same seed, the same plan
@@ -2360,7 +2361,7 @@ def _cpsat_cut(
                 below[parent[u]] += below[u]
             for (a, b), var in flows[d].items():
                 m.add_hint(var, below[b] if parent.get(b) == a and h[a] == d else 0)
-    solver = cp_model.CpSolver()
+    solver = cp_solver()
     time_limit = max(1.0, cap.left())
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.max_deterministic_time = work

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from planner.cpsat import cp_solver
 from planner.errors import InfeasibleError, SolverError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -1656,7 +1657,7 @@ def _cover_feasible(
     model.add(sum(y.values()) <= p)
     for j in fix:
         model.add(y[int(j)] == 1)
-    solver = cp_model.CpSolver()
+    solver = cp_solver()
     solver.parameters.max_deterministic_time = _COVER_WORK
     solver.parameters.max_time_in_seconds = max(0.1, time_limit)
     solver.parameters.num_workers = 1

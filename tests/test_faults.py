@@ -121,13 +121,14 @@ def _interrupt_while_solving(inputs: Path, tmp_path: Path, sig: int) -> tuple[in
         assert proc.stderr is not None
         for line in proc.stderr:
             lines.append(line)
-            if "stage districts" in line or "stage patrol" in line:
+            # the district stage starts the solving: the whole monthly plan is still ahead of the signal
+            if "stage districts" in line:
                 solving.set()
 
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()
     assert solving.wait(timeout=300), "".join(lines)[-3000:]
-    time.sleep(0.5)  # inside the solver, not at its first line
+    time.sleep(0.2)  # inside the solver, not at its first line
     proc.send_signal(sig)
     code = proc.wait(timeout=120)
     reader.join(timeout=10)

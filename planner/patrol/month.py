@@ -65,6 +65,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from planner.cpsat import cp_solver
 from planner.districts import Violation
 from planner.errors import SolverError, ValidationError
 from planner.network import TravelTimes
@@ -973,7 +974,7 @@ def _solve(
     from ortools.sat.python import cp_model
 
     model.minimize(objective)
-    solver = cp_model.CpSolver()
+    solver = cp_solver()
     solver.parameters.random_seed = int(seed)
     # one worker with a strong LP relaxation: deterministic, and on these set-partitioning models far faster
     # than the portfolio, whose LNS workers never left the all-office hint in the measured runs
