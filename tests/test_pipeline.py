@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import LineString, box
+from corpus.make_corpus import CRS, county
 
 from planner.check import TIMES_FILE, check_plan, times_from_npz
 from planner.io.plan_files import read_plan_dir
@@ -17,7 +17,6 @@ from planner.io.roads import lines_to_roads
 from planner.pipeline import make_plan, write_outputs
 from planner.rules import Rules
 
-CRS = "EPSG:32648"  # UTM 48N: Yunnan
 SUMMARY_KEYS = {
     "villages",
     "population",
@@ -37,43 +36,10 @@ SUMMARY_KEYS = {
 }
 
 
-def small_county(
-    cols: int = 4, rows: int = 3, size: float = 2000.0
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """A grid of square villages in two townships with a road through every row and column of centres."""
-    x0, y0 = 500_000.0, 2_700_000.0
-    recs = []
-    for r in range(rows):
-        for c in range(cols):
-            recs.append(
-                {
-                    "village_id": f"V{r}{c}",
-                    "name": f"村{r}{c}",
-                    "township": "东乡" if c < cols // 2 else "西乡",
-                    "population": 600 + 150 * ((r * cols + c) % 5),
-                    "geometry": box(x0 + c * size, y0 + r * size, x0 + (c + 1) * size, y0 + (r + 1) * size),
-                }
-            )
-    villages = gpd.GeoDataFrame(recs, crs=CRS).set_index("village_id")
-    lines = []
-    for r in range(rows):
-        y = y0 + (r + 0.5) * size
-        lines.append(
-            {
-                "highway": "tertiary",
-                "geometry": LineString([(x0 + size / 2, y), (x0 + (cols - 0.5) * size, y)]),
-            }
-        )
-    for c in range(cols):
-        x = x0 + (c + 0.5) * size
-        lines.append(
-            {
-                "highway": "unclassified",
-                "geometry": LineString([(x, y0 + size / 2), (x, y0 + (rows - 0.5) * size)]),
-            }
-        )
-    roads = lines_to_roads(gpd.GeoDataFrame(lines, crs=CRS))
-    return villages, roads
+def small_county(cols: int = 4, rows: int = 3) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The corpus's grid county of square villages, with its roads as planner.io.roads gives them."""
+    villages, lines = county(cols=cols, rows=rows)
+    return villages, lines_to_roads(lines)
 
 
 @pytest.fixture(scope="module")

@@ -39,37 +39,40 @@ class Case:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def county(*, names: list[str] | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """The 12-village grid (metric CRS, indexed by village_id) and its road lines (highway, geometry)."""
+def county(
+    *, names: list[str] | None = None, cols: int = COLS, rows: int = ROWS
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The grid county (12 villages by default; metric CRS, indexed by village_id) in two townships, and its
+    road lines (highway, geometry) through every row and column of village centres."""
     recs = []
-    for r in range(ROWS):
-        for c in range(COLS):
-            k = r * COLS + c
+    for r in range(rows):
+        for c in range(cols):
+            k = r * cols + c
             recs.append(
                 {
                     "village_id": f"V{r}{c}",
                     "name": names[k] if names else f"村{r}{c}",
-                    "township": "东乡" if c < COLS // 2 else "西乡",
+                    "township": "东乡" if c < cols // 2 else "西乡",
                     "population": 600 + 150 * (k % 5),
                     "geometry": box(X0 + c * SIZE, Y0 + r * SIZE, X0 + (c + 1) * SIZE, Y0 + (r + 1) * SIZE),
                 }
             )
     villages = gpd.GeoDataFrame(recs, crs=CRS).set_index("village_id")
     lines = []
-    for r in range(ROWS):
+    for r in range(rows):
         y = Y0 + (r + 0.5) * SIZE
         lines.append(
             {
                 "highway": "tertiary",
-                "geometry": LineString([(X0 + SIZE / 2, y), (X0 + (COLS - 0.5) * SIZE, y)]),
+                "geometry": LineString([(X0 + SIZE / 2, y), (X0 + (cols - 0.5) * SIZE, y)]),
             }
         )
-    for c in range(COLS):
+    for c in range(cols):
         x = X0 + (c + 0.5) * SIZE
         lines.append(
             {
                 "highway": "unclassified",
-                "geometry": LineString([(x, Y0 + SIZE / 2), (x, Y0 + (ROWS - 0.5) * SIZE)]),
+                "geometry": LineString([(x, Y0 + SIZE / 2), (x, Y0 + (rows - 0.5) * SIZE)]),
             }
         )
     return villages, gpd.GeoDataFrame(lines, crs=CRS)
