@@ -82,7 +82,10 @@ class Chromium:
     # -- life cycle --------------------------------------------------------------------------------------
     def __enter__(self) -> Chromium:
         binary = chromium_path()
-        self._profile = tempfile.TemporaryDirectory(prefix="planner-chromium-")
+        self._profile = tempfile.TemporaryDirectory(
+            prefix="planner-chromium-",
+            ignore_cleanup_errors=True,  # Chromium's helper processes may still write there as it exits
+        )
         profile = Path(self._profile.name)
         self._proc = subprocess.Popen(
             [

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from planner.bench.common import shared_dir
+
 
 @pytest.fixture(scope="session")
 def demo_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
@@ -20,3 +22,15 @@ def demo_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproces
         timeout=1200,
     )
     return out, p
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The shared data beside the repository (real OSM extracts, benchmark instances); a test that needs it fails
+    with the way to provide it, it is never skipped."""
+    root = shared_dir()
+    if not (root / "benchmarks").is_dir() or not (root / "data" / "raw").is_dir():
+        pytest.fail(
+            f"{root} lacks benchmarks/ or data/raw/: clone the project beside shared/ or set PLANNER_SHARED"
+        )
+    return root

@@ -156,7 +156,7 @@ def test_pmedian_rejects_bad_input() -> None:
         pmedian(np.ones((4, 4)), 5)
 
 
-@pytest.mark.skipif(not (BENCH / "pmedian/instances/pmed1.txt").exists(), reason="shared benchmarks absent")
+@pytest.mark.usefixtures("shared")
 def test_pmedian_reaches_the_pmed1_optimum() -> None:
     from planner.bench.pmedian import read_pmed
 
@@ -191,9 +191,7 @@ def test_capacitated_pmedian_matches_brute_force_and_respects_capacity(seed: int
     assert sol.proven_optimal
 
 
-@pytest.mark.skipif(
-    not (BENCH / "cpmp/osman_christofides/pmedcap01.txt").exists(), reason="benchmarks absent"
-)
+@pytest.mark.usefixtures("shared")
 def test_capacitated_pmedian_on_pmedcap01_is_feasible_and_optimal() -> None:
     from planner.bench.cpmp import read_cpmp
 

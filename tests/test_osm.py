@@ -23,9 +23,7 @@ LIECHTENSTEIN = RAW / "osm-liechtenstein-2024" / "liechtenstein-latest.osm.pbf"
 DEMO = ROOT / "data" / "demo" / "villages.gpkg"
 ANDORRA_POPULATION_2021 = 79_535  # Departament d'Estadística d'Andorra, 31 Dec 2021 (data/demo/SOURCE.md)
 
-needs_raw = pytest.mark.skipif(
-    not ANDORRA.exists() or not LIECHTENSTEIN.exists(), reason="raw OSM data absent"
-)
+needs_raw = pytest.mark.usefixtures("shared")
 
 
 # -- a tiny hand-made region -----------------------------------------------------------------------------------

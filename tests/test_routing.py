@@ -180,7 +180,7 @@ def test_pvrp_visits_each_customer_on_an_allowed_pattern_within_capacity_and_fle
 # benchmark readers ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not (BENCH / "cvrp").is_dir(), reason="shared/benchmarks not present")
+@pytest.mark.usefixtures("shared")
 def test_cvrp_reader_parses_a_n32_k5_and_recomputes_an_x_solution_exactly():
     from planner.bench.cvrp import fleet_of, read_references, read_sol, read_vrp
 
@@ -199,7 +199,7 @@ def test_cvrp_reader_parses_a_n32_k5_and_recomputes_an_x_solution_exactly():
     assert sum(route_cost(x.distance, r) for r in routes) == stated == 27591
 
 
-@pytest.mark.skipif(not (BENCH / "pvrp").is_dir(), reason="shared/benchmarks not present")
+@pytest.mark.usefixtures("shared")
 def test_pvrp_reader_recomputes_the_p01_reference_solution():
     from planner.bench.pvrp import decode_pattern, read_cordeau
 
