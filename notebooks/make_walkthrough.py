@@ -79,8 +79,8 @@ patrol.schedule.head(12)""",
     ),
     (
         "code",
-        """from planner.maps import plan_map
-from planner.plan import PlanData
+        """from planner.outputs.maps import plan_map
+from planner.model import PlanData
 
 plan = PlanData(villages=dplan.villages.reset_index().to_crs(4326),
                 districts=dplan.districts.to_crs(4326),

@@ -29,7 +29,7 @@ import itertools
 import logging
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -44,72 +44,19 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from planner.errors import ValidationError
+from planner.model import TravelTimes
 from planner.rules import NetworkRules
 
 log = logging.getLogger(__name__)
 
+
 SINUOSITY_WINDOW_M = 1000.0
+
+
 SINUOSITY_MAX = 3.0
+
+
 NODE_TOLERANCE_M = 0.05
-
-
-@dataclass(frozen=True, eq=False)
-class TravelTimes:
-    """Travel times between villages (or village and site) along the roads, walking legs included.
-
-    Attributes
-    ----------
-    origins, destinations
-        Village ids of the rows and the columns.
-    seconds
-        Array of shape (len(origins), len(destinations)); ``inf`` where no road connects the pair.
-    """
-
-    origins: pd.Index
-    destinations: pd.Index
-    seconds: np.ndarray
-
-    def __post_init__(self) -> None:
-        if self.seconds.shape != (len(self.origins), len(self.destinations)):
-            raise ValueError(
-                f"seconds has shape {self.seconds.shape}, expected "
-                f"({len(self.origins)}, {len(self.destinations)})"
-            )
-
-    @property
-    def minutes(self) -> np.ndarray:
-        """The matrix in minutes."""
-        return self.seconds / 60.0
-
-    def frame(self) -> pd.DataFrame:
-        """Minutes as a DataFrame indexed by origin, with destinations as columns."""
-        return pd.DataFrame(self.minutes, index=self.origins, columns=self.destinations)
-
-    def subset(self, origins: Any = None, destinations: Any = None) -> TravelTimes:
-        """The rows and columns of the given village ids (all when None), in the given order."""
-        oi = np.arange(len(self.origins)) if origins is None else self.origins.get_indexer(pd.Index(origins))
-        di = (
-            np.arange(len(self.destinations))
-            if destinations is None
-            else self.destinations.get_indexer(pd.Index(destinations))
-        )
-        if (oi < 0).any() or (di < 0).any():
-            raise KeyError("some village ids are not in the travel-time matrix")
-        return TravelTimes(self.origins[oi], self.destinations[di], self.seconds[np.ix_(oi, di)])
-
-    def summary(self) -> dict[str, Any]:
-        """Size and reachability of the matrix."""
-        finite = np.isfinite(self.seconds)
-        return {
-            "origins": len(self.origins),
-            "destinations": len(self.destinations),
-            "reachable_pairs_pct": float(100.0 * finite.mean()) if self.seconds.size else 100.0,
-            "max_min": float(self.seconds[finite].max() / 60.0) if finite.any() else None,
-        }
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# The road network
 
 
 @dataclass(frozen=True, eq=False)
@@ -428,10 +375,6 @@ def _merge_points(xy: np.ndarray, *, tol: float) -> tuple[np.ndarray, np.ndarray
     return lab.astype(np.int64), np.column_stack([cx, cy])
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# Village access
-
-
 def _km(m: float) -> str:
     return f"{m / 1000:.1f} km" if m >= 1000 else f"{m:.0f} m"
 
@@ -613,10 +556,6 @@ def _coverage_text(network: RoadNetwork) -> str:
         return f"lon {x0:.4f} to {x1:.4f}, lat {y0:.4f} to {y1:.4f}"
     except Exception:  # noqa: BLE001 - a CRS pyproj cannot invert: fall back to metric coordinates
         return f"x {lo[0]:.0f} to {hi[0]:.0f}, y {lo[1]:.0f} to {hi[1]:.0f} m"
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Travel-time matrices
 
 
 def _min_csr(rows: np.ndarray, cols: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
@@ -913,10 +852,6 @@ def travel_times(
     return tt
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# Routes
-
-
 Route = tuple[shapely.LineString, float, float]
 
 
@@ -1011,59 +946,13 @@ def _leg_len(network: RoadNetwork, row: pd.Series) -> float:
     return (t if int(row["node"]) == int(network.edge_u[e]) else 1.0 - t) * L
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# Service areas
+def _route_lines(network: Any, access: pd.DataFrame, legs: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Each leg of the monthly plan as a line along the roads; each distinct pair is routed once."""
+    from planner.network import routes
 
-
-def nearest_site_seconds(times: TravelTimes, sites: Sequence[Any]) -> pd.Series:
-    """Seconds from the nearest site to every village (site -> village when the sites are origins of ``times``,
-    else village -> site)."""
-    sites = pd.Index(sites)
-    if len(sites) and (times.origins.get_indexer(sites) >= 0).all():
-        rows = times.origins.get_indexer(sites)
-        return pd.Series(times.seconds[rows].min(axis=0), index=times.destinations)
-    if len(sites) and (times.destinations.get_indexer(sites) >= 0).all():
-        cols = times.destinations.get_indexer(sites)
-        return pd.Series(times.seconds[:, cols].min(axis=1), index=times.origins)
-    if not len(sites):
-        return pd.Series(np.inf, index=times.destinations)
-    raise ValidationError(
-        f"sites {list(sites[:20])} are not all rows or all columns of the travel-time matrix.",
-        zh=f"站点 {list(sites[:20])} 不全在行程时间矩阵的行或列中。",
-    )
-
-
-def service_area(
-    times: TravelTimes,
-    sites: Sequence[Any],
-    population: pd.Series,
-    *,
-    thresholds_min: Sequence[float] = (15, 30, 60),
-) -> pd.DataFrame:
-    """Villages and residents within T minutes of the nearest site, per threshold T.
-
-    Returns
-    -------
-    DataFrame indexed by ``threshold_min`` with villages, villages_pct, residents, residents_pct (unreachable
-    villages count as outside every threshold).
-    """
-    near = nearest_site_seconds(times, sites)
-    pop = population.reindex(near.index)
-    if pop.isna().any():
-        missing = list(near.index[pop.isna()][:20])
-        raise ValidationError(f"population missing for villages {missing}.", zh=f"村 {missing} 缺少人口。")
-    popv = pop.to_numpy(float)
-    total = popv.sum()
-    rows = []
-    for t in thresholds_min:
-        inside = near.to_numpy() <= float(t) * 60.0
-        rows.append(
-            {
-                "threshold_min": float(t),
-                "villages": int(inside.sum()),
-                "villages_pct": float(100.0 * inside.mean()) if len(inside) else 0.0,
-                "residents": round(popv[inside].sum()),
-                "residents_pct": float(100.0 * popv[inside].sum() / total) if total > 0 else 0.0,
-            }
-        )
-    return pd.DataFrame(rows).set_index("threshold_min")
+    pairs = list(dict.fromkeys(zip(legs["from_id"].astype(str), legs["to_id"].astype(str), strict=True)))
+    found = dict(zip(pairs, routes(network, access, pairs), strict=True))
+    keys = list(zip(legs["from_id"].astype(str), legs["to_id"].astype(str), strict=True))
+    out = legs.copy()
+    out["km"] = [round(found[k][2] / 1000.0, 3) for k in keys]
+    return gpd.GeoDataFrame(out, geometry=[found[k][0] for k in keys], crs=network.crs)

@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import LineString, box
 
-from planner.plan import PlanData
+from planner.model import PlanData
 
 EVIL_NAME = "<script>alert(1)</script>"
 QUOTE_NAME = '王家"大"村\'s'
@@ -222,7 +222,7 @@ def make_generated_plan(*, seed: int = 1, time_limit: float = 10.0) -> PlanData:
     """
     import numpy as np
 
-    from planner.network import TravelTimes
+    from planner.model import TravelTimes
     from planner.patrol.month import plan_month
     from planner.rules import PatrolRules
 

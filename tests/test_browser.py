@@ -14,8 +14,8 @@ import pytest
 from browser import Chromium, chromium_path
 from plan_fixture import EVIL_NAME, TEMPLATE_NAME, make_plan
 
-from planner.maps import map_html, plan_map
-from planner.report import report_html
+from planner.outputs.maps import map_html, plan_map
+from planner.outputs.report import report_html
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"

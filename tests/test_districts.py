@@ -11,16 +11,10 @@ import pytest
 import scipy.sparse as sp
 from shapely.geometry import Point, box
 
-from planner.districts import (
-    Violation,
-    check_districts,
-    contiguous_districts,
-    min_cut_districts,
-    plan_districts,
-    village_adjacency,
-)
+from planner.districts import check_districts, plan_districts, village_adjacency
+from planner.engines.districting import contiguous_districts, min_cut_districts
 from planner.errors import SolverError
-from planner.network import TravelTimes
+from planner.model import TravelTimes, Violation
 from planner.rules import DistrictRules, Rules
 
 CRS = "EPSG:32650"
@@ -458,7 +452,7 @@ def test_one_more_district_when_the_fewest_cannot_hold_r2() -> None:
 def test_office_objectives_choose_different_sites_on_a_line() -> None:
     """On villages 10 min apart with residents at one end: p-median sits with the residents, p-center in the
     middle, maximal covering where most residents are within reach."""
-    from planner.districts import choose_office
+    from planner.offices import choose_office
 
     x = np.arange(5) * 10.0
     minutes = np.abs(x[:, None] - x[None, :])

@@ -16,14 +16,12 @@ import pytest
 import shapely
 
 from planner.errors import ValidationError
+from planner.geo import gcj02_to_wgs84, metric_crs, wgs84_to_gcj02
 from planner.io import (
     atomic_output_dir,
-    gcj02_to_wgs84,
-    metric_crs,
     read_current,
     read_roster,
     read_villages,
-    wgs84_to_gcj02,
     write_layer,
 )
 

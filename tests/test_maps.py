@@ -9,9 +9,9 @@ from pandas.testing import assert_frame_equal
 from plan_fixture import EVIL_NAME, TEMPLATE_NAME, make_plan
 
 from planner.errors import ValidationError
-from planner.i18n import t
-from planner.io.villages import wgs84_to_gcj02
-from planner.maps import map_html, plan_map
+from planner.geo import wgs84_to_gcj02
+from planner.outputs.maps import map_html, plan_map
+from planner.texts import t
 
 
 def _controlled(m: folium.Map) -> list[folium.map.Layer]:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.network import TravelTimes
+from planner.model import TravelTimes
 from planner.patrol.month import check_schedule, iso_week, plan_month
 from planner.rules import PatrolRules
 

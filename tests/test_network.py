@@ -14,16 +14,16 @@ from shapely.geometry import LineString, Point
 
 from planner.errors import ValidationError
 from planner.io.roads import lines_to_roads, parse_maxspeed, read_roads
+from planner.model import TravelTimes
 from planner.network import (
-    TravelTimes,
     build_network,
     edge_speeds_kmh,
     locate_villages,
     route,
     routes,
-    service_area,
     travel_times,
 )
+from planner.offices import service_area
 from planner.rules import NetworkRules
 
 CRS = "EPSG:32650"  # UTM 50N, metres

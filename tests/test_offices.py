@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from planner.bench.common import shared_dir
+from planner.engines.facility import FacilitySolution, capacitated_pmedian, max_covering, pcenter, pmedian
 from planner.errors import InfeasibleError, ValidationError
-from planner.offices import FacilitySolution, capacitated_pmedian, max_covering, pcenter, pmedian
 
 BENCH = shared_dir() / "benchmarks"
 
@@ -125,7 +125,7 @@ def test_pmedian_lagrangian_bound_is_valid_and_proofs_are_right(seed: int) -> No
 
 
 def test_swap_state_incremental_tables_match_a_fresh_rebuild() -> None:
-    from planner.offices import _SwapState
+    from planner.engines.facility import _SwapState
 
     rng = np.random.default_rng(5)
     W = _random_cost(5, 40, 40) * rng.integers(1, 5, size=40)[:, None]
@@ -218,7 +218,7 @@ def test_capacitated_pmedian_does_not_depend_on_a_time_limit_it_does_not_reach()
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_regret_assignment_respects_capacity_and_is_locally_optimal(seed: int) -> None:
-    from planner.offices import _regret_assign
+    from planner.engines.facility import _regret_assign
 
     rng = np.random.default_rng(seed)
     cost = _random_cost(seed + 70, 60, 60)
@@ -247,7 +247,7 @@ def test_capacitated_pmedian_infeasible_capacity_names_the_numbers() -> None:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_cpmp_lagrangian_bound_is_valid_and_its_sets_have_p_candidate_sites(seed: int) -> None:
-    from planner.offices import _cpmp_lagrangian
+    from planner.engines.facility import _cpmp_lagrangian
 
     cost = _random_cost(seed + 40, 8, 5)
     d = np.random.default_rng(seed + 40).integers(1, 6, size=8).astype(float)
@@ -263,7 +263,7 @@ def test_cpmp_lagrangian_bound_is_valid_and_its_sets_have_p_candidate_sites(seed
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_sub_cpmp_solves_a_small_cpmp_exactly(seed: int) -> None:
-    from planner.offices import _sub_cpmp
+    from planner.engines.facility import _sub_cpmp
 
     cost = _random_cost(seed + 50, 8, 5)
     d = np.random.default_rng(seed + 50).integers(1, 6, size=8).astype(float)
@@ -277,7 +277,7 @@ def test_sub_cpmp_solves_a_small_cpmp_exactly(seed: int) -> None:
 
 
 def test_cluster_lns_improves_a_poor_plan_keeps_it_feasible_and_repeats() -> None:
-    from planner.offices import _cluster_lns, _regret_assign
+    from planner.engines.facility import _cluster_lns, _regret_assign
 
     cost = _random_cost(60, 48, 48)
     d = np.random.default_rng(60).integers(1, 10, size=48).astype(float)

@@ -14,7 +14,7 @@ import shapely
 from planner.bench.common import shared_dir
 from planner.cli import main
 from planner.errors import ValidationError
-from planner.osm import MIN_VILLAGE_POPULATION, model_population, parse_population, prepare_osm
+from planner.prepare_osm import MIN_VILLAGE_POPULATION, model_population, parse_population, prepare_osm
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = shared_dir() / "data" / "raw"

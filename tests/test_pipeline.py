@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from corpus.make_corpus import CRS, county
 
-from planner.check import TIMES_FILE, check_plan, times_from_npz
-from planner.io.plan_files import read_plan_dir
+from planner.check import check_plan
+from planner.io.plan_files import TIMES_FILE, read_plan_dir, times_from_npz
 from planner.io.roads import lines_to_roads
 from planner.pipeline import make_plan, write_outputs
 from planner.rules import Rules
@@ -219,7 +219,7 @@ def test_leave_dates_are_kept_and_check_agrees(tmp_path: Path) -> None:
 def test_lock_keeps_a_current_district_together() -> None:
     """--lock with a current district id keeps its villages in one district of the new plan."""
     from planner.errors import ValidationError
-    from planner.pipeline import locked_villages
+    from planner.io.villages import locked_villages
 
     villages, roads = small_county()
     current = pd.Series(["东" if v[2] in "01" else "西" for v in villages.index], index=villages.index)

@@ -16,7 +16,7 @@ import shapely
 
 from planner.errors import ValidationError
 from planner.io import read_plan_dir, write_plan_dir
-from planner.plan import SCHEDULE_COLUMNS, PlanData
+from planner.model import SCHEDULE_COLUMNS, PlanData
 
 UTM48N = "EPSG:32648"
 

@@ -8,9 +8,9 @@ import pytest
 from plan_fixture import EVIL_NAME, POPULATION, TRAVEL, make_plan
 
 from planner.errors import ValidationError
-from planner.i18n import t
-from planner.plan import PlanData
-from planner.report import compare_current, coverage_curve, report_html
+from planner.model import PlanData
+from planner.outputs.report import compare_current, coverage_curve, report_html
+from planner.texts import t
 
 SECTIONS = ("figures", "checks", "districts", "compare", "charts", "explain", "routes")
 

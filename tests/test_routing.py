@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from planner.bench.common import shared_dir
+from planner.engines.routing import route_cost, solve_cvrp, solve_pvrp, solve_vrptw
 from planner.errors import InfeasibleError, ValidationError
-from planner.patrol import solve_cvrp, solve_pvrp, solve_vrptw
-from planner.patrol.routing import route_cost
 
 BENCH = shared_dir() / "benchmarks"
 

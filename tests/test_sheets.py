@@ -13,9 +13,9 @@ import pytest
 from plan_fixture import EVIL_NAME, make_generated_plan, make_plan
 
 from planner.errors import ValidationError
-from planner.i18n import t
-from planner.plan import ROUTE_COLUMNS, PlanData
-from planner.sheets import MAP_HEIGHT, MAP_WIDTH, route_sheets_html
+from planner.model import ROUTE_COLUMNS, PlanData
+from planner.outputs.sheets import MAP_HEIGHT, MAP_WIDTH, route_sheets_html
+from planner.texts import t
 
 ZH_WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]  # Monday first, as date.weekday()
 

@@ -81,7 +81,7 @@ def _bks(directory: Path) -> dict[str, float]:
 def rows(
     files: list[Path], reference: dict[str, float], *, time_limit: float, seed: int
 ) -> Iterator[BenchRow]:
-    from planner.offices import capacitated_pmedian
+    from planner.engines.facility import capacitated_pmedian
 
     for path in files:
         inst = read_cpmp(path)

@@ -170,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
 def _rows(
     files: list[Path], refs: dict[str, tuple[float, str]], args: argparse.Namespace
 ) -> Iterator[BenchRow]:
-    from planner.patrol.routing import solve_cvrp
+    from planner.engines.routing import solve_cvrp
 
     for path in files:
         inst = read_vrp(path)

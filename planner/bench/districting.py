@@ -62,7 +62,7 @@ def _verify(adj: sp.csr_matrix, pop: np.ndarray, labels: np.ndarray, k: int, lo:
 
 
 def run(args: argparse.Namespace) -> int:
-    from planner.districts import min_cut_districts
+    from planner.engines.districting import min_cut_districts
 
     root = Path(args.instances) if args.instances else None
     files = find_instances(root, ["*_county.json", "*_tract.json"], only=getattr(args, "only", None))

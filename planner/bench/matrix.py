@@ -84,7 +84,7 @@ def demo_villages() -> gpd.GeoDataFrame:
 def liechtenstein_villages() -> gpd.GeoDataFrame:
     """Liechtenstein's villages from planner.osm.prepare_osm, else its place nodes."""
     try:
-        from planner.osm import prepare_osm
+        from planner.prepare_osm import prepare_osm
     except ImportError:
         return place_villages(LIECHTENSTEIN_PBF)
     return _metric(prepare_osm(LIECHTENSTEIN_PBF))

@@ -84,7 +84,7 @@ def _spopt_pmedian(cost: np.ndarray, p: int, time_limit: float) -> tuple[float |
 def rows(
     files: list[Path], reference: dict[str, float], *, time_limit: float, seed: int, peers: bool
 ) -> Iterator[BenchRow]:
-    from planner.offices import pmedian
+    from planner.engines.facility import pmedian
 
     for path in files:
         name = instance_name(path)

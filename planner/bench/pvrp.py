@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _rows(files: list[Path], refs: dict[str, float], args: argparse.Namespace) -> Iterator[BenchRow]:
-    from planner.patrol.routing import solve_pvrp
+    from planner.engines.routing import solve_pvrp
 
     for path in files:
         inst = read_cordeau(path)
@@ -169,8 +169,8 @@ def _peer(inst: PvrpInstance, limit: float) -> tuple[float | None, float]:
     """
     import time
 
+    from planner.engines.routing import _cvrp_ortools
     from planner.errors import SolverError
-    from planner.patrol.routing import _cvrp_ortools
 
     start = time.perf_counter()
     load = np.zeros(inst.days)

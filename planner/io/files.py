@@ -590,3 +590,6 @@ def read_roster(path: str | os.PathLike[str]) -> pd.DataFrame:
             "unavailable": pd.Series(dates, dtype=object),
         }
     )
+
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
@@ -22,13 +23,14 @@ import pyogrio.errors
 
 from planner.errors import ValidationError
 from planner.io.files import atomic_output_dir, read_layer_file, write_layer
-from planner.plan import (
+from planner.model import (
     DISTRICT_COLUMNS,
     OFFICE_COLUMNS,
     ROUTE_COLUMNS,
     SCHEDULE_COLUMNS,
     VILLAGE_COLUMNS,
     PlanData,
+    TravelTimes,
 )
 
 log = logging.getLogger(__name__)
@@ -391,3 +393,34 @@ def read_plan_dir(path: str | os.PathLike[str]) -> PlanData:
         schedule=schedule,
         current=layers.get("current"),
     )
+
+
+TIMES_FILE = "travel_times.npz"
+
+
+def times_to_npz(times: TravelTimes) -> bytes:
+    """The matrix as compressed npz bytes (float32 minutes are enough for rule checks; ids as text)."""
+    buf = io.BytesIO()
+    np.savez_compressed(
+        buf,
+        origins=np.asarray(times.origins.astype(str), dtype=np.str_),
+        destinations=np.asarray(times.destinations.astype(str), dtype=np.str_),
+        seconds=times.seconds.astype(np.float32),
+    )
+    return buf.getvalue()
+
+
+def times_from_npz(path: Path) -> TravelTimes:
+    """Read back :func:`times_to_npz`."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return TravelTimes(
+                pd.Index(z["origins"].astype(str)),
+                pd.Index(z["destinations"].astype(str)),
+                z["seconds"].astype(np.float64),
+            )
+    except (OSError, KeyError, ValueError) as exc:
+        raise ValidationError(
+            f"{path}: unreadable travel-time matrix ({exc}); re-run planner plan to rebuild it.",
+            zh=f"{path}: 行车时间矩阵无法读取 ({exc}); 请重新运行 planner plan。",
+        ) from None

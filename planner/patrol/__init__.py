@@ -1,19 +1,10 @@
-"""The monthly patrol plan: routing cores (CVRP, one officer's day with time windows, periodic VRP) and the month.
+"""The monthly patrol plan (R4-R8): which officer visits which village on which day, in which order.
 
-The routing cores live in :mod:`planner.patrol.routing`; ``plan_month`` in :mod:`planner.patrol.month`.
+``month`` plans and re-checks the month; ``roster`` holds the officers and what the stage needs of a district
+plan. The routing engines it calls live in :mod:`planner.engines.routing`.
 """
 
 from planner.patrol.month import PatrolPlan, check_schedule, make_roster, plan_month
-from planner.patrol.routing import PeriodicSolution, RoutingSolution, solve_cvrp, solve_pvrp, solve_vrptw
+from planner.patrol.roster import patrol_assignment
 
-__all__ = [
-    "PatrolPlan",
-    "PeriodicSolution",
-    "RoutingSolution",
-    "check_schedule",
-    "make_roster",
-    "plan_month",
-    "solve_cvrp",
-    "solve_pvrp",
-    "solve_vrptw",
-]
+__all__ = ["PatrolPlan", "check_schedule", "make_roster", "patrol_assignment", "plan_month"]

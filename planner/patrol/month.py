@@ -60,45 +60,60 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from planner.cpsat import cp_solver
-from planner.districts import Violation
+from planner.engines.cpsat import cp_solver
 from planner.errors import SolverError, ValidationError
-from planner.network import TravelTimes
+from planner.model import DroppedVisit, TravelTimes, Violation
 from planner.rules import WEEKDAYS, PatrolRules
 
 log = logging.getLogger(__name__)
 
+
 OVERTIME_HOURS = 3.0  # Labour Law of the PRC, art. 41: overtime at most 3 hours a day
+
+
 MAX_STOPS = 6  # villages on one day route: more never fit a shift with real visits
+
+
 SCHEDULE_COLUMNS = ["officer_id", "date", "start", "end", "village_id", "activity", "minutes"]
+
+
 LEG_COLUMNS = ["officer_id", "date", "seq", "from_id", "to_id", "minutes"]
+
+
 ROSTER_COLUMNS = ["officer_id", "office", "kind", "village_id", "unavailable"]
+
+
 _BIG = 10**6  # minutes standing for "no road"
+
+
 # objective weights: a missed requirement outweighs any amount of driving in a month. When officers are short, a
 # station chief keeps every village in sight first: the weekly visits (R8), each village's first full visit day
 # (R5), its night visit (R7) and R4 weigh _W_MISS; a further full visit day weighs less, so it is the first to go;
 # the household time of R6 is priced per missing minute (an hour about like a further visit day).
 _W_MISS = 100_000
+
+
 _W_MORE = 50_000
+
+
 _W_HOUSEHOLD = 800  # per minute of R6 household time missing
+
+
 _PHASE2_SHARE = 0.1  # of an office's deterministic budget, for the least field time once requirements are set
+
+
 _WALL_SAFETY = 20.0  # wall seconds per deterministic second before CP-SAT is stopped anyway
+
+
 _W_SPREAD = 200
+
+
 _W_ROTATE = 300
-
-
-class DroppedVisit(NamedTuple):
-    """A visit requirement the plan does not meet, with the reason and its numbers."""
-
-    officer_id: str
-    village_id: str
-    reason: str
-    reason_zh: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,9 +177,6 @@ class PatrolPlan:
         }
 
 
-# --- calendar ------------------------------------------------------------------------------------------------
-
-
 def parse_month(month: str) -> list[dt.date]:
     """Every date of a YYYY-MM month."""
     try:
@@ -204,9 +216,6 @@ def _hhmm(minute_of_day: int) -> str:
 
 def _minute_of_day(t: dt.time) -> int:
     return t.hour * 60 + t.minute
-
-
-# --- inputs ---------------------------------------------------------------------------------------------------
 
 
 _ASSIGNMENT_COLUMNS = ("district_id", "office_id", "office_village_id", "officers", "access")
@@ -320,9 +329,6 @@ def _check_roster(roster: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:
     return r[ROSTER_COLUMNS]
 
 
-# --- patterns: the day routes that fit -------------------------------------------------------------------------
-
-
 def _subset_tours(t: np.ndarray, n: int, max_size: int, budget: float) -> dict[int, int]:
     """Shortest closed tour from node 0 through every subset (bitmask over nodes 1..n) of at most ``max_size``
     villages whose tour is within ``budget`` minutes (Held-Karp over subsets)."""
@@ -383,9 +389,6 @@ def _patterns(
                 if load <= shift:
                     out.append(_Pattern(vs, full, tour, load))
     return out
-
-
-# --- the plan -------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -1160,7 +1163,7 @@ def _exact_order(t: np.ndarray) -> list[int]:
 
 def _vrptw_order(ctx: _Context, t: np.ndarray, service: np.ndarray, *, seed: int) -> list[int]:
     """OR-Tools' route when the stops do not all fit one shift: it leaves out the visits that do not fit."""
-    from planner.patrol.routing import solve_vrptw
+    from planner.engines.routing import solve_vrptw
 
     # every stop optional: a stop that does not fit is left out and moved by the caller, never lost
     penalties = np.full(len(service), float(_BIG))
@@ -1389,9 +1392,6 @@ def _explain(
             f"{d.isoformat()} 的路线排不下 {v} 的 {s} 分钟走访, 本周其他日期也无空余",
         )
     return out
-
-
-# --- checking any schedule ------------------------------------------------------------------------------------
 
 
 def _to_min(x: Any) -> int:

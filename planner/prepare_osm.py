@@ -38,7 +38,6 @@ The result is in EPSG:4326, indexed by ``village_id``, with columns ``name``, ``
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 import re
@@ -52,26 +51,41 @@ import shapely
 from pyproj import CRS
 
 from planner.errors import ValidationError
-from planner.io import metric_crs
+from planner.geo import metric_crs
 from planner.io.osm import OsmExtract, read_osm_extract
 
 log = logging.getLogger(__name__)
 
+
 PLACE_TYPES: tuple[str, ...] = ("town", "village", "hamlet")
+
+
 """Default ``place=*`` values that become villages."""
 
+
 PERSONS_PER_BUILDING = 2.62
+
+
 """Residents per residential building: mean household size, China 2020 census, times one dwelling per building."""
 
+
 MIN_VILLAGE_POPULATION = 50
+
+
 """Floor of every modelled village population (planning assumption, see the module docstring)."""
+
 
 RESIDENTIAL_BUILDINGS = frozenset(
     {"house", "detached", "semidetached_house", "terraced", "bungalow", "farm", "residential", "apartments"}
 )
+
+
 """``building=*`` values that count as dwellings wherever they stand."""
 
+
 TOWNSHIP_COVERAGE = 0.95
+
+
 """Share of the region the named units of a level must cover to be taken as its townships."""
 
 
@@ -294,47 +308,6 @@ def parse_population(text: object) -> float:
         value = int(re.sub(r"\D", "", s))
         return float(value) if value > 0 else math.nan
     return math.nan
-
-
-def run_prepare_osm(args: argparse.Namespace) -> int:
-    """CLI handler of ``planner prepare-osm``: build the village layer and write it to ``args.out``.
-
-    Returns
-    -------
-    int
-        0 on success (errors are raised as :class:`planner.errors.PlannerError`).
-    """
-    from planner.io.files import write_layer
-
-    types = tuple(t.strip() for t in str(args.place_types).split(",") if t.strip())
-    villages = prepare_osm(
-        args.osm,
-        place_types=types,
-        admin_level=args.admin_level,
-        township_level=args.township_level,
-        total_population=args.total_population,
-        persons_per_building=args.persons_per_building,
-    )
-    write_layer(villages, args.out, layer="villages")
-    n_tag = int((villages["population_source"] == "tag").sum())
-    n_model = len(villages) - n_tag
-    total = int(villages["population"].sum())
-    towns = villages["township"].nunique()
-    n_out = len(villages.attrs.get("outside_region", []))
-    region = villages.attrs.get("region", "?")
-    zh = (
-        f"已写出 {args.out}: {region} 内 {len(villages)} 个村, {towns} 个乡镇, 总人口 {total:,}"
-        f"(标签 {n_tag} 个, 估算 {n_model} 个); 区域外居民点 {n_out} 个未计入"
-    )
-    en = (
-        f"wrote {args.out}: {len(villages)} villages in {region}, {towns} townships, population {total:,} "
-        f"({n_tag} tagged, {n_model} modelled); {n_out} settlements outside the region not included"
-    )
-    print(f"{zh} / {en}" if getattr(args, "lang", "zh") == "zh" else f"{en} / {zh}")
-    return 0
-
-
-# -- steps ---------------------------------------------------------------------------------------------------
 
 
 def _check_options(

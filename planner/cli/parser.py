@@ -1,22 +1,9 @@
-"""The `planner` command: subcommands, progress, exit codes (INTERFACE.md).
-
-Exit codes: 0 done; 1 a hard rule is broken or the rules cannot all be met; 2 the input is wrong; 3 a solver failed.
-The library raises :mod:`planner.errors`; only this module turns them into messages and exit codes.
-"""
+"""The argument parser of every subcommand (the only place that knows the options)."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import sys
-import traceback
-from collections.abc import Sequence
-from pathlib import Path
-
-from planner.errors import PlannerError
-
-log = logging.getLogger("planner")
 
 DEFAULT_LANG = os.environ.get("PLANNER_LANG", "zh")
 
@@ -195,58 +182,3 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(p)
     return parser
-
-
-def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "demo":
-        from planner.pipeline import run_demo
-
-        return run_demo(args)
-    if args.command == "prepare-osm":
-        from planner.osm import run_prepare_osm
-
-        return run_prepare_osm(args)
-    if args.command == "plan":
-        from planner.io.files import check_output_dir
-        from planner.pipeline import run_plan_command
-
-        # refuse at once, not after the solvers ran: the plan would be thrown away at the end
-        check_output_dir(args.out, overwrite=args.overwrite)
-
-        return run_plan_command(args)
-    if args.command == "check":
-        from planner.check import run_check
-
-        return run_check(args)
-    if args.command == "bench":
-        from planner.bench import run_bench
-
-        return run_bench(args)
-    raise AssertionError(args.command)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    try:
-        return _dispatch(args)
-    except PlannerError as exc:
-        print(f"planner: {exc.text(args.lang)}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("planner: interrupted; nothing was written / 已中断, 未写入任何结果", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - the last guard: users never see a traceback unless they ask
-        if args.debug:
-            traceback.print_exc()
-        where = Path(traceback.extract_tb(exc.__traceback__)[-1].filename).name if exc.__traceback__ else "?"
-        print(
-            f"planner: internal error {type(exc).__name__}: {exc} (in {where}). This is a bug: please report it "
-            "with the command you ran; --debug shows the details. / 内部错误, 请报告所运行的命令。",
-            file=sys.stderr,
-        )
-        return 3

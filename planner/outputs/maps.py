@@ -31,8 +31,8 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from planner.errors import ValidationError
-from planner.i18n import check_lang, t
-from planner.plan import PlanData
+from planner.model import PlanData
+from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ _PALETTE = (
 )
 _DAY_PALETTE = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#17becf")
 
-_VENDOR = Path(__file__).parent / "static" / "vendor"
+_VENDOR = Path(__file__).resolve().parents[1] / "static" / "vendor"
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def _band(minutes: float) -> int:
 
 def _gcj02_transform() -> Callable[[np.ndarray], np.ndarray]:
     try:
-        from planner.io.villages import wgs84_to_gcj02
+        from planner.geo import wgs84_to_gcj02
     except ImportError as exc:
         raise ValidationError(
             "this base map uses GCJ-02 coordinates but planner.io.villages.wgs84_to_gcj02 is not available; "

@@ -31,9 +31,9 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from planner.i18n import check_lang, t
-from planner.plan import PlanData
-from planner.report import _e, _n
+from planner.model import PlanData
+from planner.outputs.report import _e, _n
+from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
 

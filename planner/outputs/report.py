@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from planner.i18n import check_lang, has, t
-from planner.plan import PlanData
+from planner.model import PlanData
+from planner.texts import check_lang, has, t
 
 logger = logging.getLogger(__name__)
 

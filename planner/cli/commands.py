@@ -1,0 +1,273 @@
+"""The subcommands' handlers: read the arguments, call the library, print what it did."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from planner.check import _rules_of, check_plan
+from planner.errors import ValidationError
+from planner.io.files import DEMO_DIR
+from planner.io.plan_files import TIMES_FILE, times_from_npz
+from planner.io.villages import locked_villages
+from planner.patrol.roster import check_roster_offices
+from planner.pipeline import PlanResult, StageClock, check_month, default_month, make_plan, write_outputs
+from planner.prepare_osm import prepare_osm
+from planner.rules import load_rules
+
+log = logging.getLogger(__name__)
+
+
+def _progress(lang: str) -> tuple[Callable[[str], None], Callable[[], None]]:
+    """A spinner naming the running stage on a terminal; nothing when output is not a terminal."""
+    if not sys.stderr.isatty():
+        return (lambda name: log.info("stage %s", name)), (lambda: None)
+    from rich.console import Console
+    from rich.status import Status
+
+    status = Status("", console=Console(stderr=True))
+    status.start()
+    names = {
+        "network": ("路网与可达性", "road network and access"),
+        "travel_times": ("行车时间矩阵", "travel times"),
+        "districts": ("警务区与警务室", "districts and offices"),
+        "patrol": ("月度巡访计划", "monthly patrol plan"),
+        "routes": ("沿路线路", "routes along roads"),
+        "write": ("写出结果", "writing the plan"),
+    }
+
+    def on_stage(name: str) -> None:
+        zh, en = names.get(name, (name, name))
+        status.update(zh if lang == "zh" else en)
+
+    return on_stage, status.stop
+
+
+def _say_result(result: PlanResult, out: Path, lang: str) -> None:
+    s = result.plan.summary
+    if lang == "zh":
+        print(
+            f"已写出 {out}: {s['villages']} 个行政村, {s['districts']} 个警务区, {s['officers']} 名民警, "
+            f"30 分钟覆盖 {s['coverage_pct'].get('30', '-')}% 居民, 巡访要求满足 {s['visit_requirements_met_pct']}%"
+        )
+    else:
+        print(
+            f"wrote {out}: {s['villages']} villages, {s['districts']} districts, {s['officers']} officers, "
+            f"{s['coverage_pct'].get('30', '-')}% of residents within 30 min, "
+            f"{s['visit_requirements_met_pct']}% of visit requirements met"
+        )
+    if s["solver"]["districts"]["stopped_by_time"]:
+        print(
+            "  区划搜索被时间上限截断: 方案有效, 但不一定最优; 可加大 --time-limit"
+            if lang == "zh"
+            else "  the time limit cut the district search: the plan is valid but may not be the best; "
+            "raise --time-limit",
+            file=sys.stderr,
+        )
+    names = dict(
+        zip(
+            result.plan.villages["village_id"].astype(str),
+            result.plan.villages["name"].astype(str),
+            strict=True,
+        )
+    )
+    for v in s["violations"]:
+        detail = v.get("detail_zh", v["detail"]) if lang == "zh" else v["detail"]
+        name = (
+            f" ({names[v['subject']]})" if v["subject"] in names else ""
+        )  # ids alone mean little to a bureau
+        soft = ("[软] " if lang == "zh" else "[soft] ") if not v["hard"] else ""
+        print(f"  {soft}{v['rule']} {v['subject']}{name}: {detail}", file=sys.stderr)
+    if s["dropped_visits"]:
+        n = len(s["dropped_visits"])
+        print(
+            f"  {'未能安排的走访' if lang == 'zh' else 'visits that could not be planned'}: {n} "
+            f"({'见' if lang == 'zh' else 'see'} report.html)",
+            file=sys.stderr,
+        )
+
+
+def run_plan_command(args: argparse.Namespace) -> int:
+    """``planner plan``."""
+    from planner.io import read_current, read_office_sites, read_roster, read_villages
+    from planner.io.roads import read_roads
+
+    rules = load_rules(args.config)
+    month = check_month(args.month or default_month())
+    villages = read_villages(
+        args.villages,
+        id_col=args.id_col,
+        name_col=args.name_col,
+        township_col=args.township_col,
+        population_col=args.population_col,
+        layer=args.layer,
+        encoding=args.encoding,
+        coords=args.coords,
+        lon_col=args.lon_col,
+        lat_col=args.lat_col,
+        crs=args.crs,
+    )
+    current = read_current(args.current, villages) if args.current else None
+    roster = read_roster(args.officers) if args.officers else None
+    if roster is not None:
+        check_roster_offices(roster, villages.index, source=f"officer roster {args.officers}")
+    candidates = read_office_sites(args.offices, villages) if args.offices else None
+    locked = locked_villages(args.lock, current) if args.lock else None
+    roads = read_roads(args.roads, speed_col=args.speed_col, oneway_col=args.oneway_col)
+    return _plan_and_write(
+        villages,
+        roads,
+        args=args,
+        rules=rules,
+        month=month,
+        current=current,
+        roster=roster,
+        roster_source=f"officer roster {args.officers}",
+        candidates=candidates,
+        locked=locked,
+        n_districts=args.districts,
+    )
+
+
+def cache_dir() -> Path:
+    """Where travel-time matrices are cached: $PLANNER_CACHE, else the user's cache directory."""
+    root = (
+        os.environ.get("PLANNER_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "planner"
+    )
+    return Path(root) / "travel_times"
+
+
+def _plan_and_write(
+    villages: gpd.GeoDataFrame, roads: Any, *, args: argparse.Namespace, **kwargs: Any
+) -> int:
+    on_stage, stop = _progress(args.lang)
+    clock = StageClock(on_stage=on_stage)
+    out = Path(args.out)
+    try:
+        result = make_plan(
+            villages,
+            roads,
+            clock=clock,
+            cache_dir=cache_dir(),
+            seed=args.seed,
+            time_limit=args.time_limit,
+            **kwargs,
+        )
+        with clock.stage("write"):
+            write_outputs(
+                result,
+                out,
+                lang=args.lang,
+                overwrite=args.overwrite,
+                basemap=args.basemap,
+                tile_key=args.tile_key,
+                shapefile_encoding=args.shapefile_encoding,
+            )
+    finally:
+        stop()
+    _say_result(result, out, args.lang)
+    return result.exit_code
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``planner demo``: the whole pipeline on the embedded demo region (data/demo)."""
+    from planner.io import read_villages
+    from planner.io.roads import read_roads
+
+    villages_path, roads_path = DEMO_DIR / "villages.gpkg", DEMO_DIR / "roads.osm.bz2"
+    for p in (villages_path, roads_path):
+        if not p.is_file():
+            raise ValidationError(
+                f"{p}: the demo data is missing; restore data/demo/ from the repository.",
+                zh=f"{p}: 缺少示例数据; 请从代码仓库恢复 data/demo/。",
+            )
+    villages = read_villages(villages_path)
+    roads = read_roads(roads_path)
+    # The demo overwrites its own output directory: it is a sample, re-run at will.
+    demo_args = argparse.Namespace(**{**vars(args), "overwrite": True})
+    code = _plan_and_write(
+        villages,
+        roads,
+        args=demo_args,
+        rules=load_rules(None),
+        month=default_month(),
+        current=None,
+        roster=None,
+        n_districts=None,
+    )
+    # The demo's job is to show the planner at work: rule breaks are reported above, not a failure of the demo.
+    return 0 if code == 1 else code
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """``planner check``: prints every violation; exit 1 when any hard rule is broken."""
+    from planner.io.plan_files import read_plan_dir
+
+    path = Path(args.plan)
+    plan_dir = path.parent if path.suffix == ".gpkg" else path
+    plan = read_plan_dir(plan_dir)
+    rules = load_rules(args.config) if args.config else _rules_of(plan)
+    times = times_from_npz(plan_dir / TIMES_FILE) if (plan_dir / TIMES_FILE).is_file() else None
+    if times is None:
+        log.warning(
+            "%s has no %s: travel-time rules are checked with the layer's travel_min_to_office",
+            plan_dir,
+            TIMES_FILE,
+        )
+    violations = check_plan(plan, rules=rules, times=times)
+    zh = args.lang == "zh"
+    for v in violations:
+        kind = ("硬" if v.hard else "软") if zh else ("hard" if v.hard else "soft")
+        print(f"{v.rule}\t{kind}\t{v.subject}\t{(v.detail_zh if zh else v.detail) or v.detail}")
+    hard = [v for v in violations if v.hard]
+    if hard:
+        print(f"{len(hard)} 项违反硬性规则" if zh else f"{len(hard)} hard rule break(s)", file=sys.stderr)
+        return 1
+    print("方案符合全部规则" if zh else "the plan meets every rule", file=sys.stderr)
+    return 0
+
+
+def run_prepare_osm(args: argparse.Namespace) -> int:
+    """CLI handler of ``planner prepare-osm``: build the village layer and write it to ``args.out``.
+
+    Returns
+    -------
+    int
+        0 on success (errors are raised as :class:`planner.errors.PlannerError`).
+    """
+    from planner.io.files import write_layer
+
+    types = tuple(t.strip() for t in str(args.place_types).split(",") if t.strip())
+    villages = prepare_osm(
+        args.osm,
+        place_types=types,
+        admin_level=args.admin_level,
+        township_level=args.township_level,
+        total_population=args.total_population,
+        persons_per_building=args.persons_per_building,
+    )
+    write_layer(villages, args.out, layer="villages")
+    n_tag = int((villages["population_source"] == "tag").sum())
+    n_model = len(villages) - n_tag
+    total = int(villages["population"].sum())
+    towns = villages["township"].nunique()
+    n_out = len(villages.attrs.get("outside_region", []))
+    region = villages.attrs.get("region", "?")
+    zh = (
+        f"已写出 {args.out}: {region} 内 {len(villages)} 个村, {towns} 个乡镇, 总人口 {total:,}"
+        f"(标签 {n_tag} 个, 估算 {n_model} 个); 区域外居民点 {n_out} 个未计入"
+    )
+    en = (
+        f"wrote {args.out}: {len(villages)} villages in {region}, {towns} townships, population {total:,} "
+        f"({n_tag} tagged, {n_model} modelled); {n_out} settlements outside the region not included"
+    )
+    print(f"{zh} / {en}" if getattr(args, "lang", "zh") == "zh" else f"{en} / {zh}")
+    return 0
