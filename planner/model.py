@@ -77,6 +77,9 @@ class Violation:
     detail: str
     detail_zh: str
     hard: bool = True  # False: reported for the planner to weigh (a soft limit, a fact of the terrain)
+    # what the subject is, so that nobody parses it back out of the text: "village", "district", "office",
+    # "officer", "township", "piece" (of the map), "schedule" (a row or column of it), or "" when not known
+    kind: str = ""
 
     def to_dict(self) -> dict[str, str | bool]:
         """As plain data for summary.json."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,14 @@ class DistrictRules:
     def uses_population(self) -> bool:
         """R2 binds."""
         return self.mode in ("population", "both")
+
+    def officers_for(self, population: float) -> int:
+        """Officers of a district of ``population`` residents: one per ``residents_per_officer`` (R2), within
+        ``min_officers`` and ``max_officers``; ``min_officers`` when R2 does not bind."""
+        if not self.uses_population:
+            return self.min_officers
+        need = math.ceil(population / self.residents_per_officer)
+        return int(min(max(need, self.min_officers), self.max_officers))
 
 
 @dataclass(frozen=True)
