@@ -63,7 +63,7 @@ dplan.districts.drop(columns="geometry")""",
     (
         "code",
         """from planner.patrol import plan_month
-from planner.pipeline import patrol_assignment
+from planner.patrol import patrol_assignment
 
 assignment = patrol_assignment(dplan.villages, dplan.offices, dplan.districts)
 first = assignment[assignment.district_id == assignment.district_id.iloc[0]]

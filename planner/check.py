@@ -29,7 +29,7 @@ def check_plan(plan: PlanData, *, rules: Rules, times: TravelTimes | None) -> li
     violations = list(check_districts(villages, times, offices=plan.offices, rules=rules))
     if len(plan.schedule) and times is not None:
         from planner.patrol.month import check_schedule
-        from planner.pipeline import patrol_assignment
+        from planner.patrol.roster import patrol_assignment
 
         assignment = patrol_assignment(villages, plan.offices, plan.districts)
         month = str(plan.summary.get("month") or str(plan.schedule["date"].min())[:7])
