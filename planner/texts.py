@@ -170,6 +170,48 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.explain.none": ("没有需要说明的问题。", "Nothing to explain."),
     "report.routes.none": ("本方案未编制巡逻计划。", "This plan has no patrol schedule."),
     "report.footer": ("数据：{villages}个行政村；生成时间：{when}", "Data: {villages} villages; made {when}"),
+    # a province and a sweep (index.html, sweep.html; planner.outputs.many)
+    "many.province.title": ("全省（市）警务区规划总览", "Province plan: every county"),
+    "many.province.lead": (
+        "共{counties}个县，{villages}个行政村；已规划{planned}个县，失败{failed}个。点击县名查看该县报告。",
+        "{counties} counties, {villages} villages; {planned} counties planned, {failed} failed. "
+        "Click a county for its report.",
+    ),
+    "many.col.county": ("县", "County"),
+    "many.col.status": ("状态", "Status"),
+    "many.col.villages": ("行政村", "Villages"),
+    "many.col.districts": ("警务区", "Districts"),
+    "many.col.officers": ("民警", "Officers"),
+    "many.col.coverage": ("{minutes}分钟覆盖", "Within {minutes} min"),
+    "many.col.breaks": ("硬性规则违反", "Hard breaks"),
+    "many.col.met": ("巡访要求完成率", "Visit requirements met"),
+    "many.col.seconds": ("用时（秒）", "Seconds"),
+    "many.col.reason": ("原因", "Reason"),
+    "many.status.planned": ("已规划", "planned"),
+    "many.status.breaks": ("已规划（有违反）", "planned, with breaks"),
+    "many.status.resumed": ("沿用上次结果", "kept from an earlier run"),
+    "many.status.failed": ("失败", "failed"),
+    "many.sweep.title": ("规则方案比较", "Rule what-if sweep"),
+    "many.sweep.question": (
+        "问题：要让{share}%的居民在{minutes}分钟内到达所属警务室，最少需要多少名民警？",
+        "Question: how many officers are needed for {share}% of residents within {minutes} minutes of their office?",
+    ),
+    "many.sweep.answer": (
+        "答：{officers}名民警（{values}），{minutes}分钟覆盖{coverage}%。",
+        "Answer: {officers} officers ({values}), {coverage}% within {minutes} minutes.",
+    ),
+    "many.sweep.no_answer": (
+        "答：所比较的方案中没有一个在不违反硬性规则的情况下达到该覆盖率。",
+        "Answer: none of the combinations reaches that coverage without breaking a hard rule.",
+    ),
+    "many.sweep.chart.officers": (
+        "民警人数与{minutes}分钟覆盖率",
+        "Officers against coverage within {minutes} min",
+    ),
+    "many.sweep.chart.travel": ("{name}与平均车程", "{name} against mean travel"),
+    "many.sweep.axis.officers": ("民警（名）", "officers"),
+    "many.sweep.axis.coverage": ("覆盖率（%）", "coverage (%)"),
+    "many.sweep.axis.travel": ("平均车程（分钟）", "mean travel (min)"),
     # rules in plain language (DOMAIN.md)
     "rule.R1": (
         "每个警务区5至8个行政村，每个警务室1至2名民警",

@@ -43,7 +43,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("outputs", ("planner.outputs",)),
-    ("pipeline", ("planner.pipeline", "planner.bench")),
+    ("pipeline", ("planner.pipeline", "planner.many", "planner.bench")),
     ("cli", ("planner.cli", "planner.__main__")),
 )
 MAX_MODULE_LINES = 1000

@@ -40,6 +40,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from planner.cli.commands import run_check
 
         return run_check(args)
+    if args.command == "province":
+        from planner.cli.many import run_province
+
+        return run_province(args)
+    if args.command == "sweep":
+        from planner.cli.many import run_sweep_command
+
+        return run_sweep_command(args)
     if args.command == "bench":
         from planner.bench import run_bench
 

@@ -494,8 +494,11 @@ def read_villages(
     lon_col: str | None = None,
     lat_col: str | None = None,
     crs: Any = None,
+    keep: Sequence[str] = (),
 ) -> gpd.GeoDataFrame:
     """Read a village layer and return it in the Villages data model, in a metric CRS.
+
+    ``keep`` names columns of the layer that come along as text columns (e.g. the county of a province).
 
     Parameters
     ----------
@@ -660,6 +663,13 @@ def read_villages(
         index=pd.Index(ids, name="village_id", dtype="str"),
         crs=src_crs,
     )
+    for col in keep:
+        if col not in df.columns:
+            raise ValidationError(
+                f"{p}: no column '{col}'; its columns are: {', '.join(columns)}",
+                zh=f"{p}:没有字段 '{col}';现有字段:{'、'.join(columns)}",
+            )
+        out[col] = pd.array(_text_column(df[col]), dtype="str")
     _check_coordinates(geoms, pyproj.CRS.from_user_input(src_crs), p, rows, given=user_crs is not None)
     if coords == "gcj02":
         wgs = out.to_crs(4326)

@@ -1,0 +1,177 @@
+"""planner.many: a province on a Dask LocalCluster, resumed runs, and what-if sweeps (issue 13)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from corpus.make_corpus import county
+
+from planner.errors import ValidationError
+from planner.many import SweepRow, combinations, county_folder, fewest_officers, parse_vary, split_counties
+from planner.rules import Rules
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "planner", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_vary_reads_toml_values_and_keeps_lists_whole():
+    """--vary values are TOML values (numbers, booleans, lists), split on commas outside brackets."""
+    vary = parse_vary(
+        ["districts.max_villages=6,8", 'patrol.night_window=["19:00","20:00"],["20:00","21:00"]']
+    )
+    assert vary == {
+        "districts.max_villages": [6, 8],
+        "patrol.night_window": [["19:00", "20:00"], ["20:00", "21:00"]],
+    }
+
+
+def test_every_combination_is_validated_and_a_bad_key_names_itself():
+    """Two keys of two values give four rule sets; an unknown key is an input error naming it."""
+    combos = combinations(
+        Rules().to_dict(), parse_vary(["districts.max_villages=6,8", "districts.min_villages=3,4"])
+    )
+    assert [c for c, _ in combos] == [
+        {"districts.max_villages": 6, "districts.min_villages": 3},
+        {"districts.max_villages": 6, "districts.min_villages": 4},
+        {"districts.max_villages": 8, "districts.min_villages": 3},
+        {"districts.max_villages": 8, "districts.min_villages": 4},
+    ]
+    assert combos[2][1].districts.max_villages == 8
+    with pytest.raises(ValidationError, match=r"districts\.max_village"):
+        combinations(Rules().to_dict(), parse_vary(["districts.max_village=6"]))
+    with pytest.raises(ValidationError, match=r"SECTION\.KEY"):
+        parse_vary(["max_villages"])
+
+
+def test_fewest_officers_answers_the_question_among_plans_without_hard_breaks():
+    """The answer is the fewest officers reaching the share; a plan with hard breaks never answers."""
+    rows = [
+        SweepRow({"k": 1}, "planned", officers=10, coverage_30=96.0),
+        SweepRow({"k": 2}, "planned", officers=8, coverage_30=95.0),
+        SweepRow({"k": 3}, "breaks", officers=6, coverage_30=99.0),
+        SweepRow({"k": 4}, "planned", officers=7, coverage_30=90.0),
+    ]
+    assert fewest_officers(rows, minutes=30, share=95.0).values == {"k": 2}
+    assert fewest_officers(rows, minutes=30, share=97.0) is None
+
+
+def test_counties_split_each_into_its_own_metric_crs_and_missing_counties_are_named():
+    """A county's villages are projected to their own UTM zone; a village without a county is an input error."""
+    villages, _ = county(cols=4, rows=2)
+    wgs = villages.to_crs(4326)
+    east = wgs.copy()
+    east.geometry = wgs.geometry.translate(xoff=7.0)  # seven degrees east: another UTM zone
+    east.index = [f"E{i}" for i in range(len(east))]
+    both = gpd.GeoDataFrame(pd.concat([wgs, east]), crs=4326).to_crs(villages.crs)
+    names = pd.Series(["west"] * len(wgs) + ["east"] * len(east), index=both.index)
+    parts = split_counties(both, names)
+    assert sorted(parts) == ["east", "west"]
+    assert parts["west"].crs != parts["east"].crs
+    assert len(parts["east"]) == len(east)
+    names.iloc[0] = ""
+    with pytest.raises(ValidationError, match="no county"):
+        split_counties(both, names)
+    assert county_folder('a/b:"c"') == "a_b__c_"
+
+
+@pytest.mark.slow
+def test_a_province_of_two_real_regions_plans_both_counties_and_a_rerun_resumes(tmp_path, shared):
+    """CI's province: Andorra and Liechtenstein as two counties on a LocalCluster of 2 workers; both plans pass
+    `planner check`, province.json and index.html list them, and a second run keeps both without planning."""
+    raw = shared / "data" / "raw"
+    li = tmp_path / "li.gpkg"
+    p = _run(
+        "prepare-osm",
+        "--osm",
+        str(raw / "osm-liechtenstein-2024" / "liechtenstein-latest.osm.pbf"),
+        "--out",
+        str(li),
+    )
+    assert p.returncode == 0, p.stderr
+    a = gpd.read_file(ROOT / "data" / "demo" / "villages.gpkg").to_crs(4326).assign(county="安道尔")
+    b = gpd.read_file(li).to_crs(4326).assign(county="Liechtenstein")
+    layer = tmp_path / "province.gpkg"
+    gpd.GeoDataFrame(pd.concat([a, b], ignore_index=True), crs=4326).to_file(layer, layer="villages")
+    args = [
+        "province",
+        "--villages",
+        str(layer),
+        "--county-col",
+        "county",
+        "--roads",
+        str(ROOT / "data" / "demo" / "roads.osm.bz2"),
+        "--roads",
+        str(raw / "osm-liechtenstein-2024" / "liechtenstein-drive.osm.bz2"),
+        "--out",
+        str(tmp_path / "out"),
+        "--month",
+        "2026-12",
+        "--workers",
+        "2",
+        "--lang",
+        "en",
+    ]
+    first = _run(*args)
+    assert first.returncode == 1, first.stderr  # Andorra la Vella breaks R2 (24,678 residents in one village)
+    province = json.loads((tmp_path / "out" / "province.json").read_text(encoding="utf-8"))
+    status = {c["county"]: c for c in province["county_list"]}
+    assert set(status) == {"安道尔", "Liechtenstein"}
+    assert status["Liechtenstein"]["status"] == "planned" and status["安道尔"]["status"] == "breaks"
+    assert status["Liechtenstein"]["villages"] == len(b) and status["安道尔"]["villages"] == len(a)
+    assert province["workers"] == 2
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert 'href="Liechtenstein/report.html"' in index and 'href="安道尔/report.html"' in index
+    check = _run("check", str(tmp_path / "out" / "Liechtenstein"), "--lang", "en")
+    assert check.returncode == 0, check.stdout + check.stderr
+    check = _run("check", str(tmp_path / "out" / "安道尔"), "--lang", "en")
+    assert check.returncode == 1 and "R2" in check.stdout  # the same break as the plan, and no other rule
+    assert {line.split("\t")[0] for line in check.stdout.splitlines() if "\t" in line} <= {"R2", "R5"}
+    stamp = (tmp_path / "out" / "Liechtenstein" / "summary.json").stat().st_mtime_ns
+    second = _run(*args)
+    assert second.returncode == 1, second.stderr
+    assert second.stderr.count("kept from an earlier run") == 2
+    assert (tmp_path / "out" / "Liechtenstein" / "summary.json").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.slow
+def test_a_sweep_plans_every_combination_and_answers_its_question(tmp_path):
+    """Two values of max_villages on a small county: sweep.csv has one row each, sweep.html the question."""
+    villages, lines = county(cols=5, rows=4)
+    vpath, rpath = tmp_path / "villages.gpkg", tmp_path / "roads.gpkg"
+    villages.reset_index().to_file(vpath, layer="villages")
+    lines.to_file(rpath)
+    p = _run(
+        "sweep",
+        "--villages",
+        str(vpath),
+        "--roads",
+        str(rpath),
+        "--out",
+        str(tmp_path / "sweep"),
+        "--vary",
+        "districts.max_villages=6,8",
+        "--month",
+        "2026-12",
+        "--workers",
+        "2",
+        "--lang",
+        "en",
+    )
+    assert p.returncode == 0, p.stderr
+    table = pd.read_csv(tmp_path / "sweep" / "sweep.csv")
+    assert table["districts.max_villages"].tolist() == [6, 8]
+    assert (table["status"] != "failed").all()
+    assert table.loc[0, "districts"] >= table.loc[1, "districts"]  # smaller districts: at least as many
+    page = (tmp_path / "sweep" / "sweep.html").read_text(encoding="utf-8")
+    assert "Question: how many officers" in page and "<svg" in page
