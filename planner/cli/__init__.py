@@ -44,6 +44,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from planner.cli.many import run_province
 
         return run_province(args)
+    if args.command == "fetch-roads":
+        from planner.cli.fetch import run_fetch_roads
+
+        return run_fetch_roads(args)
     if args.command == "sweep":
         from planner.cli.many import run_sweep_command
 

@@ -168,9 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="rules file (TOML)")
     _add_common(p)
 
+    from planner.cli.fetch import add_fetch_command
     from planner.cli.many import add_many_commands
 
     add_many_commands(sub, _add_common, _add_village_options)
+    add_fetch_command(sub, _add_common, _add_village_options)
 
     p = sub.add_parser("bench", help="run the engine on published instances / 基准测试")
     p.add_argument("family", choices=("pmedian", "cpmp", "districting", "cvrp", "pvrp", "matrix"))
