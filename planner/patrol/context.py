@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 
 from planner.model import TravelTimes
-from planner.patrol.patterns import BIG
 from planner.patrol.rulebook import r5, r6, r7, r8
-from planner.patrol.rulebook.worktime import WorkTime
+from planner.patrol.rulebook.worktime import NO_ROAD, WorkTime
 from planner.rules import PatrolRules
 
 
@@ -53,11 +52,11 @@ class MonthContext:
     def village_units(self) -> int:
         """Requirement units a village owes in the month: full visit days, weekly visits, night visits."""
         r = self.rules
-        return r.visit_days_per_village + r8.weekly_visits_owed(self.month, rules=r) + r7.nights_owed(r)
+        return r5.visit_days_owed(r) + r8.weekly_visits_owed(self.month, rules=r) + r7.nights_owed(r)
 
     def matrix(self, ids: Sequence[str]) -> np.ndarray:
-        """Whole minutes (rounded up) among ``ids``; BIG where no road."""
+        """Whole minutes (rounded up) among ``ids``; NO_ROAD where no road."""
         sub = self.times.subset(list(ids), list(ids)).seconds
-        out = np.where(np.isfinite(sub), np.ceil(sub / 60.0 - 1e-9), BIG)
+        out = np.where(np.isfinite(sub), np.ceil(sub / 60.0 - 1e-9), NO_ROAD)
         np.fill_diagonal(out, 0)
         return out.astype(np.int64)

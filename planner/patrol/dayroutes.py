@@ -18,9 +18,8 @@ import numpy as np
 
 from planner.patrol.context import MonthContext
 from planner.patrol.daymodel import Officer
-from planner.patrol.patterns import BIG
 from planner.patrol.rulebook.calendar import iso_week
-from planner.patrol.rulebook.worktime import hhmm
+from planner.patrol.rulebook.worktime import NO_ROAD, hhmm
 
 #: One step of a routed day: (kind "travel" / "visit", from village, to village, start, end minute of the day).
 Step = tuple[str, str, str, int, int]
@@ -162,7 +161,7 @@ def _vrptw_order(ctx: MonthContext, t: np.ndarray, service: np.ndarray, *, seed:
     from planner.engines.routing import solve_vrptw
 
     # every stop optional: a stop that does not fit is left out and moved by the caller, never lost
-    penalties = np.full(len(service), float(BIG))
+    penalties = np.full(len(service), float(NO_ROAD))
     sol = solve_vrptw(
         t,
         service,

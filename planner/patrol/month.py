@@ -73,11 +73,11 @@ from planner.patrol.context import MonthContext
 from planner.patrol.daymodel import DayModel, Officer, OfficerModel
 from planner.patrol.dayroutes import RouteCache, leg, route_days, row
 from planner.patrol.explain import OfficerOutcome, explain_officer
-from planner.patrol.patterns import BIG, MAX_STOPS, greedy_days, patterns
+from planner.patrol.patterns import MAX_STOPS, greedy_days, patterns
 from planner.patrol.roster import ROSTER_COLUMNS, check_roster, make_roster
 from planner.patrol.rulebook import r4, r5, r6, r7, r8
 from planner.patrol.rulebook.calendar import iso_week, office_days_required, parse_month, working_days
-from planner.patrol.rulebook.worktime import OVERTIME_HOURS
+from planner.patrol.rulebook.worktime import NO_ROAD, OVERTIME_HOURS
 from planner.patrol.shortfall import merge_shortfall, officer_shortfall, shortfall_row
 from planner.patrol.solve import solve_lexicographic
 from planner.rules import PatrolRules
@@ -344,7 +344,7 @@ def _link_villages(
     def est(v: str) -> float:
         rt = t[0, ids.index(v)] + t[ids.index(v), 0]
         rt = min(rt, ctx.work.shift)
-        return ctx.rules.visit_days_per_village * (ctx.full + rt) + weeks * (ctx.short(weeks) + rt) / 2
+        return r5.visit_days_owed(ctx.rules) * (ctx.full + rt) + weeks * (ctx.short(weeks) + rt) / 2
 
     for o in staff:
         load[o.officer_id] = sum(est(v) for v in o.villages)
@@ -410,20 +410,20 @@ def _officer_model(
     reachable = [
         k
         for k, v in zip(loc, o.villages, strict=True)
-        if ctx.a.loc[v, "access"] != "unreachable" and t[0, k] < BIG and t[k, 0] < BIG
+        if ctx.a.loc[v, "access"] != "unreachable" and t[0, k] < NO_ROAD and t[k, 0] < NO_ROAD
     ]
     weeks = sorted({iso_week(d) for d in o.days})
     short = ctx.short(len(weeks))
     sub = [0, *reachable]
     tt = t[np.ix_(sub, sub)]
     n = len(reachable)
-    full_min = np.full(n, ctx.full if rules.visit_days_per_village else BIG, dtype=np.int64)
+    full_min = np.full(n, r5.full_visit_service(rules), dtype=np.int64)
     short_min = np.full(n, short, dtype=np.int64)
     pats = patterns(tt, full_min, short_min, shift=ctx.work.shift, drive=ctx.work.drive)
     om = _day_choices(dm, o, pats, reachable, [ids[k] for k in reachable], tt, weeks, short)
     # the first plan: a greedy month (never the all-office month, which a search stopped early would keep)
     start = greedy_days(
-        ctx.month, rules, o.days, n, pats, full_need=rules.visit_days_per_village, shift_by=shift_by
+        ctx.month, rules, o.days, n, pats, full_need=r5.visit_days_owed(rules), shift_by=shift_by
     )
     for d in o.days:
         dm.model.add_exactly_one([om.off[d], *(om.x[d, q] for q in range(len(pats)))])

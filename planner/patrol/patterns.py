@@ -17,11 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.patrol.rulebook.calendar import days_in_week, iso_week, office_days_required
+from planner.patrol.rulebook.worktime import NO_ROAD
 from planner.rules import PatrolRules
 
 MAX_STOPS = 6  # villages on one day route: more never fit a shift with real visits
-
-BIG = 10**6  # minutes standing for "no road"
 
 
 @dataclass
@@ -59,7 +58,7 @@ def subset_tours(t: np.ndarray, n: int, max_size: int, budget: float) -> dict[in
                     continue
                 m2 = mask | 1 << k
                 cur = nxt.setdefault(m2, {})
-                if add < cur.get(k, BIG):
+                if add < cur.get(k, NO_ROAD):
                     cur[k] = add
         layer = nxt
     return tours

@@ -17,7 +17,7 @@ import pandas as pd
 
 from planner.model import DroppedVisit, Violation
 from planner.patrol.rulebook.r6 import household_minutes
-from planner.patrol.rulebook.worktime import TOLERANCE
+from planner.patrol.rulebook.worktime import NO_ROAD, TOLERANCE
 from planner.rules import PatrolRules
 from planner.texts import check_lang
 
@@ -39,6 +39,11 @@ def label(rules: PatrolRules, lang: str = "zh") -> str:
 # -- demand --------------------------------------------------------------------------------------------------
 
 
+def visit_days_owed(rules: PatrolRules) -> int:
+    """Full visit days a village owes in the month."""
+    return rules.visit_days_per_village
+
+
 def visit_day_minutes(rules: PatrolRules) -> int:
     """A full visit day's minutes: ``visit_hours`` plus the share of the household visits (R6) that do not fit
     the full visit days' hours; 0 when there are no full visit days."""
@@ -46,6 +51,11 @@ def visit_day_minutes(rules: PatrolRules) -> int:
     nf = rules.visit_days_per_village
     base = rules.visit_hours * 60
     return math.ceil(base + max(0.0, hh - nf * base) / nf) if nf else 0
+
+
+def full_visit_service(rules: PatrolRules) -> int:
+    """A full visit's minutes in the day patterns: :data:`NO_ROAD` (never fits a day) when none are owed."""
+    return visit_day_minutes(rules) if visit_days_owed(rules) else NO_ROAD
 
 
 # -- constraint ----------------------------------------------------------------------------------------------
@@ -65,7 +75,7 @@ def add_visit_days(dm: DayModel, om: OfficerModel, j: int, village: str, *, rule
 
 def spread_visit_days(dm: DayModel, om: OfficerModel, j: int, *, rules: PatrolRules) -> None:
     """One full visit day of village ``j`` in each equal slice of the officer's days (soft)."""
-    dm.spread([om.full[d, j] for d in om.days], rules.visit_days_per_village)
+    dm.spread([om.full[d, j] for d in om.days], visit_days_owed(rules))
 
 
 # -- explanation ---------------------------------------------------------------------------------------------

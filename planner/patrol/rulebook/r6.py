@@ -49,7 +49,7 @@ def add_household_time(
     if hh <= 0:
         return
     short = om.short
-    extra = (visit_day - short) if rules.visit_days_per_village else 0
+    extra = (visit_day - short) if r5.visit_days_owed(rules) else 0
     dm.soft(
         om,
         sum(short * om.visited[d, j] + extra * om.full[d, j] for d in om.days),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from planner.model import DroppedVisit, Violation
+from planner.patrol.rulebook import r5
 from planner.patrol.rulebook.calendar import (
     days_in_week,
     iso_week,
@@ -50,7 +51,7 @@ def label(rules: PatrolRules, lang: str = "zh") -> str:
 
 def weekly_visit_length(rules: PatrolRules, weeks: int) -> int:
     """A weekly visit's minutes; it carries the household visits (R6) when there are no full visit days."""
-    if rules.visit_days_per_village == 0 and weeks:
+    if r5.visit_days_owed(rules) == 0 and weeks:
         return math.ceil(max(float(rules.weekly_visit_minutes), household_minutes(rules) / weeks))
     return math.ceil(float(rules.weekly_visit_minutes))
 

@@ -18,6 +18,8 @@ from planner.rules import WEEKDAYS, PatrolRules
 
 OVERTIME_HOURS = 3.0  # Labour Law of the PRC, art. 41: overtime at most 3 hours a day
 
+NO_ROAD = 10**6  # minutes standing for "no road" (and for a visit that never fits a day)
+
 TOLERANCE = 1  # minutes: a re-checked schedule is in whole minutes, so one minute of rounding is allowed
 
 
