@@ -62,7 +62,8 @@ def route_days(
     *,
     seed: int,
 ) -> tuple[dict[dt.date, list[Step]], list[tuple[dt.date, str, int]]]:
-    """Route each field day with solve_vrptw; visits it cannot fit move to another day or are returned."""
+    """Route each field day (exact order, OR-Tools only for a day that does not fit); a visit left out moves to
+    the nearest other field day of its week that can take it, or is returned (date, village, minutes)."""
     routed: dict[dt.date, list[Step]] = {}
     leftover: list[tuple[dt.date, str, int]] = []
     for d in sorted(day_plan):
