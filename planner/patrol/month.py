@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import ValidationError
-from planner.model import SCHEDULE_COLUMNS, DroppedVisit, TravelTimes
+from planner.model import SCHEDULE_COLUMNS, DroppedVisit, TravelTimes, Violation
 from planner.patrol.check import check_schedule
 from planner.patrol.context import MonthContext
 from planner.patrol.daymodel import DayModel, Officer, OfficerModel
@@ -76,7 +76,13 @@ from planner.patrol.explain import OfficerOutcome, explain_officer
 from planner.patrol.patterns import MAX_STOPS, greedy_days, patterns
 from planner.patrol.roster import ROSTER_COLUMNS, check_roster, make_roster
 from planner.patrol.rulebook import r4, r5, r6, r7, r8
-from planner.patrol.rulebook.calendar import iso_week, office_days_required, parse_month, working_days
+from planner.patrol.rulebook.calendar import (
+    iso_week,
+    month_weeks,
+    office_days_required,
+    parse_month,
+    working_days,
+)
 from planner.patrol.rulebook.worktime import NO_ROAD, OVERTIME_HOURS
 from planner.patrol.shortfall import merge_shortfall, officer_shortfall, shortfall_row
 from planner.patrol.solve import solve_lexicographic
@@ -137,7 +143,7 @@ class PatrolPlan:
     roster: pd.DataFrame
     dropped_visits: list[DroppedVisit]
     shortfall: list[dict[str, Any]]
-    violations: list[Any]
+    violations: list[Violation]
     visit_requirements_met_pct: float
     links: pd.Series = field(repr=False, default_factory=lambda: pd.Series(dtype=object))
     offices_not_proven: tuple[str, ...] = ()
@@ -339,7 +345,7 @@ def _link_villages(
         if o.home is not None and o.home in vill and o.home not in taken:
             o.villages.append(o.home)
             taken.add(o.home)
-    weeks = len({iso_week(d) for d in working_days(ctx.month, holidays=ctx.rules.holidays)})
+    weeks = len(month_weeks(ctx.month, rules=ctx.rules))
 
     def est(v: str) -> float:
         rt = t[0, ids.index(v)] + t[ids.index(v), 0]
