@@ -1,4 +1,4 @@
-"""The monthly patrol plan (planner.patrol.month) on small hand-made districts with direct travel times."""
+"""The monthly patrol plan (planner.patrol) on small hand-made districts with direct travel times."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from planner.model import TravelTimes
-from planner.patrol.month import check_schedule, iso_week, plan_month
+from planner.patrol import check_schedule, plan_month
+from planner.patrol.rulebook.calendar import iso_week
 from planner.rules import PatrolRules
 
 MONTH = "2026-10"
@@ -224,6 +225,32 @@ def test_check_schedule_catches_hand_edits(easy):
     assert ("R8", "V3") in rules_hit
     assert ("R8", o1) in rules_hit
     assert all(v.detail and v.detail_zh for v in found)
+
+
+def test_roster_all_on_leave_drops_every_visit_with_the_reason():
+    """Issue 12: every officer on leave the whole month gives a plan with every visit dropped and the reason
+    stated (it used to end in KeyError: 'officer_id')."""
+    a, times = _district(EASY[:3], officers=1)
+    month = [dt.date(2026, 10, d) for d in range(1, 32)]
+    roster = pd.DataFrame({"officer_id": ["A"], "office": ["O1"], "kind": ["linked"], "unavailable": [month]})
+    plan = plan_month(a, times, rules=RULES, month=MONTH, roster=roster, seed=0, time_limit=2)
+    assert plan.schedule.empty and plan.legs.empty
+    assert {d.village_id for d in plan.dropped_visits} == set(a.index)
+    assert all("no working day in 2026-10" in d.reason and d.reason_zh for d in plan.dropped_visits)
+    assert plan.visit_requirements_met_pct == 0.0
+    assert {v.subject for v in plan.violations if v.rule == "R8"} == set(a.index)
+
+
+def test_month_of_holidays_drops_every_visit_with_the_reason():
+    """Issue 12: a month whose every working day is a holiday gives a plan with every visit dropped and the
+    reason stated, not a crash."""
+    a, times = _district(EASY[:3], officers=1)
+    rules = PatrolRules(holidays=tuple(dt.date(2026, 10, d) for d in range(1, 32)))
+    plan = plan_month(a, times, rules=rules, month=MONTH, seed=0, time_limit=2)
+    assert plan.schedule.empty
+    assert {d.village_id for d in plan.dropped_visits} == set(a.index)
+    assert all("(leave or holidays)" in d.reason for d in plan.dropped_visits)
+    assert check_schedule(plan.schedule, a, times, rules=rules, month=MONTH) == plan.violations
 
 
 # Eight villages within 4 km of the office (round trips under 20 min at 30 km/h) and one officer. October 2026

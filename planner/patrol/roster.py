@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 
+import numpy as np
 import pandas as pd
 
 from planner.errors import ValidationError
+from planner.rules import PatrolRules
+
+ROSTER_COLUMNS = ["officer_id", "office", "kind", "village_id", "unavailable"]
 
 
 def patrol_assignment(villages: pd.DataFrame, offices: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:
@@ -68,3 +74,91 @@ def _roster_error(source: str, i: int, office: str, why: str, why_zh: str) -> Va
         f"{source}: line {line}: office '{office}': {why}. Give the village id of the officer's office.",
         zh=f"{source}: 第 {line} 行: 警务室 '{office}' {why_zh}。请填写该民警所在警务室的村代码。",
     )
+
+
+def make_roster(assignment: pd.DataFrame, *, rules: PatrolRules) -> pd.DataFrame:
+    """A roster from the district's officer count (R2): ``<office_id>-1``, ``<office_id>-2``, ...
+
+    The first officer is the resident officer (驻村民警) of the office village when ``resident_days_per_month``
+    is above 0, the others are linked officers (挂村民警).
+    """
+    a = assignment.copy()
+    a.index = a.index.astype(str)
+    rows = []
+    for office, grp in a.groupby(a["office_id"].astype(str), sort=True):
+        n = int(pd.to_numeric(grp["officers"]).max())
+        for i in range(1, max(n, 0) + 1):
+            resident = i == 1 and rules.resident_days_per_month > 0
+            rows.append(
+                {
+                    "officer_id": f"{office}-{i}",
+                    "office": office,
+                    "kind": "resident" if resident else "linked",
+                    "village_id": str(grp["office_village_id"].iloc[0]) if resident else None,
+                    "unavailable": [],
+                }
+            )
+    return pd.DataFrame(rows, columns=ROSTER_COLUMNS)
+
+
+def check_roster(roster: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:
+    """A given roster checked against the assignment ``a`` (indexed by village_id as text): unique ids, known
+    offices and villages, kinds resident / linked, unavailable dates parsed; in :data:`ROSTER_COLUMNS`."""
+    missing = [c for c in ("officer_id", "office", "kind") if c not in roster.columns]
+    if missing:
+        raise ValidationError(
+            f"roster: missing column(s) {missing}; it needs officer_id, office, kind (resident / linked), "
+            "optional village_id and unavailable (dates).",
+            zh=f"警员名单: 缺少列 {missing}; 需要 officer_id、office、kind (resident / linked), "
+            "可选 village_id 和 unavailable (日期)。",
+        )
+    r = roster.copy().reset_index(drop=True)
+    r["officer_id"] = r["officer_id"].astype(str)
+    r["office"] = r["office"].astype(str)
+    if "village_id" not in r.columns:
+        r["village_id"] = None
+    if "unavailable" not in r.columns:
+        r["unavailable"] = [[] for _ in range(len(r))]
+    offices = set(a["office_id"])
+    out_unavail = []
+    for i, row in r.iterrows():
+        if row["officer_id"] in set(r["officer_id"].iloc[: int(str(i))]):
+            raise ValidationError(
+                f"roster row {i}: officer_id '{row['officer_id']}' appears twice; make ids unique.",
+                zh=f"警员名单第 {i} 行: officer_id '{row['officer_id']}' 重复; 请保证唯一。",
+            )
+        if row["office"] not in offices:
+            raise ValidationError(
+                f"roster row {i}: office '{row['office']}' is not an office of the plan; use one of "
+                f"{sorted(offices)[:10]}.",
+                zh=f"警员名单第 {i} 行: 警务室 '{row['office']}' 不在规划中; 请使用 {sorted(offices)[:10]} 之一。",
+            )
+        if row["kind"] not in ("resident", "linked"):
+            raise ValidationError(
+                f"roster row {i}: kind '{row['kind']}' must be resident or linked.",
+                zh=f"警员名单第 {i} 行: kind '{row['kind']}' 必须是 resident 或 linked。",
+            )
+        vid = row["village_id"]
+        if vid is not None and not (isinstance(vid, float) and math.isnan(vid)) and str(vid) not in a.index:
+            raise ValidationError(
+                f"roster row {i}: village_id '{vid}' is not a village of the plan.",
+                zh=f"警员名单第 {i} 行: village_id '{vid}' 不是规划中的村。",
+            )
+        raw = row["unavailable"]
+        dates: list[dt.date] = []
+        if isinstance(raw, str):
+            raw = [x for x in raw.replace(";", ",").split(",") if x.strip()]
+        for x in raw if isinstance(raw, list | tuple | set | np.ndarray) else []:
+            try:
+                dates.append(x if isinstance(x, dt.date) else dt.date.fromisoformat(str(x).strip()))
+            except ValueError:
+                raise ValidationError(
+                    f"roster row {i}: unavailable date '{x}' is not an ISO date (YYYY-MM-DD).",
+                    zh=f"警员名单第 {i} 行: 不在岗日期 '{x}' 不是 ISO 日期 (YYYY-MM-DD)。",
+                ) from None
+        out_unavail.append(sorted(set(dates)))
+    r["village_id"] = [
+        None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in r["village_id"]
+    ]
+    r["unavailable"] = out_unavail
+    return r[ROSTER_COLUMNS]

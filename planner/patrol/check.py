@@ -1,0 +1,214 @@
+"""Re-check a schedule (fresh or edited by hand) against R4-R8 and the working-time limits (C1, C3).
+
+The schedule is parsed once here (minutes, dates, which rows make a night trip); each rule's part of the check
+lives in its rulebook module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from planner.model import SCHEDULE_COLUMNS, TravelTimes, Violation
+from planner.patrol.rulebook import r5, r6, r7, r8
+from planner.patrol.rulebook.calendar import check_working_day, month_weeks, parse_month
+from planner.patrol.rulebook.worktime import TOLERANCE, check_day_work, check_night_trip, to_minutes
+from planner.rules import PatrolRules
+
+_ACTIVITIES = {"visit", "night_visit", "office", "travel"}
+
+
+def check_schedule(
+    schedule: pd.DataFrame,
+    assignment: pd.DataFrame,
+    times: TravelTimes,
+    *,
+    rules: PatrolRules,
+    month: str,
+    roster: pd.DataFrame | None = None,
+) -> list[Violation]:
+    """Re-check a schedule (fresh or edited by hand) against R4-R8 and the working-time limits.
+
+    Checks per officer-day: shift length, driving (day and night trip separately), day plus night trip within
+    shift + overtime, night visits on a night weekday inside the night window, no work on weekends or holidays,
+    travel rows at least as long as the road network says; per village: a visit each ISO week (R8), full visit
+    days (R5, ``visit_hours``), household time (R6), night visits (R7); per officer: office days per ISO week (R8).
+
+    Parameters
+    ----------
+    schedule
+        The schedule's rows (:data:`planner.model.SCHEDULE_COLUMNS`).
+    assignment
+        Indexed by village_id: office_village_id and access (at least).
+    times
+        Travel times between all villages and office villages (seconds).
+    rules, month
+        The patrol rules and the month (``YYYY-MM``).
+    roster
+        With unavailable dates, refines the office-day weeks; without it every working day counts.
+
+    Returns
+    -------
+    list of Violation
+    """
+    a = assignment.copy()
+    a.index = a.index.astype(str)
+    s = _parse(schedule)
+    out = _check_rows(s, a, month)
+    s = _mark_night_trips(s)
+    for (oid, ds), g in s.groupby(["officer_id", "date"], sort=True):
+        out += _check_officer_day(str(oid), str(ds), g, rules=rules)
+    out += _check_travel(s, a, times)
+    out += _check_villages(s, a, month, rules=rules)
+    unavailable: dict[str, set[dt.date]] = defaultdict(set)
+    officers = sorted(set(s["officer_id"]))
+    if roster is not None:
+        for row in roster.itertuples(index=False):
+            unavailable[str(row.officer_id)] = set(getattr(row, "unavailable", []) or [])
+        officers = sorted(set(officers) | set(roster["officer_id"].astype(str)))
+    out += r8.check_office_days(s, officers, unavailable, month, rules=rules)
+    return out
+
+
+def _parse(schedule: pd.DataFrame) -> pd.DataFrame:
+    """The schedule with ids as text and, per row, its minutes ``s0``, ``s1``, ``dur`` and its date ``d``."""
+    s = schedule.copy()
+    if not len(s):
+        s = pd.DataFrame({c: pd.Series(dtype=object) for c in SCHEDULE_COLUMNS})
+    for c in ("officer_id", "date", "village_id", "activity"):
+        s[c] = s[c].astype(str)
+    s["s0"] = [to_minutes(x) for x in s["start"]]
+    s["s1"] = [to_minutes(x) for x in s["end"]]
+    s["dur"] = s["s1"] - s["s0"]
+    s["d"] = [dt.date.fromisoformat(x[:10]) for x in s["date"]]
+    return s
+
+
+def _check_rows(s: pd.DataFrame, a: pd.DataFrame, month: str) -> list[Violation]:
+    """Rows the plan cannot hold: unknown activities, villages not of the plan, dates outside the month."""
+    out: list[Violation] = []
+    bad_act = sorted(set(s["activity"]) - _ACTIVITIES)
+    if bad_act:
+        out.append(
+            Violation(
+                "schedule",
+                "activity",
+                f"unknown activity {bad_act}; use visit, night_visit, office or travel",
+                f"未知的活动 {bad_act}; 请用 visit、night_visit、office 或 travel",
+                kind="schedule",
+            )
+        )
+    known = set(a.index) | set(a["office_village_id"].astype(str))
+    for vid in sorted(set(s["village_id"]) - known):
+        out.append(
+            Violation(
+                "schedule",
+                vid,
+                f"village {vid} in the schedule is not a village of the plan",
+                f"计划表中的村 {vid} 不在规划中",
+                kind="schedule",
+            )
+        )
+    days = set(parse_month(month))
+    # a boolean array, not a list: an empty list would select no columns and lose officer_id (issue 12)
+    outside = s[np.array([d not in days for d in s["d"]], dtype=bool)]
+    for (oid, ds), _g in outside.groupby(["officer_id", "date"]):
+        out.append(
+            Violation(
+                "schedule",
+                str(oid),
+                f"{oid} has work on {ds}, outside the month {month}",
+                f"{oid} 在 {ds} 有安排, 不在 {month} 月内",
+                kind="officer",
+            )
+        )
+    return out
+
+
+def _mark_night_trips(s: pd.DataFrame) -> pd.DataFrame:
+    """The schedule sorted by officer, date and time, with ``night``: each night_visit row and the travel rows
+    that adjoin it without a gap (the evening trip), which C3 measures apart from the day's work."""
+    s = s.sort_values(["officer_id", "date", "s0", "s1"], kind="stable").reset_index(drop=True)
+    night = np.zeros(len(s), dtype=bool)
+
+    def same_trip(j: int, i: int) -> bool:
+        return bool(
+            s.at[j, "activity"] == "travel"
+            and s.at[j, "officer_id"] == s.at[i, "officer_id"]
+            and s.at[j, "date"] == s.at[i, "date"]
+        )
+
+    for i in map(int, np.flatnonzero(s["activity"].to_numpy() == "night_visit")):
+        night[i] = True
+        j = i - 1
+        while j >= 0 and same_trip(j, i) and s.at[j, "s1"] == s.at[j + 1, "s0"]:
+            night[j] = True
+            j -= 1
+        j = i + 1
+        while j < len(s) and same_trip(j, i) and s.at[j, "s0"] == s.at[j - 1, "s1"]:
+            night[j] = True
+            j += 1
+    s["night"] = night
+    return s
+
+
+def _check_officer_day(officer: str, date: str, g: pd.DataFrame, *, rules: PatrolRules) -> list[Violation]:
+    """One officer-day: a working day (C1), the day's work (C3), the night visits (R7) and the night trip (C3)."""
+    d = g["d"].iloc[0]
+    day = g[~g["night"]]
+    night = g[g["night"]]
+    out = check_working_day(officer, date, d, rules=rules)
+    work, found = check_day_work(officer, date, day, rules=rules)
+    out += found
+    out += r7.check_night_rows(officer, date, d, night, rules=rules)
+    out += check_night_trip(officer, date, day, night, work, rules=rules)
+    return out
+
+
+def _check_travel(s: pd.DataFrame, a: pd.DataFrame, times: TravelTimes) -> list[Violation]:
+    """Travel rows against the network: a hand edit may shorten a drive below what the roads allow."""
+    out: list[Violation] = []
+    if not len(s[s["activity"] == "travel"]):
+        return out
+    ids = sorted(set(a.index) | set(a["office_village_id"]))
+    tt = times.subset(ids, ids)
+    pos = {x: i for i, x in enumerate(ids)}
+    for (_oid, _ds), g in s.groupby(["officer_id", "date"], sort=False):
+        prev = None
+        for _, r in g.iterrows():
+            if r["activity"] == "travel" and prev is not None and prev in pos and r["village_id"] in pos:
+                need = tt.seconds[pos[prev], pos[r["village_id"]]] / 60.0
+                if r["dur"] + TOLERANCE < need:
+                    out.append(
+                        Violation(
+                            "travel",
+                            r["officer_id"],
+                            f"{r['officer_id']} on {r['date']}: {r['dur']} min to drive "
+                            f"{prev} -> {r['village_id']}, the roads need {need:.0f} min",
+                            f"{r['officer_id']} 在 {r['date']}: {prev} -> {r['village_id']} 只留 {r['dur']} 分钟, "
+                            f"道路需 {need:.0f} 分钟",
+                            kind="officer",
+                        )
+                    )
+            prev = r["village_id"] if r["activity"] in ("travel", "visit", "night_visit") else None
+    return out
+
+
+def _check_villages(s: pd.DataFrame, a: pd.DataFrame, month: str, *, rules: PatrolRules) -> list[Violation]:
+    """Each village's month: weekly visits (R8), full visit days (R5), household time (R6), night visits (R7)."""
+    out: list[Violation] = []
+    weeks = month_weeks(month, rules=rules)
+    vis = s[s["activity"] == "visit"]
+    per_day = vis.groupby(["village_id", "officer_id", "date"])["dur"].sum()
+    for vid in sorted(a.index):
+        mv = vis[vis["village_id"] == vid]
+        unreachable = a.loc[vid, "access"] == "unreachable"
+        tag = (" (the village is unreachable)", " (该村无路可达)") if unreachable else ("", "")
+        out += r8.check_village(vid, mv, weeks, tag, rules=rules)
+        out += r5.check_village(vid, per_day, tag, rules=rules)
+        out += r6.check_village(vid, mv, tag, rules=rules)
+        out += r7.check_village(vid, s, tag, rules=rules)
+    return out

@@ -1,0 +1,91 @@
+"""R4: a resident officer works in his village at least ``resident_days_per_month`` days a month, a linked
+officer in his linked villages at least ``linked_days_per_month`` days.
+
+Demand: per officer, those days. A resident officer's days count his office days when the office is in his
+village (he works in the village) plus his full visit days there; a linked officer's days are his full visit
+days (R5). Constraint: soft at the full weight.
+Check: a schedule alone does not say which officer is linked to which village, so :func:`check` re-checks
+nothing; the plan's explanations report R4's shortfall.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from planner.model import DroppedVisit, Violation
+from planner.rules import PatrolRules
+from planner.texts import check_lang
+
+if TYPE_CHECKING:
+    from planner.patrol.daymodel import DayModel, OfficerModel
+    from planner.patrol.explain import OfficerOutcome
+
+
+def label(rules: PatrolRules, lang: str = "zh") -> str:
+    """R4 in one line with the values in force (as the report lists the rules)."""
+    r, k = rules.resident_days_per_month, rules.linked_days_per_month
+    if check_lang(lang) == "zh":
+        return f"驻村民警每月在村至少{r}天，挂村民警至少{k}天"
+    return f"resident officers {r} days a month in the village, linked {k}"
+
+
+def add_days_in_village(dm: DayModel, om: OfficerModel, office_village: str, *, rules: PatrolRules) -> None:
+    """The officer's R4 days (soft): a resident officer's in his village, a linked officer's in his villages."""
+    o, days = om.officer, om.days
+    if o.kind == "resident" and o.home is not None and rules.resident_days_per_month:
+        at_home = sum(om.off[d] for d in days) if o.home == office_village else 0
+        if o.home in om.villages:
+            j = om.villages.index(o.home)
+            dm.soft(
+                om,
+                at_home + sum(om.full[d, j] for d in days),
+                rules.resident_days_per_month,
+                (o.home, "resident"),
+            )
+        elif o.home == office_village:
+            dm.soft(om, at_home, rules.resident_days_per_month, (o.home, "resident"))
+    elif o.kind == "linked" and rules.linked_days_per_month and om.villages:
+        n = len(om.villages)
+        dm.soft(
+            om,
+            sum(om.full[d, j] for d in days for j in range(n)),
+            rules.linked_days_per_month,
+            ("", "linked"),
+        )
+
+
+def explain_resident(out: OfficerOutcome, village: str) -> list[DroppedVisit]:
+    """The resident officer's missing days in his village."""
+    key = (village, "resident")
+    miss = out.missed(key)
+    if not miss:
+        return []
+    need, o = out.model.slacks[key][1], out.officer.officer_id
+    return [
+        out.drop(
+            village,
+            f"resident officer {o} spends {need - miss} of the {need} days a month in his village {village} (R4)",
+            f"驻村民警 {o} 在本村 {village} 仅 {need - miss}/{need} 天 (R4)",
+        )
+    ]
+
+
+def explain_linked(out: OfficerOutcome) -> list[DroppedVisit]:
+    """The linked officer's missing days in his villages."""
+    key = ("", "linked")
+    miss = out.missed(key)
+    if not miss:
+        return []
+    need, o = out.model.slacks[key][1], out.officer.officer_id
+    return [
+        out.drop(
+            "",
+            f"linked officer {o} spends {need - miss} of the {need} days a month in his villages (R4)",
+            f"挂村民警 {o} 在联系村仅 {need - miss}/{need} 天 (R4)",
+        )
+    ]
+
+
+def check(*_args: object, **_kwargs: object) -> list[Violation]:
+    """R4 is not re-checked from a schedule (it does not say which officer is linked to which village)."""
+    return []

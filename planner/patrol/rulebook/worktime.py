@@ -1,0 +1,168 @@
+"""C3, the working day: the shift, the driving limit, overtime and the night trip's limits.
+
+An officer's whole day, night visit and its travel included, stays within the shift; a night-visit day is a
+late shift ending with the visit, so the day's work (an office day counts as a whole shift) plus the night trip
+must stay within ``shift_hours`` + :data:`OVERTIME_HOURS`, and the night trip's driving within
+``max_drive_hours``. Times are planned in whole minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from planner.model import Violation
+from planner.rules import WEEKDAYS, PatrolRules
+
+OVERTIME_HOURS = 3.0  # Labour Law of the PRC, art. 41: overtime at most 3 hours a day
+
+NO_ROAD = 10**6  # minutes standing for "no road" (and for a visit that never fits a day)
+
+TOLERANCE = 1  # minutes: a re-checked schedule is in whole minutes, so one minute of rounding is allowed
+
+
+def minute_of_day(t: dt.time) -> int:
+    """Minutes since midnight of a clock time."""
+    return t.hour * 60 + t.minute
+
+
+def hhmm(minute_of_day: int) -> str:
+    """A minute of the day as HH:MM."""
+    return f"{minute_of_day // 60:02d}:{minute_of_day % 60:02d}"
+
+
+def to_minutes(x: object) -> int:
+    """Minutes since midnight of an HH:MM (or HH:MM:SS) text."""
+    h, m = str(x).strip().split(":")[:2]
+    return int(h) * 60 + int(m)
+
+
+@dataclass(frozen=True)
+class WorkTime:
+    """The working-day limits of the rules in force, in whole minutes.
+
+    Attributes
+    ----------
+    shift, drive
+        The shift's length and the day's driving limit.
+    start
+        The shift's start (minute of the day).
+    limit
+        The longest working day with overtime: shift plus :data:`OVERTIME_HOURS`.
+    night_start, night_len
+        The night window's start (minute of the day) and length (R7).
+    night_days
+        The weekdays (0 = Monday) of the night visits (R7).
+    """
+
+    shift: int
+    drive: int
+    start: int
+    limit: int
+    night_start: int
+    night_len: int
+    night_days: frozenset[int]
+
+    @classmethod
+    def of(cls, rules: PatrolRules) -> WorkTime:
+        """The limits of ``rules``."""
+        night_start = minute_of_day(rules.night_window[0])
+        return cls(
+            shift=round(rules.shift_hours * 60),
+            drive=round(rules.max_drive_hours * 60),
+            start=minute_of_day(rules.shift_start),
+            limit=round((rules.shift_hours + OVERTIME_HOURS) * 60),
+            night_start=night_start,
+            night_len=minute_of_day(rules.night_window[1]) - night_start,
+            night_days=frozenset(WEEKDAYS.index(d) for d in rules.night_days),
+        )
+
+    def night_trip_fits(self, trip: int) -> bool:
+        """Whether a night trip of ``trip`` minutes' driving (there and back) is allowed at all."""
+        return not (trip > self.drive or trip + self.night_len > self.limit)
+
+    def room_before_night(self, go: int, trip: int) -> int:
+        """Minutes of day work that leave room for a night trip (``go`` minutes out, ``trip`` there and back):
+        the day plus the trip stay within shift + overtime, and the trip leaves after the day's work ends."""
+        return min(self.limit - trip - self.night_len, self.night_start - go - self.start)
+
+
+def check_day_work(
+    officer: str, date: str, day: pd.DataFrame, *, rules: PatrolRules
+) -> tuple[int, list[Violation]]:
+    """C3 on the day's work of one officer-day (rows s0, s1, dur, activity; night trip excluded): its span
+    within the shift and its driving within the limit. Returns the span (minutes) and the violations."""
+    out: list[Violation] = []
+    if not len(day):
+        return 0, out
+    work = int(day["s1"].max() - day["s0"].min())
+    if work > rules.shift_hours * 60 + TOLERANCE:
+        out.append(
+            Violation(
+                "shift",
+                officer,
+                f"{officer} on {date}: the shift lasts {work / 60:.1f} h, more than {rules.shift_hours:g} h",
+                f"{officer} 在 {date}: 班次 {work / 60:.1f} 小时, 超过 {rules.shift_hours:g} 小时",
+                kind="officer",
+            )
+        )
+    dr = int(day.loc[day["activity"] == "travel", "dur"].sum())
+    if dr > rules.max_drive_hours * 60 + TOLERANCE:
+        out.append(
+            Violation(
+                "drive",
+                officer,
+                f"{officer} on {date}: {dr / 60:.1f} h of driving, more than {rules.max_drive_hours:g} h",
+                f"{officer} 在 {date}: 驾驶 {dr / 60:.1f} 小时, 超过 {rules.max_drive_hours:g} 小时",
+                kind="officer",
+            )
+        )
+    return work, out
+
+
+def check_night_trip(
+    officer: str, date: str, day: pd.DataFrame, night: pd.DataFrame, work: int, *, rules: PatrolRules
+) -> list[Violation]:
+    """C3 on the night trip of one officer-day: its driving, the day plus the trip within shift + overtime,
+    and the trip leaving after the day's work."""
+    out: list[Violation] = []
+    if not len(night):
+        return out
+    limit = (rules.shift_hours + OVERTIME_HOURS) * 60
+    ndr = int(night.loc[night["activity"] == "travel", "dur"].sum())
+    ntrip = int(night["s1"].max() - night["s0"].min())
+    if ndr > rules.max_drive_hours * 60 + TOLERANCE:
+        out.append(
+            Violation(
+                "drive",
+                officer,
+                f"{officer} on {date}: the night trip drives {ndr / 60:.1f} h, more than "
+                f"{rules.max_drive_hours:g} h",
+                f"{officer} 在 {date}: 夜访驾驶 {ndr / 60:.1f} 小时, 超过 {rules.max_drive_hours:g} 小时",
+                kind="officer",
+            )
+        )
+    if work + ntrip > limit + TOLERANCE:
+        out.append(
+            Violation(
+                "shift",
+                officer,
+                f"{officer} on {date}: the day's {work / 60:.1f} h plus the {ntrip / 60:.1f} h night trip "
+                f"exceed {limit / 60:g} h ({rules.shift_hours:g} h shift + {OVERTIME_HOURS:g} h overtime)",
+                f"{officer} 在 {date}: 白天 {work / 60:.1f} 小时加夜访 {ntrip / 60:.1f} 小时超过 {limit / 60:g} 小时",
+                kind="officer",
+            )
+        )
+    if len(day) and int(day["s1"].max()) > int(night["s0"].min()):
+        out.append(
+            Violation(
+                "shift",
+                officer,
+                f"{officer} on {date}: the night trip starts before the day's work ends",
+                f"{officer} 在 {date}: 夜访在白天工作结束前出发",
+                kind="officer",
+            )
+        )
+    return out

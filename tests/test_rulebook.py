@@ -1,0 +1,83 @@
+"""The patrol rulebook (planner.patrol.rulebook): each rule's label, demand and calendar, on the rules in force."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from planner.patrol.rulebook import labels, r4, r5, r6, r7, r8
+from planner.patrol.rulebook.calendar import month_weeks, office_days_required, working_days
+from planner.patrol.rulebook.worktime import WorkTime
+from planner.rules import PatrolRules
+from planner.texts import t
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("rule", ["R4", "R5", "R6", "R7", "R8"])
+def test_default_labels_read_as_the_report_texts(rule, lang):
+    """With the default rules each rule's label reads exactly as texts.py's rule.R4..rule.R8."""
+    assert labels(PatrolRules(), lang)[rule] == t(f"rule.{rule}", lang)
+
+
+def test_labels_follow_the_rules_in_force():
+    """A rules file's values appear in the labels instead of the defaults."""
+    rules = PatrolRules(
+        visit_days_per_village=3,
+        visit_hours=5.5,
+        households_per_month=30,
+        night_days=("Tue", "Thu"),
+        night_window=(dt.time(19, 30), dt.time(21, 0)),
+        office_days_per_week=1,
+        weekly_visit=False,
+        resident_days_per_month=10,
+        linked_days_per_month=6,
+    )
+    assert r5.label(rules, "en") == "each village at least 3 days a month, 5.5 hours a day"
+    assert r5.label(rules, "zh") == "每村每月至少走访3天，每天至少5.5小时"
+    assert r6.label(rules, "en") == "at least 30 households per village per month"
+    assert r7.label(rules, "zh") == "周二、四晚19:30–21:00夜访"
+    assert r7.label(rules, "en") == "night visits Tue/Thu 19:30–21:00"
+    assert r8.label(rules, "en") == "office 1 days a week"
+    assert r4.label(rules, "zh") == "驻村民警每月在村至少10天，挂村民警至少6天"
+
+
+def test_visit_day_carries_the_household_visits_beyond_its_hours():
+    """R5/R6 demand: 20 households of 30 min over 2 days of 4 h make each full visit day 5 h."""
+    rules = PatrolRules(household_minutes=30.0)
+    assert r6.household_minutes(rules) == 600.0
+    assert r5.visit_day_minutes(rules) == 300
+    assert r5.visit_day_minutes(PatrolRules()) == 240
+    assert r5.visit_day_minutes(PatrolRules(visit_days_per_village=0)) == 0
+
+
+def test_weekly_visit_carries_households_without_visit_days():
+    """R8 demand: without full visit days the weekly visits carry R6's 300 min, spread over the weeks."""
+    rules = PatrolRules(visit_days_per_village=0)
+    assert r8.weekly_visit_length(rules, 4) == 75
+    assert r8.weekly_visit_length(PatrolRules(), 4) == 60
+
+
+def test_office_days_pro_rata_in_weeks_cut_by_the_month():
+    """C2: December 2026 ends on a Thursday, so its last week owes ceil(2 * 4 / 5) = 2 office days; a week with
+    one weekday in the month owes 1; never more than the officer's days that week."""
+    rules = PatrolRules()
+    assert office_days_required("2026-12", "2026-W53", 4, rules=rules) == 2
+    assert office_days_required("2026-10", "2026-W40", 2, rules=rules) == 1
+    assert office_days_required("2026-12", "2026-W50", 1, rules=rules) == 1
+
+
+def test_holidays_remove_working_days_and_weeks():
+    """C1: the National Day holidays leave October 2026's first week without a working day."""
+    hol = tuple(dt.date(2026, 10, d) for d in (1, 2, 5, 6, 7))
+    rules = PatrolRules(holidays=hol)
+    assert len(working_days("2026-10", holidays=hol)) == 17
+    assert "2026-W40" not in month_weeks("2026-10", rules=rules)
+
+
+def test_worktime_limits_from_the_rules():
+    """C3: the working day with overtime is shift + 3 h; the night trip must fit it and the driving limit."""
+    w = WorkTime.of(PatrolRules())
+    assert (w.shift, w.drive, w.start, w.limit) == (480, 240, 510, 660)
+    assert (w.night_start, w.night_len, sorted(w.night_days)) == (1200, 60, [0, 2, 4])
+    assert w.night_trip_fits(240) and not w.night_trip_fits(241)
