@@ -132,7 +132,15 @@ def test_plan_dir_round_trip(tmp_path: Path) -> None:
         plan, tmp_path / "plan", extra_files={"map.html": "<html>地图</html>", "img/logo.png": b"\x89PNG"}
     )
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["img", "map.html", "plan.gpkg", "schedule.csv", "schedule.xlsx", "summary.json"]
+    assert names == [
+        ".planner-plan",
+        "img",
+        "map.html",
+        "plan.gpkg",
+        "schedule.csv",
+        "schedule.xlsx",
+        "summary.json",
+    ]
     assert (out / "map.html").read_text(encoding="utf-8") == "<html>地图</html>"
     assert (out / "img" / "logo.png").read_bytes() == b"\x89PNG"
     layers = {str(n) for n, _ in pyogrio.list_layers(out / "plan.gpkg")}
@@ -278,3 +286,22 @@ def test_bad_extra_file_name_and_missing_column_write_nothing(tmp_path: Path) ->
     with pytest.raises(ValidationError, match=r"'villages' lacks column\(s\) access"):
         write_plan_dir(broken, tmp_path / "plan")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_overwrite_replaces_only_a_plan_directory(tmp_path: Path) -> None:
+    """overwrite replaces a directory carrying the marker, or a 0.1 plan holding only plan files; a folder
+    with anything else is refused and kept, even with overwrite."""
+    from planner.io.files import PLAN_MARKER
+
+    out = write_plan_dir(_plan(), tmp_path / "plan")
+    assert (out / PLAN_MARKER).is_file()
+    write_plan_dir(_plan(), out, overwrite=True)
+    (out / PLAN_MARKER).unlink()  # a plan of planner 0.1: no marker, only plan files
+    write_plan_dir(_plan(), out, overwrite=True)
+    assert (out / PLAN_MARKER).is_file()
+    (out / PLAN_MARKER).unlink()
+    (out / "letter.docx").write_bytes(b"mine")
+    with pytest.raises(ValidationError, match=r"not a planner plan \(letter.docx\)"):
+        write_plan_dir(_plan(), out, overwrite=True)
+    assert (out / "letter.docx").read_bytes() == b"mine"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

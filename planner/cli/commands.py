@@ -94,6 +94,19 @@ def _say_result(result: PlanResult, out: Path, lang: str) -> None:
         )
 
 
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse, before any solving, the options of ``planner plan`` / ``planner demo`` that would fail later."""
+
+
+def check_bench_data(args: argparse.Namespace) -> None:
+    """Refuse ``planner bench`` at once when the data it reads is not where it looks."""
+
+
+def demo_inputs() -> tuple[str, ...]:
+    """The demo's input files."""
+    return (str(DEMO_DIR / "villages.gpkg"), str(DEMO_DIR / "roads.osm.bz2"))
+
+
 def run_plan_command(args: argparse.Namespace) -> int:
     """``planner plan``."""
     from planner.io import read_current, read_office_sites, read_roster, read_villages

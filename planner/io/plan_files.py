@@ -22,7 +22,7 @@ import pyogrio
 import pyogrio.errors
 
 from planner.errors import ValidationError
-from planner.io.files import atomic_output_dir, read_layer_file, write_layer
+from planner.io.files import PLAN_MARKER, atomic_output_dir, read_layer_file, write_layer
 from planner.model import (
     DISTRICT_COLUMNS,
     OFFICE_COLUMNS,
@@ -68,7 +68,7 @@ _TEXT_COLUMNS = {
 }
 _INT_COLUMNS = {"population", "n_villages", "officers", "seq"}
 _FLOAT_COLUMNS = {"travel_min_to_office", "max_travel_min", "mean_travel_min", "minutes", "km"}
-_RESERVED = {PLAN_GPKG, SUMMARY_JSON, SCHEDULE_CSV, SCHEDULE_XLSX}
+_RESERVED = {PLAN_GPKG, SUMMARY_JSON, SCHEDULE_CSV, SCHEDULE_XLSX, PLAN_MARKER}
 
 
 def _json_ready(value: Any) -> Any:
@@ -185,7 +185,9 @@ def write_plan_dir(
     out
         The plan directory.
     overwrite
-        Replace an existing non-empty directory (the old one is removed only once the new one is complete).
+        Replace an existing plan directory (the old one is removed only once the new one is complete). Only a
+        directory holding the marker file :data:`~planner.io.files.PLAN_MARKER` (written into every plan
+        directory) is ever replaced: never one holding anything else.
     extra_files
         File name (relative, e.g. ``map.html``) -> content; text is written as UTF-8.
     shapefile_encoding
@@ -217,7 +219,7 @@ def write_plan_dir(
         + "\n"
     )
 
-    with atomic_output_dir(out, overwrite=overwrite) as tmp:
+    with atomic_output_dir(out, overwrite=overwrite, marker=PLAN_MARKER) as tmp:
         gpkg = tmp / PLAN_GPKG
         for name, layer in layers.items():
             data = layer
