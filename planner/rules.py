@@ -522,7 +522,8 @@ def load_rules(path: str | Path | None = None) -> Rules:
             zh=f"{p}: 找不到规则文件。请给出 TOML 文件的路径 (键见 INTERFACE.md)。",
         )
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows Notepad saves UTF-8 with a byte-order mark, which TOML itself does not allow
+        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         raise ValidationError(
             f"{p}: the rules file is not UTF-8 text; save it as UTF-8.",
