@@ -142,3 +142,21 @@ def test_rules_file_with_a_byte_order_mark_is_read(tmp_path) -> None:
     path = tmp_path / "rules.toml"
     path.write_bytes("\ufeff[districts]\nmin_villages = 4\n".encode())
     assert load_rules(path).districts.min_villages == 4
+
+
+def test_chinese_messages_hold_no_english_fragments(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--lang zh: a TOML syntax error and a CSV row with too many fields are told in Chinese, with the line."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[districts]\nmin_villages = = 5\n", encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("officer_id,office,kind\nP1,V00,linked\nP2,V01,linked,extra\n", encoding="utf-8")
+    argv = ["plan", "--villages", "v", "--roads", "r", "--out", str(tmp_path / "o"), "--lang", "zh"]
+    assert main([*argv, "--config", str(rules)]) == 2
+    err = capsys.readouterr().err
+    assert "第 2 行" in err and "line" not in err and "column" not in err
+    villages, _ = county()
+    points_csv(villages).to_csv(tmp_path / "villages.csv", index=False)
+    argv[2] = str(tmp_path / "villages.csv")
+    assert main([*argv, "--officers", str(roster)]) == 2
+    err = capsys.readouterr().err
+    assert "第 3 行" in err and "line" not in err and "Error" not in err

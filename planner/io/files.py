@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -147,9 +148,15 @@ def read_csv_text(path: Path, *, encoding: str | None, what: str, what_zh: str) 
                 zh=f"{what_zh} {path} 为空;请提供带表头、每行一条记录的 CSV 文件",
             ) from exc
         except (pd.errors.ParserError, OSError) as exc:
+            fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+            why_zh = (
+                f"第 {fields[2]} 行有 {fields[3]} 个字段, 表头只有 {fields[1]} 个"
+                if fields
+                else "文件格式不对或无法打开"
+            )
             raise ValidationError(
                 f"{what} {path} cannot be read as CSV ({exc}); save it as comma-separated UTF-8 text",
-                zh=f"{what_zh} {path} 无法按 CSV 读取({exc});请另存为逗号分隔的 UTF-8 文本",
+                zh=f"{what_zh} {path} 无法按 CSV 读取({why_zh});请另存为逗号分隔的 UTF-8 文本",
             ) from exc
         if enc == "gb18030":
             log.info("%s is not UTF-8: read as GB18030 (GBK)", path)
