@@ -162,8 +162,30 @@ def warn_leave_outside_month(roster: Any, month: str, *, lang: str, source: str)
 
 
 def check_bench_data(args: argparse.Namespace) -> None:
-    """Refuse ``planner bench`` at once when the data it reads is not where it looks."""
+    """Refuse ``planner bench`` at once, saying where it looks, when the data it reads is not there."""
+    from planner.bench.common import shared_dir
+
     check_seed_and_time_limit(args)
+    shared = shared_dir()
+    if args.family == "matrix":
+        raw = shared / "data" / "raw"
+        needed = [raw / "osm-andorra-2021", raw / "osm-liechtenstein-2024"]
+        if not all(d.is_dir() for d in needed):
+            raise ValidationError(
+                f"bench matrix reads the real road networks in {raw} (osm-andorra-2021, osm-liechtenstein-2024), "
+                "which are not there: set "
+                "PLANNER_SHARED to the project's shared folder (the one holding data/raw/osm-andorra-2021), "
+                "or run it from a source checkout that has shared/ beside it",
+                zh=f"bench matrix 读取 {raw} 中的真实路网(osm-andorra-2021、osm-liechtenstein-2024), 但其不存在: 请把 PLANNER_SHARED 设为项目的"
+                "共享数据目录(含 data/raw/osm-andorra-2021), 或在旁边有 shared/ 的源码目录中运行",
+            )
+    elif args.instances is None:
+        raise ValidationError(
+            f"bench {args.family} needs --instances DIR: the folder searched recursively for the "
+            f"instances, e.g. {shared / 'benchmarks' / args.family} (PLANNER_SHARED names the shared folder)",
+            zh=f"bench {args.family} 需要 --instances 目录: 递归查找算例的文件夹, 例如 "
+            f"{shared / 'benchmarks' / args.family}(PLANNER_SHARED 指定共享数据目录)",
+        )
 
 
 def demo_inputs() -> tuple[str, ...]:
@@ -256,7 +278,7 @@ def _plan_and_write(
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """``planner demo``: the whole pipeline on the embedded demo region (data/demo)."""
+    """``planner demo``: the whole pipeline on the demo region shipped with the package (planner/demo)."""
     from planner.io import read_villages
     from planner.io.roads import read_roads
 
@@ -264,8 +286,9 @@ def run_demo(args: argparse.Namespace) -> int:
     for p in (villages_path, roads_path):
         if not p.is_file():
             raise ValidationError(
-                f"{p}: the demo data is missing; restore data/demo/ from the repository.",
-                zh=f"{p}: 缺少示例数据; 请从代码仓库恢复 data/demo/。",
+                f"{p}: the demo data is missing from the installed package; reinstall planner "
+                "(pip install --force-reinstall planner) or restore planner/demo/ from the repository.",
+                zh=f"{p}: 安装包中缺少示例数据; 请重新安装 planner, 或从代码仓库恢复 planner/demo/。",
             )
     villages = read_villages(villages_path)
     roads = read_roads(roads_path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib.resources
 import logging
 import os
 import re
@@ -823,4 +824,9 @@ def read_roster(path: str | os.PathLike[str]) -> pd.DataFrame:
     )
 
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
+def demo_dir() -> Path:
+    """The demo region shipped with the package (``planner/demo``; ``data/demo`` in a checkout links to it)."""
+    return Path(str(importlib.resources.files("planner") / "demo"))
+
+
+DEMO_DIR = demo_dir()
