@@ -233,6 +233,16 @@ def test_stale_lock_is_taken_over_and_a_marked_plan_replaced(inputs: Path, tmp_p
     assert not lock.exists() and not _leftovers(out)
 
 
+def test_failing_run_leaves_no_folders_and_no_lock(inputs: Path, tmp_path: Path) -> None:
+    """A run into a new nested --out that fails after the checks leaves neither the folders it made for the
+    lock nor the lock."""
+    out = tmp_path / "a" / "b" / "plan"
+    argv = _argv(inputs, out, "--officers", str(inputs / "bad_roster.csv"))
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=_env(tmp_path / "cache"))
+    assert p.returncode == 2 and "bad_roster.csv" in p.stderr, p.stderr[-2000:]
+    assert not (tmp_path / "a").exists()
+
+
 def _interrupt_while_solving(inputs: Path, tmp_path: Path, sig: int) -> tuple[int, str, Path]:
     """Start a plan run, wait until it is in a solving stage, send ``sig``; return (code, stderr, out)."""
     out = tmp_path / "plan"

@@ -578,6 +578,7 @@ def output_lock(out: str | os.PathLike[str]) -> Iterator[Path]:
     if _lock_holder(lock) == me:
         yield lock
         return
+    created = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
     for _ in range(3):
         try:
@@ -619,6 +620,10 @@ def output_lock(out: str | os.PathLike[str]) -> Iterator[Path]:
             signal.signal(signal.SIGTERM, old_handler if old_handler is not None else signal.SIG_DFL)
         if _lock_holder(lock) == me:
             lock.unlink(missing_ok=True)
+        if not target.exists():  # a run that wrote nothing leaves no empty folders behind either
+            for d in created:
+                with contextlib.suppress(OSError):
+                    d.rmdir()
 
 
 @contextlib.contextmanager
