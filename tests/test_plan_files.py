@@ -377,3 +377,23 @@ def test_plain_schedule_csv_is_written_as_before(tmp_path: Path) -> None:
     assert (out / "schedule.csv").read_bytes() == expected.to_csv(index=False).encode("utf-8-sig").replace(
         b"\n", os.linesep.encode()
     )
+
+
+def test_full_disk_while_writing_is_an_input_error_and_keeps_the_old_plan(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """ENOSPC while the plan is written: a ValidationError naming --out and the fix; the old plan stays and no
+    temporary folder is left."""
+    import errno
+
+    out = write_plan_dir(_plan(), tmp_path / "plan")
+    before = sorted(p.name for p in out.iterdir())
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("planner.io.plan_files.write_table_csv", full)
+    with pytest.raises(ValidationError, match=r"--out .*No space left on device.*free some disk space"):
+        write_plan_dir(_plan(), out, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]

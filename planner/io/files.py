@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import importlib.resources
 import logging
 import os
@@ -402,6 +403,8 @@ _PLAN_NAMES = frozenset(
 #: Free space below which a plan directory is refused before any solving (a plan is a few MB; a county's
 #: map and Shapefiles can reach tens of MB).
 MIN_FREE_BYTES = 100 * 2**20
+# a full disk, a quota, a read-only or forbidden folder: the run's surroundings, told as such, not a bug
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 def is_plan_dir(path: str | os.PathLike[str]) -> bool:
@@ -674,6 +677,15 @@ def atomic_output_dir(
                     "whole. / 本文件夹是 planner 写出的方案, 可被 --overwrite 整体替换。\n",
                     encoding="utf-8",
                 )
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if exc.errno not in _DISK_ERRORS:
+                raise
+            raise ValidationError(
+                f"--out {out}: writing the plan failed ({exc.strerror or exc}); nothing was changed in --out: "
+                "free some disk space or choose a folder you can write to",
+                zh=f"--out {out}:写出方案失败({exc.strerror or exc});--out 未被改动:请清理磁盘空间或换一个可写的文件夹",
+            ) from exc
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
