@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -437,7 +438,10 @@ def _build_section(klass: type, name: str, raw: dict[str, Any], source: str) -> 
     try:
         return klass(**kwargs, source=source)
     except TypeError as exc:  # a value of the wrong shape that slipped past _coerce
-        raise ValidationError(f"{source}: [{name}]: {exc}", zh=f"{source}: [{name}]: {exc}") from None
+        raise ValidationError(
+            f"{source}: [{name}]: {exc}",
+            zh=f"{source}: [{name}] 中有值的类型不对; 请对照 INTERFACE.md 改正。",
+        ) from None
 
 
 def _wrong_type(value: Any, expected: str, key: str, source: str) -> ValidationError:
@@ -522,15 +526,18 @@ def load_rules(path: str | Path | None = None) -> Rules:
             zh=f"{p}: 找不到规则文件。请给出 TOML 文件的路径 (键见 INTERFACE.md)。",
         )
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows Notepad saves UTF-8 with a byte-order mark, which TOML itself does not allow
+        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         raise ValidationError(
             f"{p}: the rules file is not UTF-8 text; save it as UTF-8.",
             zh=f"{p}: 规则文件不是 UTF-8 文本; 请另存为 UTF-8。",
         ) from None
     except tomllib.TOMLDecodeError as exc:
+        where = re.search(r"line (\d+), column (\d+)", str(exc))
+        at_zh = f"第 {where[1]} 行第 {where[2]} 列" if where else "文件末尾"
         raise ValidationError(
             f"{p}: not valid TOML ({exc}); fix the line it names.",
-            zh=f"{p}: 不是有效的 TOML ({exc}); 请改正所指的行。",
+            zh=f"{p}: 不是有效的 TOML ({at_zh}处有语法错误); 请改正该行。",
         ) from None
     return Rules.from_dict(data, source=str(p))

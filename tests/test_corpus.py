@@ -196,3 +196,44 @@ def test_outputs_stay_inside_out(odd_plan) -> None:
     assert set(where.iterdir()) - before == {out, where / ".planner-cache"}  # the cache is set by the test
     for f in out.rglob("*"):
         assert f.resolve().is_relative_to(out.resolve())
+
+
+# --- one real run: ids a spreadsheet would run as formulas ------------------------------------------------------
+FORMULAS = ["=1+1", '=HYPERLINK("http://x.example","x")', "+V02", "-V03", "@V10", "V11;=2+2"]
+
+
+def test_ids_that_look_like_formulas_are_inert_in_the_schedule(tmp_path: Path) -> None:
+    """Village and officer ids starting with = + - @ are written with a leading ' in schedule.csv and
+    schedule.xlsx (no formula cell, no sheet named like a formula); the plan layers keep the ids as given."""
+    import openpyxl
+
+    villages, roads = county()
+    ids = [*FORMULAS, *villages.index[len(FORMULAS) :]]
+    villages.index = pd.Index(ids, name="village_id")
+    points_csv(villages).to_csv(tmp_path / "villages.csv", index=False)
+    write_layer(roads, tmp_path / "roads.gpkg", layer="roads")
+    pd.DataFrame(
+        {
+            "officer_id": ["=1+1", "@P2", "-P3"],
+            "office": [ids[0], ids[6], ids[11]],
+            "kind": ["resident", "resident", "resident"],
+            "village_id": [ids[0], ids[6], ids[11]],
+        }
+    ).to_csv(tmp_path / "officers.csv", index=False)
+    out = tmp_path / "plan"
+    argv = ("plan", "--villages", str(tmp_path / "villages.csv"), "--roads", str(tmp_path / "roads.gpkg"))
+    more = ("--officers", str(tmp_path / "officers.csv"), "--month", "2026-12", "--time-limit", "5")
+    p = _run((*argv, *more, "--out", str(out), "--lang", "en"), tmp_path)
+    assert p.returncode in (0, 1), p.stderr[-3000:]
+    danger = ("=", "+", "-", "@", "\t", "\r")
+    rows = pd.read_csv(out / "schedule.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert {"'=1+1", "'@P2", "'-P3"} <= set(rows["officer_id"])
+    for col in rows.columns:
+        assert not rows[col].str.startswith(danger).any(), col
+    book = openpyxl.load_workbook(out / "schedule.xlsx")
+    assert not [ws.title for ws in book.worksheets if ws.title.startswith(danger)]
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            assert not [c.coordinate for c in row if c.data_type == "f"], ws.title
+    layer = gpd.read_file(out / "plan.gpkg", layer="villages")
+    assert set(FORMULAS) <= set(layer["village_id"])

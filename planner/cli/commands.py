@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -94,6 +96,103 @@ def _say_result(result: PlanResult, out: Path, lang: str) -> None:
         )
 
 
+MAX_SEED = 2**31 - 1  # the solvers take a 32-bit signed seed
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse, before any solving, the options of ``planner plan`` / ``planner demo`` that would fail later.
+
+    Raises
+    ------
+    ValidationError
+        Naming the option and the fix.
+    """
+    check_seed_and_time_limit(args)
+    if getattr(args, "shapefile_encoding", None):
+        try:
+            codecs.lookup(args.shapefile_encoding)
+        except LookupError:
+            raise ValidationError(
+                f"--shapefile-encoding {args.shapefile_encoding!r} is not a text encoding; use e.g. GBK, "
+                "GB18030 or UTF-8",
+                zh=f"--shapefile-encoding “{args.shapefile_encoding}”不是文字编码;请使用 GBK、GB18030 或 UTF-8 等",
+            ) from None
+    if getattr(args, "basemap", None) == "tianditu" and not getattr(args, "tile_key", None):
+        raise ValidationError(
+            "--basemap tianditu needs the key of your Tianditu account: pass --tile-key KEY "
+            "(free at console.tianditu.gov.cn), or choose another --basemap (osm, none, amap)",
+            zh="--basemap tianditu 需要天地图密钥:请加 --tile-key 密钥(可在 console.tianditu.gov.cn 免费申请),"
+            "或换用其他底图(osm、none、amap)",
+        )
+
+
+def check_seed_and_time_limit(args: argparse.Namespace) -> None:
+    """--seed within the solvers' range, --time-limit a finite positive number of seconds."""
+    seed = getattr(args, "seed", None)
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise ValidationError(
+            f"--seed {seed} is out of range; give a whole number from 0 to {MAX_SEED}",
+            zh=f"--seed {seed} 超出范围;请给出 0 到 {MAX_SEED} 之间的整数",
+        )
+    limit = getattr(args, "time_limit", None)
+    if limit is not None and not (math.isfinite(limit) and limit > 0):
+        raise ValidationError(
+            f"--time-limit {limit} is not a positive number of seconds; give e.g. --time-limit 60, "
+            "or leave it out for the defaults",
+            zh=f"--time-limit {limit} 不是正的秒数;请给出如 --time-limit 60,或不加此项以用默认值",
+        )
+
+
+def warn_leave_outside_month(roster: Any, month: str, *, lang: str, source: str) -> None:
+    """Print a warning naming each officer whose leave dates in the roster fall outside the planned month:
+    such dates change nothing, and usually mean a typo in the roster or the wrong --month."""
+    for officer, dates in zip(roster["officer_id"], roster["unavailable"], strict=True):
+        outside = [d.isoformat() for d in dates if d.strftime("%Y-%m") != month]
+        if not outside:
+            continue
+        shown = ", ".join(outside[:10]) + (f" (+{len(outside) - 10})" if len(outside) > 10 else "")
+        if lang == "zh":
+            text = f"警告: {source} 中警员 {officer} 的不可用日期 {shown} 不在规划月份 {month} 内, 未起作用; 请核对名册或 --month"
+        else:
+            text = (
+                f"warning: {source}: officer {officer} is unavailable on {shown}, outside the planned month "
+                f"{month}: those dates change nothing; check the roster or --month"
+            )
+        print(f"planner: {text}", file=sys.stderr)
+
+
+def check_bench_data(args: argparse.Namespace) -> None:
+    """Refuse ``planner bench`` at once, saying where it looks, when the data it reads is not there."""
+    from planner.bench.common import shared_dir
+
+    check_seed_and_time_limit(args)
+    shared = shared_dir()
+    if args.family == "matrix":
+        raw = shared / "data" / "raw"
+        needed = [raw / "osm-andorra-2021", raw / "osm-liechtenstein-2024"]
+        if not all(d.is_dir() for d in needed):
+            raise ValidationError(
+                f"bench matrix reads the real road networks in {raw} (osm-andorra-2021, osm-liechtenstein-2024), "
+                "which are not there: set "
+                "PLANNER_SHARED to the project's shared folder (the one holding data/raw/osm-andorra-2021), "
+                "or run it from a source checkout that has shared/ beside it",
+                zh=f"bench matrix 读取 {raw} 中的真实路网(osm-andorra-2021、osm-liechtenstein-2024), 但其不存在: 请把 PLANNER_SHARED 设为项目的"
+                "共享数据目录(含 data/raw/osm-andorra-2021), 或在旁边有 shared/ 的源码目录中运行",
+            )
+    elif args.instances is None:
+        raise ValidationError(
+            f"bench {args.family} needs --instances DIR: the folder searched recursively for the "
+            f"instances, e.g. {shared / 'benchmarks' / args.family} (PLANNER_SHARED names the shared folder)",
+            zh=f"bench {args.family} 需要 --instances 目录: 递归查找算例的文件夹, 例如 "
+            f"{shared / 'benchmarks' / args.family}(PLANNER_SHARED 指定共享数据目录)",
+        )
+
+
+def demo_inputs() -> tuple[str, ...]:
+    """The demo's input files."""
+    return (str(DEMO_DIR / "villages.gpkg"), str(DEMO_DIR / "roads.osm.bz2"))
+
+
 def run_plan_command(args: argparse.Namespace) -> int:
     """``planner plan``."""
     from planner.io import read_current, read_office_sites, read_roster, read_villages
@@ -117,6 +216,7 @@ def run_plan_command(args: argparse.Namespace) -> int:
     current = read_current(args.current, villages) if args.current else None
     roster = read_roster(args.officers) if args.officers else None
     if roster is not None:
+        warn_leave_outside_month(roster, month, lang=args.lang, source=f"officer roster {args.officers}")
         check_roster_offices(roster, villages.index, source=f"officer roster {args.officers}")
     candidates = read_office_sites(args.offices, villages) if args.offices else None
     locked = locked_villages(args.lock, current) if args.lock else None
@@ -178,7 +278,7 @@ def _plan_and_write(
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """``planner demo``: the whole pipeline on the embedded demo region (data/demo)."""
+    """``planner demo``: the whole pipeline on the demo region shipped with the package (planner/demo)."""
     from planner.io import read_villages
     from planner.io.roads import read_roads
 
@@ -186,8 +286,9 @@ def run_demo(args: argparse.Namespace) -> int:
     for p in (villages_path, roads_path):
         if not p.is_file():
             raise ValidationError(
-                f"{p}: the demo data is missing; restore data/demo/ from the repository.",
-                zh=f"{p}: 缺少示例数据; 请从代码仓库恢复 data/demo/。",
+                f"{p}: the demo data is missing from the installed package; reinstall planner "
+                "(pip install --force-reinstall planner) or restore planner/demo/ from the repository.",
+                zh=f"{p}: 安装包中缺少示例数据; 请重新安装 planner, 或从代码仓库恢复 planner/demo/。",
             )
     villages = read_villages(villages_path)
     roads = read_roads(roads_path)

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
+import importlib.resources
 import logging
 import os
+import re
 import shutil
 import signal
+import socket
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,9 +150,15 @@ def read_csv_text(path: Path, *, encoding: str | None, what: str, what_zh: str) 
                 zh=f"{what_zh} {path} 为空;请提供带表头、每行一条记录的 CSV 文件",
             ) from exc
         except (pd.errors.ParserError, OSError) as exc:
+            fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+            why_zh = (
+                f"第 {fields[2]} 行有 {fields[3]} 个字段, 表头只有 {fields[1]} 个"
+                if fields
+                else "文件格式不对或无法打开"
+            )
             raise ValidationError(
                 f"{what} {path} cannot be read as CSV ({exc}); save it as comma-separated UTF-8 text",
-                zh=f"{what_zh} {path} 无法按 CSV 读取({exc});请另存为逗号分隔的 UTF-8 文本",
+                zh=f"{what_zh} {path} 无法按 CSV 读取({why_zh});请另存为逗号分隔的 UTF-8 文本",
             ) from exc
         if enc == "gb18030":
             log.info("%s is not UTF-8: read as GB18030 (GBK)", path)
@@ -369,41 +380,267 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def check_output_dir(out: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-    """Check that ``out`` may become a plan directory; return it as an absolute Path.
+#: The file that names a directory as a plan the planner wrote; only such a directory is ever replaced.
+PLAN_MARKER = ".planner-plan"
+#: What a plan directory of planner 0.1 (written before the marker existed) holds: such a directory, holding
+#: nothing else, is recognised as a plan too, so that plans made before the marker can still be replaced.
+_PLAN_NAMES = frozenset(
+    {
+        PLAN_MARKER,
+        "plan.gpkg",
+        "summary.json",
+        "schedule.csv",
+        "schedule.xlsx",
+        "map.html",
+        "report.html",
+        "report.pdf",
+        "route_sheets.html",
+        "travel_times.npz",
+        "officers.csv",
+        "shp",
+    }
+)
+#: Free space below which a plan directory is refused before any solving (a plan is a few MB; a county's
+#: map and Shapefiles can reach tens of MB).
+MIN_FREE_BYTES = 100 * 2**20
+# a full disk, a quota, a read-only or forbidden folder: the run's surroundings, told as such, not a bug
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def is_plan_dir(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` is a directory the planner wrote: it holds the marker, or only a 0.1 plan's files."""
+    p = Path(path)
+    if not p.is_dir() or p.is_symlink():
+        return False
+    if (p / PLAN_MARKER).is_file():
+        return True
+    names = {q.name for q in p.iterdir()}
+    return "plan.gpkg" in names and names <= _PLAN_NAMES
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _check_writable(target: Path, out: str | os.PathLike[str]) -> None:
+    """The folder that will hold ``target`` can take a new directory: found by trying, before any solving."""
+    where = _nearest_existing(target.parent)
+    if not where.is_dir():
+        raise ValidationError(
+            f"--out {out}: {where} is a file, not a folder, so the plan directory cannot be made there; "
+            "choose another --out",
+            zh=f"--out {out}:{where} 是文件而非文件夹,无法在其中建立方案目录;请换一个 --out",
+        )
+    try:
+        with tempfile.TemporaryFile(dir=where):
+            pass
+    except OSError as exc:
+        raise ValidationError(
+            f"--out {out}: the folder {where} cannot be written to ({exc.strerror or exc}); "
+            "choose a folder you can write to",
+            zh=f"--out {out}:文件夹 {where} 不可写({exc.strerror or exc});请换一个可写的文件夹",
+        ) from None
+    free = shutil.disk_usage(where).free
+    if free < MIN_FREE_BYTES:
+        raise ValidationError(
+            f"--out {out}: only {free / 2**20:.0f} MB free on the disk of {where}; a plan needs up to "
+            f"{MIN_FREE_BYTES // 2**20} MB: free some space or choose another --out",
+            zh=f"--out {out}:{where} 所在磁盘仅剩 {free / 2**20:.0f} MB;方案最多需要 {MIN_FREE_BYTES // 2**20} MB,"
+            "请清理空间或换一个 --out",
+        )
+
+
+def check_output_dir(
+    out: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    marker: str | None = None,
+    inputs: tuple[str | os.PathLike[str], ...] = (),
+    writable: bool = False,
+) -> Path:
+    """Check that ``out`` may become an output directory; return it as an absolute Path.
 
     Called by :func:`atomic_output_dir` and, before any work starts, by the CLI, so that a run that would
-    end by refusing to replace an existing plan refuses at once.
+    end by refusing to write its plan refuses at once.
+
+    Parameters
+    ----------
+    out
+        The directory to create or replace.
+    overwrite
+        Replace an existing non-empty directory.
+    marker
+        The name of the file that marks a directory as ours (:data:`PLAN_MARKER` for a plan directory): then
+        only a directory holding it (or only a 0.1 plan's files) is replaced, whatever ``overwrite`` says.
+    inputs
+        Input files of the run: ``out`` must neither be one nor hold one (it is replaced as a whole).
+    writable
+        Also check that the folder that will hold ``out`` can be written to and has some free space.
 
     Raises
     ------
     ValidationError
-        ``out`` is an existing file, or a non-empty directory and ``overwrite`` is False.
+        ``out`` is a symbolic link, a file, the current folder or one holding it, holds an input, is a
+        non-empty directory that is not ours, or an existing one without ``overwrite``.
     """
     target = Path(os.path.abspath(out))  # "." or "plan/" must still have a parent and a name
+    if target.is_symlink():
+        raise ValidationError(
+            f"--out {out} is a symbolic link; give the folder itself (the plan directory is replaced as a "
+            "whole, and a link would be replaced instead of what it points to)",
+            zh=f"--out {out} 是符号链接;请给出文件夹本身(方案目录会被整体替换)",
+        )
+    real = target.resolve()
+    for given in inputs:
+        path = Path(given).resolve()
+        if path.exists() and (path == real or path.is_relative_to(real)):
+            raise ValidationError(
+                f"--out {out} holds the input {given}: the plan directory is created or replaced as a whole, so "
+                f"it must not contain the inputs; choose a new folder, e.g. --out {target / 'plan'}",
+                zh=f"--out {out} 中有输入文件 {given}:方案目录会被整体建立或替换,不能包含输入文件;"
+                f"请换一个新文件夹,例如 --out {target / 'plan'}",
+            )
+    cwd = Path.cwd().resolve()
+    if cwd == real or cwd.is_relative_to(real):
+        raise ValidationError(
+            f"--out {out} is the current folder or holds it; the plan directory is created or replaced as a "
+            f"whole: choose a new folder, e.g. --out {target / 'plan'}",
+            zh=f"--out {out} 是当前文件夹或包含当前文件夹;方案目录会被整体建立或替换,请换一个新文件夹,"
+            f"例如 --out {target / 'plan'}",
+        )
     if target.exists() and not target.is_dir():
         raise ValidationError(
             f"output {out} exists and is a file, not a directory; choose another --out",
             zh=f"输出位置 {out} 已存在且是文件而非目录;请换一个 --out",
         )
-    if target.is_dir() and any(target.iterdir()) and not overwrite:
-        raise ValidationError(
-            f"output directory {out} exists and is not empty; pass --overwrite to replace it "
-            "or choose another --out",
-            zh=f"输出目录 {out} 已存在且非空;如要替换请加 --overwrite,或换一个 --out",
-        )
+    if target.is_dir() and any(target.iterdir()):
+        if marker is not None and not ((target / marker).is_file() or is_plan_dir(target)):
+            foreign = sorted(p.name for p in target.iterdir() if p.name not in _PLAN_NAMES)[:5]
+            raise ValidationError(
+                f"output directory {out} holds files that are not a planner plan ({', '.join(foreign)}); "
+                f"the planner replaces only a plan directory it wrote (one holding {marker}), even with "
+                "--overwrite: choose a new or empty --out",
+                zh=f"输出目录 {out} 中有不属于方案的文件({'、'.join(foreign)});即使加 --overwrite,"
+                f"本程序也只替换它自己写出的方案目录(含 {marker} 文件):请换一个新的或空的 --out",
+            )
+        if not overwrite:
+            raise ValidationError(
+                f"output directory {out} exists and is not empty; pass --overwrite to replace it "
+                "or choose another --out",
+                zh=f"输出目录 {out} 已存在且非空;如要替换请加 --overwrite,或换一个 --out",
+            )
+    if writable:
+        _check_writable(target, out)
     return target
 
 
+def _lock_path(target: Path) -> Path:
+    return target.parent / f".{target.name}.lock"
+
+
+def _lock_holder(lock: Path) -> tuple[int, str] | None:
+    """(pid, host) written in a lock file, or None when it cannot be read (being written, or garbled)."""
+    try:
+        pid_text, host = lock.read_text(encoding="utf-8").split("\n")[:2]
+        return int(pid_text), host
+    except (OSError, ValueError):
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    except OSError:
+        return False
+    return True
+
+
 @contextlib.contextmanager
-def atomic_output_dir(out: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
+def output_lock(out: str | os.PathLike[str]) -> Iterator[Path]:
+    """Hold the lock of output directory ``out`` (a file ``.NAME.lock`` beside it) for the block.
+
+    A second run into the same ``out`` is refused while the first holds the lock. A lock left by a run that
+    was killed (its process is gone) is recognised by its PID and taken over, with a warning. Re-entrant: a
+    process that holds the lock may enter again (the CLI holds it for the whole run, the writer for the write).
+    SIGTERM inside the block is turned into KeyboardInterrupt, so the lock is released as on Ctrl-C.
+
+    Raises
+    ------
+    ValidationError
+        Another live run holds the lock.
+    """
+    target = Path(os.path.abspath(out))
+    lock = _lock_path(target)
+    me = (os.getpid(), socket.gethostname())
+    if _lock_holder(lock) == me:
+        yield lock
+        return
+    created = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(3):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = _lock_holder(lock)
+            if holder is None:
+                try:
+                    young = time.time() - lock.stat().st_mtime < 10
+                except FileNotFoundError:
+                    continue
+                if young:  # another run is writing its PID into it right now
+                    holder = (-1, me[1])
+            if holder is not None and (holder[1] != me[1] or holder[0] < 0 or _pid_alive(holder[0])):
+                pid = "?" if holder[0] < 0 else str(holder[0])
+                raise ValidationError(
+                    f"another planner run (PID {pid} on {holder[1]}) is writing to --out {out}; wait until it "
+                    f"ends or choose another --out (if no run is going on, delete {lock})",
+                    zh=f"另一个规划进程(PID {pid},主机 {holder[1]})正在写入 --out {out};请等待其结束或换一个"
+                    f" --out(如确无进程在运行,请删除 {lock})",
+                ) from None
+            log.warning("removing the stale lock %s left by a run that no longer exists", lock)
+            lock.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(f"{me[0]}\n{me[1]}\n")
+        break
+    else:
+        raise ValidationError(
+            f"--out {out}: could not take the lock {lock}; delete it if no planner run is going on",
+            zh=f"--out {out}:无法取得锁文件 {lock};如确无规划进程在运行,请删除它",
+        )
+    in_main = threading.current_thread() is threading.main_thread()
+    old_handler = signal.signal(signal.SIGTERM, _raise_interrupt) if in_main else None
+    try:
+        yield lock
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, old_handler if old_handler is not None else signal.SIG_DFL)
+        if _lock_holder(lock) == me:
+            lock.unlink(missing_ok=True)
+        if not target.exists():  # a run that wrote nothing leaves no empty folders behind either
+            for d in created:
+                with contextlib.suppress(OSError):
+                    d.rmdir()
+
+
+@contextlib.contextmanager
+def atomic_output_dir(
+    out: str | os.PathLike[str], *, overwrite: bool = False, marker: str | None = None
+) -> Iterator[Path]:
     """Build an output directory in a temporary place and move it to ``out`` only when complete.
 
     Yields a fresh temporary directory beside ``out`` (same file system, so the final move is a rename).
     When the block finishes, the temporary directory becomes ``out``; an old ``out`` (``overwrite=True``) is
     moved aside first and deleted only after the new one is in place. When the block raises (including
     KeyboardInterrupt, and SIGTERM, which is turned into KeyboardInterrupt inside the block) the temporary
-    directory is removed and ``out`` is left untouched.
+    directory is removed and ``out`` is left untouched. The lock of ``out`` (:func:`output_lock`) is held
+    throughout.
 
     Parameters
     ----------
@@ -411,6 +648,9 @@ def atomic_output_dir(out: str | os.PathLike[str], *, overwrite: bool = False) -
         The directory to create or replace.
     overwrite
         Replace an existing non-empty ``out``.
+    marker
+        A file name that marks the directory as ours: written (one line of text) into the new directory,
+        and an existing ``out`` is replaced only when it holds it (see :func:`check_output_dir`).
 
     Yields
     ------
@@ -420,20 +660,32 @@ def atomic_output_dir(out: str | os.PathLike[str], *, overwrite: bool = False) -
     Raises
     ------
     ValidationError
-        ``out`` is an existing file, or a non-empty directory and ``overwrite`` is False.
+        ``out`` may not be written (see :func:`check_output_dir`), or another run holds its lock.
     """
-    target = check_output_dir(out, overwrite=overwrite)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the result should look like any new directory
-
-    in_main = threading.current_thread() is threading.main_thread()
-    old_handler = signal.signal(signal.SIGTERM, _raise_interrupt) if in_main else None
-    try:
+    with output_lock(out):
+        target = check_output_dir(out, overwrite=overwrite, marker=marker)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the result should look like any new directory
         try:
             yield tmp
+            if marker is not None:
+                (tmp / marker).write_text(
+                    "This folder is a plan written by planner; `planner plan --overwrite` may replace it as a "
+                    "whole. / 本文件夹是 planner 写出的方案, 可被 --overwrite 整体替换。\n",
+                    encoding="utf-8",
+                )
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if exc.errno not in _DISK_ERRORS:
+                raise
+            raise ValidationError(
+                f"--out {out}: writing the plan failed ({exc.strerror or exc}); nothing was changed in --out: "
+                "free some disk space or choose a folder you can write to",
+                zh=f"--out {out}:写出方案失败({exc.strerror or exc});--out 未被改动:请清理磁盘空间或换一个可写的文件夹",
+            ) from exc
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -451,9 +703,6 @@ def atomic_output_dir(out: str | os.PathLike[str], *, overwrite: bool = False) -
         if backup is not None:
             shutil.rmtree(backup, ignore_errors=True)
         log.info("wrote %s", target)
-    finally:
-        if in_main:
-            signal.signal(signal.SIGTERM, old_handler if old_handler is not None else signal.SIG_DFL)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -592,4 +841,9 @@ def read_roster(path: str | os.PathLike[str]) -> pd.DataFrame:
     )
 
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
+def demo_dir() -> Path:
+    """The demo region shipped with the package (``planner/demo``; ``data/demo`` in a checkout links to it)."""
+    return Path(str(importlib.resources.files("planner") / "demo"))
+
+
+DEMO_DIR = demo_dir()

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import logging
@@ -22,7 +23,7 @@ import pyogrio
 import pyogrio.errors
 
 from planner.errors import ValidationError
-from planner.io.files import atomic_output_dir, read_layer_file, write_layer
+from planner.io.files import PLAN_MARKER, atomic_output_dir, read_layer_file, write_layer
 from planner.model import (
     DISTRICT_COLUMNS,
     OFFICE_COLUMNS,
@@ -68,7 +69,7 @@ _TEXT_COLUMNS = {
 }
 _INT_COLUMNS = {"population", "n_villages", "officers", "seq"}
 _FLOAT_COLUMNS = {"travel_min_to_office", "max_travel_min", "mean_travel_min", "minutes", "km"}
-_RESERVED = {PLAN_GPKG, SUMMARY_JSON, SCHEDULE_CSV, SCHEDULE_XLSX}
+_RESERVED = {PLAN_GPKG, SUMMARY_JSON, SCHEDULE_CSV, SCHEDULE_XLSX, PLAN_MARKER}
 
 
 def _json_ready(value: Any) -> Any:
@@ -113,12 +114,56 @@ def _ordered(gdf: gpd.GeoDataFrame, name: str, *, geographic: bool = True) -> gp
     return out.to_crs(4326) if geographic else out
 
 
+#: The first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# a cell that a semicolon-separated reading (Excel in many locales) would split, or that holds a tab or CR
+_SPLITS = re.compile(r"[;\t\r]")
+
+
+def _neutralised(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula, prefixed with a single quote; anything else as it is."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def safe_cells(table: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """The table with every text cell that begins with = + - @ tab or CR prefixed with ``'`` (OWASP).
+
+    Numbers stay numbers (a negative minute count is not text). Returns the table (the same object when no
+    cell needs it) and whether every text cell of a CSV file should be quoted: true when a cell was
+    neutralised or holds a semicolon, tab or carriage return, where a reader splitting cells differently
+    could start a new cell inside it.
+    """
+    out = table
+    quote = False
+    for col in table.columns:
+        s = table[col]
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        text = s.map(lambda v: v if isinstance(v, str) else "")
+        risky = text.str.startswith(FORMULA_START)
+        if risky.any():
+            if out is table:
+                out = table.copy()
+            out[col] = s.map(_neutralised)
+            quote = True
+        quote = quote or bool(text.str.contains(_SPLITS).any())
+    return out, quote
+
+
+def restored_cell(value: str) -> str:
+    """Undo :func:`safe_cells` on a cell read back from schedule.csv."""
+    return value[1:] if value.startswith("'") and value[1:2] in FORMULA_START else value
+
+
 def _sheet_names(officers: list[str]) -> dict[str, str]:
-    """Valid, unique Excel sheet names (<= 31 characters, none of []:*?/\\, not 'all')."""
-    used = {"all"}
+    """Valid, unique, inert Excel sheet names (<= 31 characters, none of []:*?/\\ or control characters,
+    not starting like a formula, not 'all' or Excel's reserved 'History')."""
+    used = {"all", "history"}
     names: dict[str, str] = {}
     for o in officers:
-        base = re.sub(r"[\[\]:*?/\\]", "_", o).strip("'") or "officer"
+        base = re.sub(r"[\[\]:*?/\\\x00-\x1f\x7f]", "_", o).strip("'") or "officer"
+        if base.startswith(FORMULA_START):
+            base = "_" + base
         base = base[:31]
         name, k = base, 2
         while name.lower() in used:
@@ -133,11 +178,21 @@ def _sheet_names(officers: list[str]) -> dict[str, str]:
 def _write_xlsx(schedule: pd.DataFrame, path: Path) -> None:
     officers = sorted({str(o) for o in schedule["officer_id"]})
     sheets = _sheet_names(officers)
+    cells, _ = safe_cells(schedule)
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        schedule.to_excel(xl, sheet_name="all", index=False)
+        cells.to_excel(xl, sheet_name="all", index=False)
         for officer in officers:
-            part = schedule[schedule["officer_id"].astype(str) == officer]
+            part = cells[schedule["officer_id"].astype(str) == officer]
             part.to_excel(xl, sheet_name=sheets[officer], index=False)
+
+
+def write_table_csv(table: pd.DataFrame, path: Path) -> None:
+    """A table as UTF-8 CSV (with BOM, for Excel) whose cells a spreadsheet never runs as formulas."""
+    cells, quote = safe_cells(table)
+    if quote:
+        cells.to_csv(path, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_NONNUMERIC)
+    else:  # the common case: the same bytes as a plain CSV
+        cells.to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def _schedule_for_writing(schedule: pd.DataFrame) -> pd.DataFrame:
@@ -185,7 +240,9 @@ def write_plan_dir(
     out
         The plan directory.
     overwrite
-        Replace an existing non-empty directory (the old one is removed only once the new one is complete).
+        Replace an existing plan directory (the old one is removed only once the new one is complete). Only a
+        directory holding the marker file :data:`~planner.io.files.PLAN_MARKER` (written into every plan
+        directory) is ever replaced: never one holding anything else.
     extra_files
         File name (relative, e.g. ``map.html``) -> content; text is written as UTF-8.
     shapefile_encoding
@@ -217,7 +274,7 @@ def write_plan_dir(
         + "\n"
     )
 
-    with atomic_output_dir(out, overwrite=overwrite) as tmp:
+    with atomic_output_dir(out, overwrite=overwrite, marker=PLAN_MARKER) as tmp:
         gpkg = tmp / PLAN_GPKG
         for name, layer in layers.items():
             data = layer
@@ -228,7 +285,7 @@ def write_plan_dir(
                     )
             pyogrio.write_dataframe(data, gpkg, layer=name, driver="GPKG", append=gpkg.exists())
         (tmp / SUMMARY_JSON).write_text(summary_text, encoding="utf-8")
-        schedule.to_csv(tmp / SCHEDULE_CSV, index=False, encoding="utf-8-sig")
+        write_table_csv(schedule, tmp / SCHEDULE_CSV)
         _write_xlsx(schedule, tmp / SCHEDULE_XLSX)
         for rel, content in extras.items():
             target = tmp.joinpath(*rel.parts)
@@ -370,6 +427,7 @@ def read_plan_dir(path: str | os.PathLike[str]) -> PlanData:
     schedule_path = folder / SCHEDULE_CSV
     if schedule_path.exists():
         schedule = pd.read_csv(schedule_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        schedule = schedule.map(restored_cell)  # the quotes that kept spreadsheets from running formulas
         missing = [c for c in SCHEDULE_COLUMNS if c not in schedule.columns]
         if missing:
             raise ValidationError(

@@ -325,6 +325,58 @@ def make_corpus(dest: Path) -> list[Case]:
         )
     )
     cases.append(plan("bad_month", good_csv, "--month", "2026-13", expect=("2026-13", "YYYY-MM")))
+    cases.extend(option_cases(dest, plan, good_csv))
+    return cases
+
+
+def option_cases(dest: Path, plan, good_csv: Path) -> list[Case]:
+    """Options that must be refused before any solving (issue 12), and a rules file saved by Notepad."""
+    cases = [
+        plan("seed_too_large", good_csv, "--seed", str(2**63), expect=("--seed", "2147483647")),
+        plan("seed_negative", good_csv, "--seed", "-1", expect=("--seed",)),
+        plan("time_limit_nan", good_csv, "--time-limit", "nan", expect=("--time-limit", "positive")),
+        plan("time_limit_negative", good_csv, "--time-limit", "-5", expect=("--time-limit", "positive")),
+        plan("time_limit_zero", good_csv, "--time-limit", "0", expect=("--time-limit",)),
+        plan("time_limit_infinite", good_csv, "--time-limit", "inf", expect=("--time-limit",)),
+        plan(
+            "bad_shapefile_encoding",
+            good_csv,
+            "--shapefile-encoding",
+            "klingon-8",
+            expect=("--shapefile-encoding", "klingon-8", "GBK"),
+        ),
+        plan("tianditu_without_key", good_csv, "--basemap", "tianditu", expect=("--tile-key",)),
+    ]
+    # a BOM no longer hides the file from the TOML reader: the value error behind it is found and named
+    (dest / "rules_bom.toml").write_bytes("\ufeff[districts]\nmin_villages = 0\n".encode())
+    cases.append(
+        plan(
+            "rules_with_bom",
+            good_csv,
+            "--config",
+            str(dest / "rules_bom.toml"),
+            expect=("rules_bom.toml", "districts.min_villages"),
+        )
+    )
+    inputs = ("plan", "--villages", str(good_csv), "--roads", str(dest / "roads.gpkg"))
+    out = Path("/proc/planner-corpus/plan")  # not writable, even by root
+    cases.append(
+        Case(
+            "out_not_writable",
+            (*inputs, "--out", str(out), "--lang", "en"),
+            expect=("--out", "/proc", "cannot be written"),
+            out=out,
+        )
+    )
+    out = good_csv / "plan"
+    cases.append(
+        Case(
+            "out_below_a_file",
+            (*inputs, "--out", str(out), "--lang", "en"),
+            expect=("--out", "villages.csv", "is a file"),
+            out=out,
+        )
+    )
     return cases
 
 
