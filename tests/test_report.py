@@ -96,6 +96,20 @@ def test_same_districts_under_other_names_move_nothing() -> None:
     assert t("report.compare.moves_none", "en") in report_html(plan, lang="en")
 
 
+def test_villages_of_a_district_matched_to_none_move() -> None:
+    """With two current districts and three proposed, the unmatched proposed district's villages all move."""
+    plan = make_plan()
+    current = plan.current.copy()
+    current["district_id"] = ["A"] * 5 + ["B"] * 4  # V1-V5 in A, V6-V9 in B
+    plan = PlanData(
+        plan.villages, plan.districts, plan.offices, plan.summary, plan.routes, plan.schedule, current=current
+    )
+    stats, moves = compare_current(plan)
+    # D1 (V1 V4 V7) keeps 2 of A, D3 (V3 V6 V9) keeps 2 of B; D2 (V2 V5 V8) is matched to none
+    assert stats.set_index("district_id")["matched"].to_dict() == {"A": "D1", "B": "D3"}
+    assert set(moves["village_id"]) == {"V7", "V3", "V2", "V5", "V8"}
+
+
 def test_without_current_or_schedule_those_parts_are_left_out() -> None:
     page = report_html(make_plan(routes=False, current=False), lang="en")
     assert "<section id='compare'>" not in page

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
+from planner.districts.compare import match_districts, village_moves
 from planner.model import PlanData
 from planner.texts import check_lang, has, t
 
@@ -127,9 +127,10 @@ def coverage_curve(plan: PlanData, *, max_minutes: int = COVERAGE_MAX_MIN) -> pd
 def compare_current(plan: PlanData) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Compare the proposed districts with the current ones, village by village.
 
-    Each proposed district is matched to the current district it shares most villages with (a maximum-weight
-    one-to-one assignment); a village moves when its current district is not the one matched with its proposed
-    district. Returns None when the plan has no current districts (or they carry no ``village_id``).
+    The matching and what counts as a move are those of the district stage
+    (:func:`planner.districts.compare.match_districts` and :func:`~planner.districts.compare.village_moves`),
+    here on the layers of a plan directory. Returns None when the plan has no current districts (or they carry
+    no ``village_id``).
 
     Returns
     -------
@@ -149,17 +150,11 @@ def compare_current(plan: PlanData) -> tuple[pd.DataFrame, pd.DataFrame] | None:
             "from_district": cur["district_id"].astype(str).to_numpy(),
         }
     )
-    both = vil.merge(now, on="village_id", how="outer", indicator=True)
+    # a village of only one of the two layers is kept, with no district in the other
+    both = vil.merge(now, on="village_id", how="outer")
     both["to_district"] = both["district_id"].astype("string")
-    overlap = pd.crosstab(both["to_district"], both["from_district"])
-    matched: dict[str, str] = {}
-    if overlap.size:
-        rows, cols = linear_sum_assignment(overlap.to_numpy(), maximize=True)
-        for r, c in zip(rows, cols, strict=True):
-            if overlap.iat[r, c] > 0:
-                matched[str(overlap.index[r])] = str(overlap.columns[c])
-    moved = both[both["from_district"].astype("string") != both["to_district"].map(matched).astype("string")]
-    moved = moved[moved["from_district"].notna() | moved["to_district"].notna()]
+    matched = match_districts(both["from_district"], both["to_district"])
+    moved = both[village_moves(both["from_district"], both["to_district"], matched)]
     moves = moved.reindex(columns=["village_id", "name", "township", "from_district", "to_district"])
     pop = pd.to_numeric(both.get("population"), errors="coerce").fillna(0)
     stats = (
