@@ -14,10 +14,31 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["FONT", "escape", "html_lang", "html_page", "js_number", "js_safe", "js_text", "number"]
+__all__ = [
+    "CSS_LIGHT",
+    "CSS_NOTE",
+    "CSS_PRINT_HEADERS",
+    "FONT",
+    "escape",
+    "html_lang",
+    "html_page",
+    "js_number",
+    "js_safe",
+    "js_text",
+    "number",
+    "svg_image",
+]
 
 #: The font stack of the report and the route sheets (and their SVG charts): CJK fonts first, so Chinese prints.
 FONT = '"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif'
+
+# Style rules the printed pages share.
+#: Light colours even when the reader's system is in dark mode: the pages are meant to look like their print.
+CSS_LIGHT = ":root { color-scheme: light; }"
+#: A side remark in grey.
+CSS_NOTE = ".note { color: #4a5568; font-size: 0.9em; }"
+#: (Inside ``@media print``) a table's header row is repeated on every printed page it runs over.
+CSS_PRINT_HEADERS = "thead { display: table-header-group; }"
 
 
 def escape(value: Any) -> str:
@@ -121,3 +142,30 @@ def html_page(*, title: str, lang: str, css: str, body: str) -> str:
 def js_number(value: Any, digits: int = 0) -> str:
     """:func:`number` for the map: empty when missing, and safe inside a JavaScript template string."""
     return js_safe(number(value, digits, missing=""))
+
+
+def svg_image(width: float, height: float, *, title: str, body: str, font_size: int | None = None) -> str:
+    """An inline SVG image of ``width`` x ``height`` pixels in the pages' font.
+
+    Parameters
+    ----------
+    width, height
+        Size in pixels (also the view box).
+    title
+        The image's title, shown on hover and read by screen readers (escaped here).
+    body
+        The SVG elements, texts already escaped.
+    font_size
+        The default font size of its texts; the browser's when None.
+
+    Returns
+    -------
+    str
+        The ``<svg>`` element.
+    """
+    size = f" font-size='{font_size}'" if font_size is not None else ""
+    return (
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}' role='img' font-family='{escape(FONT)}'{size}>"
+        f"<title>{escape(title)}</title>{body}</svg>"
+    )

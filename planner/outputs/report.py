@@ -9,7 +9,6 @@ per officer. Every text from the data is HTML-escaped.
 
 from __future__ import annotations
 
-import html
 import logging
 import math
 from collections.abc import Sequence
@@ -20,6 +19,18 @@ import pandas as pd
 
 from planner.districts.compare import match_districts, village_moves
 from planner.model import PlanData
+from planner.outputs.colours import ACCENT, ALERT
+from planner.outputs.html import (
+    CSS_LIGHT,
+    CSS_NOTE,
+    CSS_PRINT_HEADERS,
+    FONT,
+    escape,
+    html_page,
+    number,
+    svg_image,
+)
+from planner.outputs.lookups import VISIT_ACTIVITIES, office_villages, village_names
 from planner.texts import check_lang, has, t
 
 logger = logging.getLogger(__name__)
@@ -27,15 +38,13 @@ logger = logging.getLogger(__name__)
 __all__ = ["compare_current", "coverage_curve", "report_html"]
 
 COVERAGE_MAX_MIN = 90
-_BAR = "#2b6cb0"
-_FONT = '"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif'
 
 _CSS = f"""
-:root {{ color-scheme: light; }}
-body {{ font-family: {_FONT}; margin: 0 auto; max-width: 1000px; padding: 16px 24px; color: #1a202c;
+{CSS_LIGHT}
+body {{ font-family: {FONT}; margin: 0 auto; max-width: 1000px; padding: 16px 24px; color: #1a202c;
        line-height: 1.5; }}
-h1 {{ font-size: 1.6em; border-bottom: 3px solid {_BAR}; padding-bottom: 6px; }}
-h2 {{ font-size: 1.25em; margin-top: 1.6em; border-left: 5px solid {_BAR}; padding-left: 8px; }}
+h1 {{ font-size: 1.6em; border-bottom: 3px solid {ACCENT}; padding-bottom: 6px; }}
+h2 {{ font-size: 1.25em; margin-top: 1.6em; border-left: 5px solid {ACCENT}; padding-left: 8px; }}
 h3 {{ font-size: 1.05em; }}
 table {{ border-collapse: collapse; margin: 8px 0 12px; font-size: 0.92em; }}
 th, td {{ border: 1px solid #cbd5e0; padding: 3px 8px; text-align: left; vertical-align: top; }}
@@ -46,51 +55,26 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .figure .v {{ font-size: 1.35em; font-weight: bold; }}
 .figure .k {{ font-size: 0.85em; color: #4a5568; }}
 .ok {{ color: #276749; font-weight: bold; }}
-.bad {{ color: #c53030; font-weight: bold; }}
+.bad {{ color: {ALERT}; font-weight: bold; }}
 ul.breaks li {{ margin-bottom: 4px; }}
 .charts {{ display: flex; flex-wrap: wrap; gap: 16px; }}
 .chart {{ border: 1px solid #e2e8f0; border-radius: 6px; padding: 6px; }}
-.note {{ color: #4a5568; font-size: 0.9em; }}
+{CSS_NOTE}
 @page {{ size: A4; margin: 14mm; }}
 @media print {{
   body {{ max-width: none; padding: 0; font-size: 10pt; }}
   h2 {{ break-after: avoid; }}
   table, .chart, .figure, li {{ break-inside: avoid; }}
-  thead {{ display: table-header-group; }}
+  {CSS_PRINT_HEADERS}
   .figure {{ background: none; }}
   a {{ color: inherit; text-decoration: none; }}
 }}
 """
 
 
-def _e(value: Any) -> str:
-    """Escaped text of a value ('' for missing)."""
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return html.escape(str(value), quote=True)
-
-
-def _n(value: Any, digits: int = 0) -> str:
-    """A number with thousands separators; '—' for missing, '∞' for infinity."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return "—" if value is None else _e(value)
-    if math.isnan(x):
-        return "—"
-    if math.isinf(x):
-        return "∞"
-    return f"{x:,.{digits}f}"
-
-
 def _table(head: Sequence[str], rows: Sequence[Sequence[tuple[str, bool]]]) -> str:
     """An HTML table; ``head`` texts are escaped here, cells are (html, numeric) pairs already escaped."""
-    th = "".join(f"<th>{_e(h)}</th>" for h in head)
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join(
         "<tr>" + "".join(f"<td class='n'>{c}</td>" if num else f"<td>{c}</td>" for c, num in row) + "</tr>"
         for row in rows
@@ -171,14 +155,6 @@ def compare_current(plan: PlanData) -> tuple[pd.DataFrame, pd.DataFrame] | None:
 
 
 # -- charts (inline SVG) ----------------------------------------------------------------------------------
-def _svg(width: int, height: int, title: str, body: str) -> str:
-    return (
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-        f"viewBox='0 0 {width} {height}' role='img' font-family='{_e(_FONT)}' font-size='11'>"
-        f"<title>{_e(title)}</title>{body}</svg>"
-    )
-
-
 def _bar_chart(
     labels: list[str], values: list[float], *, title: str, target: float | None = None, target_label: str = ""
 ) -> str:
@@ -187,35 +163,35 @@ def _bar_chart(
     top_value = max([v for v in values if np.isfinite(v)] + [target or 0, 1.0]) * 1.1
     step = plot_w / max(len(values), 1)
     parts = [
-        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{_e(title)}</text>"
+        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{escape(title)}</text>"
     ]
     for i in range(5):
         v = top_value * i / 4
         y = top + plot_h - plot_h * i / 4
         parts.append(
             f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#e2e8f0'/>"
-            f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end'>{_n(v)}</text>"
+            f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end'>{number(v)}</text>"
         )
     for i, (label, v) in enumerate(zip(labels, values, strict=True)):
         h = plot_h * (v / top_value) if np.isfinite(v) else 0
         x = left + i * step + step * 0.15
         parts.append(
             f"<rect class='bar' x='{x:.1f}' y='{top + plot_h - h:.1f}' width='{step * 0.7:.1f}' "
-            f"height='{h:.1f}' fill='{_BAR}'><title>{_e(label)}: {_n(v)}</title></rect>"
-            f"<text x='{x + step * 0.35:.1f}' y='{top + plot_h + 14}' text-anchor='middle'>{_e(label)}</text>"
+            f"height='{h:.1f}' fill='{ACCENT}'><title>{escape(label)}: {number(v)}</title></rect>"
+            f"<text x='{x + step * 0.35:.1f}' y='{top + plot_h + 14}' text-anchor='middle'>{escape(label)}</text>"
         )
     if target is not None:
         y = top + plot_h - plot_h * target / top_value
         parts.append(
-            f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#c53030' "
+            f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='{ALERT}' "
             f"stroke-dasharray='5 4'/><text x='{left + plot_w}' y='{y - 4:.1f}' text-anchor='end' "
-            f"fill='#c53030'>{_e(target_label)}</text>"
+            f"fill='{ALERT}'>{escape(target_label)}</text>"
         )
     parts.append(
         f"<line x1='{left}' x2='{left}' y1='{top}' y2='{top + plot_h}' stroke='#4a5568'/>"
         f"<line x1='{left}' x2='{left + plot_w}' y1='{top + plot_h}' y2='{top + plot_h}' stroke='#4a5568'/>"
     )
-    return _svg(width, height, title, "".join(parts))
+    return svg_image(width, height, title=title, body="".join(parts), font_size=11)
 
 
 def _histogram(minutes: np.ndarray, *, title: str, x_label: str, y_label: str, bin_width: float = 5.0) -> str:
@@ -230,7 +206,7 @@ def _histogram(minutes: np.ndarray, *, title: str, x_label: str, y_label: str, b
     top_count = max(int(counts.max()) if len(counts) else 0, 1)
     bar_w = plot_w / len(counts)
     parts = [
-        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{_e(title)}</text>"
+        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{escape(title)}</text>"
     ]
     for k in range(top_count + 1):
         if top_count > 10 and k % math.ceil(top_count / 5):
@@ -247,19 +223,19 @@ def _histogram(minutes: np.ndarray, *, title: str, x_label: str, y_label: str, b
         lo_e, hi_e = edges[i], edges[i + 1]
         parts.append(
             f"<rect class='bar' x='{x + 1:.1f}' y='{top + plot_h - h:.1f}' width='{bar_w - 2:.1f}' "
-            f"height='{h:.1f}' fill='{_BAR}'><title>{lo_e:g}–{hi_e:g}: {c}</title></rect>"
+            f"height='{h:.1f}' fill='{ACCENT}'><title>{lo_e:g}–{hi_e:g}: {c}</title></rect>"
         )
         if i % label_every == 0:
             parts.append(f"<text x='{x:.1f}' y='{top + plot_h + 14}' text-anchor='middle'>{lo_e:g}</text>")
     parts.append(
         f"<text x='{left + plot_w:.1f}' y='{top + plot_h + 14}' text-anchor='end'>{edges[-1]:g}</text>"
-        f"<text x='{left + plot_w / 2:.1f}' y='{height - 6}' text-anchor='middle'>{_e(x_label)}</text>"
+        f"<text x='{left + plot_w / 2:.1f}' y='{height - 6}' text-anchor='middle'>{escape(x_label)}</text>"
         f"<text x='12' y='{top + plot_h / 2:.1f}' text-anchor='middle' "
-        f"transform='rotate(-90 12 {top + plot_h / 2:.1f})'>{_e(y_label)}</text>"
+        f"transform='rotate(-90 12 {top + plot_h / 2:.1f})'>{escape(y_label)}</text>"
         f"<line x1='{left}' x2='{left}' y1='{top}' y2='{top + plot_h}' stroke='#4a5568'/>"
         f"<line x1='{left}' x2='{left + plot_w}' y1='{top + plot_h}' y2='{top + plot_h}' stroke='#4a5568'/>"
     )
-    return _svg(width, height, title, "".join(parts))
+    return svg_image(width, height, title=title, body="".join(parts), font_size=11)
 
 
 def _curve(
@@ -273,7 +249,7 @@ def _curve(
         return left + plot_w * minute / x_max, top + plot_h * (1 - share)
 
     parts = [
-        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{_e(title)}</text>"
+        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{escape(title)}</text>"
     ]
     for pct in (0, 25, 50, 75, 100):
         _, y = xy(0, pct / 100)
@@ -286,24 +262,24 @@ def _curve(
         parts.append(f"<text x='{x:.1f}' y='{top + plot_h + 14}' text-anchor='middle'>{minute}</text>")
     points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(m, s) for m, s in curve.items()))
     parts.append(
-        f"<polyline class='curve' points='{points}' fill='none' stroke='{_BAR}' stroke-width='2.5'/>"
+        f"<polyline class='curve' points='{points}' fill='none' stroke='{ACCENT}' stroke-width='2.5'/>"
     )
     for mark in marks:
         if mark in curve.index:
             x, y = xy(mark, float(curve[mark]))
             parts.append(
                 f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{top}' y2='{top + plot_h}' stroke='#a0aec0' "
-                f"stroke-dasharray='3 3'/><circle cx='{x:.1f}' cy='{y:.1f}' r='4' fill='#c53030'/>"
-                f"<text x='{x + 5:.1f}' y='{y + 14:.1f}' fill='#c53030'>{float(curve[mark]) * 100:.0f}%</text>"
+                f"stroke-dasharray='3 3'/><circle cx='{x:.1f}' cy='{y:.1f}' r='4' fill='{ALERT}'/>"
+                f"<text x='{x + 5:.1f}' y='{y + 14:.1f}' fill='{ALERT}'>{float(curve[mark]) * 100:.0f}%</text>"
             )
     parts.append(
-        f"<text x='{left + plot_w / 2:.1f}' y='{height - 6}' text-anchor='middle'>{_e(x_label)}</text>"
+        f"<text x='{left + plot_w / 2:.1f}' y='{height - 6}' text-anchor='middle'>{escape(x_label)}</text>"
         f"<text x='12' y='{top + plot_h / 2:.1f}' text-anchor='middle' "
-        f"transform='rotate(-90 12 {top + plot_h / 2:.1f})'>{_e(y_label)}</text>"
+        f"transform='rotate(-90 12 {top + plot_h / 2:.1f})'>{escape(y_label)}</text>"
         f"<line x1='{left}' x2='{left}' y1='{top}' y2='{top + plot_h}' stroke='#4a5568'/>"
         f"<line x1='{left}' x2='{left + plot_w}' y1='{top + plot_h}' y2='{top + plot_h}' stroke='#4a5568'/>"
     )
-    return _svg(width, height, title, "".join(parts))
+    return svg_image(width, height, title=title, body="".join(parts), font_size=11)
 
 
 # -- sections ------------------------------------------------------------------------------------------------
@@ -319,7 +295,7 @@ def _figures(summary: dict[str, Any], lang: str) -> str:
 
     def add(key: str, value: Any, text: str | None = None) -> None:
         if value is not None:
-            items.append((t(key, lang), text if text is not None else _n(value)))
+            items.append((t(key, lang), text if text is not None else number(value)))
 
     for key in ("villages", "population", "districts", "offices", "officers"):
         add(f"report.fig.{key}", summary.get(key))
@@ -327,30 +303,26 @@ def _figures(summary: dict[str, Any], lang: str) -> str:
     for minutes in (15, 30, 60):
         value = _coverage_value(cov, minutes)
         if value is not None:
-            items.append((t("report.fig.coverage", lang, minutes=minutes), f"{_n(value, 1)}%"))
-    add("report.fig.max_travel", summary.get("max_travel_min"), _n(summary.get("max_travel_min"), 1))
-    add("report.fig.mean_travel", summary.get("mean_travel_min"), _n(summary.get("mean_travel_min"), 1))
+            items.append((t("report.fig.coverage", lang, minutes=minutes), f"{number(value, 1)}%"))
+    add("report.fig.max_travel", summary.get("max_travel_min"), number(summary.get("max_travel_min"), 1))
+    add("report.fig.mean_travel", summary.get("mean_travel_min"), number(summary.get("mean_travel_min"), 1))
     dv = summary.get("district_villages") or {}
     if dv:
-        add("report.fig.district_villages", dv, f"{_n(dv.get('min'))}–{_n(dv.get('max'))}")
+        add("report.fig.district_villages", dv, f"{number(dv.get('min'))}–{number(dv.get('max'))}")
     dp = summary.get("district_population") or {}
     if dp:
-        add("report.fig.district_population", dp, f"{_n(dp.get('min'))}–{_n(dp.get('max'))}")
-        add("report.fig.population_cv", dp.get("cv"), _n(dp.get("cv"), 2))
+        add("report.fig.district_population", dp, f"{number(dp.get('min'))}–{number(dp.get('max'))}")
+        add("report.fig.population_cv", dp.get("cv"), number(dp.get("cv"), 2))
     met = summary.get("visit_requirements_met_pct")
-    add("report.fig.visits_met", met, f"{_n(met, 1)}%")
+    add("report.fig.visits_met", met, f"{number(met, 1)}%")
     unreachable = summary.get("unreachable_villages")
     if unreachable is not None:
         add("report.fig.unreachable", len(unreachable))
     cells = "".join(
-        f"<div class='figure'><div class='v'>{v}</div><div class='k'>{_e(k)}</div></div>" for k, v in items
+        f"<div class='figure'><div class='v'>{v}</div><div class='k'>{escape(k)}</div></div>"
+        for k, v in items
     )
     return f"<div class='figures'>{cells}</div>"
-
-
-def _names(plan: PlanData) -> dict[str, str]:
-    v = plan.villages
-    return dict(zip(v["village_id"].astype(str), v["name"].astype(str), strict=True))
 
 
 def _subject(subject: Any, names: dict[str, str]) -> str:
@@ -365,7 +337,7 @@ def _violation_items(summary: dict[str, Any], names: dict[str, str], lang: str) 
         key = f"rule.{rule}" if has(f"rule.{rule}") else "rule.other"
         detail = v.get("detail_zh") if lang == "zh" and v.get("detail_zh") else v.get("detail", "")
         out.append(
-            _e(
+            escape(
                 t(
                     "report.checks.item",
                     lang,
@@ -382,16 +354,13 @@ def _violation_items(summary: dict[str, Any], names: dict[str, str], lang: str) 
 def _checks(summary: dict[str, Any], names: dict[str, str], lang: str) -> str:
     items = _violation_items(summary, names, lang)
     if not items:
-        return f"<p class='ok'>✔ {_e(t('report.checks.ok', lang))}</p>"
+        return f"<p class='ok'>✔ {escape(t('report.checks.ok', lang))}</p>"
     lis = "".join(f"<li>{i}</li>" for i in items)
-    return f"<p class='bad'>✘ {_e(t('report.checks.count', lang, n=len(items)))}</p><ul class='breaks'>{lis}</ul>"
+    return f"<p class='bad'>✘ {escape(t('report.checks.count', lang, n=len(items)))}</p><ul class='breaks'>{lis}</ul>"
 
 
 def _district_table(plan: PlanData, names: dict[str, str], lang: str) -> str:
-    offices = plan.offices
-    office_village = dict(
-        zip(offices["office_id"].astype(str), offices["village_id"].astype(str), strict=True)
-    )
+    office_village = office_villages(plan.offices)
     rows = []
     for _, d in plan.districts.sort_values("district_id").iterrows():
         pop = pd.to_numeric(d.get("population"), errors="coerce")
@@ -400,14 +369,14 @@ def _district_table(plan: PlanData, names: dict[str, str], lang: str) -> str:
         vid = office_village.get(str(d.get("office_id")), "")
         rows.append(
             [
-                (_e(d["district_id"]), False),
-                (_n(d.get("n_villages")), True),
-                (_n(pop), True),
-                (_n(officers), True),
-                (_n(per), True),
-                (_e(names.get(vid, vid)), False),
-                (_n(d.get("max_travel_min"), 1), True),
-                (_n(d.get("mean_travel_min"), 1), True),
+                (escape(d["district_id"]), False),
+                (number(d.get("n_villages")), True),
+                (number(pop), True),
+                (number(officers), True),
+                (number(per), True),
+                (escape(names.get(vid, vid)), False),
+                (number(d.get("max_travel_min"), 1), True),
+                (number(d.get("mean_travel_min"), 1), True),
             ]
         )
     head = [
@@ -437,19 +406,23 @@ def _compare(plan: PlanData, lang: str) -> str:
     new_p = pd.to_numeric(dist["population"], errors="coerce")
     head = ["", t("report.compare.current", lang), t("report.compare.plan", lang)]
     rows = [
-        [(_e(t("report.compare.count", lang)), False), (_n(len(current)), True), (_n(len(dist)), True)],
         [
-            (_e(t("report.compare.villages_range", lang)), False),
-            (f"{_n(cur_n.min())}–{_n(cur_n.max())}", True),
-            (f"{_n(new_n.min())}–{_n(new_n.max())}", True),
+            (escape(t("report.compare.count", lang)), False),
+            (number(len(current)), True),
+            (number(len(dist)), True),
         ],
         [
-            (_e(t("report.compare.population_range", lang)), False),
-            (f"{_n(cur_p.min())}–{_n(cur_p.max())}", True),
-            (f"{_n(new_p.min())}–{_n(new_p.max())}", True),
+            (escape(t("report.compare.villages_range", lang)), False),
+            (f"{number(cur_n.min())}–{number(cur_n.max())}", True),
+            (f"{number(new_n.min())}–{number(new_n.max())}", True),
+        ],
+        [
+            (escape(t("report.compare.population_range", lang)), False),
+            (f"{number(cur_p.min())}–{number(cur_p.max())}", True),
+            (f"{number(new_p.min())}–{number(new_p.max())}", True),
         ],
     ]
-    parts = [_table(head, rows), f"<h3>{_e(t('report.compare.current_table', lang))}</h3>"]
+    parts = [_table(head, rows), f"<h3>{escape(t('report.compare.current_table', lang))}</h3>"]
     parts.append(
         _table(
             [
@@ -460,18 +433,18 @@ def _compare(plan: PlanData, lang: str) -> str:
             ],
             [
                 [
-                    (_e(r.district_id), False),
-                    (_n(r.n_villages), True),
-                    (_n(r.population), True),
-                    (_e(r.matched) if isinstance(r.matched, str) else "—", False),
+                    (escape(r.district_id), False),
+                    (number(r.n_villages), True),
+                    (number(r.population), True),
+                    (escape(r.matched) if isinstance(r.matched, str) else "—", False),
                 ]
                 for r in current.itertuples()
             ],
         )
     )
-    parts.append(f"<p class='note'>{_e(t('report.compare.matching', lang))}</p>")
+    parts.append(f"<p class='note'>{escape(t('report.compare.matching', lang))}</p>")
     if len(moves):
-        parts.append(f"<h3>{_e(t('report.compare.moves', lang, n=len(moves)))}</h3>")
+        parts.append(f"<h3>{escape(t('report.compare.moves', lang, n=len(moves)))}</h3>")
         parts.append(
             _table(
                 [
@@ -483,19 +456,19 @@ def _compare(plan: PlanData, lang: str) -> str:
                 [
                     [
                         (
-                            _e(f"{m.name} ({m.village_id})" if isinstance(m.name, str) else m.village_id),
+                            escape(f"{m.name} ({m.village_id})" if isinstance(m.name, str) else m.village_id),
                             False,
                         ),
-                        (_e(m.township), False),
-                        (_e(m.from_district) or "—", False),
-                        (_e(m.to_district) or "—", False),
+                        (escape(m.township), False),
+                        (escape(m.from_district) or "—", False),
+                        (escape(m.to_district) or "—", False),
                     ]
                     for m in moves.itertuples()
                 ],
             )
         )
     else:
-        parts.append(f"<p class='ok'>{_e(t('report.compare.moves_none', lang))}</p>")
+        parts.append(f"<p class='ok'>{escape(t('report.compare.moves_none', lang))}</p>")
     return "".join(parts)
 
 
@@ -513,7 +486,7 @@ def _charts(plan: PlanData, lang: str) -> str:
             per.tolist(),
             title=t("report.chart.per_officer", lang),
             target=float(target) if target else None,
-            target_label=t("report.chart.per_officer_target", lang, n=_n(target)) if target else "",
+            target_label=t("report.chart.per_officer_target", lang, n=number(target)) if target else "",
         ),
     ]
     minutes = _travel_minutes(plan.villages).to_numpy(dtype=float)
@@ -536,7 +509,7 @@ def _charts(plan: PlanData, lang: str) -> str:
     body = "".join(f"<div class='chart'>{c}</div>" for c in charts)
     n_unreachable = int(np.isnan(minutes).sum())
     note = (
-        f"<p class='note'>{_e(t('report.chart.unreachable_note', lang, n=n_unreachable))}</p>"
+        f"<p class='note'>{escape(t('report.chart.unreachable_note', lang, n=n_unreachable))}</p>"
         if n_unreachable
         else ""
     )
@@ -549,7 +522,7 @@ def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
     breaks = _violation_items(summary, names, lang)
     if breaks:
         parts.append(
-            f"<h3>{_e(t('report.explain.breaks', lang))}</h3><ol>"
+            f"<h3>{escape(t('report.explain.breaks', lang))}</h3><ol>"
             + "".join(f"<li>{b}</li>" for b in breaks)
             + "</ol>"
         )
@@ -559,7 +532,7 @@ def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
         for d in dropped:
             reason = d.get("reason_zh") if lang == "zh" and d.get("reason_zh") else d.get("reason", "")
             items.append(
-                _e(
+                escape(
                     t(
                         "report.explain.dropped_item",
                         lang,
@@ -570,7 +543,7 @@ def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
                 )
             )
         parts.append(
-            f"<h3>{_e(t('report.explain.dropped', lang))}</h3><ol>"
+            f"<h3>{escape(t('report.explain.dropped', lang))}</h3><ol>"
             + "".join(f"<li>{i}</li>" for i in items)
             + "</ol>"
         )
@@ -585,7 +558,7 @@ def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
                 reason = v.at[vid, col]
             township = v.at[vid, "township"] if vid in v.index else ""
             items.append(
-                _e(
+                escape(
                     t(
                         "report.explain.unreachable_item",
                         lang,
@@ -596,22 +569,22 @@ def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
                 )
             )
         parts.append(
-            f"<h3>{_e(t('report.explain.unreachable', lang))}</h3><ul>"
+            f"<h3>{escape(t('report.explain.unreachable', lang))}</h3><ul>"
             + "".join(f"<li>{i}</li>" for i in items)
             + "</ul>"
         )
-    return "".join(parts) or f"<p class='ok'>{_e(t('report.explain.none', lang))}</p>"
+    return "".join(parts) or f"<p class='ok'>{escape(t('report.explain.none', lang))}</p>"
 
 
 def _routes(plan: PlanData, names: dict[str, str], lang: str) -> str:
     sched = plan.schedule
     if sched is None or sched.empty:
-        return f"<p class='note'>{_e(t('report.routes.none', lang))}</p>"
+        return f"<p class='note'>{escape(t('report.routes.none', lang))}</p>"
     routes = plan.routes if plan.routes is not None else pd.DataFrame()
     rows = []
     for officer, s in sched.groupby(sched["officer_id"].astype(str), sort=True):
         act = s["activity"].astype(str)
-        field = s[act.isin(["visit", "night_visit"])]
+        field = s[act.isin(VISIT_ACTIVITIES)]
         visited = sorted({names.get(str(v), str(v)) for v in field["village_id"].dropna()})
         legs = routes[routes["officer_id"].astype(str) == officer] if len(routes) else routes
         if len(legs):
@@ -622,14 +595,14 @@ def _routes(plan: PlanData, names: dict[str, str], lang: str) -> str:
             km = float("nan")
         rows.append(
             [
-                (_e(officer), False),
-                (_n(s["date"].nunique()), True),
-                (_n((act == "visit").sum()), True),
-                (_n((act == "night_visit").sum()), True),
-                (_n((act == "office").sum()), True),
-                (_e("、".join(visited) if lang == "zh" else ", ".join(visited)), False),
-                (_n(travel), True),
-                (_n(km, 1), True),
+                (escape(officer), False),
+                (number(s["date"].nunique()), True),
+                (number((act == "visit").sum()), True),
+                (number((act == "night_visit").sum()), True),
+                (number((act == "office").sum()), True),
+                (escape("、".join(visited) if lang == "zh" else ", ".join(visited)), False),
+                (number(travel), True),
+                (number(km, 1), True),
             ]
         )
     head = [
@@ -652,8 +625,8 @@ def _timing(summary: dict[str, Any], lang: str) -> str:
     seconds = summary.get("seconds")
     if not isinstance(seconds, dict) or not seconds:
         return ""
-    rows = [[(_e(k), False), (_n(v, 1), True)] for k, v in seconds.items()]
-    return f"<h2 id='timing'>{_e(t('report.section.timing', lang))}</h2>" + _table(
+    rows = [[(escape(k), False), (number(v, 1), True)] for k, v in seconds.items()]
+    return f"<h2 id='timing'>{escape(t('report.section.timing', lang))}</h2>" + _table(
         [t("report.col.stage", lang), t("report.col.seconds", lang)], rows
     )
 
@@ -674,7 +647,7 @@ def report_html(plan: PlanData, *, lang: str = "zh") -> str:
         The page: inline CSS (with a print stylesheet) and inline SVG charts, no external resource.
     """
     check_lang(lang)
-    names = _names(plan)
+    names = village_names(plan.villages)
     summary = plan.summary or {}
     sections = [
         ("figures", _figures(summary, lang)),
@@ -686,21 +659,18 @@ def report_html(plan: PlanData, *, lang: str = "zh") -> str:
         ("routes", _routes(plan, names, lang)),
     ]
     body = "".join(
-        f"<section id='{key}'><h2>{_e(t(f'report.section.{key}', lang))}</h2>{content}</section>"
+        f"<section id='{key}'><h2>{escape(t(f'report.section.{key}', lang))}</h2>{content}</section>"
         for key, content in sections
         if content
     )
     title = t("report.title", lang)
-    html_lang = "zh-CN" if lang == "zh" else "en"
     logger.info(
         "report: %d villages, %d districts, %d violations",
         len(plan.villages),
         len(plan.districts),
         len(summary.get("violations") or []),
     )
-    return (
-        f"<!DOCTYPE html><html lang='{html_lang}'><head><meta charset='utf-8'>"
-        f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{_e(title)}</title>"
-        f"<style>{_CSS}</style></head><body><h1>{_e(title)}</h1>"
-        f"<p class='note'>{_e(t('report.lang_note', lang))}</p>{body}{_timing(summary, lang)}</body></html>"
+    note = f"<p class='note'>{escape(t('report.lang_note', lang))}</p>"
+    return html_page(
+        title=title, lang=lang, css=_CSS, body=f"<h1>{escape(title)}</h1>{note}{body}{_timing(summary, lang)}"
     )

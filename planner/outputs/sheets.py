@@ -32,36 +32,33 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from planner.model import PlanData
-from planner.outputs.report import _e, _n
+from planner.outputs.colours import ACCENT, ALERT, DAY_COLOURS
+from planner.outputs.html import (
+    CSS_LIGHT,
+    CSS_NOTE,
+    CSS_PRINT_HEADERS,
+    FONT,
+    escape,
+    html_page,
+    number,
+    svg_image,
+)
+from planner.outputs.lookups import VISIT_ACTIVITIES, village_places
 from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["DAY_COLOURS", "route_sheets_html"]
 
-#: Route colours, one per day of the month in date order (cycling); dark enough to print in colour or grey.
-DAY_COLOURS = (
-    "#e41a1c",
-    "#377eb8",
-    "#4daf4a",
-    "#984ea3",
-    "#ff7f00",
-    "#a65628",
-    "#f781bf",
-    "#17becf",
-    "#7f7f00",
-    "#1b2a80",
-)
 MAP_WIDTH = 330  # px: the largest side of a sheet's map; the other follows the district's shape
 MAP_HEIGHT = 250
-_FONT = '"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif'
 
 _CSS = f"""
-:root {{ color-scheme: light; }}
-body {{ font-family: {_FONT}; margin: 0 auto; max-width: 820px; padding: 12px 20px; color: #1a202c;
+{CSS_LIGHT}
+body {{ font-family: {FONT}; margin: 0 auto; max-width: 820px; padding: 12px 20px; color: #1a202c;
        line-height: 1.35; font-size: 13px; }}
 h1.doc {{ font-size: 1.3em; }}
-section.officer {{ border-top: 3px solid #2b6cb0; padding-top: 6px; margin-top: 24px; }}
+section.officer {{ border-top: 3px solid {ACCENT}; padding-top: 6px; margin-top: 24px; }}
 section.officer h2 {{ font-size: 1.2em; margin: 4px 0 6px; }}
 .head {{ display: flex; gap: 14px; align-items: flex-start; justify-content: space-between; }}
 .facts {{ flex: 1 1 auto; }}
@@ -86,7 +83,7 @@ tr.office td {{ background: #f7fafc; }}
 tr.total td {{ background: #fefcbf; font-size: 0.92em; }}
 tr.firstday td {{ border-top: 2px solid #4a5568; }}
 .id {{ color: #718096; font-size: 0.85em; }}
-.note {{ color: #4a5568; font-size: 0.9em; }}
+{CSS_NOTE}
 .sign {{ margin-top: 14px; }}
 @page {{ size: A4 portrait; margin: 12mm; }}
 @media print {{
@@ -95,7 +92,7 @@ tr.firstday td {{ border-top: 2px solid #4a5568; }}
   section.officer {{ break-before: page; page-break-before: always; border-top: none; margin-top: 0; }}
   section.officer:first-of-type {{ break-before: auto; page-break-before: auto; }}
   .head, tr {{ break-inside: avoid; page-break-inside: avoid; }}
-  thead {{ display: table-header-group; }}
+  {CSS_PRINT_HEADERS}
 }}
 """
 
@@ -139,7 +136,8 @@ def _clock(hhmm: Any) -> int:
         return 10**6
 
 
-def _num(value: Any) -> float:
+def _to_float(value: Any) -> float:
+    """A number of the schedule or the routes as a float; NaN when missing or not a number."""
     x = pd.to_numeric(value, errors="coerce")
     return float(x) if x is not None and not pd.isna(x) else math.nan
 
@@ -163,8 +161,8 @@ def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
         return _Entry(
             activity="travel",
             village_id=str(leg["to_id"]),
-            minutes=_num(leg["minutes"]),
-            km=_num(leg["km"]),
+            minutes=_to_float(leg["minutes"]),
+            km=_to_float(leg["km"]),
             from_id=str(leg["from_id"]),
         )
 
@@ -176,7 +174,7 @@ def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
             village_id=village,
             start=str(r["start"]),
             end=str(r["end"]),
-            minutes=_num(r["minutes"]),
+            minutes=_to_float(r["minutes"]),
             row=rows.index[i],
         )
         if activity == "travel":
@@ -185,7 +183,7 @@ def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
             )
             if match is not None:
                 day.entries.extend(leg_entry(g) for g in leg_list[next_leg:match])
-                entry.km = _num(leg_list[match]["km"])
+                entry.km = _to_float(leg_list[match]["km"])
                 entry.from_id = str(leg_list[match]["from_id"])
                 next_leg = match + 1
             else:
@@ -208,7 +206,7 @@ def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
     day.drive_min = float(np.nansum([e.minutes for e in travel_rows + unscheduled]))
     day.work_min = float(np.nansum([e.minutes for e in day.entries]))
     if leg_list:
-        day.km = float(np.nansum([_num(g["km"]) for g in leg_list]))
+        day.km = float(np.nansum([_to_float(g["km"]) for g in leg_list]))
     elif not travel_rows:
         day.km = 0.0  # no drive at all; with travel rows but no legs the distance is unknown
     return day
@@ -345,11 +343,11 @@ def _map_svg(
     proj = _Projection(bounds)
     tolerance = 0.5 / proj.scale  # half a pixel, in degrees: a small SVG without visible change
     parts: list[str] = []
-    visited_ids = {e.village_id for d in days for e in d.entries if e.activity in ("visit", "night_visit")}
+    visited_ids = {e.village_id for d in days for e in d.entries if e.activity in VISIT_ACTIVITIES}
     for v_id, geom in zip(shown["village_id"].astype(str), shown.geometry, strict=True):
         fill = "#fefcbf" if v_id in visited_ids else "#f7fafc"
         name, township = names.get(v_id, (v_id, ""))
-        title = f"<title>{_e(name)} {_e(township)}</title>"
+        title = f"<title>{escape(name)} {escape(township)}</title>"
         if geom.geom_type in ("Point", "MultiPoint"):
             x, y = proj.xy(shapely.get_coordinates(geom))[0]
             parts.append(
@@ -375,20 +373,16 @@ def _map_svg(
             y -= 9 if v_id in home else 0  # above the office marker
             parts.append(
                 f"<text x='{x:.1f}' y='{y:.1f}' text-anchor='middle' font-size='9' fill='#2d3748' "
-                f"stroke='#fff' stroke-width='2' paint-order='stroke'>{_e(names.get(v_id, (v_id, ''))[0])}</text>"
+                f"stroke='#fff' stroke-width='2' paint-order='stroke'>{escape(names.get(v_id, (v_id, ''))[0])}</text>"
             )
     for geom in office.geometry:
         x, y = proj.xy(shapely.get_coordinates(geom.centroid))[0]
         parts.append(
-            f"<rect class='office' x='{x - 5:.1f}' y='{y - 5:.1f}' width='10' height='10' fill='#c53030' "
-            f"stroke='#fff' stroke-width='1.5'><title>{_e(t('sheets.office', lang))} {_e(office_id)}</title></rect>"
+            f"<rect class='office' x='{x - 5:.1f}' y='{y - 5:.1f}' width='10' height='10' fill='{ALERT}' "
+            f"stroke='#fff' stroke-width='1.5'><title>{escape(t('sheets.office', lang))} {escape(office_id)}</title></rect>"
         )
     title = t("sheets.map.title", lang, officer=officer)
-    return (
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{proj.width}' height='{proj.height}' "
-        f"viewBox='0 0 {proj.width} {proj.height}' role='img' font-family='{_e(_FONT)}'>"
-        f"<title>{_e(title)}</title>{''.join(parts)}</svg>"
-    )
+    return svg_image(proj.width, proj.height, title=title, body="".join(parts))
 
 
 # -- tables --------------------------------------------------------------------------------------------------
@@ -396,18 +390,18 @@ def _place(village_id: str | None, names: dict[str, tuple[str, str]], lang: str)
     if village_id is None:
         return ""
     if village_id not in names:
-        return _e(village_id)
+        return escape(village_id)
     name, township = names[village_id]
-    where = f"（{_e(township)}）" if lang == "zh" else f" ({_e(township)})"
-    return f"{_e(name)}{where if township else ''} <span class='id'>{_e(village_id)}</span>"
+    where = f"（{escape(township)}）" if lang == "zh" else f" ({escape(township)})"
+    return f"{escape(name)}{where if township else ''} <span class='id'>{escape(village_id)}</span>"
 
 
 def _day_rows(day: _Day, names: dict[str, tuple[str, str]], lang: str) -> str:
     out = []
     n = len(day.entries) + 1
     head = (
-        f"<td class='date' rowspan='{n}'>{_e(day.date)}</td>"
-        f"<td class='date' rowspan='{n}'>{_e(_weekday(day.date, lang))}</td>"
+        f"<td class='date' rowspan='{n}'>{escape(day.date)}</td>"
+        f"<td class='date' rowspan='{n}'>{escape(_weekday(day.date, lang))}</td>"
     )
     for k, e in enumerate(day.entries):
         cls = {"night_visit": "night", "office": "office"}.get(e.activity, e.activity)
@@ -416,31 +410,31 @@ def _day_rows(day: _Day, names: dict[str, tuple[str, str]], lang: str) -> str:
             label = f"☾ {label}"
         if e.activity == "travel" and e.from_id is not None and e.from_id != e.village_id:
             # a drive: the two names only (township and id are on the stops' own rows)
-            src, dst = (_e(names.get(x, (x, ""))[0]) for x in (e.from_id, e.village_id))
+            src, dst = (escape(names.get(x, (x, ""))[0]) for x in (e.from_id, e.village_id))
             place = f"{src} → {dst}"
         else:
             place = _place(e.village_id, names, lang)
         if e.row is None:
-            place += f" <span class='note'>{_e(t('sheets.leg_unscheduled', lang))}</span>"
-        times = f"{_e(e.start)}–{_e(e.end)}" if e.start or e.end else ""
-        row_attr = f" data-row='{_e(e.row)}'" if e.row is not None else " data-leg='1'"
-        km = _n(e.km, 1) if not math.isnan(e.km) else ""
+            place += f" <span class='note'>{escape(t('sheets.leg_unscheduled', lang))}</span>"
+        times = f"{escape(e.start)}–{escape(e.end)}" if e.start or e.end else ""
+        row_attr = f" data-row='{escape(e.row)}'" if e.row is not None else " data-leg='1'"
+        km = number(e.km, 1) if not math.isnan(e.km) else ""
         out.append(
-            f"<tr class='{_e(cls)}{' firstday' if k == 0 else ''}'{row_attr}>{head if k == 0 else ''}"
-            f"<td class='act'>{_e(label)}</td><td>{place}</td><td class='n'>{times}</td>"
-            f"<td class='n'>{_n(e.minutes)}</td><td class='n'>{km}</td></tr>"
+            f"<tr class='{escape(cls)}{' firstday' if k == 0 else ''}'{row_attr}>{head if k == 0 else ''}"
+            f"<td class='act'>{escape(label)}</td><td>{place}</td><td class='n'>{times}</td>"
+            f"<td class='n'>{number(e.minutes)}</td><td class='n'>{km}</td></tr>"
         )
     total = t(
         "sheets.day_total",
         lang,
-        drive=_n(day.drive_min),
-        km=_n(day.km, 1),
-        work=_n(day.work_min / 60, 1),
+        drive=number(day.drive_min),
+        km=number(day.km, 1),
+        work=number(day.work_min / 60, 1),
     )
     km_attr = "" if math.isnan(day.km) else f"{day.km:.3f}"
     out.append(
-        f"<tr class='total' data-date='{_e(day.date)}' data-drive-min='{day.drive_min:g}' "
-        f"data-km='{km_attr}' data-work-min='{day.work_min:g}'><td colspan='5'>{_e(total)}</td></tr>"
+        f"<tr class='total' data-date='{escape(day.date)}' data-drive-min='{day.drive_min:g}' "
+        f"data-km='{km_attr}' data-work-min='{day.work_min:g}'><td colspan='5'>{escape(total)}</td></tr>"
     )
     return "".join(out)
 
@@ -468,57 +462,57 @@ def _officer_section(
     months = sorted({d.date[:7] for d in days})
     month_text = str(month) if month else "、".join(months) if lang == "zh" else ", ".join(months)
 
-    facts: list[tuple[str, str]] = [(t("sheets.officer", lang), _e(officer.officer_id))]
+    facts: list[tuple[str, str]] = [(t("sheets.officer", lang), escape(officer.officer_id))]
     if officer.office_id is not None:
         offices = plan.offices[plan.offices["office_id"].astype(str) == officer.office_id]
-        text = _e(officer.office_id)
+        text = escape(officer.office_id)
         if len(offices):
             village = str(offices["village_id"].iloc[0])
             name = names.get(village, (village, ""))[0]
-            text = _e(t("sheets.office_in", lang, office=officer.office_id, village=name))
+            text = escape(t("sheets.office_in", lang, office=officer.office_id, village=name))
             facts.append((t("sheets.office", lang), text))
-            facts.append((t("sheets.district", lang), _e(offices["district_id"].iloc[0])))
+            facts.append((t("sheets.district", lang), escape(offices["district_id"].iloc[0])))
         else:
             facts.append((t("sheets.office", lang), text))
     if officer.kind:
         key = f"sheets.kind.{officer.kind}"
-        facts.append((t("sheets.kind", lang), _e(t(key, lang) if key in _KINDS else officer.kind)))
-    facts.append((t("sheets.month", lang), _e(month_text)))
-    facts_html = "".join(f"<tr><td class='k'>{_e(k)}</td><td>{v}</td></tr>" for k, v in facts)
+        facts.append((t("sheets.kind", lang), escape(t(key, lang) if key in _KINDS else officer.kind)))
+    facts.append((t("sheets.month", lang), escape(month_text)))
+    facts_html = "".join(f"<tr><td class='k'>{escape(k)}</td><td>{v}</td></tr>" for k, v in facts)
     summary = t(
         "sheets.summary",
         lang,
         field=field_days,
         office=office_days,
         night=nights,
-        km=_n(total_km, 1),
-        drive=_n(drive_h, 1),
+        km=number(total_km, 1),
+        drive=number(drive_h, 1),
     )
     svg = _map_svg(officer.officer_id, officer.office_id, days, legs, plan, names, lang)
     if len(legs):
         chips = "".join(
-            f"<span class='d' style='background:{c}' title='{_e(date)}'>"
-            f"{int(date[8:10]) if date[8:10].isdigit() else _e(date)}</span>"
+            f"<span class='d' style='background:{c}' title='{escape(date)}'>"
+            f"{int(date[8:10]) if date[8:10].isdigit() else escape(date)}</span>"
             for date, c in _day_colours(legs).items()
         )
-        legend = f"<div class='days'>{_e(t('sheets.map.days', lang))}{chips}</div>"
+        legend = f"<div class='days'>{escape(t('sheets.map.days', lang))}{chips}</div>"
     else:
-        legend = f"<div class='days note'>{_e(t('sheets.map.no_routes', lang))}</div>"
+        legend = f"<div class='days note'>{escape(t('sheets.map.no_routes', lang))}</div>"
     map_html = f"<div class='map'>{svg}{legend}</div>" if svg else ""
     head = [
         t(f"sheets.col.{k}", lang)
         for k in ("date", "weekday", "activity", "village", "time", "minutes", "km")
     ]
-    thead = "".join(f"<th>{_e(h)}</th>" for h in head)
+    thead = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join(_day_rows(d, names, lang) for d in days)
     return (
-        f"<section class='officer' data-officer='{_e(officer.officer_id)}'>"
-        f"<h2>{_e(t('sheets.heading', lang, officer=officer.officer_id))}</h2>"
+        f"<section class='officer' data-officer='{escape(officer.officer_id)}'>"
+        f"<h2>{escape(t('sheets.heading', lang, officer=officer.officer_id))}</h2>"
         f"<div class='head'><div class='facts'><table>{facts_html}</table>"
         f"<p class='summary' data-field-days='{field_days}' data-office-days='{office_days}' "
-        f"data-night-visits='{nights}'>{_e(summary)}</p></div>{map_html}</div>"
+        f"data-night-visits='{nights}'>{escape(summary)}</p></div>{map_html}</div>"
         f"<table class='sheet'><thead><tr>{thead}</tr></thead><tbody>{body}</tbody></table>"
-        f"<p class='sign'>{_e(t('sheets.sign', lang))}</p></section>"
+        f"<p class='sign'>{escape(t('sheets.sign', lang))}</p></section>"
     )
 
 
@@ -565,11 +559,7 @@ def route_sheets_html(plan: PlanData, *, lang: str = "zh") -> str:
             geometry=[],
             crs="EPSG:4326",
         )
-    v = plan.villages
-    names = {
-        str(i): (str(n), "" if pd.isna(tw) else str(tw))
-        for i, n, tw in zip(v["village_id"], v["name"], v["township"], strict=True)
-    }
+    names = village_places(plan.villages)
     officers = sorted(set(sched["officer_id"]) | set(routes["officer_id"]))
     known = _roster(plan)
     sections = []
@@ -584,13 +574,8 @@ def route_sheets_html(plan: PlanData, *, lang: str = "zh") -> str:
             )
         sections.append(_officer_section(officer, s, legs, plan, names, lang))
     title = t("sheets.title", lang)
-    body = "".join(sections) or f"<p class='note'>{_e(t('sheets.none', lang))}</p>"
+    body = "".join(sections) or f"<p class='note'>{escape(t('sheets.none', lang))}</p>"
     logger.info(
         "route sheets: %d officers, %d schedule rows, %d legs", len(officers), len(sched), len(routes)
     )
-    html_lang = "zh-CN" if lang == "zh" else "en"
-    return (
-        f"<!DOCTYPE html><html lang='{html_lang}'><head><meta charset='utf-8'>"
-        f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{_e(title)}</title>"
-        f"<style>{_CSS}</style></head><body><h1 class='doc'>{_e(title)}</h1>{body}</body></html>"
-    )
+    return html_page(title=title, lang=lang, css=_CSS, body=f"<h1 class='doc'>{escape(title)}</h1>{body}")
