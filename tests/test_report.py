@@ -66,6 +66,20 @@ def test_coverage_curve_is_the_share_of_residents_within_each_minute() -> None:
     assert curve.iloc[-1] < 1  # the unreachable village is never covered
 
 
+def test_coverage_figures_follow_the_thresholds_the_plan_was_made_with() -> None:
+    """Coverage thresholds of 20 and 45 minutes in summary.json are the figures shown and the curve's marks."""
+    plan = make_plan()
+    summary = {**plan.summary, "coverage_pct": {"20": 61.5, "45": 90.25}}
+    page = report_html(PlanData(plan.villages, plan.districts, plan.offices, summary), lang="en")
+    figures = page.split("<section id='figures'>")[1].split("</section>")[0]
+    for minutes, pct in (("20", "61.5%"), ("45", "90.2%")):
+        assert t("report.fig.coverage", "en", minutes=minutes) in figures
+        assert pct in figures
+    assert t("report.fig.coverage", "en", minutes="15") not in figures
+    curve = re.findall(r"<svg.*?</svg>", page, flags=re.S)[2]
+    assert curve.count("<circle ") == 2
+
+
 def test_histogram_counts_every_reachable_village_once() -> None:
     page = report_html(make_plan(), lang="en")
     svgs = re.findall(r"<svg.*?</svg>", page, flags=re.S)

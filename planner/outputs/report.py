@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["compare_current", "coverage_curve", "report_html"]
 
 COVERAGE_MAX_MIN = 90
+# The minutes marked on the coverage curve of a plan whose summary names no coverage thresholds.
+DEFAULT_MARKS = (15, 30, 60)
 
 _CSS = f"""
 {CSS_LIGHT}
@@ -238,9 +240,7 @@ def _histogram(minutes: np.ndarray, *, title: str, x_label: str, y_label: str, b
     return svg_image(width, height, title=title, body="".join(parts), font_size=11)
 
 
-def _curve(
-    curve: pd.Series, *, title: str, x_label: str, y_label: str, marks: Sequence[int] = (15, 30, 60)
-) -> str:
+def _curve(curve: pd.Series, *, title: str, x_label: str, y_label: str, marks: Sequence[int]) -> str:
     width, height, left, bottom, top = 460, 260, 48, 44, 26
     plot_w, plot_h = width - left - 14, height - bottom - top
     x_max = float(curve.index.max()) or 1.0
@@ -283,11 +283,25 @@ def _curve(
 
 
 # -- sections ------------------------------------------------------------------------------------------------
-def _coverage_value(cov: dict[Any, Any], minutes: int) -> Any:
-    for key in (str(minutes), minutes, float(minutes)):
-        if key in cov:
-            return cov[key]
-    return None
+def _coverage_figures(summary: dict[str, Any]) -> list[tuple[float, Any]]:
+    """(minutes, residents_pct) of summary.json's ``coverage_pct``, in its order: the coverage thresholds of the
+    rules the plan was made with (not a copy of their defaults)."""
+    out = []
+    for key, value in (summary.get("coverage_pct") or {}).items():
+        try:
+            minutes = float(key)
+        except (TypeError, ValueError):
+            logger.warning("report: coverage_pct key %r is not a number of minutes; left out", key)
+            continue
+        if value is not None:
+            out.append((minutes, value))
+    return out
+
+
+def _coverage_marks(summary: dict[str, Any]) -> tuple[int, ...]:
+    """The whole minutes marked on the coverage curve: the plan's coverage thresholds, or DEFAULT_MARKS."""
+    marks = tuple(int(m) for m, _ in _coverage_figures(summary) if m.is_integer())
+    return marks or DEFAULT_MARKS
 
 
 def _figures(summary: dict[str, Any], lang: str) -> str:
@@ -299,11 +313,8 @@ def _figures(summary: dict[str, Any], lang: str) -> str:
 
     for key in ("villages", "population", "districts", "offices", "officers"):
         add(f"report.fig.{key}", summary.get(key))
-    cov = summary.get("coverage_pct") or {}
-    for minutes in (15, 30, 60):
-        value = _coverage_value(cov, minutes)
-        if value is not None:
-            items.append((t("report.fig.coverage", lang, minutes=minutes), f"{number(value, 1)}%"))
+    for minutes, value in _coverage_figures(summary):
+        items.append((t("report.fig.coverage", lang, minutes=f"{minutes:g}"), f"{number(value, 1)}%"))
     add("report.fig.max_travel", summary.get("max_travel_min"), number(summary.get("max_travel_min"), 1))
     add("report.fig.mean_travel", summary.get("mean_travel_min"), number(summary.get("mean_travel_min"), 1))
     dv = summary.get("district_villages") or {}
@@ -501,6 +512,7 @@ def _charts(plan: PlanData, lang: str) -> str:
     charts.append(
         _curve(
             coverage_curve(plan),
+            marks=_coverage_marks(plan.summary or {}),
             title=t("report.chart.coverage", lang),
             x_label=t("report.chart.coverage_x", lang),
             y_label=t("report.chart.coverage_y", lang),
