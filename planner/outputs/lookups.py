@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["VISIT_ACTIVITIES", "office_villages", "village_names", "village_places", "visiting_officers"]
+__all__ = [
+    "VISIT_ACTIVITIES",
+    "office_villages",
+    "travel_minutes",
+    "village_names",
+    "village_places",
+    "visiting_officers",
+]
 
 #: The schedule activities that take an officer into a village (a day at the office, or a drive, does not).
 VISIT_ACTIVITIES = ("visit", "night_visit")
@@ -39,3 +47,14 @@ def visiting_officers(schedule: pd.DataFrame | None) -> dict[str, list[str]]:
         str(vid): sorted({str(o) for o in group["officer_id"]})
         for vid, group in visits.groupby(visits["village_id"].astype(str))
     }
+
+
+def travel_minutes(villages: pd.DataFrame) -> pd.Series:
+    """Travel minutes of each village to its office; NaN for a village not reachable (its access says so, or its
+    time is infinite or missing). The map's coverage and the report's charts count the same villages as
+    reachable."""
+    minutes = pd.to_numeric(villages.get("travel_min_to_office"), errors="coerce").astype(float)
+    minutes = minutes.where(np.isfinite(minutes))
+    if "access" in villages:
+        minutes = minutes.where(villages["access"].astype(str) != "unreachable")
+    return minutes

@@ -37,7 +37,7 @@ from planner.geo import wgs84_to_gcj02
 from planner.model import PlanData
 from planner.outputs.colours import DISTRICT_PALETTE, MAP_DAY_COLOURS
 from planner.outputs.html import js_number, js_text
-from planner.outputs.lookups import office_villages, village_names, visiting_officers
+from planner.outputs.lookups import office_villages, travel_minutes, village_names, visiting_officers
 from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
@@ -493,10 +493,9 @@ def coverage_layer(
     """
     m = _new_map() if m is None else m
     props = []
-    for _, row in villages.iterrows():
-        minutes = pd.to_numeric(row.get("travel_min_to_office"), errors="coerce")
-        unreachable = str(row.get("access", "")) == "unreachable" or pd.isna(minutes) or math.isinf(minutes)
-        colour = _UNREACHABLE_COLOUR if unreachable else _BAND_COLOURS[_band(float(minutes))]
+    for (_, row), minutes in zip(villages.iterrows(), travel_minutes(villages), strict=True):
+        unreachable = math.isnan(minutes)
+        colour = _UNREACHABLE_COLOUR if unreachable else _BAND_COLOURS[_band(minutes)]
         label = t("not_reachable", lang) if unreachable else f"{js_number(minutes, 1)} {t('minutes', lang)}"
         props.append({"tip": js_text(f"{row.get('name', row['village_id'])}: {label}"), "colour": colour})
     folium.GeoJson(

@@ -30,7 +30,7 @@ from planner.outputs.html import (
     number,
     svg_image,
 )
-from planner.outputs.lookups import VISIT_ACTIVITIES, office_villages, village_names
+from planner.outputs.lookups import VISIT_ACTIVITIES, office_villages, travel_minutes, village_names
 from planner.texts import check_lang, has, t
 
 logger = logging.getLogger(__name__)
@@ -84,22 +84,13 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[tuple[str, bool]]]) -> s
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _travel_minutes(villages: pd.DataFrame) -> pd.Series:
-    """Travel minutes to the office; NaN for unreachable villages (access or infinite/missing time)."""
-    minutes = pd.to_numeric(villages.get("travel_min_to_office"), errors="coerce").astype(float)
-    minutes = minutes.where(np.isfinite(minutes))
-    if "access" in villages:
-        minutes = minutes.where(villages["access"].astype(str) != "unreachable")
-    return minutes
-
-
 def coverage_curve(plan: PlanData, *, max_minutes: int = COVERAGE_MAX_MIN) -> pd.Series:
     """Share of residents (0-1) whose village is within each whole minute 0..max_minutes of its office.
 
     Unreachable villages count in the total but are never covered.
     """
     villages = plan.villages
-    minutes = _travel_minutes(villages).to_numpy()
+    minutes = travel_minutes(villages).to_numpy()
     pop = pd.to_numeric(villages["population"], errors="coerce").fillna(0).to_numpy(dtype=float)
     total = pop.sum()
     grid = np.arange(max_minutes + 1)
@@ -406,21 +397,17 @@ def _district_table(plan: PlanData, names: dict[str, str], lang: str) -> str:
     return _table(head, rows)
 
 
-def _compare(plan: PlanData, lang: str) -> str:
-    result = compare_current(plan)
-    if result is None:
-        return ""
-    current, moves = result
-    dist = plan.districts
+def _compare_sizes(current: pd.DataFrame, districts: pd.DataFrame, lang: str) -> str:
+    """Both plans side by side: number of districts and the range of their villages and residents."""
     cur_n, cur_p = current["n_villages"], current["population"]
-    new_n = pd.to_numeric(dist["n_villages"], errors="coerce")
-    new_p = pd.to_numeric(dist["population"], errors="coerce")
+    new_n = pd.to_numeric(districts["n_villages"], errors="coerce")
+    new_p = pd.to_numeric(districts["population"], errors="coerce")
     head = ["", t("report.compare.current", lang), t("report.compare.plan", lang)]
     rows = [
         [
             (escape(t("report.compare.count", lang)), False),
             (number(len(current)), True),
-            (number(len(dist)), True),
+            (number(len(districts)), True),
         ],
         [
             (escape(t("report.compare.villages_range", lang)), False),
@@ -433,51 +420,64 @@ def _compare(plan: PlanData, lang: str) -> str:
             (f"{number(new_p.min())}–{number(new_p.max())}", True),
         ],
     ]
-    parts = [_table(head, rows), f"<h3>{escape(t('report.compare.current_table', lang))}</h3>"]
-    parts.append(
-        _table(
-            [
-                t("report.col.from", lang),
-                t("report.col.villages", lang),
-                t("report.col.population", lang),
-                t("report.col.to", lang),
-            ],
-            [
-                [
-                    (escape(r.district_id), False),
-                    (number(r.n_villages), True),
-                    (number(r.population), True),
-                    (escape(r.matched) if isinstance(r.matched, str) else "—", False),
-                ]
-                for r in current.itertuples()
-            ],
-        )
-    )
-    parts.append(f"<p class='note'>{escape(t('report.compare.matching', lang))}</p>")
+    return _table(head, rows)
+
+
+def _current_table(current: pd.DataFrame, lang: str) -> str:
+    """One row per current district: its villages, residents and the proposed district matched to it."""
+    head = [
+        t("report.col.from", lang),
+        t("report.col.villages", lang),
+        t("report.col.population", lang),
+        t("report.col.to", lang),
+    ]
+    rows = [
+        [
+            (escape(r.district_id), False),
+            (number(r.n_villages), True),
+            (number(r.population), True),
+            (escape(r.matched) if isinstance(r.matched, str) else "—", False),
+        ]
+        for r in current.itertuples()
+    ]
+    return _table(head, rows)
+
+
+def _moves_table(moves: pd.DataFrame, lang: str) -> str:
+    """One row per moving village: name (id), township, current and proposed district."""
+    head = [
+        t("report.col.village", lang),
+        t("report.col.township", lang),
+        t("report.col.from", lang),
+        t("report.col.to", lang),
+    ]
+    rows = [
+        [
+            (escape(f"{m.name} ({m.village_id})" if isinstance(m.name, str) else m.village_id), False),
+            (escape(m.township), False),
+            (escape(m.from_district) or "—", False),
+            (escape(m.to_district) or "—", False),
+        ]
+        for m in moves.itertuples()
+    ]
+    return _table(head, rows)
+
+
+def _compare(plan: PlanData, lang: str) -> str:
+    """The comparison with the current districts (:func:`compare_current`); empty without them."""
+    result = compare_current(plan)
+    if result is None:
+        return ""
+    current, moves = result
+    parts = [
+        _compare_sizes(current, plan.districts, lang),
+        f"<h3>{escape(t('report.compare.current_table', lang))}</h3>",
+        _current_table(current, lang),
+        f"<p class='note'>{escape(t('report.compare.matching', lang))}</p>",
+    ]
     if len(moves):
         parts.append(f"<h3>{escape(t('report.compare.moves', lang, n=len(moves)))}</h3>")
-        parts.append(
-            _table(
-                [
-                    t("report.col.village", lang),
-                    t("report.col.township", lang),
-                    t("report.col.from", lang),
-                    t("report.col.to", lang),
-                ],
-                [
-                    [
-                        (
-                            escape(f"{m.name} ({m.village_id})" if isinstance(m.name, str) else m.village_id),
-                            False,
-                        ),
-                        (escape(m.township), False),
-                        (escape(m.from_district) or "—", False),
-                        (escape(m.to_district) or "—", False),
-                    ]
-                    for m in moves.itertuples()
-                ],
-            )
-        )
+        parts.append(_moves_table(moves, lang))
     else:
         parts.append(f"<p class='ok'>{escape(t('report.compare.moves_none', lang))}</p>")
     return "".join(parts)
@@ -500,7 +500,7 @@ def _charts(plan: PlanData, lang: str) -> str:
             target_label=t("report.chart.per_officer_target", lang, n=number(target)) if target else "",
         ),
     ]
-    minutes = _travel_minutes(plan.villages).to_numpy(dtype=float)
+    minutes = travel_minutes(plan.villages).to_numpy(dtype=float)
     charts.append(
         _histogram(
             minutes,

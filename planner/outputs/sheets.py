@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from planner.model import PlanData
+from planner.model import ROUTE_COLUMNS, PlanData
 from planner.outputs.colours import ACCENT, ALERT, DAY_COLOURS
 from planner.outputs.html import (
     CSS_LIGHT,
@@ -442,6 +442,40 @@ def _day_rows(day: _Day, names: dict[str, tuple[str, str]], lang: str) -> str:
 _ACTIVITIES = ("visit", "night_visit", "office", "travel")
 
 
+def _facts(
+    officer: _Officer, plan: PlanData, names: dict[str, tuple[str, str]], month: str, lang: str
+) -> str:
+    """The rows of a sheet's header: officer, office (and the village it is in), district, kind, month."""
+    facts: list[tuple[str, str]] = [(t("sheets.officer", lang), escape(officer.officer_id))]
+    if officer.office_id is not None:
+        offices = plan.offices[plan.offices["office_id"].astype(str) == officer.office_id]
+        if len(offices):
+            village = str(offices["village_id"].iloc[0])
+            name = names.get(village, (village, ""))[0]
+            text = escape(t("sheets.office_in", lang, office=officer.office_id, village=name))
+            facts.append((t("sheets.office", lang), text))
+            facts.append((t("sheets.district", lang), escape(offices["district_id"].iloc[0])))
+        else:  # an office the offices layer does not hold: its id only
+            facts.append((t("sheets.office", lang), escape(officer.office_id)))
+    if officer.kind:
+        key = f"sheets.kind.{officer.kind}"
+        facts.append((t("sheets.kind", lang), escape(t(key, lang) if key in _KINDS else officer.kind)))
+    facts.append((t("sheets.month", lang), escape(month)))
+    return "".join(f"<tr><td class='k'>{escape(k)}</td><td>{v}</td></tr>" for k, v in facts)
+
+
+def _day_legend(legs: pd.DataFrame, lang: str) -> str:
+    """Under the map: a chip per day that has a drive, in its colour and showing its day of the month."""
+    if not len(legs):
+        return f"<div class='days note'>{escape(t('sheets.map.no_routes', lang))}</div>"
+    chips = "".join(
+        f"<span class='d' style='background:{c}' title='{escape(date)}'>"
+        f"{int(date[8:10]) if date[8:10].isdigit() else escape(date)}</span>"
+        for date, c in _day_colours(legs).items()
+    )
+    return f"<div class='days'>{escape(t('sheets.map.days', lang))}{chips}</div>"
+
+
 def _officer_section(
     officer: _Officer,
     sched: pd.DataFrame,
@@ -450,6 +484,7 @@ def _officer_section(
     names: dict[str, tuple[str, str]],
     lang: str,
 ) -> str:
+    """One officer's sheet: header (facts, month summary, map with its day legend) and the table day by day."""
     days = _officer_days(sched, legs)
     act = sched["activity"].astype(str)
     field_days = sched.loc[act == "visit", "_date"].nunique()
@@ -461,24 +496,6 @@ def _officer_section(
     month = plan.summary.get("month") if isinstance(plan.summary, dict) else None
     months = sorted({d.date[:7] for d in days})
     month_text = str(month) if month else "、".join(months) if lang == "zh" else ", ".join(months)
-
-    facts: list[tuple[str, str]] = [(t("sheets.officer", lang), escape(officer.officer_id))]
-    if officer.office_id is not None:
-        offices = plan.offices[plan.offices["office_id"].astype(str) == officer.office_id]
-        text = escape(officer.office_id)
-        if len(offices):
-            village = str(offices["village_id"].iloc[0])
-            name = names.get(village, (village, ""))[0]
-            text = escape(t("sheets.office_in", lang, office=officer.office_id, village=name))
-            facts.append((t("sheets.office", lang), text))
-            facts.append((t("sheets.district", lang), escape(offices["district_id"].iloc[0])))
-        else:
-            facts.append((t("sheets.office", lang), text))
-    if officer.kind:
-        key = f"sheets.kind.{officer.kind}"
-        facts.append((t("sheets.kind", lang), escape(t(key, lang) if key in _KINDS else officer.kind)))
-    facts.append((t("sheets.month", lang), escape(month_text)))
-    facts_html = "".join(f"<tr><td class='k'>{escape(k)}</td><td>{v}</td></tr>" for k, v in facts)
     summary = t(
         "sheets.summary",
         lang,
@@ -489,16 +506,7 @@ def _officer_section(
         drive=number(drive_h, 1),
     )
     svg = _map_svg(officer.officer_id, officer.office_id, days, legs, plan, names, lang)
-    if len(legs):
-        chips = "".join(
-            f"<span class='d' style='background:{c}' title='{escape(date)}'>"
-            f"{int(date[8:10]) if date[8:10].isdigit() else escape(date)}</span>"
-            for date, c in _day_colours(legs).items()
-        )
-        legend = f"<div class='days'>{escape(t('sheets.map.days', lang))}{chips}</div>"
-    else:
-        legend = f"<div class='days note'>{escape(t('sheets.map.no_routes', lang))}</div>"
-    map_html = f"<div class='map'>{svg}{legend}</div>" if svg else ""
+    map_html = f"<div class='map'>{svg}{_day_legend(legs, lang)}</div>" if svg else ""
     head = [
         t(f"sheets.col.{k}", lang)
         for k in ("date", "weekday", "activity", "village", "time", "minutes", "km")
@@ -508,7 +516,7 @@ def _officer_section(
     return (
         f"<section class='officer' data-officer='{escape(officer.officer_id)}'>"
         f"<h2>{escape(t('sheets.heading', lang, officer=officer.officer_id))}</h2>"
-        f"<div class='head'><div class='facts'><table>{facts_html}</table>"
+        f"<div class='head'><div class='facts'><table>{_facts(officer, plan, names, month_text, lang)}</table>"
         f"<p class='summary' data-field-days='{field_days}' data-office-days='{office_days}' "
         f"data-night-visits='{nights}'>{escape(summary)}</p></div>{map_html}</div>"
         f"<table class='sheet'><thead><tr>{thead}</tr></thead><tbody>{body}</tbody></table>"
@@ -545,20 +553,7 @@ def route_sheets_html(plan: PlanData, *, lang: str = "zh") -> str:
         routes["_date"] = [_text_date(d) for d in routes["date"]]
         routes["officer_id"] = routes["officer_id"].astype(str)
     else:
-        routes = gpd.GeoDataFrame(
-            {
-                "officer_id": [],
-                "date": [],
-                "seq": [],
-                "from_id": [],
-                "to_id": [],
-                "minutes": [],
-                "km": [],
-                "_date": [],
-            },
-            geometry=[],
-            crs="EPSG:4326",
-        )
+        routes = gpd.GeoDataFrame({c: [] for c in [*ROUTE_COLUMNS, "_date"]}, geometry=[], crs="EPSG:4326")
     names = village_places(plan.villages)
     officers = sorted(set(sched["officer_id"]) | set(routes["officer_id"]))
     known = _roster(plan)
