@@ -1,4 +1,4 @@
-"""planner.maps: the plan map's layers, escaping, coordinates, base maps and offline page."""
+"""planner.outputs.maps: the plan map's layers, escaping, coordinates, base maps and offline page."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""planner.report: sections, escaping, self-containment, charts and the comparison with current districts."""
+"""planner.outputs.report: sections, escaping, self-containment, charts and the comparison with current districts."""
 
 from __future__ import annotations
 

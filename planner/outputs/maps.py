@@ -181,10 +181,12 @@ def _feature_collection(gdf: gpd.GeoDataFrame, props: list[dict[str, Any]]) -> d
 
 
 def _tooltip(field: str = "tip", *, sticky: bool = True) -> folium.GeoJsonTooltip:
+    """A tooltip showing one (already escaped) property of each feature."""
     return folium.GeoJsonTooltip(fields=[field], labels=False, sticky=sticky)
 
 
 def _popup(field: str = "popup") -> folium.GeoJsonPopup:
+    """A popup showing one (already escaped) HTML property of each feature."""
     return folium.GeoJsonPopup(fields=[field], labels=False, max_width=320)
 
 
@@ -286,6 +288,7 @@ def _swatch(colour: str, *, kind: str = "box") -> str:
 
 
 def _legend_body(colours: Mapping[str, str], lang: str, *, has_current: bool, has_routes: bool) -> str:
+    """The legend's HTML: district colours, offices, coverage bands, access marks, current districts, routes."""
     parts = [
         f"<b>{js_text(t('map.legend.title', lang))}</b><br>",
         f"<i>{js_text(t('districts', lang))}</i><br>",

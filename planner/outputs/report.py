@@ -1,6 +1,6 @@
 """The plan report (report.html): one self-contained page a bureau reads and prints.
 
-:func:`report_html` turns a :class:`planner.plan.PlanData` into HTML with inline CSS (and a print stylesheet),
+:func:`report_html` turns a :class:`planner.model.PlanData` into HTML with inline CSS (and a print stylesheet),
 inline SVG charts and no external resource: the key figures of summary.json, every rule check in plain
 language, the district table, the comparison with the current districts, charts (residents per officer,
 travel-time distribution, coverage curve), an explanation of every break and dropped visit, and a patrol summary
@@ -151,6 +151,7 @@ def compare_current(plan: PlanData) -> tuple[pd.DataFrame, pd.DataFrame] | None:
 def _bar_chart(
     labels: list[str], values: list[float], *, title: str, target: float | None = None, target_label: str = ""
 ) -> str:
+    """An SVG bar chart of one value per label, with a dashed target line when ``target`` is given."""
     width, height, left, bottom, top = 460, 260, 56, 40, 26
     plot_w, plot_h = width - left - 12, height - bottom - top
     top_value = max([v for v in values if np.isfinite(v)] + [target or 0, 1.0]) * 1.1
@@ -188,6 +189,7 @@ def _bar_chart(
 
 
 def _histogram(minutes: np.ndarray, *, title: str, x_label: str, y_label: str, bin_width: float = 5.0) -> str:
+    """An SVG histogram of the finite travel minutes in bins of ``bin_width`` minutes."""
     finite = minutes[np.isfinite(minutes)]
     hi = max(bin_width, math.ceil((finite.max() if len(finite) else 0) / bin_width + 1e-9) * bin_width)
     if len(finite) and finite.max() == hi:
@@ -232,6 +234,7 @@ def _histogram(minutes: np.ndarray, *, title: str, x_label: str, y_label: str, b
 
 
 def _curve(curve: pd.Series, *, title: str, x_label: str, y_label: str, marks: Sequence[int]) -> str:
+    """An SVG line of the coverage curve (share of residents by minutes), with its share at each mark."""
     width, height, left, bottom, top = 460, 260, 48, 44, 26
     plot_w, plot_h = width - left - 14, height - bottom - top
     x_max = float(curve.index.max()) or 1.0
@@ -296,6 +299,7 @@ def _coverage_marks(summary: dict[str, Any]) -> tuple[int, ...]:
 
 
 def _figures(summary: dict[str, Any], lang: str) -> str:
+    """The key figures of summary.json as tiles; a figure the summary does not hold is left out."""
     items: list[tuple[str, str]] = []
 
     def add(key: str, value: Any, text: str | None = None) -> None:
@@ -328,11 +332,13 @@ def _figures(summary: dict[str, Any], lang: str) -> str:
 
 
 def _subject(subject: Any, names: dict[str, str]) -> str:
+    """A violation's subject named: ``name (id)`` for a village, the subject as is otherwise."""
     s = str(subject)
     return f"{names[s]} ({s})" if s in names else s
 
 
 def _violation_items(summary: dict[str, Any], names: dict[str, str], lang: str) -> list[str]:
+    """Each violation of summary.json in plain words (escaped), in the report's language."""
     out = []
     for v in summary.get("violations") or []:
         rule = str(v.get("rule", ""))
@@ -354,6 +360,7 @@ def _violation_items(summary: dict[str, Any], names: dict[str, str], lang: str) 
 
 
 def _checks(summary: dict[str, Any], names: dict[str, str], lang: str) -> str:
+    """The rule checks: a tick when nothing is broken, else the count and every break."""
     items = _violation_items(summary, names, lang)
     if not items:
         return f"<p class='ok'>✔ {escape(t('report.checks.ok', lang))}</p>"
@@ -362,6 +369,7 @@ def _checks(summary: dict[str, Any], names: dict[str, str], lang: str) -> str:
 
 
 def _district_table(plan: PlanData, names: dict[str, str], lang: str) -> str:
+    """One row per proposed district: villages, residents, officers, residents per officer, office, travel."""
     office_village = office_villages(plan.offices)
     rows = []
     for _, d in plan.districts.sort_values("district_id").iterrows():
@@ -484,6 +492,7 @@ def _compare(plan: PlanData, lang: str) -> str:
 
 
 def _charts(plan: PlanData, lang: str) -> str:
+    """The three charts: residents per officer, travel-time histogram, coverage curve."""
     dist = plan.districts.sort_values("district_id")
     pop = pd.to_numeric(dist["population"], errors="coerce").to_numpy(dtype=float)
     officers = pd.to_numeric(dist["officers"], errors="coerce").to_numpy(dtype=float)
@@ -529,6 +538,7 @@ def _charts(plan: PlanData, lang: str) -> str:
 
 
 def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
+    """Why each break, each dropped visit and each unreachable village happened; a tick when there is none."""
     summary = plan.summary
     parts = []
     breaks = _violation_items(summary, names, lang)
@@ -589,6 +599,7 @@ def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
 
 
 def _routes(plan: PlanData, names: dict[str, str], lang: str) -> str:
+    """One row per officer of the schedule: days, visits, night visits, office days, villages, travel."""
     sched = plan.schedule
     if sched is None or sched.empty:
         return f"<p class='note'>{escape(t('report.routes.none', lang))}</p>"
@@ -634,6 +645,7 @@ def _routes(plan: PlanData, names: dict[str, str], lang: str) -> str:
 
 
 def _timing(summary: dict[str, Any], lang: str) -> str:
+    """The seconds each stage took (the one part of the report that differs between two runs of a plan)."""
     seconds = summary.get("seconds")
     if not isinstance(seconds, dict) or not seconds:
         return ""

@@ -1,6 +1,6 @@
 """Printable route sheets (route_sheets.html): one A4 section per officer, day by day.
 
-:func:`route_sheets_html` turns a :class:`planner.plan.PlanData` into one self-contained HTML page (inline CSS,
+:func:`route_sheets_html` turns a :class:`planner.model.PlanData` into one self-contained HTML page (inline CSS,
 inline SVG, no script, no external resource) that prints with each officer on a new page. A sheet holds the
 officer's office, district, kind (when the plan records it) and month, a small map of his month (the villages of
 his district, his office and his routes coloured by day), then a table day by day: date and weekday, activity,
@@ -113,6 +113,8 @@ class _Entry:
 
 @dataclass
 class _Day:
+    """One day of an officer's sheet: its lines and its totals (driving minutes, km, minutes of work)."""
+
     date: str
     entries: list[_Entry] = field(default_factory=list)
     drive_min: float = 0.0
@@ -143,6 +145,7 @@ def _to_float(value: Any) -> float:
 
 
 def _weekday(date: str, lang: str) -> str:
+    """The weekday of a ``YYYY-MM-DD`` date in ``lang``; empty for a text that is not a date."""
     try:
         return t(f"sheets.weekday.{dt.date.fromisoformat(date).weekday()}", lang)
     except ValueError:
@@ -213,6 +216,7 @@ def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
 
 
 def _officer_days(sched: pd.DataFrame, routes: pd.DataFrame) -> list[_Day]:
+    """An officer's days, in date order: every date of his schedule rows or of his route legs."""
     dates = sorted(set(sched["_date"]) | set(routes["_date"]))
     return [
         _build_day(d, sched[sched["_date"] == d], routes[routes["_date"] == d] if len(routes) else routes)
@@ -222,6 +226,8 @@ def _officer_days(sched: pd.DataFrame, routes: pd.DataFrame) -> list[_Day]:
 
 @dataclass(frozen=True)
 class _Officer:
+    """An officer of the sheets: his id, his office (None when not known) and his kind (resident, linked)."""
+
     officer_id: str
     office_id: str | None
     kind: str | None
@@ -312,6 +318,7 @@ class _Projection:
 
 
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``gdf`` in WGS-84 lon/lat (as is when empty or without a CRS)."""
     if gdf.crs is None or len(gdf) == 0:
         return gdf
     return gdf.to_crs(4326)
@@ -326,6 +333,7 @@ def _map_svg(
     names: dict[str, tuple[str, str]],
     lang: str,
 ) -> str:
+    """An officer's month as a small SVG map: his district's villages, those he visits, his routes by day, his office."""
     villages = _wgs84(plan.villages)
     offices = _wgs84(plan.offices)
     vid = villages["village_id"].astype(str)
@@ -387,6 +395,7 @@ def _map_svg(
 
 # -- tables --------------------------------------------------------------------------------------------------
 def _place(village_id: str | None, names: dict[str, tuple[str, str]], lang: str) -> str:
+    """A village as ``name (township) id``; its id alone when the villages layer does not hold it."""
     if village_id is None:
         return ""
     if village_id not in names:
@@ -397,6 +406,7 @@ def _place(village_id: str | None, names: dict[str, tuple[str, str]], lang: str)
 
 
 def _day_rows(day: _Day, names: dict[str, tuple[str, str]], lang: str) -> str:
+    """A day's table rows: date and weekday spanning its lines, one row per line, then the day's total."""
     out = []
     n = len(day.entries) + 1
     head = (
