@@ -1,4 +1,4 @@
-"""planner.maps: the plan map's layers, escaping, coordinates, base maps and offline page."""
+"""planner.outputs.maps: the plan map's layers, escaping, coordinates, base maps and offline page."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from plan_fixture import EVIL_NAME, TEMPLATE_NAME, make_plan
 
 from planner.errors import ValidationError
 from planner.geo import wgs84_to_gcj02
-from planner.outputs.maps import map_html, plan_map
+from planner.outputs.maps import districts_layer, map_html, offices_layer, plan_map
 from planner.texts import t
 
 
@@ -138,3 +138,14 @@ def test_the_same_plan_gives_the_same_page() -> None:
     b = map_html(plan_map(plan, lang="zh", tiles="none"))
     assert a == b
     assert "map_00000000000000000000000000000000" in a
+
+
+def test_a_layer_function_draws_on_a_new_map_or_on_the_one_given() -> None:
+    """Each layer of plan_map is a function of its own: m=None gives a new map, m= adds to that map."""
+    plan = make_plan()
+    districts = plan.districts.to_crs(4326)
+    m = districts_layer(districts, lang="en")
+    assert isinstance(m, folium.Map)
+    assert len(_layer(m, "planner-district").data["features"]) == len(districts)
+    assert offices_layer(plan.offices.to_crs(4326), lang="en", office_village={}, m=m) is m
+    assert _layer(m, "planner-office").layer_name == t("map.layer.offices", "en")

@@ -1,4 +1,4 @@
-"""planner.report: sections, escaping, self-containment, charts and the comparison with current districts."""
+"""planner.outputs.report: sections, escaping, self-containment, charts and the comparison with current districts."""
 
 from __future__ import annotations
 
@@ -66,6 +66,20 @@ def test_coverage_curve_is_the_share_of_residents_within_each_minute() -> None:
     assert curve.iloc[-1] < 1  # the unreachable village is never covered
 
 
+def test_coverage_figures_follow_the_thresholds_the_plan_was_made_with() -> None:
+    """Coverage thresholds of 20 and 45 minutes in summary.json are the figures shown and the curve's marks."""
+    plan = make_plan()
+    summary = {**plan.summary, "coverage_pct": {"20": 61.5, "45": 90.25}}
+    page = report_html(PlanData(plan.villages, plan.districts, plan.offices, summary), lang="en")
+    figures = page.split("<section id='figures'>")[1].split("</section>")[0]
+    for minutes, pct in (("20", "61.5%"), ("45", "90.2%")):
+        assert t("report.fig.coverage", "en", minutes=minutes) in figures
+        assert pct in figures
+    assert t("report.fig.coverage", "en", minutes="15") not in figures
+    curve = re.findall(r"<svg.*?</svg>", page, flags=re.S)[2]
+    assert curve.count("<circle ") == 2
+
+
 def test_histogram_counts_every_reachable_village_once() -> None:
     page = report_html(make_plan(), lang="en")
     svgs = re.findall(r"<svg.*?</svg>", page, flags=re.S)
@@ -94,6 +108,20 @@ def test_same_districts_under_other_names_move_nothing() -> None:
     _, moves = compare_current(plan)
     assert moves.empty
     assert t("report.compare.moves_none", "en") in report_html(plan, lang="en")
+
+
+def test_villages_of_a_district_matched_to_none_move() -> None:
+    """With two current districts and three proposed, the unmatched proposed district's villages all move."""
+    plan = make_plan()
+    current = plan.current.copy()
+    current["district_id"] = ["A"] * 5 + ["B"] * 4  # V1-V5 in A, V6-V9 in B
+    plan = PlanData(
+        plan.villages, plan.districts, plan.offices, plan.summary, plan.routes, plan.schedule, current=current
+    )
+    stats, moves = compare_current(plan)
+    # D1 (V1 V4 V7) keeps 2 of A, D3 (V3 V6 V9) keeps 2 of B; D2 (V2 V5 V8) is matched to none
+    assert stats.set_index("district_id")["matched"].to_dict() == {"A": "D1", "B": "D3"}
+    assert set(moves["village_id"]) == {"V7", "V3", "V2", "V5", "V8"}
 
 
 def test_without_current_or_schedule_those_parts_are_left_out() -> None:

@@ -1,4 +1,4 @@
-"""planner.sheets: one printable route sheet per officer, every schedule row and leg, day totals, escaping."""
+"""planner.outputs.sheets: one printable route sheet per officer, every schedule row and leg, day totals, escaping."""
 
 from __future__ import annotations
 

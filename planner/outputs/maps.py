@@ -1,8 +1,11 @@
 """The interactive plan map (map.html): districts, offices, coverage, routes and villages hard to reach.
 
-:func:`plan_map` draws a :class:`planner.plan.PlanData` on a folium map and returns it (``m=`` adds the layers
-to a map of your own); :func:`map_html` renders a map to one self-contained HTML page whose Leaflet scripts and
-styles are inlined from ``planner/static/vendor``, so the page works in a meeting room without internet.
+:func:`plan_map` draws a :class:`planner.model.PlanData` on a folium map and returns it (``m=`` adds the layers
+to a map of your own); it is composed of one function per layer (:func:`villages_layer`, :func:`districts_layer`,
+:func:`coverage_layer`, :func:`access_layer`, :func:`offices_layer`, :func:`current_layer`,
+:func:`routes_layer`, then :func:`controls`), each of which takes layers already in the map's coordinates and
+``m=`` and returns the map. :func:`map_html` renders a map to one self-contained HTML page whose Leaflet scripts
+and styles are inlined from ``planner/static/vendor``, so the page works in a meeting room without internet.
 
 Every text that comes from the data (village names, townships, ids, reasons) is HTML-escaped, and also made safe
 inside the JavaScript template strings folium writes (backtick, ``$`` and backslash become entities): a village
@@ -12,11 +15,10 @@ named ``<script>alert(1)</script>`` is shown as text.
 from __future__ import annotations
 
 import base64
-import html
 import logging
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,12 +33,32 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from planner.errors import ValidationError
+from planner.geo import wgs84_to_gcj02
 from planner.model import PlanData
+from planner.outputs.colours import DISTRICT_PALETTE, MAP_DAY_COLOURS
+from planner.outputs.html import js_number, js_text
+from planner.outputs.lookups import office_villages, travel_minutes, village_names, visiting_officers
 from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BASE_MAPS", "COVERAGE_BANDS", "BaseMap", "district_colours", "map_html", "plan_map"]
+__all__ = [
+    "BASE_MAPS",
+    "COVERAGE_BANDS",
+    "BaseMap",
+    "access_layer",
+    "base_map_layer",
+    "controls",
+    "coverage_layer",
+    "current_layer",
+    "district_colours",
+    "districts_layer",
+    "map_html",
+    "offices_layer",
+    "plan_map",
+    "routes_layer",
+    "villages_layer",
+]
 
 # Travel-time bands of the coverage layer (minutes) and their colours, best to worst.
 COVERAGE_BANDS = (15, 30, 60)
@@ -44,23 +66,8 @@ _BAND_COLOURS = ("#1a9850", "#a6d96a", "#fdae61", "#d73027")
 _UNREACHABLE_COLOUR = "#555555"
 _WALK_COLOUR = "#ff7f00"
 _CURRENT_COLOUR = "#d6008f"
-
-# Twelve well-separated colours (ColorBrewer Paired / Set3 mix); districts cycle through them.
-_PALETTE = (
-    "#1f78b4",
-    "#33a02c",
-    "#e31a1c",
-    "#ff7f00",
-    "#6a3d9a",
-    "#b15928",
-    "#a6cee3",
-    "#b2df8a",
-    "#fb9a99",
-    "#fdbf6f",
-    "#cab2d6",
-    "#8dd3c7",
-)
-_DAY_PALETTE = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#17becf")
+_OFFICE_COLOUR = "#08306b"
+_NO_DISTRICT_COLOUR = "#999999"
 
 _VENDOR = Path(__file__).resolve().parents[1] / "static" / "vendor"
 
@@ -124,34 +131,10 @@ BASE_MAPS: dict[str, BaseMap] = {
 }
 
 
-def _text(value: Any) -> str:
-    """``value`` as HTML text that is also safe inside a JavaScript template string."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if value is pd.NA or value is pd.NaT:
-        return ""
-    return (
-        html.escape(str(value), quote=True).replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
-    )
-
-
-def _num(value: Any, digits: int = 0) -> str:
-    """A number for display; empty for missing, the 'not reachable' sign for infinity."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return _text(value)
-    if math.isnan(x):
-        return ""
-    if math.isinf(x):
-        return "∞"
-    return f"{x:,.{digits}f}"
-
-
 def district_colours(district_ids: pd.Series | list[Any]) -> dict[str, str]:
     """A colour per district id (sorted ids, cycling through a 12-colour palette)."""
     ids = sorted({str(d) for d in district_ids if d is not None and not pd.isna(d)})
-    return {d: _PALETTE[i % len(_PALETTE)] for i, d in enumerate(ids)}
+    return {d: DISTRICT_PALETTE[i % len(DISTRICT_PALETTE)] for i, d in enumerate(ids)}
 
 
 def _band(minutes: float) -> int:
@@ -163,14 +146,7 @@ def _band(minutes: float) -> int:
 
 
 def _gcj02_transform() -> Callable[[np.ndarray], np.ndarray]:
-    try:
-        from planner.geo import wgs84_to_gcj02
-    except ImportError as exc:
-        raise ValidationError(
-            "this base map uses GCJ-02 coordinates but planner.io.villages.wgs84_to_gcj02 is not available; "
-            "use tiles='osm', 'tianditu' or 'none'",
-            zh="该底图使用GCJ-02坐标，但缺少 planner.io.villages.wgs84_to_gcj02；请改用 osm、tianditu 或 none 底图",
-        ) from exc
+    """lon/lat rows (n, 2) in WGS-84 -> the same points in GCJ-02, for base maps drawn in GCJ-02."""
 
     def shift(xy: np.ndarray) -> np.ndarray:
         lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
@@ -205,79 +181,56 @@ def _feature_collection(gdf: gpd.GeoDataFrame, props: list[dict[str, Any]]) -> d
 
 
 def _tooltip(field: str = "tip", *, sticky: bool = True) -> folium.GeoJsonTooltip:
+    """A tooltip showing one (already escaped) property of each feature."""
     return folium.GeoJsonTooltip(fields=[field], labels=False, sticky=sticky)
 
 
 def _popup(field: str = "popup") -> folium.GeoJsonPopup:
+    """A popup showing one (already escaped) HTML property of each feature."""
     return folium.GeoJsonPopup(fields=[field], labels=False, max_width=320)
-
-
-def _officers_by_village(plan: PlanData) -> dict[str, list[str]]:
-    """Officer ids that visit each village in the schedule (empty when there is no schedule)."""
-    sched = plan.schedule
-    if sched is None or sched.empty or not {"officer_id", "village_id"} <= set(sched.columns):
-        return {}
-    visits = sched[sched["village_id"].notna()]
-    if "activity" in visits.columns:
-        visits = visits[visits["activity"].astype(str).isin(["visit", "night_visit"])]
-    out: dict[str, list[str]] = {}
-    for vid, group in visits.groupby(visits["village_id"].astype(str)):
-        out[str(vid)] = sorted({str(o) for o in group["officer_id"]})
-    return out
 
 
 def _village_popup(
     row: pd.Series,
     lang: str,
-    office_village: dict[str, str],
-    n_officers: dict[str, Any],
-    visiting: dict[str, list[str]],
+    office_village: Mapping[str, str],
+    n_officers: Mapping[str, Any],
+    visiting: Mapping[str, list[str]],
 ) -> str:
+    """The popup of a village: name, township, population, district, office, travel time, officers, access."""
     vid = str(row["village_id"])
     district = str(row.get("district_id", ""))
-    travel = row.get("travel_min_to_office")
     access = str(row.get("access", "road"))
-    travel_text = _num(travel, 1) if travel is not None and not pd.isna(travel) else ""
+    travel_text = js_number(row.get("travel_min_to_office"), 1)
     if travel_text == "∞" or access == "unreachable":
-        travel_text = _text(t("not_reachable", lang))
+        travel_text = js_text(t("not_reachable", lang))
     elif travel_text:
-        travel_text += " " + _text(t("minutes", lang))
+        travel_text += " " + js_text(t("minutes", lang))
     officers = n_officers.get(district)
-    officer_text = _text(t("map.popup.officers_n", lang, n=_num(officers))) if officers is not None else ""
+    officer_text = (
+        js_text(t("map.popup.officers_n", lang, n=js_number(officers))) if officers is not None else ""
+    )
     if visiting.get(vid):
-        officer_text += (
-            (" (" if officer_text else "") + _text(", ".join(visiting[vid])) + (")" if officer_text else "")
-        )
+        # the ids of the officers who visit, in brackets after their number when the district has one
+        ids = js_text(", ".join(visiting[vid]))
+        officer_text += f" ({ids})" if officer_text else ids
+    office_id = row.get("office_id", "")
+    access_text = t(f"access.{access}", lang) if access in ("road", "walk", "unreachable") else access
     rows = [
-        (t("village", lang), row.get("name", vid)),
-        (t("township", lang), row.get("township", "")),
-        (t("population", lang), None),
-        (t("map.popup.district", lang), district),
-        (
-            t("map.popup.office", lang),
-            office_village.get(str(row.get("office_id", "")), row.get("office_id", "")),
-        ),
-        (t("travel_min_to_office", lang), None),
-        (t("map.popup.officers", lang), None),
-        (
-            t("access", lang),
-            t(f"access.{access}", lang) if access in ("road", "walk", "unreachable") else access,
-        ),
+        (t("village", lang), js_text(row.get("name", vid))),
+        (t("township", lang), js_text(row.get("township", ""))),
+        (t("population", lang), js_number(row.get("population"))),
+        (t("map.popup.district", lang), js_text(district)),
+        (t("map.popup.office", lang), js_text(office_village.get(str(office_id), office_id))),
+        (t("travel_min_to_office", lang), travel_text),
+        (t("map.popup.officers", lang), officer_text),
+        (t("access", lang), js_text(access_text)),
     ]
-    cells = []
-    for label, value in rows:
-        if label == t("population", lang):
-            shown = _num(row.get("population"))
-        elif label == t("travel_min_to_office", lang):
-            shown = travel_text
-        elif label == t("map.popup.officers", lang):
-            shown = officer_text
-        else:
-            shown = _text(value)
-        cells.append(
-            f"<tr><th style='text-align:left;padding-right:6px'>{_text(label)}</th><td>{shown}</td></tr>"
-        )
-    return f"<b>{_text(row.get('name', vid))}</b><table>{''.join(cells)}</table>"
+    cells = "".join(
+        f"<tr><th style='text-align:left;padding-right:6px'>{js_text(label)}</th><td>{shown}</td></tr>"
+        for label, shown in rows
+    )
+    return f"<b>{js_text(row.get('name', vid))}</b><table>{cells}</table>"
 
 
 class _Legend(MacroElement):
@@ -312,6 +265,7 @@ class _MetricScale(MacroElement):
 
 
 def _swatch(colour: str, *, kind: str = "box") -> str:
+    """A small coloured sign for the legend: a filled box, a line, a dashed outline or a dot."""
     if kind == "line":
         return (
             f"<span style='display:inline-block;width:18px;height:0;border-top:3px solid {colour};"
@@ -333,26 +287,32 @@ def _swatch(colour: str, *, kind: str = "box") -> str:
     )
 
 
-def _legend_body(colours: dict[str, str], lang: str, *, has_current: bool, has_routes: bool) -> str:
-    parts = [f"<b>{_text(t('map.legend.title', lang))}</b><br>", f"<i>{_text(t('districts', lang))}</i><br>"]
-    parts += [f"{_swatch(c)}{_text(d)}<br>" for d, c in colours.items()]
-    parts.append(f"{_swatch('#08306b', kind='dot')}{_text(t('map.legend.office_plain', lang))}<br>")
-    parts.append(f"<i>{_text(t('map.layer.coverage', lang))}</i><br>")
+def _legend_body(colours: Mapping[str, str], lang: str, *, has_current: bool, has_routes: bool) -> str:
+    """The legend's HTML: district colours, offices, coverage bands, access marks, current districts, routes."""
+    parts = [
+        f"<b>{js_text(t('map.legend.title', lang))}</b><br>",
+        f"<i>{js_text(t('districts', lang))}</i><br>",
+    ]
+    parts += [f"{_swatch(c)}{js_text(d)}<br>" for d, c in colours.items()]
+    parts.append(f"{_swatch(_OFFICE_COLOUR, kind='dot')}{js_text(t('map.legend.office_plain', lang))}<br>")
+    parts.append(f"<i>{js_text(t('map.layer.coverage', lang))}</i><br>")
     for i, limit in enumerate(COVERAGE_BANDS):
-        parts.append(f"{_swatch(_BAND_COLOURS[i])}{_text(t('map.legend.band', lang, minutes=limit))}<br>")
+        parts.append(f"{_swatch(_BAND_COLOURS[i])}{js_text(t('map.legend.band', lang, minutes=limit))}<br>")
+    over = t("map.legend.band_over", lang, minutes=COVERAGE_BANDS[-1])
+    parts.append(f"{_swatch(_BAND_COLOURS[-1])}{js_text(over)}<br>")
+    parts.append(f"{_swatch(_WALK_COLOUR, kind='dot')}{js_text(t('map.legend.walk', lang))}<br>")
     parts.append(
-        f"{_swatch(_BAND_COLOURS[-1])}{_text(t('map.legend.band_over', lang, minutes=COVERAGE_BANDS[-1]))}<br>"
+        f"{_swatch(_UNREACHABLE_COLOUR, kind='dot')}{js_text(t('map.legend.unreachable', lang))}<br>"
     )
-    parts.append(f"{_swatch(_WALK_COLOUR, kind='dot')}{_text(t('map.legend.walk', lang))}<br>")
-    parts.append(f"{_swatch(_UNREACHABLE_COLOUR, kind='dot')}{_text(t('map.legend.unreachable', lang))}<br>")
     if has_current:
-        parts.append(f"{_swatch(_CURRENT_COLOUR, kind='dashed')}{_text(t('map.legend.current', lang))}<br>")
+        parts.append(f"{_swatch(_CURRENT_COLOUR, kind='dashed')}{js_text(t('map.legend.current', lang))}<br>")
     if has_routes:
-        parts.append(f"{_swatch(_DAY_PALETTE[0], kind='line')}{_text(t('map.legend.route', lang))}<br>")
+        parts.append(f"{_swatch(MAP_DAY_COLOURS[0], kind='line')}{js_text(t('map.legend.route', lang))}<br>")
     return "".join(parts)
 
 
 def _base_map(tiles: str | BaseMap, tile_key: str | None) -> BaseMap | None:
+    """The base map named by ``tiles`` (None for "none"), checked to have the key it needs."""
     if isinstance(tiles, BaseMap):
         base = tiles
     elif tiles == "none":
@@ -369,6 +329,456 @@ def _base_map(tiles: str | BaseMap, tile_key: str | None) -> BaseMap | None:
             f"base map {tiles!r} needs a key: pass tile_key=", zh=f"底图 {tiles!r} 需要密钥：请提供 tile_key"
         )
     return base
+
+
+def _new_map() -> folium.Map:
+    """An empty map without tiles, with a metric scale bar and only Leaflet's own scripts and styles."""
+    m = folium.Map(tiles=None, control_scale=False, prefer_canvas=False, zoom_start=11)
+    _MetricScale().add_to(m)
+    # Only Leaflet itself is needed: no popups need jQuery/Bootstrap, and fewer assets to inline offline.
+    m.default_js = [js for js in m.default_js if js[0] == "leaflet"]
+    m.default_css = [css for css in m.default_css if css[0] == "leaflet_css"]
+    return m
+
+
+# -- layers: each takes layers in the map's coordinates (WGS-84 lon/lat, or GCJ-02 for a GCJ-02 base map) -----
+def base_map_layer(
+    base: BaseMap, *, name: str, tile_key: str | None = None, m: folium.Map | None = None
+) -> folium.Map:
+    """Add a base map's tiles.
+
+    Parameters
+    ----------
+    base
+        The tile provider.
+    name
+        The name the layer control shows.
+    tile_key
+        The provider's key, put in place of ``{key}`` in its URL.
+    m
+        The map to add to; a new one when None.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = _new_map() if m is None else m
+    folium.TileLayer(
+        tiles=base.url.replace("{key}", tile_key or ""),
+        attr=base.attr,
+        name=name,
+        subdomains=base.subdomains,
+        max_zoom=base.max_zoom,
+        control=True,
+    ).add_to(m)
+    return m
+
+
+def villages_layer(
+    villages: gpd.GeoDataFrame,
+    *,
+    lang: str = "zh",
+    colours: Mapping[str, str],
+    office_village: Mapping[str, str],
+    n_officers: Mapping[str, Any],
+    visiting: Mapping[str, list[str]],
+    m: folium.Map | None = None,
+) -> folium.Map:
+    """Add the villages coloured by district, with name tooltips and detail popups.
+
+    Parameters
+    ----------
+    villages
+        The plan's villages in the map's coordinates.
+    lang
+        "zh" or "en".
+    colours
+        district_id -> fill colour (:func:`district_colours`); grey for a village without a district.
+    office_village
+        office_id -> name of the village the office is in.
+    n_officers
+        district_id -> officers of the district.
+    visiting
+        village_id -> ids of the officers who visit it.
+    m
+        The map to add to; a new one when None.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = _new_map() if m is None else m
+    props = []
+    for _, row in villages.iterrows():
+        did = str(row.get("district_id", ""))
+        props.append(
+            {
+                "tip": f"{js_text(row.get('name', row['village_id']))} · {js_text(did)}",
+                "popup": _village_popup(row, lang, office_village, n_officers, visiting),
+                "colour": colours.get(did, _NO_DISTRICT_COLOUR),
+            }
+        )
+    folium.GeoJson(
+        _feature_collection(villages, props),
+        name=js_text(t("map.layer.villages", lang)),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": "#ffffff",
+            "weight": 1,
+            "fillOpacity": 0.55,
+        },
+        highlight_function=lambda f: {"weight": 3, "color": "#222222"},
+        tooltip=_tooltip(),
+        popup=_popup(),
+        className="planner-village",
+    ).add_to(m)
+    return m
+
+
+def districts_layer(
+    districts: gpd.GeoDataFrame, *, lang: str = "zh", m: folium.Map | None = None
+) -> folium.Map:
+    """Add the district boundaries, unfilled and not clickable so that the village popups stay clickable.
+
+    Parameters
+    ----------
+    districts
+        The plan's districts in the map's coordinates.
+    lang
+        "zh" or "en".
+    m
+        The map to add to; a new one when None.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = _new_map() if m is None else m
+    props = [
+        {
+            "tip": js_text(
+                f"{t('district', lang)} {d['district_id']}: {js_number(d.get('n_villages'))} "
+                f"{t('villages', lang)}, {js_number(d.get('population'))} {t('population', lang)}"
+            )
+        }
+        for _, d in districts.iterrows()
+    ]
+    folium.GeoJson(
+        _feature_collection(districts, props),
+        name=js_text(t("map.layer.districts", lang)),
+        style_function=lambda f: {"fill": False, "color": "#222222", "weight": 3, "interactive": False},
+        className="planner-district",
+    ).add_to(m)
+    return m
+
+
+def coverage_layer(
+    villages: gpd.GeoDataFrame, *, lang: str = "zh", m: folium.Map | None = None
+) -> folium.Map:
+    """Add the villages shaded by travel time to their office (COVERAGE_BANDS), off until switched on.
+
+    Parameters
+    ----------
+    villages
+        The plan's villages in the map's coordinates.
+    lang
+        "zh" or "en".
+    m
+        The map to add to; a new one when None.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = _new_map() if m is None else m
+    props = []
+    for (_, row), minutes in zip(villages.iterrows(), travel_minutes(villages), strict=True):
+        unreachable = math.isnan(minutes)
+        colour = _UNREACHABLE_COLOUR if unreachable else _BAND_COLOURS[_band(minutes)]
+        label = t("not_reachable", lang) if unreachable else f"{js_number(minutes, 1)} {t('minutes', lang)}"
+        props.append({"tip": js_text(f"{row.get('name', row['village_id'])}: {label}"), "colour": colour})
+    folium.GeoJson(
+        _feature_collection(villages, props),
+        name=js_text(t("map.layer.coverage", lang)),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": "#666666",
+            "weight": 0.5,
+            "fillOpacity": 0.75,
+        },
+        tooltip=_tooltip(),
+        className="planner-coverage",
+        show=False,
+    ).add_to(m)
+    return m
+
+
+def access_layer(villages: gpd.GeoDataFrame, *, lang: str = "zh", m: folium.Map | None = None) -> folium.Map:
+    """Add a mark on every walk-only and unreachable village, at a point inside the village.
+
+    Parameters
+    ----------
+    villages
+        The plan's villages in the map's coordinates (all of them: those reached by road get no mark).
+    lang
+        "zh" or "en".
+    m
+        The map to add to; a new one when None.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = _new_map() if m is None else m
+    hard = (
+        villages[villages["access"].astype(str).isin(["walk", "unreachable"])]
+        if "access" in villages
+        else villages.iloc[:0]
+    )
+    props = []
+    for _, row in hard.iterrows():
+        access = str(row["access"])
+        tip = t(
+            "map.popup.access_reason",
+            lang,
+            name=row.get("name", row["village_id"]),
+            access=t(f"access.{access}", lang),
+        )
+        props.append(
+            {"tip": js_text(tip), "colour": _WALK_COLOUR if access == "walk" else _UNREACHABLE_COLOUR}
+        )
+    points = hard.set_geometry(hard.geometry.representative_point()) if len(hard) else hard
+    folium.GeoJson(
+        _feature_collection(points, props),
+        name=js_text(t("map.layer.access", lang)),
+        marker=folium.CircleMarker(
+            radius=7, weight=2, fill=True, fill_opacity=0.95, class_name="planner-access"
+        ),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": "#ffffff",
+            "fillOpacity": 0.95,
+            "radius": 7,
+        },
+        # folium refuses a tooltip on a layer without features (a county where every village is on a road)
+        tooltip=_tooltip() if props else None,
+        className="planner-access",
+    ).add_to(m)
+    return m
+
+
+def offices_layer(
+    offices: gpd.GeoDataFrame,
+    *,
+    lang: str = "zh",
+    office_village: Mapping[str, str],
+    m: folium.Map | None = None,
+) -> folium.Map:
+    """Add the offices, each with its district, village and officers in a tooltip.
+
+    Parameters
+    ----------
+    offices
+        The plan's offices in the map's coordinates.
+    lang
+        "zh" or "en".
+    office_village
+        office_id -> name of the village the office is in.
+    m
+        The map to add to; a new one when None.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = _new_map() if m is None else m
+    props = []
+    for _, o in offices.iterrows():
+        text = t(
+            "map.popup.office_of",
+            lang,
+            district=o.get("district_id", ""),
+            village=office_village.get(str(o["office_id"]), ""),
+            n=js_number(o.get("officers")),
+        )
+        props.append({"tip": js_text(text)})
+    folium.GeoJson(
+        _feature_collection(offices, props),
+        name=js_text(t("map.layer.offices", lang)),
+        marker=folium.CircleMarker(
+            radius=9, weight=2, fill=True, fill_opacity=1.0, class_name="planner-office"
+        ),
+        style_function=lambda f: {
+            "fillColor": _OFFICE_COLOUR,
+            "color": "#ffffff",
+            "fillOpacity": 1.0,
+            "radius": 9,
+        },
+        tooltip=_tooltip(),
+        className="planner-office",
+    ).add_to(m)
+    return m
+
+
+def current_layer(current: gpd.GeoDataFrame, *, lang: str = "zh", m: folium.Map | None = None) -> folium.Map:
+    """Add the districts in force today as dashed outlines, to compare with the proposal.
+
+    Parameters
+    ----------
+    current
+        Villages (or any shapes) with the ``district_id`` of their current district, in the map's coordinates;
+        they are dissolved by district.
+    lang
+        "zh" or "en".
+    m
+        The map to add to; a new one when None.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+
+    Raises
+    ------
+    ValidationError
+        When ``current`` has no ``district_id`` column.
+    """
+    m = _new_map() if m is None else m
+    if "district_id" not in current.columns:
+        raise ValidationError(
+            "layer 'current' has no district_id column; add it and retry",
+            zh="图层 current 缺少 district_id 列；请补充后重试",
+        )
+    dissolved = current[["district_id", "geometry"]].dissolve(by="district_id", as_index=False)
+    props = [{"tip": js_text(f"{t('map.layer.current', lang)}: {d}")} for d in dissolved["district_id"]]
+    folium.GeoJson(
+        _feature_collection(dissolved, props),
+        name=js_text(t("map.layer.current", lang)),
+        style_function=lambda f: {
+            "fill": False,
+            "color": _CURRENT_COLOUR,
+            "weight": 2.5,
+            "dashArray": "6 5",
+        },
+        tooltip=_tooltip(),
+        className="planner-current",
+    ).add_to(m)
+    return m
+
+
+def routes_layer(
+    routes: gpd.GeoDataFrame,
+    *,
+    lang: str = "zh",
+    names: Mapping[str, str],
+    m: folium.Map | None = None,
+) -> folium.Map:
+    """Add the routes: one layer per officer (off until switched on), one colour per day (MAP_DAY_COLOURS).
+
+    Parameters
+    ----------
+    routes
+        The plan's route legs in the map's coordinates.
+    lang
+        "zh" or "en".
+    names
+        village_id -> name, for the legs' tooltips.
+    m
+        The map to add to; a new one when None.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = _new_map() if m is None else m
+    for officer, legs in routes.groupby(routes["officer_id"].astype(str), sort=True):
+        group = folium.FeatureGroup(name=js_text(t("map.layer.routes", lang, officer=officer)), show=False)
+        for day_no, (date, day_legs) in enumerate(legs.groupby(legs["date"].astype(str), sort=True)):
+            day_legs = day_legs.sort_values("seq") if "seq" in day_legs else day_legs
+            colour = MAP_DAY_COLOURS[day_no % len(MAP_DAY_COLOURS)]
+            props = [
+                {
+                    "tip": js_text(
+                        t(
+                            "map.popup.route",
+                            lang,
+                            date=date,
+                            seq=leg.get("seq", ""),
+                            src=names.get(str(leg.get("from_id", "")), leg.get("from_id", "")),
+                            dst=names.get(str(leg.get("to_id", "")), leg.get("to_id", "")),
+                            minutes=js_number(leg.get("minutes"), 0),
+                            km=js_number(leg.get("km"), 1),
+                        )
+                    ),
+                    "colour": colour,
+                }
+                for _, leg in day_legs.iterrows()
+            ]
+            folium.GeoJson(
+                _feature_collection(day_legs, props),
+                style_function=lambda f: {
+                    "color": f["properties"]["colour"],
+                    "weight": 4,
+                    "opacity": 0.85,
+                },
+                tooltip=_tooltip(),
+                className="planner-route",
+                control=False,
+            ).add_to(group)
+        group.add_to(m)
+    return m
+
+
+def controls(
+    villages: gpd.GeoDataFrame,
+    *,
+    lang: str = "zh",
+    colours: Mapping[str, str],
+    has_current: bool,
+    has_routes: bool,
+    m: folium.Map | None = None,
+) -> folium.Map:
+    """Add the legend, full-screen button, measure tool and layer control, and fit the map to the villages.
+
+    Parameters
+    ----------
+    villages
+        The plan's villages in the map's coordinates (the map is fitted to them).
+    lang
+        "zh" or "en".
+    colours
+        district_id -> colour, as the villages are drawn.
+    has_current, has_routes
+        Whether the map shows current districts and routes (the legend explains them only then).
+    m
+        The map to add to; a new one when None.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+    """
+    m = _new_map() if m is None else m
+    _Legend(_legend_body(colours, lang, has_current=has_current, has_routes=has_routes)).add_to(m)
+    folium.plugins.Fullscreen(position="topleft").add_to(m)
+    folium.plugins.MeasureControl(
+        position="topleft",
+        primary_length_unit="kilometers",
+        secondary_length_unit="meters",
+        primary_area_unit="hectares",
+    ).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    if len(villages):
+        minx, miny, maxx, maxy = villages.total_bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
 
 
 def plan_map(
@@ -416,241 +826,37 @@ def plan_map(
         else None
     )
 
-    if m is None:
-        m = folium.Map(tiles=None, control_scale=False, prefer_canvas=False, zoom_start=11)
-        _MetricScale().add_to(m)
-        # Only Leaflet itself is needed: no popups need jQuery/Bootstrap, and fewer assets to inline offline.
-        m.default_js = [js for js in m.default_js if js[0] == "leaflet"]
-        m.default_css = [css for css in m.default_css if css[0] == "leaflet_css"]
+    m = _new_map() if m is None else m
     if base is not None:
-        folium.TileLayer(
-            tiles=base.url.replace("{key}", tile_key or ""),
-            attr=base.attr,
-            name=str(tiles) if isinstance(tiles, str) else "base map",
-            subdomains=base.subdomains,
-            max_zoom=base.max_zoom,
-            control=True,
-        ).add_to(m)
-
+        name = str(tiles) if isinstance(tiles, str) else "base map"
+        base_map_layer(base, name=name, tile_key=tile_key, m=m)
     colours = district_colours(villages.get("district_id", []))
-    office_village = {}
-    names = villages.set_index(villages["village_id"].astype(str))["name"].astype(str).to_dict()
-    for _, o in offices.iterrows():
-        office_village[str(o["office_id"])] = names.get(
-            str(o.get("village_id", "")), str(o.get("village_id", ""))
-        )
+    names = village_names(villages)
+    office_village = {o: names.get(v, v) for o, v in office_villages(offices).items()}
     n_officers = {str(d["district_id"]): d.get("officers") for _, d in districts.iterrows()}
-    visiting = _officers_by_village(plan)
-
-    # Villages coloured by district, with name tooltips and detail popups.
-    props = []
-    for _, row in villages.iterrows():
-        did = str(row.get("district_id", ""))
-        props.append(
-            {
-                "tip": f"{_text(row.get('name', row['village_id']))} · {_text(did)}",
-                "popup": _village_popup(row, lang, office_village, n_officers, visiting),
-                "colour": colours.get(did, "#999999"),
-            }
-        )
-    folium.GeoJson(
-        _feature_collection(villages, props),
-        name=_text(t("map.layer.villages", lang)),
-        style_function=lambda f: {
-            "fillColor": f["properties"]["colour"],
-            "color": "#ffffff",
-            "weight": 1,
-            "fillOpacity": 0.55,
-        },
-        highlight_function=lambda f: {"weight": 3, "color": "#222222"},
-        tooltip=_tooltip(),
-        popup=_popup(),
-        className="planner-village",
-    ).add_to(m)
-
-    # District boundaries (no fill so village popups stay clickable).
-    dprops = [
-        {
-            "tip": _text(
-                f"{t('district', lang)} {d['district_id']}: {_num(d.get('n_villages'))} "
-                f"{t('villages', lang)}, {_num(d.get('population'))} {t('population', lang)}"
-            )
-        }
-        for _, d in districts.iterrows()
-    ]
-    folium.GeoJson(
-        _feature_collection(districts, dprops),
-        name=_text(t("map.layer.districts", lang)),
-        style_function=lambda f: {"fill": False, "color": "#222222", "weight": 3, "interactive": False},
-        className="planner-district",
-    ).add_to(m)
-
-    # Coverage: villages shaded by travel time to their office, off until switched on.
-    cprops = []
-    for _, row in villages.iterrows():
-        minutes = pd.to_numeric(row.get("travel_min_to_office"), errors="coerce")
-        unreachable = str(row.get("access", "")) == "unreachable" or pd.isna(minutes) or math.isinf(minutes)
-        colour = _UNREACHABLE_COLOUR if unreachable else _BAND_COLOURS[_band(float(minutes))]
-        label = t("not_reachable", lang) if unreachable else f"{_num(minutes, 1)} {t('minutes', lang)}"
-        cprops.append({"tip": _text(f"{row.get('name', row['village_id'])}: {label}"), "colour": colour})
-    folium.GeoJson(
-        _feature_collection(villages, cprops),
-        name=_text(t("map.layer.coverage", lang)),
-        style_function=lambda f: {
-            "fillColor": f["properties"]["colour"],
-            "color": "#666666",
-            "weight": 0.5,
-            "fillOpacity": 0.75,
-        },
-        tooltip=_tooltip(),
-        className="planner-coverage",
-        show=False,
-    ).add_to(m)
-
-    # Walk-only and unreachable villages, marked at a point inside the village.
-    hard = (
-        villages[villages["access"].astype(str).isin(["walk", "unreachable"])]
-        if "access" in villages
-        else villages.iloc[:0]
+    villages_layer(
+        villages,
+        lang=lang,
+        colours=colours,
+        office_village=office_village,
+        n_officers=n_officers,
+        visiting=visiting_officers(plan.schedule),
+        m=m,
     )
-    aprops = []
-    for _, row in hard.iterrows():
-        access = str(row["access"])
-        aprops.append(
-            {
-                "tip": _text(
-                    t(
-                        "map.popup.access_reason",
-                        lang,
-                        name=row.get("name", row["village_id"]),
-                        access=t(f"access.{access}", lang),
-                    )
-                ),
-                "colour": _WALK_COLOUR if access == "walk" else _UNREACHABLE_COLOUR,
-            }
-        )
-    points = hard.set_geometry(hard.geometry.representative_point()) if len(hard) else hard
-    folium.GeoJson(
-        _feature_collection(points, aprops),
-        name=_text(t("map.layer.access", lang)),
-        marker=folium.CircleMarker(
-            radius=7, weight=2, fill=True, fill_opacity=0.95, class_name="planner-access"
-        ),
-        style_function=lambda f: {
-            "fillColor": f["properties"]["colour"],
-            "color": "#ffffff",
-            "fillOpacity": 0.95,
-            "radius": 7,
-        },
-        # folium refuses a tooltip on a layer without features (a county where every village is on a road)
-        tooltip=_tooltip() if aprops else None,
-        className="planner-access",
-    ).add_to(m)
-
-    # Offices.
-    oprops = []
-    for _, o in offices.iterrows():
-        oid = str(o["office_id"])
-        text = t(
-            "map.popup.office_of",
-            lang,
-            district=o.get("district_id", ""),
-            village=office_village.get(oid, ""),
-            n=_num(o.get("officers")),
-        )
-        oprops.append({"tip": _text(text)})
-    folium.GeoJson(
-        _feature_collection(offices, oprops),
-        name=_text(t("map.layer.offices", lang)),
-        marker=folium.CircleMarker(
-            radius=9, weight=2, fill=True, fill_opacity=1.0, class_name="planner-office"
-        ),
-        style_function=lambda f: {
-            "fillColor": "#08306b",
-            "color": "#ffffff",
-            "fillOpacity": 1.0,
-            "radius": 9,
-        },
-        tooltip=_tooltip(),
-        className="planner-office",
-    ).add_to(m)
-
-    # Current districts, as dashed outlines to compare.
+    districts_layer(districts, lang=lang, m=m)
+    coverage_layer(villages, lang=lang, m=m)
+    access_layer(villages, lang=lang, m=m)
+    offices_layer(offices, lang=lang, office_village=office_village, m=m)
     if current is not None:
-        if "district_id" not in current.columns:
-            raise ValidationError(
-                "layer 'current' has no district_id column; add it and retry",
-                zh="图层 current 缺少 district_id 列；请补充后重试",
-            )
-        dissolved = current[["district_id", "geometry"]].dissolve(by="district_id", as_index=False)
-        cur_props = [{"tip": _text(f"{t('map.layer.current', lang)}: {d}")} for d in dissolved["district_id"]]
-        folium.GeoJson(
-            _feature_collection(dissolved, cur_props),
-            name=_text(t("map.layer.current", lang)),
-            style_function=lambda f: {
-                "fill": False,
-                "color": _CURRENT_COLOUR,
-                "weight": 2.5,
-                "dashArray": "6 5",
-            },
-            tooltip=_tooltip(),
-            className="planner-current",
-        ).add_to(m)
-
-    # Routes: one layer per officer (off until switched on), one coloured line set per day.
+        current_layer(current, lang=lang, m=m)
     n_route_layers = 0
     if routes is not None:
-        for officer, legs in routes.groupby(routes["officer_id"].astype(str), sort=True):
-            group = folium.FeatureGroup(name=_text(t("map.layer.routes", lang, officer=officer)), show=False)
-            for day_no, (date, day_legs) in enumerate(legs.groupby(legs["date"].astype(str), sort=True)):
-                day_legs = day_legs.sort_values("seq") if "seq" in day_legs else day_legs
-                colour = _DAY_PALETTE[day_no % len(_DAY_PALETTE)]
-                rprops = [
-                    {
-                        "tip": _text(
-                            t(
-                                "map.popup.route",
-                                lang,
-                                date=date,
-                                seq=leg.get("seq", ""),
-                                src=names.get(str(leg.get("from_id", "")), leg.get("from_id", "")),
-                                dst=names.get(str(leg.get("to_id", "")), leg.get("to_id", "")),
-                                minutes=_num(leg.get("minutes"), 0),
-                                km=_num(leg.get("km"), 1),
-                            )
-                        ),
-                        "colour": colour,
-                    }
-                    for _, leg in day_legs.iterrows()
-                ]
-                folium.GeoJson(
-                    _feature_collection(day_legs, rprops),
-                    style_function=lambda f: {
-                        "color": f["properties"]["colour"],
-                        "weight": 4,
-                        "opacity": 0.85,
-                    },
-                    tooltip=_tooltip(),
-                    className="planner-route",
-                    control=False,
-                ).add_to(group)
-            group.add_to(m)
-            n_route_layers += 1
-
-    _Legend(
-        _legend_body(colours, lang, has_current=current is not None, has_routes=n_route_layers > 0)
-    ).add_to(m)
-    folium.plugins.Fullscreen(position="topleft").add_to(m)
-    folium.plugins.MeasureControl(
-        position="topleft",
-        primary_length_unit="kilometers",
-        secondary_length_unit="meters",
-        primary_area_unit="hectares",
-    ).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    if len(villages):
-        minx, miny, maxx, maxy = villages.total_bounds
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
+        routes_layer(routes, lang=lang, names=names, m=m)
+        n_route_layers = routes["officer_id"].astype(str).nunique()  # routes_layer adds one layer per officer
+    has_current = current is not None
+    controls(
+        villages, lang=lang, colours=colours, has_current=has_current, has_routes=n_route_layers > 0, m=m
+    )
     logger.info(
         "map: %d villages, %d districts, %d offices, %d route layers",
         len(villages),

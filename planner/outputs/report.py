@@ -1,6 +1,6 @@
 """The plan report (report.html): one self-contained page a bureau reads and prints.
 
-:func:`report_html` turns a :class:`planner.plan.PlanData` into HTML with inline CSS (and a print stylesheet),
+:func:`report_html` turns a :class:`planner.model.PlanData` into HTML with inline CSS (and a print stylesheet),
 inline SVG charts and no external resource: the key figures of summary.json, every rule check in plain
 language, the district table, the comparison with the current districts, charts (residents per officer,
 travel-time distribution, coverage curve), an explanation of every break and dropped visit, and a patrol summary
@@ -9,7 +9,6 @@ per officer. Every text from the data is HTML-escaped.
 
 from __future__ import annotations
 
-import html
 import logging
 import math
 from collections.abc import Sequence
@@ -17,9 +16,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
+from planner.districts.compare import match_districts, village_moves
 from planner.model import PlanData
+from planner.outputs.colours import ACCENT, ALERT
+from planner.outputs.html import (
+    CSS_LIGHT,
+    CSS_NOTE,
+    CSS_PRINT_HEADERS,
+    FONT,
+    escape,
+    html_page,
+    number,
+    svg_image,
+)
+from planner.outputs.lookups import VISIT_ACTIVITIES, office_villages, travel_minutes, village_names
 from planner.texts import check_lang, has, t
 
 logger = logging.getLogger(__name__)
@@ -27,15 +38,15 @@ logger = logging.getLogger(__name__)
 __all__ = ["compare_current", "coverage_curve", "report_html"]
 
 COVERAGE_MAX_MIN = 90
-_BAR = "#2b6cb0"
-_FONT = '"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif'
+# The minutes marked on the coverage curve of a plan whose summary names no coverage thresholds.
+DEFAULT_MARKS = (15, 30, 60)
 
 _CSS = f"""
-:root {{ color-scheme: light; }}
-body {{ font-family: {_FONT}; margin: 0 auto; max-width: 1000px; padding: 16px 24px; color: #1a202c;
+{CSS_LIGHT}
+body {{ font-family: {FONT}; margin: 0 auto; max-width: 1000px; padding: 16px 24px; color: #1a202c;
        line-height: 1.5; }}
-h1 {{ font-size: 1.6em; border-bottom: 3px solid {_BAR}; padding-bottom: 6px; }}
-h2 {{ font-size: 1.25em; margin-top: 1.6em; border-left: 5px solid {_BAR}; padding-left: 8px; }}
+h1 {{ font-size: 1.6em; border-bottom: 3px solid {ACCENT}; padding-bottom: 6px; }}
+h2 {{ font-size: 1.25em; margin-top: 1.6em; border-left: 5px solid {ACCENT}; padding-left: 8px; }}
 h3 {{ font-size: 1.05em; }}
 table {{ border-collapse: collapse; margin: 8px 0 12px; font-size: 0.92em; }}
 th, td {{ border: 1px solid #cbd5e0; padding: 3px 8px; text-align: left; vertical-align: top; }}
@@ -46,65 +57,31 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .figure .v {{ font-size: 1.35em; font-weight: bold; }}
 .figure .k {{ font-size: 0.85em; color: #4a5568; }}
 .ok {{ color: #276749; font-weight: bold; }}
-.bad {{ color: #c53030; font-weight: bold; }}
+.bad {{ color: {ALERT}; font-weight: bold; }}
 ul.breaks li {{ margin-bottom: 4px; }}
 .charts {{ display: flex; flex-wrap: wrap; gap: 16px; }}
 .chart {{ border: 1px solid #e2e8f0; border-radius: 6px; padding: 6px; }}
-.note {{ color: #4a5568; font-size: 0.9em; }}
+{CSS_NOTE}
 @page {{ size: A4; margin: 14mm; }}
 @media print {{
   body {{ max-width: none; padding: 0; font-size: 10pt; }}
   h2 {{ break-after: avoid; }}
   table, .chart, .figure, li {{ break-inside: avoid; }}
-  thead {{ display: table-header-group; }}
+  {CSS_PRINT_HEADERS}
   .figure {{ background: none; }}
   a {{ color: inherit; text-decoration: none; }}
 }}
 """
 
 
-def _e(value: Any) -> str:
-    """Escaped text of a value ('' for missing)."""
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return html.escape(str(value), quote=True)
-
-
-def _n(value: Any, digits: int = 0) -> str:
-    """A number with thousands separators; '—' for missing, '∞' for infinity."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return "—" if value is None else _e(value)
-    if math.isnan(x):
-        return "—"
-    if math.isinf(x):
-        return "∞"
-    return f"{x:,.{digits}f}"
-
-
 def _table(head: Sequence[str], rows: Sequence[Sequence[tuple[str, bool]]]) -> str:
     """An HTML table; ``head`` texts are escaped here, cells are (html, numeric) pairs already escaped."""
-    th = "".join(f"<th>{_e(h)}</th>" for h in head)
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join(
         "<tr>" + "".join(f"<td class='n'>{c}</td>" if num else f"<td>{c}</td>" for c, num in row) + "</tr>"
         for row in rows
     )
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _travel_minutes(villages: pd.DataFrame) -> pd.Series:
-    """Travel minutes to the office; NaN for unreachable villages (access or infinite/missing time)."""
-    minutes = pd.to_numeric(villages.get("travel_min_to_office"), errors="coerce").astype(float)
-    minutes = minutes.where(np.isfinite(minutes))
-    if "access" in villages:
-        minutes = minutes.where(villages["access"].astype(str) != "unreachable")
-    return minutes
 
 
 def coverage_curve(plan: PlanData, *, max_minutes: int = COVERAGE_MAX_MIN) -> pd.Series:
@@ -113,7 +90,7 @@ def coverage_curve(plan: PlanData, *, max_minutes: int = COVERAGE_MAX_MIN) -> pd
     Unreachable villages count in the total but are never covered.
     """
     villages = plan.villages
-    minutes = _travel_minutes(villages).to_numpy()
+    minutes = travel_minutes(villages).to_numpy()
     pop = pd.to_numeric(villages["population"], errors="coerce").fillna(0).to_numpy(dtype=float)
     total = pop.sum()
     grid = np.arange(max_minutes + 1)
@@ -127,9 +104,10 @@ def coverage_curve(plan: PlanData, *, max_minutes: int = COVERAGE_MAX_MIN) -> pd
 def compare_current(plan: PlanData) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Compare the proposed districts with the current ones, village by village.
 
-    Each proposed district is matched to the current district it shares most villages with (a maximum-weight
-    one-to-one assignment); a village moves when its current district is not the one matched with its proposed
-    district. Returns None when the plan has no current districts (or they carry no ``village_id``).
+    The matching and what counts as a move are those of the district stage
+    (:func:`planner.districts.compare.match_districts` and :func:`~planner.districts.compare.village_moves`),
+    here on the layers of a plan directory. Returns None when the plan has no current districts (or they carry
+    no ``village_id``).
 
     Returns
     -------
@@ -149,17 +127,11 @@ def compare_current(plan: PlanData) -> tuple[pd.DataFrame, pd.DataFrame] | None:
             "from_district": cur["district_id"].astype(str).to_numpy(),
         }
     )
-    both = vil.merge(now, on="village_id", how="outer", indicator=True)
+    # a village of only one of the two layers is kept, with no district in the other
+    both = vil.merge(now, on="village_id", how="outer")
     both["to_district"] = both["district_id"].astype("string")
-    overlap = pd.crosstab(both["to_district"], both["from_district"])
-    matched: dict[str, str] = {}
-    if overlap.size:
-        rows, cols = linear_sum_assignment(overlap.to_numpy(), maximize=True)
-        for r, c in zip(rows, cols, strict=True):
-            if overlap.iat[r, c] > 0:
-                matched[str(overlap.index[r])] = str(overlap.columns[c])
-    moved = both[both["from_district"].astype("string") != both["to_district"].map(matched).astype("string")]
-    moved = moved[moved["from_district"].notna() | moved["to_district"].notna()]
+    matched = match_districts(both["from_district"], both["to_district"])
+    moved = both[village_moves(both["from_district"], both["to_district"], matched)]
     moves = moved.reindex(columns=["village_id", "name", "township", "from_district", "to_district"])
     pop = pd.to_numeric(both.get("population"), errors="coerce").fillna(0)
     stats = (
@@ -176,54 +148,48 @@ def compare_current(plan: PlanData) -> tuple[pd.DataFrame, pd.DataFrame] | None:
 
 
 # -- charts (inline SVG) ----------------------------------------------------------------------------------
-def _svg(width: int, height: int, title: str, body: str) -> str:
-    return (
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-        f"viewBox='0 0 {width} {height}' role='img' font-family='{_e(_FONT)}' font-size='11'>"
-        f"<title>{_e(title)}</title>{body}</svg>"
-    )
-
-
 def _bar_chart(
     labels: list[str], values: list[float], *, title: str, target: float | None = None, target_label: str = ""
 ) -> str:
+    """An SVG bar chart of one value per label, with a dashed target line when ``target`` is given."""
     width, height, left, bottom, top = 460, 260, 56, 40, 26
     plot_w, plot_h = width - left - 12, height - bottom - top
     top_value = max([v for v in values if np.isfinite(v)] + [target or 0, 1.0]) * 1.1
     step = plot_w / max(len(values), 1)
     parts = [
-        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{_e(title)}</text>"
+        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{escape(title)}</text>"
     ]
     for i in range(5):
         v = top_value * i / 4
         y = top + plot_h - plot_h * i / 4
         parts.append(
             f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#e2e8f0'/>"
-            f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end'>{_n(v)}</text>"
+            f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end'>{number(v)}</text>"
         )
     for i, (label, v) in enumerate(zip(labels, values, strict=True)):
         h = plot_h * (v / top_value) if np.isfinite(v) else 0
         x = left + i * step + step * 0.15
         parts.append(
             f"<rect class='bar' x='{x:.1f}' y='{top + plot_h - h:.1f}' width='{step * 0.7:.1f}' "
-            f"height='{h:.1f}' fill='{_BAR}'><title>{_e(label)}: {_n(v)}</title></rect>"
-            f"<text x='{x + step * 0.35:.1f}' y='{top + plot_h + 14}' text-anchor='middle'>{_e(label)}</text>"
+            f"height='{h:.1f}' fill='{ACCENT}'><title>{escape(label)}: {number(v)}</title></rect>"
+            f"<text x='{x + step * 0.35:.1f}' y='{top + plot_h + 14}' text-anchor='middle'>{escape(label)}</text>"
         )
     if target is not None:
         y = top + plot_h - plot_h * target / top_value
         parts.append(
-            f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#c53030' "
+            f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='{ALERT}' "
             f"stroke-dasharray='5 4'/><text x='{left + plot_w}' y='{y - 4:.1f}' text-anchor='end' "
-            f"fill='#c53030'>{_e(target_label)}</text>"
+            f"fill='{ALERT}'>{escape(target_label)}</text>"
         )
     parts.append(
         f"<line x1='{left}' x2='{left}' y1='{top}' y2='{top + plot_h}' stroke='#4a5568'/>"
         f"<line x1='{left}' x2='{left + plot_w}' y1='{top + plot_h}' y2='{top + plot_h}' stroke='#4a5568'/>"
     )
-    return _svg(width, height, title, "".join(parts))
+    return svg_image(width, height, title=title, body="".join(parts), font_size=11)
 
 
 def _histogram(minutes: np.ndarray, *, title: str, x_label: str, y_label: str, bin_width: float = 5.0) -> str:
+    """An SVG histogram of the finite travel minutes in bins of ``bin_width`` minutes."""
     finite = minutes[np.isfinite(minutes)]
     hi = max(bin_width, math.ceil((finite.max() if len(finite) else 0) / bin_width + 1e-9) * bin_width)
     if len(finite) and finite.max() == hi:
@@ -235,7 +201,7 @@ def _histogram(minutes: np.ndarray, *, title: str, x_label: str, y_label: str, b
     top_count = max(int(counts.max()) if len(counts) else 0, 1)
     bar_w = plot_w / len(counts)
     parts = [
-        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{_e(title)}</text>"
+        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{escape(title)}</text>"
     ]
     for k in range(top_count + 1):
         if top_count > 10 and k % math.ceil(top_count / 5):
@@ -252,24 +218,23 @@ def _histogram(minutes: np.ndarray, *, title: str, x_label: str, y_label: str, b
         lo_e, hi_e = edges[i], edges[i + 1]
         parts.append(
             f"<rect class='bar' x='{x + 1:.1f}' y='{top + plot_h - h:.1f}' width='{bar_w - 2:.1f}' "
-            f"height='{h:.1f}' fill='{_BAR}'><title>{lo_e:g}–{hi_e:g}: {c}</title></rect>"
+            f"height='{h:.1f}' fill='{ACCENT}'><title>{lo_e:g}–{hi_e:g}: {c}</title></rect>"
         )
         if i % label_every == 0:
             parts.append(f"<text x='{x:.1f}' y='{top + plot_h + 14}' text-anchor='middle'>{lo_e:g}</text>")
     parts.append(
         f"<text x='{left + plot_w:.1f}' y='{top + plot_h + 14}' text-anchor='end'>{edges[-1]:g}</text>"
-        f"<text x='{left + plot_w / 2:.1f}' y='{height - 6}' text-anchor='middle'>{_e(x_label)}</text>"
+        f"<text x='{left + plot_w / 2:.1f}' y='{height - 6}' text-anchor='middle'>{escape(x_label)}</text>"
         f"<text x='12' y='{top + plot_h / 2:.1f}' text-anchor='middle' "
-        f"transform='rotate(-90 12 {top + plot_h / 2:.1f})'>{_e(y_label)}</text>"
+        f"transform='rotate(-90 12 {top + plot_h / 2:.1f})'>{escape(y_label)}</text>"
         f"<line x1='{left}' x2='{left}' y1='{top}' y2='{top + plot_h}' stroke='#4a5568'/>"
         f"<line x1='{left}' x2='{left + plot_w}' y1='{top + plot_h}' y2='{top + plot_h}' stroke='#4a5568'/>"
     )
-    return _svg(width, height, title, "".join(parts))
+    return svg_image(width, height, title=title, body="".join(parts), font_size=11)
 
 
-def _curve(
-    curve: pd.Series, *, title: str, x_label: str, y_label: str, marks: Sequence[int] = (15, 30, 60)
-) -> str:
+def _curve(curve: pd.Series, *, title: str, x_label: str, y_label: str, marks: Sequence[int]) -> str:
+    """An SVG line of the coverage curve (share of residents by minutes), with its share at each mark."""
     width, height, left, bottom, top = 460, 260, 48, 44, 26
     plot_w, plot_h = width - left - 14, height - bottom - top
     x_max = float(curve.index.max()) or 1.0
@@ -278,7 +243,7 @@ def _curve(
         return left + plot_w * minute / x_max, top + plot_h * (1 - share)
 
     parts = [
-        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{_e(title)}</text>"
+        f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{escape(title)}</text>"
     ]
     for pct in (0, 25, 50, 75, 100):
         _, y = xy(0, pct / 100)
@@ -291,86 +256,96 @@ def _curve(
         parts.append(f"<text x='{x:.1f}' y='{top + plot_h + 14}' text-anchor='middle'>{minute}</text>")
     points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(m, s) for m, s in curve.items()))
     parts.append(
-        f"<polyline class='curve' points='{points}' fill='none' stroke='{_BAR}' stroke-width='2.5'/>"
+        f"<polyline class='curve' points='{points}' fill='none' stroke='{ACCENT}' stroke-width='2.5'/>"
     )
     for mark in marks:
         if mark in curve.index:
             x, y = xy(mark, float(curve[mark]))
             parts.append(
                 f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{top}' y2='{top + plot_h}' stroke='#a0aec0' "
-                f"stroke-dasharray='3 3'/><circle cx='{x:.1f}' cy='{y:.1f}' r='4' fill='#c53030'/>"
-                f"<text x='{x + 5:.1f}' y='{y + 14:.1f}' fill='#c53030'>{float(curve[mark]) * 100:.0f}%</text>"
+                f"stroke-dasharray='3 3'/><circle cx='{x:.1f}' cy='{y:.1f}' r='4' fill='{ALERT}'/>"
+                f"<text x='{x + 5:.1f}' y='{y + 14:.1f}' fill='{ALERT}'>{float(curve[mark]) * 100:.0f}%</text>"
             )
     parts.append(
-        f"<text x='{left + plot_w / 2:.1f}' y='{height - 6}' text-anchor='middle'>{_e(x_label)}</text>"
+        f"<text x='{left + plot_w / 2:.1f}' y='{height - 6}' text-anchor='middle'>{escape(x_label)}</text>"
         f"<text x='12' y='{top + plot_h / 2:.1f}' text-anchor='middle' "
-        f"transform='rotate(-90 12 {top + plot_h / 2:.1f})'>{_e(y_label)}</text>"
+        f"transform='rotate(-90 12 {top + plot_h / 2:.1f})'>{escape(y_label)}</text>"
         f"<line x1='{left}' x2='{left}' y1='{top}' y2='{top + plot_h}' stroke='#4a5568'/>"
         f"<line x1='{left}' x2='{left + plot_w}' y1='{top + plot_h}' y2='{top + plot_h}' stroke='#4a5568'/>"
     )
-    return _svg(width, height, title, "".join(parts))
+    return svg_image(width, height, title=title, body="".join(parts), font_size=11)
 
 
 # -- sections ------------------------------------------------------------------------------------------------
-def _coverage_value(cov: dict[Any, Any], minutes: int) -> Any:
-    for key in (str(minutes), minutes, float(minutes)):
-        if key in cov:
-            return cov[key]
-    return None
+def _coverage_figures(summary: dict[str, Any]) -> list[tuple[float, Any]]:
+    """(minutes, residents_pct) of summary.json's ``coverage_pct``, in its order: the coverage thresholds of the
+    rules the plan was made with (not a copy of their defaults)."""
+    out = []
+    for key, value in (summary.get("coverage_pct") or {}).items():
+        try:
+            minutes = float(key)
+        except (TypeError, ValueError):
+            logger.warning("report: coverage_pct key %r is not a number of minutes; left out", key)
+            continue
+        if value is not None:
+            out.append((minutes, value))
+    return out
+
+
+def _coverage_marks(summary: dict[str, Any]) -> tuple[int, ...]:
+    """The whole minutes marked on the coverage curve: the plan's coverage thresholds, or DEFAULT_MARKS."""
+    marks = tuple(int(m) for m, _ in _coverage_figures(summary) if m.is_integer())
+    return marks or DEFAULT_MARKS
 
 
 def _figures(summary: dict[str, Any], lang: str) -> str:
+    """The key figures of summary.json as tiles; a figure the summary does not hold is left out."""
     items: list[tuple[str, str]] = []
 
     def add(key: str, value: Any, text: str | None = None) -> None:
         if value is not None:
-            items.append((t(key, lang), text if text is not None else _n(value)))
+            items.append((t(key, lang), text if text is not None else number(value)))
 
     for key in ("villages", "population", "districts", "offices", "officers"):
         add(f"report.fig.{key}", summary.get(key))
-    cov = summary.get("coverage_pct") or {}
-    for minutes in (15, 30, 60):
-        value = _coverage_value(cov, minutes)
-        if value is not None:
-            items.append((t("report.fig.coverage", lang, minutes=minutes), f"{_n(value, 1)}%"))
-    add("report.fig.max_travel", summary.get("max_travel_min"), _n(summary.get("max_travel_min"), 1))
-    add("report.fig.mean_travel", summary.get("mean_travel_min"), _n(summary.get("mean_travel_min"), 1))
+    for minutes, value in _coverage_figures(summary):
+        items.append((t("report.fig.coverage", lang, minutes=f"{minutes:g}"), f"{number(value, 1)}%"))
+    add("report.fig.max_travel", summary.get("max_travel_min"), number(summary.get("max_travel_min"), 1))
+    add("report.fig.mean_travel", summary.get("mean_travel_min"), number(summary.get("mean_travel_min"), 1))
     dv = summary.get("district_villages") or {}
     if dv:
-        add("report.fig.district_villages", dv, f"{_n(dv.get('min'))}–{_n(dv.get('max'))}")
+        add("report.fig.district_villages", dv, f"{number(dv.get('min'))}–{number(dv.get('max'))}")
     dp = summary.get("district_population") or {}
     if dp:
-        add("report.fig.district_population", dp, f"{_n(dp.get('min'))}–{_n(dp.get('max'))}")
-        add("report.fig.population_cv", dp.get("cv"), _n(dp.get("cv"), 2))
+        add("report.fig.district_population", dp, f"{number(dp.get('min'))}–{number(dp.get('max'))}")
+        add("report.fig.population_cv", dp.get("cv"), number(dp.get("cv"), 2))
     met = summary.get("visit_requirements_met_pct")
-    add("report.fig.visits_met", met, f"{_n(met, 1)}%")
+    add("report.fig.visits_met", met, f"{number(met, 1)}%")
     unreachable = summary.get("unreachable_villages")
     if unreachable is not None:
         add("report.fig.unreachable", len(unreachable))
     cells = "".join(
-        f"<div class='figure'><div class='v'>{v}</div><div class='k'>{_e(k)}</div></div>" for k, v in items
+        f"<div class='figure'><div class='v'>{v}</div><div class='k'>{escape(k)}</div></div>"
+        for k, v in items
     )
     return f"<div class='figures'>{cells}</div>"
 
 
-def _names(plan: PlanData) -> dict[str, str]:
-    v = plan.villages
-    return dict(zip(v["village_id"].astype(str), v["name"].astype(str), strict=True))
-
-
 def _subject(subject: Any, names: dict[str, str]) -> str:
+    """A violation's subject named: ``name (id)`` for a village, the subject as is otherwise."""
     s = str(subject)
     return f"{names[s]} ({s})" if s in names else s
 
 
 def _violation_items(summary: dict[str, Any], names: dict[str, str], lang: str) -> list[str]:
+    """Each violation of summary.json in plain words (escaped), in the report's language."""
     out = []
     for v in summary.get("violations") or []:
         rule = str(v.get("rule", ""))
         key = f"rule.{rule}" if has(f"rule.{rule}") else "rule.other"
         detail = v.get("detail_zh") if lang == "zh" and v.get("detail_zh") else v.get("detail", "")
         out.append(
-            _e(
+            escape(
                 t(
                     "report.checks.item",
                     lang,
@@ -385,18 +360,17 @@ def _violation_items(summary: dict[str, Any], names: dict[str, str], lang: str) 
 
 
 def _checks(summary: dict[str, Any], names: dict[str, str], lang: str) -> str:
+    """The rule checks: a tick when nothing is broken, else the count and every break."""
     items = _violation_items(summary, names, lang)
     if not items:
-        return f"<p class='ok'>✔ {_e(t('report.checks.ok', lang))}</p>"
+        return f"<p class='ok'>✔ {escape(t('report.checks.ok', lang))}</p>"
     lis = "".join(f"<li>{i}</li>" for i in items)
-    return f"<p class='bad'>✘ {_e(t('report.checks.count', lang, n=len(items)))}</p><ul class='breaks'>{lis}</ul>"
+    return f"<p class='bad'>✘ {escape(t('report.checks.count', lang, n=len(items)))}</p><ul class='breaks'>{lis}</ul>"
 
 
 def _district_table(plan: PlanData, names: dict[str, str], lang: str) -> str:
-    offices = plan.offices
-    office_village = dict(
-        zip(offices["office_id"].astype(str), offices["village_id"].astype(str), strict=True)
-    )
+    """One row per proposed district: villages, residents, officers, residents per officer, office, travel."""
+    office_village = office_villages(plan.offices)
     rows = []
     for _, d in plan.districts.sort_values("district_id").iterrows():
         pop = pd.to_numeric(d.get("population"), errors="coerce")
@@ -405,14 +379,14 @@ def _district_table(plan: PlanData, names: dict[str, str], lang: str) -> str:
         vid = office_village.get(str(d.get("office_id")), "")
         rows.append(
             [
-                (_e(d["district_id"]), False),
-                (_n(d.get("n_villages")), True),
-                (_n(pop), True),
-                (_n(officers), True),
-                (_n(per), True),
-                (_e(names.get(vid, vid)), False),
-                (_n(d.get("max_travel_min"), 1), True),
-                (_n(d.get("mean_travel_min"), 1), True),
+                (escape(d["district_id"]), False),
+                (number(d.get("n_villages")), True),
+                (number(pop), True),
+                (number(officers), True),
+                (number(per), True),
+                (escape(names.get(vid, vid)), False),
+                (number(d.get("max_travel_min"), 1), True),
+                (number(d.get("mean_travel_min"), 1), True),
             ]
         )
     head = [
@@ -431,80 +405,94 @@ def _district_table(plan: PlanData, names: dict[str, str], lang: str) -> str:
     return _table(head, rows)
 
 
+def _compare_sizes(current: pd.DataFrame, districts: pd.DataFrame, lang: str) -> str:
+    """Both plans side by side: number of districts and the range of their villages and residents."""
+    cur_n, cur_p = current["n_villages"], current["population"]
+    new_n = pd.to_numeric(districts["n_villages"], errors="coerce")
+    new_p = pd.to_numeric(districts["population"], errors="coerce")
+    head = ["", t("report.compare.current", lang), t("report.compare.plan", lang)]
+    rows = [
+        [
+            (escape(t("report.compare.count", lang)), False),
+            (number(len(current)), True),
+            (number(len(districts)), True),
+        ],
+        [
+            (escape(t("report.compare.villages_range", lang)), False),
+            (f"{number(cur_n.min())}–{number(cur_n.max())}", True),
+            (f"{number(new_n.min())}–{number(new_n.max())}", True),
+        ],
+        [
+            (escape(t("report.compare.population_range", lang)), False),
+            (f"{number(cur_p.min())}–{number(cur_p.max())}", True),
+            (f"{number(new_p.min())}–{number(new_p.max())}", True),
+        ],
+    ]
+    return _table(head, rows)
+
+
+def _current_table(current: pd.DataFrame, lang: str) -> str:
+    """One row per current district: its villages, residents and the proposed district matched to it."""
+    head = [
+        t("report.col.from", lang),
+        t("report.col.villages", lang),
+        t("report.col.population", lang),
+        t("report.col.to", lang),
+    ]
+    rows = [
+        [
+            (escape(r.district_id), False),
+            (number(r.n_villages), True),
+            (number(r.population), True),
+            (escape(r.matched) if isinstance(r.matched, str) else "—", False),
+        ]
+        for r in current.itertuples()
+    ]
+    return _table(head, rows)
+
+
+def _moves_table(moves: pd.DataFrame, lang: str) -> str:
+    """One row per moving village: name (id), township, current and proposed district."""
+    head = [
+        t("report.col.village", lang),
+        t("report.col.township", lang),
+        t("report.col.from", lang),
+        t("report.col.to", lang),
+    ]
+    rows = [
+        [
+            (escape(f"{m.name} ({m.village_id})" if isinstance(m.name, str) else m.village_id), False),
+            (escape(m.township), False),
+            (escape(m.from_district) or "—", False),
+            (escape(m.to_district) or "—", False),
+        ]
+        for m in moves.itertuples()
+    ]
+    return _table(head, rows)
+
+
 def _compare(plan: PlanData, lang: str) -> str:
+    """The comparison with the current districts (:func:`compare_current`); empty without them."""
     result = compare_current(plan)
     if result is None:
         return ""
     current, moves = result
-    dist = plan.districts
-    cur_n, cur_p = current["n_villages"], current["population"]
-    new_n = pd.to_numeric(dist["n_villages"], errors="coerce")
-    new_p = pd.to_numeric(dist["population"], errors="coerce")
-    head = ["", t("report.compare.current", lang), t("report.compare.plan", lang)]
-    rows = [
-        [(_e(t("report.compare.count", lang)), False), (_n(len(current)), True), (_n(len(dist)), True)],
-        [
-            (_e(t("report.compare.villages_range", lang)), False),
-            (f"{_n(cur_n.min())}–{_n(cur_n.max())}", True),
-            (f"{_n(new_n.min())}–{_n(new_n.max())}", True),
-        ],
-        [
-            (_e(t("report.compare.population_range", lang)), False),
-            (f"{_n(cur_p.min())}–{_n(cur_p.max())}", True),
-            (f"{_n(new_p.min())}–{_n(new_p.max())}", True),
-        ],
+    parts = [
+        _compare_sizes(current, plan.districts, lang),
+        f"<h3>{escape(t('report.compare.current_table', lang))}</h3>",
+        _current_table(current, lang),
+        f"<p class='note'>{escape(t('report.compare.matching', lang))}</p>",
     ]
-    parts = [_table(head, rows), f"<h3>{_e(t('report.compare.current_table', lang))}</h3>"]
-    parts.append(
-        _table(
-            [
-                t("report.col.from", lang),
-                t("report.col.villages", lang),
-                t("report.col.population", lang),
-                t("report.col.to", lang),
-            ],
-            [
-                [
-                    (_e(r.district_id), False),
-                    (_n(r.n_villages), True),
-                    (_n(r.population), True),
-                    (_e(r.matched) if isinstance(r.matched, str) else "—", False),
-                ]
-                for r in current.itertuples()
-            ],
-        )
-    )
-    parts.append(f"<p class='note'>{_e(t('report.compare.matching', lang))}</p>")
     if len(moves):
-        parts.append(f"<h3>{_e(t('report.compare.moves', lang, n=len(moves)))}</h3>")
-        parts.append(
-            _table(
-                [
-                    t("report.col.village", lang),
-                    t("report.col.township", lang),
-                    t("report.col.from", lang),
-                    t("report.col.to", lang),
-                ],
-                [
-                    [
-                        (
-                            _e(f"{m.name} ({m.village_id})" if isinstance(m.name, str) else m.village_id),
-                            False,
-                        ),
-                        (_e(m.township), False),
-                        (_e(m.from_district) or "—", False),
-                        (_e(m.to_district) or "—", False),
-                    ]
-                    for m in moves.itertuples()
-                ],
-            )
-        )
+        parts.append(f"<h3>{escape(t('report.compare.moves', lang, n=len(moves)))}</h3>")
+        parts.append(_moves_table(moves, lang))
     else:
-        parts.append(f"<p class='ok'>{_e(t('report.compare.moves_none', lang))}</p>")
+        parts.append(f"<p class='ok'>{escape(t('report.compare.moves_none', lang))}</p>")
     return "".join(parts)
 
 
 def _charts(plan: PlanData, lang: str) -> str:
+    """The three charts: residents per officer, travel-time histogram, coverage curve."""
     dist = plan.districts.sort_values("district_id")
     pop = pd.to_numeric(dist["population"], errors="coerce").to_numpy(dtype=float)
     officers = pd.to_numeric(dist["officers"], errors="coerce").to_numpy(dtype=float)
@@ -518,10 +506,10 @@ def _charts(plan: PlanData, lang: str) -> str:
             per.tolist(),
             title=t("report.chart.per_officer", lang),
             target=float(target) if target else None,
-            target_label=t("report.chart.per_officer_target", lang, n=_n(target)) if target else "",
+            target_label=t("report.chart.per_officer_target", lang, n=number(target)) if target else "",
         ),
     ]
-    minutes = _travel_minutes(plan.villages).to_numpy(dtype=float)
+    minutes = travel_minutes(plan.villages).to_numpy(dtype=float)
     charts.append(
         _histogram(
             minutes,
@@ -533,6 +521,7 @@ def _charts(plan: PlanData, lang: str) -> str:
     charts.append(
         _curve(
             coverage_curve(plan),
+            marks=_coverage_marks(plan.summary or {}),
             title=t("report.chart.coverage", lang),
             x_label=t("report.chart.coverage_x", lang),
             y_label=t("report.chart.coverage_y", lang),
@@ -541,7 +530,7 @@ def _charts(plan: PlanData, lang: str) -> str:
     body = "".join(f"<div class='chart'>{c}</div>" for c in charts)
     n_unreachable = int(np.isnan(minutes).sum())
     note = (
-        f"<p class='note'>{_e(t('report.chart.unreachable_note', lang, n=n_unreachable))}</p>"
+        f"<p class='note'>{escape(t('report.chart.unreachable_note', lang, n=n_unreachable))}</p>"
         if n_unreachable
         else ""
     )
@@ -549,12 +538,13 @@ def _charts(plan: PlanData, lang: str) -> str:
 
 
 def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
+    """Why each break, each dropped visit and each unreachable village happened; a tick when there is none."""
     summary = plan.summary
     parts = []
     breaks = _violation_items(summary, names, lang)
     if breaks:
         parts.append(
-            f"<h3>{_e(t('report.explain.breaks', lang))}</h3><ol>"
+            f"<h3>{escape(t('report.explain.breaks', lang))}</h3><ol>"
             + "".join(f"<li>{b}</li>" for b in breaks)
             + "</ol>"
         )
@@ -564,7 +554,7 @@ def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
         for d in dropped:
             reason = d.get("reason_zh") if lang == "zh" and d.get("reason_zh") else d.get("reason", "")
             items.append(
-                _e(
+                escape(
                     t(
                         "report.explain.dropped_item",
                         lang,
@@ -575,7 +565,7 @@ def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
                 )
             )
         parts.append(
-            f"<h3>{_e(t('report.explain.dropped', lang))}</h3><ol>"
+            f"<h3>{escape(t('report.explain.dropped', lang))}</h3><ol>"
             + "".join(f"<li>{i}</li>" for i in items)
             + "</ol>"
         )
@@ -590,7 +580,7 @@ def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
                 reason = v.at[vid, col]
             township = v.at[vid, "township"] if vid in v.index else ""
             items.append(
-                _e(
+                escape(
                     t(
                         "report.explain.unreachable_item",
                         lang,
@@ -601,22 +591,23 @@ def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
                 )
             )
         parts.append(
-            f"<h3>{_e(t('report.explain.unreachable', lang))}</h3><ul>"
+            f"<h3>{escape(t('report.explain.unreachable', lang))}</h3><ul>"
             + "".join(f"<li>{i}</li>" for i in items)
             + "</ul>"
         )
-    return "".join(parts) or f"<p class='ok'>{_e(t('report.explain.none', lang))}</p>"
+    return "".join(parts) or f"<p class='ok'>{escape(t('report.explain.none', lang))}</p>"
 
 
 def _routes(plan: PlanData, names: dict[str, str], lang: str) -> str:
+    """One row per officer of the schedule: days, visits, night visits, office days, villages, travel."""
     sched = plan.schedule
     if sched is None or sched.empty:
-        return f"<p class='note'>{_e(t('report.routes.none', lang))}</p>"
+        return f"<p class='note'>{escape(t('report.routes.none', lang))}</p>"
     routes = plan.routes if plan.routes is not None else pd.DataFrame()
     rows = []
     for officer, s in sched.groupby(sched["officer_id"].astype(str), sort=True):
         act = s["activity"].astype(str)
-        field = s[act.isin(["visit", "night_visit"])]
+        field = s[act.isin(VISIT_ACTIVITIES)]
         visited = sorted({names.get(str(v), str(v)) for v in field["village_id"].dropna()})
         legs = routes[routes["officer_id"].astype(str) == officer] if len(routes) else routes
         if len(legs):
@@ -627,14 +618,14 @@ def _routes(plan: PlanData, names: dict[str, str], lang: str) -> str:
             km = float("nan")
         rows.append(
             [
-                (_e(officer), False),
-                (_n(s["date"].nunique()), True),
-                (_n((act == "visit").sum()), True),
-                (_n((act == "night_visit").sum()), True),
-                (_n((act == "office").sum()), True),
-                (_e("、".join(visited) if lang == "zh" else ", ".join(visited)), False),
-                (_n(travel), True),
-                (_n(km, 1), True),
+                (escape(officer), False),
+                (number(s["date"].nunique()), True),
+                (number((act == "visit").sum()), True),
+                (number((act == "night_visit").sum()), True),
+                (number((act == "office").sum()), True),
+                (escape("、".join(visited) if lang == "zh" else ", ".join(visited)), False),
+                (number(travel), True),
+                (number(km, 1), True),
             ]
         )
     head = [
@@ -654,11 +645,12 @@ def _routes(plan: PlanData, names: dict[str, str], lang: str) -> str:
 
 
 def _timing(summary: dict[str, Any], lang: str) -> str:
+    """The seconds each stage took (the one part of the report that differs between two runs of a plan)."""
     seconds = summary.get("seconds")
     if not isinstance(seconds, dict) or not seconds:
         return ""
-    rows = [[(_e(k), False), (_n(v, 1), True)] for k, v in seconds.items()]
-    return f"<h2 id='timing'>{_e(t('report.section.timing', lang))}</h2>" + _table(
+    rows = [[(escape(k), False), (number(v, 1), True)] for k, v in seconds.items()]
+    return f"<h2 id='timing'>{escape(t('report.section.timing', lang))}</h2>" + _table(
         [t("report.col.stage", lang), t("report.col.seconds", lang)], rows
     )
 
@@ -679,7 +671,7 @@ def report_html(plan: PlanData, *, lang: str = "zh") -> str:
         The page: inline CSS (with a print stylesheet) and inline SVG charts, no external resource.
     """
     check_lang(lang)
-    names = _names(plan)
+    names = village_names(plan.villages)
     summary = plan.summary or {}
     sections = [
         ("figures", _figures(summary, lang)),
@@ -691,21 +683,18 @@ def report_html(plan: PlanData, *, lang: str = "zh") -> str:
         ("routes", _routes(plan, names, lang)),
     ]
     body = "".join(
-        f"<section id='{key}'><h2>{_e(t(f'report.section.{key}', lang))}</h2>{content}</section>"
+        f"<section id='{key}'><h2>{escape(t(f'report.section.{key}', lang))}</h2>{content}</section>"
         for key, content in sections
         if content
     )
     title = t("report.title", lang)
-    html_lang = "zh-CN" if lang == "zh" else "en"
     logger.info(
         "report: %d villages, %d districts, %d violations",
         len(plan.villages),
         len(plan.districts),
         len(summary.get("violations") or []),
     )
-    return (
-        f"<!DOCTYPE html><html lang='{html_lang}'><head><meta charset='utf-8'>"
-        f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{_e(title)}</title>"
-        f"<style>{_CSS}</style></head><body><h1>{_e(title)}</h1>"
-        f"<p class='note'>{_e(t('report.lang_note', lang))}</p>{body}{_timing(summary, lang)}</body></html>"
+    note = f"<p class='note'>{escape(t('report.lang_note', lang))}</p>"
+    return html_page(
+        title=title, lang=lang, css=_CSS, body=f"<h1>{escape(title)}</h1>{note}{body}{_timing(summary, lang)}"
     )

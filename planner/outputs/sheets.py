@@ -1,6 +1,6 @@
 """Printable route sheets (route_sheets.html): one A4 section per officer, day by day.
 
-:func:`route_sheets_html` turns a :class:`planner.plan.PlanData` into one self-contained HTML page (inline CSS,
+:func:`route_sheets_html` turns a :class:`planner.model.PlanData` into one self-contained HTML page (inline CSS,
 inline SVG, no script, no external resource) that prints with each officer on a new page. A sheet holds the
 officer's office, district, kind (when the plan records it) and month, a small map of his month (the villages of
 his district, his office and his routes coloured by day), then a table day by day: date and weekday, activity,
@@ -31,37 +31,34 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from planner.model import PlanData
-from planner.outputs.report import _e, _n
+from planner.model import ROUTE_COLUMNS, PlanData
+from planner.outputs.colours import ACCENT, ALERT, DAY_COLOURS
+from planner.outputs.html import (
+    CSS_LIGHT,
+    CSS_NOTE,
+    CSS_PRINT_HEADERS,
+    FONT,
+    escape,
+    html_page,
+    number,
+    svg_image,
+)
+from planner.outputs.lookups import VISIT_ACTIVITIES, village_places
 from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["DAY_COLOURS", "route_sheets_html"]
 
-#: Route colours, one per day of the month in date order (cycling); dark enough to print in colour or grey.
-DAY_COLOURS = (
-    "#e41a1c",
-    "#377eb8",
-    "#4daf4a",
-    "#984ea3",
-    "#ff7f00",
-    "#a65628",
-    "#f781bf",
-    "#17becf",
-    "#7f7f00",
-    "#1b2a80",
-)
 MAP_WIDTH = 330  # px: the largest side of a sheet's map; the other follows the district's shape
 MAP_HEIGHT = 250
-_FONT = '"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif'
 
 _CSS = f"""
-:root {{ color-scheme: light; }}
-body {{ font-family: {_FONT}; margin: 0 auto; max-width: 820px; padding: 12px 20px; color: #1a202c;
+{CSS_LIGHT}
+body {{ font-family: {FONT}; margin: 0 auto; max-width: 820px; padding: 12px 20px; color: #1a202c;
        line-height: 1.35; font-size: 13px; }}
 h1.doc {{ font-size: 1.3em; }}
-section.officer {{ border-top: 3px solid #2b6cb0; padding-top: 6px; margin-top: 24px; }}
+section.officer {{ border-top: 3px solid {ACCENT}; padding-top: 6px; margin-top: 24px; }}
 section.officer h2 {{ font-size: 1.2em; margin: 4px 0 6px; }}
 .head {{ display: flex; gap: 14px; align-items: flex-start; justify-content: space-between; }}
 .facts {{ flex: 1 1 auto; }}
@@ -86,7 +83,7 @@ tr.office td {{ background: #f7fafc; }}
 tr.total td {{ background: #fefcbf; font-size: 0.92em; }}
 tr.firstday td {{ border-top: 2px solid #4a5568; }}
 .id {{ color: #718096; font-size: 0.85em; }}
-.note {{ color: #4a5568; font-size: 0.9em; }}
+{CSS_NOTE}
 .sign {{ margin-top: 14px; }}
 @page {{ size: A4 portrait; margin: 12mm; }}
 @media print {{
@@ -95,7 +92,7 @@ tr.firstday td {{ border-top: 2px solid #4a5568; }}
   section.officer {{ break-before: page; page-break-before: always; border-top: none; margin-top: 0; }}
   section.officer:first-of-type {{ break-before: auto; page-break-before: auto; }}
   .head, tr {{ break-inside: avoid; page-break-inside: avoid; }}
-  thead {{ display: table-header-group; }}
+  {CSS_PRINT_HEADERS}
 }}
 """
 
@@ -116,6 +113,8 @@ class _Entry:
 
 @dataclass
 class _Day:
+    """One day of an officer's sheet: its lines and its totals (driving minutes, km, minutes of work)."""
+
     date: str
     entries: list[_Entry] = field(default_factory=list)
     drive_min: float = 0.0
@@ -139,12 +138,14 @@ def _clock(hhmm: Any) -> int:
         return 10**6
 
 
-def _num(value: Any) -> float:
+def _to_float(value: Any) -> float:
+    """A number of the schedule or the routes as a float; NaN when missing or not a number."""
     x = pd.to_numeric(value, errors="coerce")
     return float(x) if x is not None and not pd.isna(x) else math.nan
 
 
 def _weekday(date: str, lang: str) -> str:
+    """The weekday of a ``YYYY-MM-DD`` date in ``lang``; empty for a text that is not a date."""
     try:
         return t(f"sheets.weekday.{dt.date.fromisoformat(date).weekday()}", lang)
     except ValueError:
@@ -163,8 +164,8 @@ def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
         return _Entry(
             activity="travel",
             village_id=str(leg["to_id"]),
-            minutes=_num(leg["minutes"]),
-            km=_num(leg["km"]),
+            minutes=_to_float(leg["minutes"]),
+            km=_to_float(leg["km"]),
             from_id=str(leg["from_id"]),
         )
 
@@ -176,7 +177,7 @@ def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
             village_id=village,
             start=str(r["start"]),
             end=str(r["end"]),
-            minutes=_num(r["minutes"]),
+            minutes=_to_float(r["minutes"]),
             row=rows.index[i],
         )
         if activity == "travel":
@@ -185,7 +186,7 @@ def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
             )
             if match is not None:
                 day.entries.extend(leg_entry(g) for g in leg_list[next_leg:match])
-                entry.km = _num(leg_list[match]["km"])
+                entry.km = _to_float(leg_list[match]["km"])
                 entry.from_id = str(leg_list[match]["from_id"])
                 next_leg = match + 1
             else:
@@ -208,13 +209,14 @@ def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
     day.drive_min = float(np.nansum([e.minutes for e in travel_rows + unscheduled]))
     day.work_min = float(np.nansum([e.minutes for e in day.entries]))
     if leg_list:
-        day.km = float(np.nansum([_num(g["km"]) for g in leg_list]))
+        day.km = float(np.nansum([_to_float(g["km"]) for g in leg_list]))
     elif not travel_rows:
         day.km = 0.0  # no drive at all; with travel rows but no legs the distance is unknown
     return day
 
 
 def _officer_days(sched: pd.DataFrame, routes: pd.DataFrame) -> list[_Day]:
+    """An officer's days, in date order: every date of his schedule rows or of his route legs."""
     dates = sorted(set(sched["_date"]) | set(routes["_date"]))
     return [
         _build_day(d, sched[sched["_date"] == d], routes[routes["_date"] == d] if len(routes) else routes)
@@ -224,6 +226,8 @@ def _officer_days(sched: pd.DataFrame, routes: pd.DataFrame) -> list[_Day]:
 
 @dataclass(frozen=True)
 class _Officer:
+    """An officer of the sheets: his id, his office (None when not known) and his kind (resident, linked)."""
+
     officer_id: str
     office_id: str | None
     kind: str | None
@@ -314,6 +318,7 @@ class _Projection:
 
 
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``gdf`` in WGS-84 lon/lat (as is when empty or without a CRS)."""
     if gdf.crs is None or len(gdf) == 0:
         return gdf
     return gdf.to_crs(4326)
@@ -328,6 +333,7 @@ def _map_svg(
     names: dict[str, tuple[str, str]],
     lang: str,
 ) -> str:
+    """An officer's month as a small SVG map: his district's villages, those he visits, his routes by day, his office."""
     villages = _wgs84(plan.villages)
     offices = _wgs84(plan.offices)
     vid = villages["village_id"].astype(str)
@@ -345,11 +351,11 @@ def _map_svg(
     proj = _Projection(bounds)
     tolerance = 0.5 / proj.scale  # half a pixel, in degrees: a small SVG without visible change
     parts: list[str] = []
-    visited_ids = {e.village_id for d in days for e in d.entries if e.activity in ("visit", "night_visit")}
+    visited_ids = {e.village_id for d in days for e in d.entries if e.activity in VISIT_ACTIVITIES}
     for v_id, geom in zip(shown["village_id"].astype(str), shown.geometry, strict=True):
         fill = "#fefcbf" if v_id in visited_ids else "#f7fafc"
         name, township = names.get(v_id, (v_id, ""))
-        title = f"<title>{_e(name)} {_e(township)}</title>"
+        title = f"<title>{escape(name)} {escape(township)}</title>"
         if geom.geom_type in ("Point", "MultiPoint"):
             x, y = proj.xy(shapely.get_coordinates(geom))[0]
             parts.append(
@@ -375,39 +381,37 @@ def _map_svg(
             y -= 9 if v_id in home else 0  # above the office marker
             parts.append(
                 f"<text x='{x:.1f}' y='{y:.1f}' text-anchor='middle' font-size='9' fill='#2d3748' "
-                f"stroke='#fff' stroke-width='2' paint-order='stroke'>{_e(names.get(v_id, (v_id, ''))[0])}</text>"
+                f"stroke='#fff' stroke-width='2' paint-order='stroke'>{escape(names.get(v_id, (v_id, ''))[0])}</text>"
             )
     for geom in office.geometry:
         x, y = proj.xy(shapely.get_coordinates(geom.centroid))[0]
         parts.append(
-            f"<rect class='office' x='{x - 5:.1f}' y='{y - 5:.1f}' width='10' height='10' fill='#c53030' "
-            f"stroke='#fff' stroke-width='1.5'><title>{_e(t('sheets.office', lang))} {_e(office_id)}</title></rect>"
+            f"<rect class='office' x='{x - 5:.1f}' y='{y - 5:.1f}' width='10' height='10' fill='{ALERT}' "
+            f"stroke='#fff' stroke-width='1.5'><title>{escape(t('sheets.office', lang))} {escape(office_id)}</title></rect>"
         )
     title = t("sheets.map.title", lang, officer=officer)
-    return (
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{proj.width}' height='{proj.height}' "
-        f"viewBox='0 0 {proj.width} {proj.height}' role='img' font-family='{_e(_FONT)}'>"
-        f"<title>{_e(title)}</title>{''.join(parts)}</svg>"
-    )
+    return svg_image(proj.width, proj.height, title=title, body="".join(parts))
 
 
 # -- tables --------------------------------------------------------------------------------------------------
 def _place(village_id: str | None, names: dict[str, tuple[str, str]], lang: str) -> str:
+    """A village as ``name (township) id``; its id alone when the villages layer does not hold it."""
     if village_id is None:
         return ""
     if village_id not in names:
-        return _e(village_id)
+        return escape(village_id)
     name, township = names[village_id]
-    where = f"（{_e(township)}）" if lang == "zh" else f" ({_e(township)})"
-    return f"{_e(name)}{where if township else ''} <span class='id'>{_e(village_id)}</span>"
+    where = f"（{escape(township)}）" if lang == "zh" else f" ({escape(township)})"
+    return f"{escape(name)}{where if township else ''} <span class='id'>{escape(village_id)}</span>"
 
 
 def _day_rows(day: _Day, names: dict[str, tuple[str, str]], lang: str) -> str:
+    """A day's table rows: date and weekday spanning its lines, one row per line, then the day's total."""
     out = []
     n = len(day.entries) + 1
     head = (
-        f"<td class='date' rowspan='{n}'>{_e(day.date)}</td>"
-        f"<td class='date' rowspan='{n}'>{_e(_weekday(day.date, lang))}</td>"
+        f"<td class='date' rowspan='{n}'>{escape(day.date)}</td>"
+        f"<td class='date' rowspan='{n}'>{escape(_weekday(day.date, lang))}</td>"
     )
     for k, e in enumerate(day.entries):
         cls = {"night_visit": "night", "office": "office"}.get(e.activity, e.activity)
@@ -416,36 +420,70 @@ def _day_rows(day: _Day, names: dict[str, tuple[str, str]], lang: str) -> str:
             label = f"☾ {label}"
         if e.activity == "travel" and e.from_id is not None and e.from_id != e.village_id:
             # a drive: the two names only (township and id are on the stops' own rows)
-            src, dst = (_e(names.get(x, (x, ""))[0]) for x in (e.from_id, e.village_id))
+            src, dst = (escape(names.get(x, (x, ""))[0]) for x in (e.from_id, e.village_id))
             place = f"{src} → {dst}"
         else:
             place = _place(e.village_id, names, lang)
         if e.row is None:
-            place += f" <span class='note'>{_e(t('sheets.leg_unscheduled', lang))}</span>"
-        times = f"{_e(e.start)}–{_e(e.end)}" if e.start or e.end else ""
-        row_attr = f" data-row='{_e(e.row)}'" if e.row is not None else " data-leg='1'"
-        km = _n(e.km, 1) if not math.isnan(e.km) else ""
+            place += f" <span class='note'>{escape(t('sheets.leg_unscheduled', lang))}</span>"
+        times = f"{escape(e.start)}–{escape(e.end)}" if e.start or e.end else ""
+        row_attr = f" data-row='{escape(e.row)}'" if e.row is not None else " data-leg='1'"
+        km = number(e.km, 1) if not math.isnan(e.km) else ""
         out.append(
-            f"<tr class='{_e(cls)}{' firstday' if k == 0 else ''}'{row_attr}>{head if k == 0 else ''}"
-            f"<td class='act'>{_e(label)}</td><td>{place}</td><td class='n'>{times}</td>"
-            f"<td class='n'>{_n(e.minutes)}</td><td class='n'>{km}</td></tr>"
+            f"<tr class='{escape(cls)}{' firstday' if k == 0 else ''}'{row_attr}>{head if k == 0 else ''}"
+            f"<td class='act'>{escape(label)}</td><td>{place}</td><td class='n'>{times}</td>"
+            f"<td class='n'>{number(e.minutes)}</td><td class='n'>{km}</td></tr>"
         )
     total = t(
         "sheets.day_total",
         lang,
-        drive=_n(day.drive_min),
-        km=_n(day.km, 1),
-        work=_n(day.work_min / 60, 1),
+        drive=number(day.drive_min),
+        km=number(day.km, 1),
+        work=number(day.work_min / 60, 1),
     )
     km_attr = "" if math.isnan(day.km) else f"{day.km:.3f}"
     out.append(
-        f"<tr class='total' data-date='{_e(day.date)}' data-drive-min='{day.drive_min:g}' "
-        f"data-km='{km_attr}' data-work-min='{day.work_min:g}'><td colspan='5'>{_e(total)}</td></tr>"
+        f"<tr class='total' data-date='{escape(day.date)}' data-drive-min='{day.drive_min:g}' "
+        f"data-km='{km_attr}' data-work-min='{day.work_min:g}'><td colspan='5'>{escape(total)}</td></tr>"
     )
     return "".join(out)
 
 
 _ACTIVITIES = ("visit", "night_visit", "office", "travel")
+
+
+def _facts(
+    officer: _Officer, plan: PlanData, names: dict[str, tuple[str, str]], month: str, lang: str
+) -> str:
+    """The rows of a sheet's header: officer, office (and the village it is in), district, kind, month."""
+    facts: list[tuple[str, str]] = [(t("sheets.officer", lang), escape(officer.officer_id))]
+    if officer.office_id is not None:
+        offices = plan.offices[plan.offices["office_id"].astype(str) == officer.office_id]
+        if len(offices):
+            village = str(offices["village_id"].iloc[0])
+            name = names.get(village, (village, ""))[0]
+            text = escape(t("sheets.office_in", lang, office=officer.office_id, village=name))
+            facts.append((t("sheets.office", lang), text))
+            facts.append((t("sheets.district", lang), escape(offices["district_id"].iloc[0])))
+        else:  # an office the offices layer does not hold: its id only
+            facts.append((t("sheets.office", lang), escape(officer.office_id)))
+    if officer.kind:
+        key = f"sheets.kind.{officer.kind}"
+        facts.append((t("sheets.kind", lang), escape(t(key, lang) if key in _KINDS else officer.kind)))
+    facts.append((t("sheets.month", lang), escape(month)))
+    return "".join(f"<tr><td class='k'>{escape(k)}</td><td>{v}</td></tr>" for k, v in facts)
+
+
+def _day_legend(legs: pd.DataFrame, lang: str) -> str:
+    """Under the map: a chip per day that has a drive, in its colour and showing its day of the month."""
+    if not len(legs):
+        return f"<div class='days note'>{escape(t('sheets.map.no_routes', lang))}</div>"
+    chips = "".join(
+        f"<span class='d' style='background:{c}' title='{escape(date)}'>"
+        f"{int(date[8:10]) if date[8:10].isdigit() else escape(date)}</span>"
+        for date, c in _day_colours(legs).items()
+    )
+    return f"<div class='days'>{escape(t('sheets.map.days', lang))}{chips}</div>"
 
 
 def _officer_section(
@@ -456,6 +494,7 @@ def _officer_section(
     names: dict[str, tuple[str, str]],
     lang: str,
 ) -> str:
+    """One officer's sheet: header (facts, month summary, map with its day legend) and the table day by day."""
     days = _officer_days(sched, legs)
     act = sched["activity"].astype(str)
     field_days = sched.loc[act == "visit", "_date"].nunique()
@@ -467,58 +506,31 @@ def _officer_section(
     month = plan.summary.get("month") if isinstance(plan.summary, dict) else None
     months = sorted({d.date[:7] for d in days})
     month_text = str(month) if month else "、".join(months) if lang == "zh" else ", ".join(months)
-
-    facts: list[tuple[str, str]] = [(t("sheets.officer", lang), _e(officer.officer_id))]
-    if officer.office_id is not None:
-        offices = plan.offices[plan.offices["office_id"].astype(str) == officer.office_id]
-        text = _e(officer.office_id)
-        if len(offices):
-            village = str(offices["village_id"].iloc[0])
-            name = names.get(village, (village, ""))[0]
-            text = _e(t("sheets.office_in", lang, office=officer.office_id, village=name))
-            facts.append((t("sheets.office", lang), text))
-            facts.append((t("sheets.district", lang), _e(offices["district_id"].iloc[0])))
-        else:
-            facts.append((t("sheets.office", lang), text))
-    if officer.kind:
-        key = f"sheets.kind.{officer.kind}"
-        facts.append((t("sheets.kind", lang), _e(t(key, lang) if key in _KINDS else officer.kind)))
-    facts.append((t("sheets.month", lang), _e(month_text)))
-    facts_html = "".join(f"<tr><td class='k'>{_e(k)}</td><td>{v}</td></tr>" for k, v in facts)
     summary = t(
         "sheets.summary",
         lang,
         field=field_days,
         office=office_days,
         night=nights,
-        km=_n(total_km, 1),
-        drive=_n(drive_h, 1),
+        km=number(total_km, 1),
+        drive=number(drive_h, 1),
     )
     svg = _map_svg(officer.officer_id, officer.office_id, days, legs, plan, names, lang)
-    if len(legs):
-        chips = "".join(
-            f"<span class='d' style='background:{c}' title='{_e(date)}'>"
-            f"{int(date[8:10]) if date[8:10].isdigit() else _e(date)}</span>"
-            for date, c in _day_colours(legs).items()
-        )
-        legend = f"<div class='days'>{_e(t('sheets.map.days', lang))}{chips}</div>"
-    else:
-        legend = f"<div class='days note'>{_e(t('sheets.map.no_routes', lang))}</div>"
-    map_html = f"<div class='map'>{svg}{legend}</div>" if svg else ""
+    map_html = f"<div class='map'>{svg}{_day_legend(legs, lang)}</div>" if svg else ""
     head = [
         t(f"sheets.col.{k}", lang)
         for k in ("date", "weekday", "activity", "village", "time", "minutes", "km")
     ]
-    thead = "".join(f"<th>{_e(h)}</th>" for h in head)
+    thead = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join(_day_rows(d, names, lang) for d in days)
     return (
-        f"<section class='officer' data-officer='{_e(officer.officer_id)}'>"
-        f"<h2>{_e(t('sheets.heading', lang, officer=officer.officer_id))}</h2>"
-        f"<div class='head'><div class='facts'><table>{facts_html}</table>"
+        f"<section class='officer' data-officer='{escape(officer.officer_id)}'>"
+        f"<h2>{escape(t('sheets.heading', lang, officer=officer.officer_id))}</h2>"
+        f"<div class='head'><div class='facts'><table>{_facts(officer, plan, names, month_text, lang)}</table>"
         f"<p class='summary' data-field-days='{field_days}' data-office-days='{office_days}' "
-        f"data-night-visits='{nights}'>{_e(summary)}</p></div>{map_html}</div>"
+        f"data-night-visits='{nights}'>{escape(summary)}</p></div>{map_html}</div>"
         f"<table class='sheet'><thead><tr>{thead}</tr></thead><tbody>{body}</tbody></table>"
-        f"<p class='sign'>{_e(t('sheets.sign', lang))}</p></section>"
+        f"<p class='sign'>{escape(t('sheets.sign', lang))}</p></section>"
     )
 
 
@@ -551,25 +563,8 @@ def route_sheets_html(plan: PlanData, *, lang: str = "zh") -> str:
         routes["_date"] = [_text_date(d) for d in routes["date"]]
         routes["officer_id"] = routes["officer_id"].astype(str)
     else:
-        routes = gpd.GeoDataFrame(
-            {
-                "officer_id": [],
-                "date": [],
-                "seq": [],
-                "from_id": [],
-                "to_id": [],
-                "minutes": [],
-                "km": [],
-                "_date": [],
-            },
-            geometry=[],
-            crs="EPSG:4326",
-        )
-    v = plan.villages
-    names = {
-        str(i): (str(n), "" if pd.isna(tw) else str(tw))
-        for i, n, tw in zip(v["village_id"], v["name"], v["township"], strict=True)
-    }
+        routes = gpd.GeoDataFrame({c: [] for c in [*ROUTE_COLUMNS, "_date"]}, geometry=[], crs="EPSG:4326")
+    names = village_places(plan.villages)
     officers = sorted(set(sched["officer_id"]) | set(routes["officer_id"]))
     known = _roster(plan)
     sections = []
@@ -584,13 +579,8 @@ def route_sheets_html(plan: PlanData, *, lang: str = "zh") -> str:
             )
         sections.append(_officer_section(officer, s, legs, plan, names, lang))
     title = t("sheets.title", lang)
-    body = "".join(sections) or f"<p class='note'>{_e(t('sheets.none', lang))}</p>"
+    body = "".join(sections) or f"<p class='note'>{escape(t('sheets.none', lang))}</p>"
     logger.info(
         "route sheets: %d officers, %d schedule rows, %d legs", len(officers), len(sched), len(routes)
     )
-    html_lang = "zh-CN" if lang == "zh" else "en"
-    return (
-        f"<!DOCTYPE html><html lang='{html_lang}'><head><meta charset='utf-8'>"
-        f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{_e(title)}</title>"
-        f"<style>{_CSS}</style></head><body><h1 class='doc'>{_e(title)}</h1>{body}</body></html>"
-    )
+    return html_page(title=title, lang=lang, css=_CSS, body=f"<h1 class='doc'>{escape(title)}</h1>{body}")
