@@ -1,4 +1,4 @@
-"""Office placement cores: p-median, capacitated p-median, maximal covering, p-center (planner.offices)."""
+"""Facility-location engines (planner.engines.facility): p-median, capacitated p-median, maximal covering, p-center."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def test_pmedian_lagrangian_bound_is_valid_and_proofs_are_right(seed: int) -> No
 
 
 def test_swap_state_incremental_tables_match_a_fresh_rebuild() -> None:
-    from planner.engines.facility import _SwapState
+    from planner.engines.facility.median import _SwapState
 
     rng = np.random.default_rng(5)
     W = _random_cost(5, 40, 40) * rng.integers(1, 5, size=40)[:, None]
@@ -218,7 +218,7 @@ def test_capacitated_pmedian_does_not_depend_on_a_time_limit_it_does_not_reach()
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_regret_assignment_respects_capacity_and_is_locally_optimal(seed: int) -> None:
-    from planner.engines.facility import _regret_assign
+    from planner.engines.facility.capacitated import _regret_assign
 
     rng = np.random.default_rng(seed)
     cost = _random_cost(seed + 70, 60, 60)
@@ -247,7 +247,7 @@ def test_capacitated_pmedian_infeasible_capacity_names_the_numbers() -> None:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_cpmp_lagrangian_bound_is_valid_and_its_sets_have_p_candidate_sites(seed: int) -> None:
-    from planner.engines.facility import _cpmp_lagrangian
+    from planner.engines.facility.capacitated import _cpmp_lagrangian
 
     cost = _random_cost(seed + 40, 8, 5)
     d = np.random.default_rng(seed + 40).integers(1, 6, size=8).astype(float)
@@ -263,7 +263,7 @@ def test_cpmp_lagrangian_bound_is_valid_and_its_sets_have_p_candidate_sites(seed
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_sub_cpmp_solves_a_small_cpmp_exactly(seed: int) -> None:
-    from planner.engines.facility import _sub_cpmp
+    from planner.engines.facility.capacitated_lns import _sub_cpmp
 
     cost = _random_cost(seed + 50, 8, 5)
     d = np.random.default_rng(seed + 50).integers(1, 6, size=8).astype(float)
@@ -277,7 +277,8 @@ def test_sub_cpmp_solves_a_small_cpmp_exactly(seed: int) -> None:
 
 
 def test_cluster_lns_improves_a_poor_plan_keeps_it_feasible_and_repeats() -> None:
-    from planner.engines.facility import _cluster_lns, _regret_assign
+    from planner.engines.facility.capacitated import _regret_assign
+    from planner.engines.facility.capacitated_lns import _cluster_lns
 
     cost = _random_cost(60, 48, 48)
     d = np.random.default_rng(60).integers(1, 10, size=48).astype(float)
@@ -339,3 +340,35 @@ def test_summary_is_json_ready() -> None:
     sol = pmedian(_random_cost(1, 10, 10), 2, time_limit=5, exact=False)
     s = json.loads(json.dumps(sol.summary()))
     assert s["p"] == 2 and s["objective"] == pytest.approx(sol.objective)
+
+
+def test_each_model_solves_its_problem_as_its_one_call_function_does() -> None:
+    """The Problem -> solve seam and the one-call wrappers give the same solution."""
+    from planner.engines import facility as fl
+    from planner.engines.facility import capacitated, covering
+    from planner.engines.facility import center as pc
+    from planner.engines.facility import median as pm
+
+    cost = _random_cost(3, 12, 12)
+    w = np.arange(1, 13, dtype=float)
+    a = pm.solve(fl.PMedianProblem(cost, 3, weights=w), seed=1)
+    b = pmedian(cost, 3, weights=w, seed=1)
+    assert a.medians.tolist() == b.medians.tolist() and a.objective == b.objective
+    c = pc.solve(fl.PCenterProblem(cost, 3, weights=w), seed=1)
+    assert c.objective == pcenter(cost, 3, weights=w, seed=1).objective
+    d = covering.solve(fl.CoveringProblem(cost, w, 2, 30.0), seed=1)
+    assert d.objective == max_covering(cost, w, 2, radius=30.0, seed=1).objective
+    e = capacitated.solve(fl.CapacitatedProblem(cost, w, 40.0, 3), seed=1)
+    assert e.objective == capacitated_pmedian(cost, w, 40.0, 3, seed=1).objective
+
+
+def test_a_problem_is_validated_when_it_is_made() -> None:
+    """A bad instance is refused by the Problem's constructor, before any solve."""
+    from planner.engines.facility import CapacitatedProblem, CoveringProblem, PMedianProblem
+
+    with pytest.raises(InfeasibleError, match="candidate sites"):
+        PMedianProblem(np.ones((3, 3)), 4)
+    with pytest.raises(ValidationError, match="radius"):
+        CoveringProblem(np.ones((3, 3)), None, 1, -1.0)
+    with pytest.raises(InfeasibleError, match="capacity cannot hold"):
+        CapacitatedProblem(np.ones((3, 3)), np.ones(3), 1.0, 2)
