@@ -11,7 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from planner.districts.adjacency import _anchor_points, _bridge, village_adjacency
-from planner.engines.districting import _components, _is_connected, _neighbours
+from planner.engines.districting.graph import components, is_connected, neighbours
 from planner.model import Violation
 from planner.rules import Rules
 
@@ -79,13 +79,13 @@ def check_districts(
         pts = np.array([[p.x, p.y] for p in _anchor_points(gv)])
         tw = gv["township"].astype(str).to_numpy() if r.within_township else None
         adjacency = _bridge(sp.csr_matrix(adjacency), pts, tw, r.min_villages if r.uses_villages else 1)
-    nbrs = _neighbours(adjacency, len(ids))
+    nbrs = neighbours(adjacency, len(ids))
     sec = times.subset(ids, ids).seconds / 60.0 if times is not None else None
     cap = r.max_officers * r.residents_per_officer
     for d in sorted(set(dist_s[~dist.isna().to_numpy()])):
         mem = np.flatnonzero(dist_s == d)
-        if not _is_connected(mem.tolist(), nbrs):
-            parts = _components(nbrs, mem.tolist())
+        if not is_connected(mem.tolist(), nbrs):
+            parts = components(nbrs, mem.tolist())
             desc = "; ".join(",".join(str(ids[u]) for u in p[:6]) for p in parts)
             out.append(
                 Violation(

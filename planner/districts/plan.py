@@ -21,7 +21,8 @@ import scipy.sparse as sp
 from planner.districts.adjacency import _anchor_points, _bridge, village_adjacency
 from planner.districts.check import check_districts
 from planner.districts.compare import PlanComparison, compare_current
-from planner.engines.districting import DistrictSolution, _components, contiguous_districts
+from planner.engines.districting import DistrictSolution, contiguous_districts
+from planner.engines.districting.graph import components
 from planner.errors import ValidationError
 from planner.model import Violation
 from planner.offices import choose_office
@@ -204,7 +205,7 @@ def plan_districts(
     nb = [adj.indices[adj.indptr[i] : adj.indptr[i + 1]] for i in range(n)]
     if township is not None:
         nb = [x[township[x] == township[i]] for i, x in enumerate(nb)]
-    comps = _components(nb, range(n))
+    comps = components(nb, range(n))
     k_low = k_high = 0
     for comp in comps:
         lo_c, hi_c = _district_counts(len(comp), float(pop[comp].sum()), r)
@@ -253,8 +254,10 @@ def plan_districts(
         """Size and population breaks that a village heavier than the cap does not force."""
         out = 0
         for b in sol.breaks:
-            d = int(b.subject.split()[-1]) if b.subject.startswith("district ") else -1
-            if b.rule == "size" or (b.rule == "population" and d >= 0 and not forced[sol.labels == d].any()):
+            d = b.district
+            if b.rule == "size" or (
+                b.rule == "population" and d is not None and not forced[sol.labels == d].any()
+            ):
                 out += 1
         return out
 
