@@ -3,51 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from graphs import connected, grid_graph
-from shapely.geometry import Point, box
+from district_fixtures import connected, grid_graph, make_access, make_times, make_villages, rules
+from shapely.geometry import Point
 
-from planner.districts import check_districts, plan_districts, village_adjacency
+from planner.districts import DistrictPlan, check_districts, plan_districts, village_adjacency
 from planner.engines.districting import contiguous_districts
 from planner.model import TravelTimes, Violation
-from planner.rules import DistrictRules, Rules
-
-CRS = "EPSG:32650"
-
-
-def make_villages(
-    rows: int, cols: int, pop: np.ndarray, township: list[str] | None = None
-) -> gpd.GeoDataFrame:
-    n = rows * cols
-    ids = [f"V{i:03d}" for i in range(n)]
-    geoms = [
-        box(c * 1000.0, r * 1000.0, (c + 1) * 1000.0, (r + 1) * 1000.0)
-        for r, c in (divmod(i, cols) for i in range(n))
-    ]
-    return gpd.GeoDataFrame(
-        {"name": ids, "township": township or ["T1"] * n, "population": pop.astype("int64")},
-        geometry=geoms,
-        index=pd.Index(ids, name="village_id"),
-        crs=CRS,
-    )
+from planner.offices import place_offices
+from planner.rules import Rules
 
 
-def make_times(villages: gpd.GeoDataFrame, speed_kmh: float = 30.0) -> TravelTimes:
-    c = np.array([[p.x, p.y] for p in villages.geometry.centroid])
-    sec = np.abs(c[:, None, :] - c[None, :, :]).sum(-1) / 1000.0 / speed_kmh * 3600.0
-    return TravelTimes(villages.index, villages.index, sec)
-
-
-def make_access(villages: gpd.GeoDataFrame) -> pd.DataFrame:
-    return pd.DataFrame({"access": "road", "reason": ""}, index=villages.index)
-
-
-def rules(**kw: object) -> Rules:
-    return Rules(districts=DistrictRules(**kw))  # type: ignore[arg-type]
+def draw_and_place(
+    villages: gpd.GeoDataFrame, times: TravelTimes, access: pd.DataFrame, *, rules: Rules, **kw: Any
+) -> DistrictPlan:
+    """The district stage, then the office stage, as make_plan runs them."""
+    return place_offices(plan_districts(villages, times, access, rules=rules, **kw), rules=rules)
 
 
 def assert_plan_invariants(plan, villages: gpd.GeoDataFrame, r: Rules) -> None:
@@ -72,7 +48,7 @@ def test_r1_villages_mode_makes_fewest_districts() -> None:
     """R1 alone: 30 villages at 5-8 per district give ceil(30/8) = 4 districts, every size within 5-8."""
     villages = make_villages(5, 6, np.full(30, 800))
     r = rules(mode="villages")
-    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r)
+    plan = draw_and_place(villages, make_times(villages), make_access(villages), rules=r)
     assert len(plan.districts) == 4
     assert plan.districts["n_villages"].between(5, 8).all()
     assert_plan_invariants(plan, villages, r)
@@ -84,7 +60,7 @@ def test_r2_population_mode_officers_and_caps() -> None:
     """R2 alone: districts hold at most 2 x 5,000 residents and get ceil(pop/5000) officers."""
     villages = make_villages(4, 5, np.full(20, 2400))  # 48,000 people -> 10 officers -> 5 districts
     r = rules(mode="population")
-    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r)
+    plan = draw_and_place(villages, make_times(villages), make_access(villages), rules=r)
     assert len(plan.districts) == 5
     assert (plan.districts["population"] <= 10000).all()
     expect = np.clip(np.ceil(plan.districts["population"] / 5000), 1, 2).astype(int)
@@ -98,7 +74,7 @@ def test_village_of_14000_is_a_listed_break_not_a_crash() -> None:
     pop[7] = 14000
     villages = make_villages(4, 5, pop)
     r = rules(mode="both")
-    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r)
+    plan = draw_and_place(villages, make_times(villages), make_access(villages), rules=r)
     r2 = [x for x in plan.violations if x.rule == "R2" and x.subject == "V007"]
     assert r2 and "14,000" in r2[0].detail and "10,000" in r2[0].detail
     assert_plan_invariants(plan, villages, r)
@@ -109,7 +85,7 @@ def test_within_township_keeps_districts_inside_and_names_small_townships() -> N
     tw = ["A"] * 10 + ["B"] * 7 + ["C"] * 3  # row-major 4x5: A rows 0-1, B 7 cells, C last 3 cells
     villages = make_villages(4, 5, np.full(20, 500), township=tw)
     r = rules(mode="villages", within_township=True)
-    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r)
+    plan = draw_and_place(villages, make_times(villages), make_access(villages), rules=r)
     for _, grp in plan.villages.groupby("district_id"):
         assert grp["township"].nunique() == 1
     r1 = [x for x in plan.violations if x.rule == "R1" and "C" in x.subject]
@@ -123,7 +99,7 @@ def test_locked_villages_stay_and_comparison_lists_moves() -> None:
     current = pd.Series(["X"] * 12 + ["Y"] * 12, index=villages.index)  # two halves, too big for R1
     locked = ["V000", "V001", "V006"]
     r = rules(mode="villages")
-    plan = plan_districts(
+    plan = draw_and_place(
         villages,
         make_times(villages),
         make_access(villages),
@@ -153,20 +129,20 @@ def test_same_seed_same_plan_whatever_the_time_limit() -> None:
     r = rules()
     times, access = make_times(villages), make_access(villages)
     plans = [
-        plan_districts(villages, times, access, rules=r, seed=3, time_limit=limit) for limit in (30, 600)
+        draw_and_place(villages, times, access, rules=r, seed=3, time_limit=limit) for limit in (30, 600)
     ]
     assert plans[0].villages["district_id"].equals(plans[1].villages["district_id"])
     assert plans[0].offices["village_id"].equals(plans[1].offices["village_id"])
     assert not plans[0].stopped_by_time and plans[0].summary()["stopped_by_time"] is False
     assert "proven_optimal" in plans[0].summary()
-    assert_plan_invariants(plan_districts(villages, times, access, rules=r, seed=4), villages, r)
+    assert_plan_invariants(draw_and_place(villages, times, access, rules=r, seed=4), villages, r)
 
 
 def test_time_cap_cut_is_recorded_and_plan_still_whole() -> None:
     """A cap of 0 s cuts the search at once: the plan is still whole and valid, and says it was cut."""
     villages = make_villages(5, 6, np.full(30, 800))
     r = rules(mode="villages")
-    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r, time_limit=0)
+    plan = draw_and_place(villages, make_times(villages), make_access(villages), rules=r, time_limit=0)
     assert plan.stopped_by_time and plan.summary()["stopped_by_time"] is True
     assert not plan.proven_optimal
     assert_plan_invariants(plan, villages, r)
@@ -182,7 +158,7 @@ def test_check_districts_catches_hand_broken_plan() -> None:
     villages = make_villages(4, 5, np.full(20, 500))
     r = rules(mode="villages")
     times = make_times(villages)
-    plan = plan_districts(villages, times, make_access(villages), rules=r)
+    plan = draw_and_place(villages, times, make_access(villages), rules=r)
     v = plan.villages.copy()
     v["office_village_id"] = plan.offices.set_index("office_id").loc[v["office_id"], "village_id"].to_numpy()
     assert not [x for x in check_districts(v, times, rules=r) if x.rule in ("contiguity", "office", "R1")]
@@ -218,7 +194,7 @@ def test_point_villages_get_voronoi_neighbours() -> None:
     ncomp, _ = sp.csgraph.connected_components(adj, directed=False)
     assert ncomp == 1 and adj[0, 1] and adj[0, 5]
     r = rules(mode="villages")
-    plan = plan_districts(pts, make_times(pts), make_access(pts), rules=r)
+    plan = draw_and_place(pts, make_times(pts), make_access(pts), rules=r)
     assert plan.districts["n_villages"].between(5, 8).all()
 
 
@@ -233,7 +209,7 @@ def test_unreachable_village_is_assigned_and_flagged() -> None:
     times = dataclasses.replace(times, seconds=sec)
     access = make_access(villages)
     access.loc["V019", ["access", "reason"]] = ["unreachable", "no road within 2 km"]
-    plan = plan_districts(villages, times, access, rules=rules(mode="villages"))
+    plan = draw_and_place(villages, times, access, rules=rules(mode="villages"))
     assert isinstance(plan.villages.loc["V019", "district_id"], str)
     assert any(x.rule == "access" and x.subject == "V019" for x in plan.violations)
     assert plan.summary()["unreachable_villages"] == ["V019"]
@@ -246,26 +222,9 @@ def test_one_more_district_when_the_fewest_cannot_hold_r2() -> None:
     villages = make_villages(1, 3, np.array([6000, 8000, 6000]))
     r = rules(mode="population")
     times, access = make_times(villages), make_access(villages)
-    plan = plan_districts(villages, times, access, rules=r)
+    plan = draw_and_place(villages, times, access, rules=r)
     assert len(plan.districts) == 3
     assert not [x for x in plan.violations if x.rule == "R2"]
-    fixed = plan_districts(villages, times, access, rules=r, n_districts=2)
+    fixed = draw_and_place(villages, times, access, rules=r, n_districts=2)
     assert len(fixed.districts) == 2
     assert [x for x in fixed.violations if x.rule == "R2" and "14,000" in x.detail]
-
-
-def test_office_objectives_choose_different_sites_on_a_line() -> None:
-    """On villages 10 min apart with residents at one end: p-median sits with the residents, p-center in the
-    middle, maximal covering where most residents are within reach."""
-    from planner.offices import choose_office
-
-    x = np.arange(5) * 10.0
-    minutes = np.abs(x[:, None] - x[None, :])
-    members = np.arange(5)
-    pop = np.array([1000.0, 1000.0, 10.0, 10.0, 10.0])
-    assert choose_office(members, minutes, pop, objective="pmedian", coverage_min=10) in (0, 1)
-    assert choose_office(members, minutes, pop, objective="pcenter", coverage_min=10) == 2
-    pop2 = np.array([600.0, 0.0, 0.0, 500.0, 500.0])
-    assert choose_office(members, minutes, pop2, objective="coverage", coverage_min=10) in (3, 4)
-    # T = 40 reaches everyone from anywhere: the tie goes to the least resident-minutes (site 3: 23,000)
-    assert choose_office(members, minutes, pop2, objective="coverage", coverage_min=40) == 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from graphs import connected, grid_graph
+from district_fixtures import connected, grid_graph
 
 from planner.engines.districting import contiguous_districts, min_cut_districts
 from planner.errors import SolverError
