@@ -47,6 +47,13 @@ def place_offices(partition: DistrictPartition, *, rules: Rules) -> DistrictPlan
     """
     t0 = time.monotonic()
     sites = office_sites(partition, rules.offices)
+    moved = sum(int(a != b) for a, b in zip(sites, partition.centers, strict=True))
+    log.info(
+        "place_offices: %d offices by %s (%d away from the district engine's centre)",
+        len(sites),
+        rules.offices.objective,
+        moved,
+    )
     layer = offices_layer(partition, sites, rules=rules)
     seconds = partition.seconds + (time.monotonic() - t0)
     return complete_plan(partition, sites, layer, rules=rules, seconds=seconds)
