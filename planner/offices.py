@@ -1,15 +1,112 @@
-"""The office stage: which village of each district holds its office, and who is within reach of one (R11)."""
+"""The office stage: which village of each district holds its office, and who is within reach of one (R11).
+
+:func:`place_offices` takes the district stage's :class:`planner.districts.plan.DistrictPartition`, places each
+district's office under ``rules.offices`` and returns the completed :class:`planner.districts.DistrictPlan`.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+from shapely.geometry import Point
 
+from planner.districts.plan import DistrictPartition, DistrictPlan, complete_plan
 from planner.errors import ValidationError
 from planner.model import TravelTimes
+from planner.rules import OfficeRules, Rules
+from planner.texts import t as text
+
+log = logging.getLogger(__name__)
+
+
+def place_offices(partition: DistrictPartition, *, rules: Rules) -> DistrictPlan:
+    """Place each district's office under ``rules.offices`` and complete the district plan.
+
+    "pmedian" keeps the district engine's centre: the engine already chose, inside each district, the village
+    of least resident-minutes under the objective it drew the districts with. "coverage" and "pcenter" choose
+    the office again inside each district with :func:`choose_office` (the engine's centre wins ties).
+
+    Parameters
+    ----------
+    partition
+        The district stage's result (:func:`planner.districts.plan_districts`).
+    rules
+        The validated rules; ``rules.offices`` says what the office optimises.
+
+    Returns
+    -------
+    DistrictPlan
+        Villages with ``office_id`` and ``travel_min_to_office``, the districts and offices layers, and every
+        rule the plan breaks.
+    """
+    t0 = time.monotonic()
+    sites = office_sites(partition, rules.offices)
+    moved = sum(int(a != b) for a, b in zip(sites, partition.centers, strict=True))
+    log.info(
+        "place_offices: %d offices by %s (%d away from the district engine's centre)",
+        len(sites),
+        rules.offices.objective,
+        moved,
+    )
+    layer = offices_layer(partition, sites, rules=rules)
+    seconds = partition.seconds + (time.monotonic() - t0)
+    return complete_plan(partition, sites, layer, rules=rules, seconds=seconds)
+
+
+def r11_label(rules: Rules, lang: str = "zh") -> str:
+    """R11 (response: travel from the office to the villages) in plain words, from the rules in force.
+
+    The office objective and the coverage thresholds are the bureau's choice of how R11 is weighed; the rule's
+    words do not change with them (the defaults read as texts.py's ``rule.R11``).
+    """
+    return text("rule.R11", lang)
+
+
+def office_sites(partition: DistrictPartition, office_rules: OfficeRules) -> list[int]:
+    """The office village (a position in ``partition.villages``) of every district, in district order."""
+    centers = list(partition.centers)
+    if office_rules.objective == "pmedian":
+        return centers
+    labels = partition.labels
+    return [
+        choose_office(
+            np.flatnonzero(labels == d),
+            partition.minutes,
+            partition.population,
+            objective=office_rules.objective,
+            coverage_min=office_rules.coverage_min,
+            candidates=partition.candidate_mask,
+            current=c,
+        )
+        for d, c in enumerate(centers)
+    ]
+
+
+def offices_layer(partition: DistrictPartition, sites: Sequence[int], *, rules: Rules) -> gpd.GeoDataFrame:
+    """One point per office: its id, village, district and officers (R2), at the village's anchor point."""
+    ids = partition.villages.index
+    pop = partition.population
+    width = max(2, len(str(len(sites))))
+    rows, geoms = [], []
+    for d, c in enumerate(sites):
+        mem = np.flatnonzero(partition.labels == d)
+        p = float(pop[mem].sum())
+        rows.append(
+            {
+                "office_id": f"O{d + 1:0{width}d}",
+                "village_id": str(ids[c]),
+                "district_id": f"D{d + 1:0{width}d}",
+                "officers": rules.districts.officers_for(p),
+            }
+        )
+        geoms.append(Point(partition.anchors[c]))
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=partition.villages.crs)
 
 
 def choose_office(

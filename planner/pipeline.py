@@ -102,6 +102,7 @@ def make_plan(
     """
     from planner.districts import plan_districts
     from planner.network import build_network, locate_villages, travel_times
+    from planner.offices import place_offices
     from planner.patrol import plan_month
 
     clock = clock or StageClock()
@@ -111,7 +112,7 @@ def make_plan(
     with clock.stage("travel_times"):
         times = travel_times(network, access, cache_dir=cache_dir)
     with clock.stage("districts"):
-        dplan = plan_districts(
+        partition = plan_districts(
             villages,
             times,
             access,
@@ -123,6 +124,7 @@ def make_plan(
             seed=seed,
             time_limit=time_limit or DISTRICTS_TIME_CAP,
         )
+        dplan = place_offices(partition, rules=rules)
     with clock.stage("patrol"):
         assignment = patrol_assignment(dplan.villages, dplan.offices, dplan.districts)
         if roster is not None:

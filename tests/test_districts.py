@@ -3,246 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pytest
 import scipy.sparse as sp
-from shapely.geometry import Point, box
+from district_fixtures import connected, grid_graph, make_access, make_times, make_villages, rules
+from shapely.geometry import Point
 
-from planner.districts import check_districts, plan_districts, village_adjacency
-from planner.engines.districting import contiguous_districts, min_cut_districts
-from planner.errors import SolverError
+from planner.districts import DistrictPlan, check_districts, plan_districts, village_adjacency
+from planner.engines.districting import contiguous_districts
 from planner.model import TravelTimes, Violation
-from planner.rules import DistrictRules, Rules
-
-CRS = "EPSG:32650"
-
-
-def grid_graph(rows: int, cols: int) -> tuple[sp.csr_matrix, np.ndarray]:
-    n = rows * cols
-    a = sp.lil_matrix((n, n))
-    for i in range(n):
-        r, c = divmod(i, cols)
-        if c + 1 < cols:
-            a[i, i + 1] = a[i + 1, i] = 1
-        if r + 1 < rows:
-            a[i, i + cols] = a[i + cols, i] = 1
-    xy = np.array([divmod(i, cols) for i in range(n)], dtype=float)
-    return a.tocsr(), xy
+from planner.offices import place_offices
+from planner.rules import Rules
 
 
-def connected(members: list[int], adj: sp.csr_matrix) -> bool:
-    sub = adj[members][:, members]
-    ncomp, _ = sp.csgraph.connected_components(sub, directed=False)
-    return ncomp == 1
-
-
-def brute_force_optimum(adj: sp.csr_matrix, w: np.ndarray, cost: np.ndarray, size: int) -> float:
-    """Every partition of the units into connected parts of exactly ``size`` units; the best p-median cost."""
-    n = adj.shape[0]
-    nbrs = [set(adj.indices[adj.indptr[i] : adj.indptr[i + 1]].tolist()) for i in range(n)]
-
-    def part_cost(part: frozenset[int]) -> float:
-        m = sorted(part)
-        return float(min(w[m] @ cost[np.ix_(m, [c])] for c in m)[0])
-
-    def shapes(start: int, free: set[int]) -> set[frozenset[int]]:
-        found: set[frozenset[int]] = set()
-        stack = [frozenset([start])]
-        seen = set(stack)
-        while stack:
-            s = stack.pop()
-            if len(s) == size:
-                found.add(s)
-                continue
-            for u in s:
-                for v in nbrs[u]:
-                    if v in free and v not in s:
-                        t = s | {v}
-                        if t not in seen:
-                            seen.add(t)
-                            stack.append(t)
-        return found
-
-    best = np.inf
-
-    def rec(free: set[int], acc: float) -> None:
-        nonlocal best
-        if not free:
-            best = min(best, acc)
-            return
-        start = min(free)
-        for s in shapes(start, free):
-            rec(free - s, acc + part_cost(s))
-
-    rec(set(range(n)), 0.0)
-    return float(best)
-
-
-@pytest.mark.parametrize(
-    ("rows", "cols", "k"),
-    [(3, 5, 3), pytest.param(4, 5, 4, marks=pytest.mark.slow)],
-)
-def test_grid_matches_brute_force_optimum(rows: int, cols: int, k: int) -> None:
-    """The solver finds the brute-forced best p-median partition of a grid into k 5-cell districts."""
-    adj, xy = grid_graph(rows, cols)
-    cost = np.abs(xy[:, None, :] - xy[None, :, :]).sum(-1)
-    pop = np.random.default_rng(7).integers(100, 1000, rows * cols).astype(float)
-    best = brute_force_optimum(adj, pop, cost, 5)
-    for exact in (False, True):
-        sol = contiguous_districts(
-            adj,
-            pop,
-            cost,
-            k,
-            min_size=5,
-            max_size=5,
-            balance_weight=0.0,
-            compactness_weight=0.0,
-            seed=0,
-            exact=exact,
-            exact_max_units=rows * cols,
-            exact_work=5.0,
-        )
-        assert sol.objective == pytest.approx(best)
-        assert not sol.breaks
-    assert sol.proven_optimal
-
-
-@pytest.mark.parametrize(
-    ("rows", "cols", "k"),
-    [(4, 6, 4), pytest.param(6, 8, 7, marks=pytest.mark.slow)],
-)
-def test_core_invariants_and_seed_determinism(rows: int, cols: int, k: int) -> None:
-    """Every unit in one district, each district connected with its centre inside; same seed, same plan."""
-    adj, xy = grid_graph(rows, cols)
-    n = rows * cols
-    cost = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
-    pop = np.random.default_rng(3).integers(200, 2500, n).astype(float)
-    sols = [
-        contiguous_districts(
-            adj, pop, cost, k, min_size=5, max_size=8, pop_upper=10000, seed=5, time_limit=30, exact=False
-        )
-        for _ in range(2)
-    ]
-    s = sols[0]
-    assert np.array_equal(s.labels, sols[1].labels) and np.array_equal(s.centers, sols[1].centers)
-    assert set(s.labels.tolist()) == set(range(k))
-    for d, c in enumerate(s.centers):
-        mem = np.flatnonzero(s.labels == d).tolist()
-        assert s.labels[c] == d
-        assert connected(mem, adj)
-        if not any(b.subject == f"district {d}" for b in s.breaks):
-            assert 5 <= len(mem) <= 8 and pop[mem].sum() <= 10000
-
-
-# ------------------------------------------------------------------------ fewest cut edges (min_cut_districts)
-
-
-def brute_force_min_cut(adj: sp.csr_matrix, pop: np.ndarray, lo: float, hi: float) -> int:
-    """Fewest cut edges over every split of the units into two connected sides within [lo, hi]."""
-    n = adj.shape[0]
-    coo = sp.triu(adj).tocoo()
-    masks = np.arange(1 << (n - 1))  # unit n-1 always on side 0: each split counted once
-    sides = ((masks[:, None] >> np.arange(n)[None, :]) & 1).astype(bool)
-    p1 = sides @ pop
-    best = np.iinfo(np.int64).max
-    for side in sides[(p1 >= lo) & (p1 <= hi) & (pop.sum() - p1 >= lo) & (pop.sum() - p1 <= hi)]:
-        if connected(np.flatnonzero(side).tolist(), adj) and connected(np.flatnonzero(~side).tolist(), adj):
-            best = min(best, int((side[coo.row] != side[coo.col]).sum()))
-    return int(best)
-
-
-def check_cut_plan(sol, adj: sp.csr_matrix, pop: np.ndarray, k: int, lo: float, hi: float) -> None:
-    coo = sp.triu(adj).tocoo()
-    assert set(sol.labels.tolist()) == set(range(k))
-    for d in range(k):
-        mem = np.flatnonzero(sol.labels == d).tolist()
-        assert connected(mem, adj) and lo <= pop[mem].sum() <= hi
-        assert sol.labels[sol.centers[d]] == d
-    assert sol.objective == (sol.labels[coo.row] != sol.labels[coo.col]).sum()
-
-
-def test_min_cut_matches_brute_force_and_cpsat_proves_it() -> None:
-    """On a 4x4 grid split in two under +-2% population bounds, both the heuristic alone and the exact model
-    reach the brute-forced fewest cut edges; the exact model proves it, with or without a start."""
-    adj, _xy = grid_graph(4, 4)
-    pop = np.random.default_rng(11).integers(20, 400, 16).astype(float)
-    lo, hi = 0.98 * pop.sum() / 2, 1.02 * pop.sum() / 2
-    best = brute_force_min_cut(adj, pop, lo, hi)
-    heur = min_cut_districts(
-        adj, pop, 2, pop_lower=lo, pop_upper=hi, rounds=200, restarts=1, exact=False, time_limit=20
-    )
-    check_cut_plan(heur, adj, pop, 2, lo, hi)
-    assert heur.objective == best and not heur.proven_optimal
-    # warm-started from the heuristic, and alone (the fallback when no tree split was found)
-    for restarts in (1, 0):
-        exact = min_cut_districts(
-            adj, pop, 2, pop_lower=lo, pop_upper=hi, rounds=20, restarts=restarts, time_limit=20
-        )
-        check_cut_plan(exact, adj, pop, 2, lo, hi)
-        assert exact.objective == best and exact.proven_optimal
-
-
-def test_min_cut_recombination_improves_and_is_deterministic() -> None:
-    """On a 12x12 grid in 4 districts (+-1%) recombination cuts far fewer edges than the tree-split start, and
-    the same seed gives the same plan."""
-    adj, _xy = grid_graph(12, 12)
-    pop = np.random.default_rng(5).integers(80, 120, 144).astype(float)
-    lo, hi = 0.99 * pop.sum() / 4, 1.01 * pop.sum() / 4
-    kw = dict(pop_lower=lo, pop_upper=hi, seed=2, restarts=1, exact=False, time_limit=60)
-    start = min_cut_districts(adj, pop, 4, rounds=0, **kw)
-    sols = [min_cut_districts(adj, pop, 4, rounds=1500, **kw) for _ in range(2)]
-    for s in (start, *sols):
-        check_cut_plan(s, adj, pop, 4, lo, hi)
-    assert np.array_equal(sols[0].labels, sols[1].labels)
-    # four quadrants cut 24 edges (they miss the bounds by a few cells); a random tree-split start is far above
-    assert sols[0].objective < start.objective and sols[0].objective <= 24 * 1.25
-
-
-def test_min_cut_impossible_bounds_raise() -> None:
-    """A unit heavier than the upper bound makes every plan infeasible: SolverError, not a wrong plan."""
-    adj, _xy = grid_graph(3, 3)
-    pop = np.full(9, 10.0)
-    pop[4] = 100.0
-    with pytest.raises(SolverError, match="no feasible districting"):
-        min_cut_districts(adj, pop, 3, pop_lower=30, pop_upper=50, rounds=10, time_limit=10)
-
-
-# -------------------------------------------------------------------------------------- GeoDataFrame wrapper
-
-
-def make_villages(
-    rows: int, cols: int, pop: np.ndarray, township: list[str] | None = None
-) -> gpd.GeoDataFrame:
-    n = rows * cols
-    ids = [f"V{i:03d}" for i in range(n)]
-    geoms = [
-        box(c * 1000.0, r * 1000.0, (c + 1) * 1000.0, (r + 1) * 1000.0)
-        for r, c in (divmod(i, cols) for i in range(n))
-    ]
-    return gpd.GeoDataFrame(
-        {"name": ids, "township": township or ["T1"] * n, "population": pop.astype("int64")},
-        geometry=geoms,
-        index=pd.Index(ids, name="village_id"),
-        crs=CRS,
-    )
-
-
-def make_times(villages: gpd.GeoDataFrame, speed_kmh: float = 30.0) -> TravelTimes:
-    c = np.array([[p.x, p.y] for p in villages.geometry.centroid])
-    sec = np.abs(c[:, None, :] - c[None, :, :]).sum(-1) / 1000.0 / speed_kmh * 3600.0
-    return TravelTimes(villages.index, villages.index, sec)
-
-
-def make_access(villages: gpd.GeoDataFrame) -> pd.DataFrame:
-    return pd.DataFrame({"access": "road", "reason": ""}, index=villages.index)
-
-
-def rules(**kw: object) -> Rules:
-    return Rules(districts=DistrictRules(**kw))  # type: ignore[arg-type]
+def draw_and_place(
+    villages: gpd.GeoDataFrame, times: TravelTimes, access: pd.DataFrame, *, rules: Rules, **kw: Any
+) -> DistrictPlan:
+    """The district stage, then the office stage, as make_plan runs them."""
+    return place_offices(plan_districts(villages, times, access, rules=rules, **kw), rules=rules)
 
 
 def assert_plan_invariants(plan, villages: gpd.GeoDataFrame, r: Rules) -> None:
@@ -267,7 +48,7 @@ def test_r1_villages_mode_makes_fewest_districts() -> None:
     """R1 alone: 30 villages at 5-8 per district give ceil(30/8) = 4 districts, every size within 5-8."""
     villages = make_villages(5, 6, np.full(30, 800))
     r = rules(mode="villages")
-    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r)
+    plan = draw_and_place(villages, make_times(villages), make_access(villages), rules=r)
     assert len(plan.districts) == 4
     assert plan.districts["n_villages"].between(5, 8).all()
     assert_plan_invariants(plan, villages, r)
@@ -279,7 +60,7 @@ def test_r2_population_mode_officers_and_caps() -> None:
     """R2 alone: districts hold at most 2 x 5,000 residents and get ceil(pop/5000) officers."""
     villages = make_villages(4, 5, np.full(20, 2400))  # 48,000 people -> 10 officers -> 5 districts
     r = rules(mode="population")
-    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r)
+    plan = draw_and_place(villages, make_times(villages), make_access(villages), rules=r)
     assert len(plan.districts) == 5
     assert (plan.districts["population"] <= 10000).all()
     expect = np.clip(np.ceil(plan.districts["population"] / 5000), 1, 2).astype(int)
@@ -293,7 +74,7 @@ def test_village_of_14000_is_a_listed_break_not_a_crash() -> None:
     pop[7] = 14000
     villages = make_villages(4, 5, pop)
     r = rules(mode="both")
-    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r)
+    plan = draw_and_place(villages, make_times(villages), make_access(villages), rules=r)
     r2 = [x for x in plan.violations if x.rule == "R2" and x.subject == "V007"]
     assert r2 and "14,000" in r2[0].detail and "10,000" in r2[0].detail
     assert_plan_invariants(plan, villages, r)
@@ -304,7 +85,7 @@ def test_within_township_keeps_districts_inside_and_names_small_townships() -> N
     tw = ["A"] * 10 + ["B"] * 7 + ["C"] * 3  # row-major 4x5: A rows 0-1, B 7 cells, C last 3 cells
     villages = make_villages(4, 5, np.full(20, 500), township=tw)
     r = rules(mode="villages", within_township=True)
-    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r)
+    plan = draw_and_place(villages, make_times(villages), make_access(villages), rules=r)
     for _, grp in plan.villages.groupby("district_id"):
         assert grp["township"].nunique() == 1
     r1 = [x for x in plan.violations if x.rule == "R1" and "C" in x.subject]
@@ -318,7 +99,7 @@ def test_locked_villages_stay_and_comparison_lists_moves() -> None:
     current = pd.Series(["X"] * 12 + ["Y"] * 12, index=villages.index)  # two halves, too big for R1
     locked = ["V000", "V001", "V006"]
     r = rules(mode="villages")
-    plan = plan_districts(
+    plan = draw_and_place(
         villages,
         make_times(villages),
         make_access(villages),
@@ -348,20 +129,20 @@ def test_same_seed_same_plan_whatever_the_time_limit() -> None:
     r = rules()
     times, access = make_times(villages), make_access(villages)
     plans = [
-        plan_districts(villages, times, access, rules=r, seed=3, time_limit=limit) for limit in (30, 600)
+        draw_and_place(villages, times, access, rules=r, seed=3, time_limit=limit) for limit in (30, 600)
     ]
     assert plans[0].villages["district_id"].equals(plans[1].villages["district_id"])
     assert plans[0].offices["village_id"].equals(plans[1].offices["village_id"])
     assert not plans[0].stopped_by_time and plans[0].summary()["stopped_by_time"] is False
     assert "proven_optimal" in plans[0].summary()
-    assert_plan_invariants(plan_districts(villages, times, access, rules=r, seed=4), villages, r)
+    assert_plan_invariants(draw_and_place(villages, times, access, rules=r, seed=4), villages, r)
 
 
 def test_time_cap_cut_is_recorded_and_plan_still_whole() -> None:
     """A cap of 0 s cuts the search at once: the plan is still whole and valid, and says it was cut."""
     villages = make_villages(5, 6, np.full(30, 800))
     r = rules(mode="villages")
-    plan = plan_districts(villages, make_times(villages), make_access(villages), rules=r, time_limit=0)
+    plan = draw_and_place(villages, make_times(villages), make_access(villages), rules=r, time_limit=0)
     assert plan.stopped_by_time and plan.summary()["stopped_by_time"] is True
     assert not plan.proven_optimal
     assert_plan_invariants(plan, villages, r)
@@ -377,7 +158,7 @@ def test_check_districts_catches_hand_broken_plan() -> None:
     villages = make_villages(4, 5, np.full(20, 500))
     r = rules(mode="villages")
     times = make_times(villages)
-    plan = plan_districts(villages, times, make_access(villages), rules=r)
+    plan = draw_and_place(villages, times, make_access(villages), rules=r)
     v = plan.villages.copy()
     v["office_village_id"] = plan.offices.set_index("office_id").loc[v["office_id"], "village_id"].to_numpy()
     assert not [x for x in check_districts(v, times, rules=r) if x.rule in ("contiguity", "office", "R1")]
@@ -413,7 +194,7 @@ def test_point_villages_get_voronoi_neighbours() -> None:
     ncomp, _ = sp.csgraph.connected_components(adj, directed=False)
     assert ncomp == 1 and adj[0, 1] and adj[0, 5]
     r = rules(mode="villages")
-    plan = plan_districts(pts, make_times(pts), make_access(pts), rules=r)
+    plan = draw_and_place(pts, make_times(pts), make_access(pts), rules=r)
     assert plan.districts["n_villages"].between(5, 8).all()
 
 
@@ -428,7 +209,7 @@ def test_unreachable_village_is_assigned_and_flagged() -> None:
     times = dataclasses.replace(times, seconds=sec)
     access = make_access(villages)
     access.loc["V019", ["access", "reason"]] = ["unreachable", "no road within 2 km"]
-    plan = plan_districts(villages, times, access, rules=rules(mode="villages"))
+    plan = draw_and_place(villages, times, access, rules=rules(mode="villages"))
     assert isinstance(plan.villages.loc["V019", "district_id"], str)
     assert any(x.rule == "access" and x.subject == "V019" for x in plan.violations)
     assert plan.summary()["unreachable_villages"] == ["V019"]
@@ -441,26 +222,9 @@ def test_one_more_district_when_the_fewest_cannot_hold_r2() -> None:
     villages = make_villages(1, 3, np.array([6000, 8000, 6000]))
     r = rules(mode="population")
     times, access = make_times(villages), make_access(villages)
-    plan = plan_districts(villages, times, access, rules=r)
+    plan = draw_and_place(villages, times, access, rules=r)
     assert len(plan.districts) == 3
     assert not [x for x in plan.violations if x.rule == "R2"]
-    fixed = plan_districts(villages, times, access, rules=r, n_districts=2)
+    fixed = draw_and_place(villages, times, access, rules=r, n_districts=2)
     assert len(fixed.districts) == 2
     assert [x for x in fixed.violations if x.rule == "R2" and "14,000" in x.detail]
-
-
-def test_office_objectives_choose_different_sites_on_a_line() -> None:
-    """On villages 10 min apart with residents at one end: p-median sits with the residents, p-center in the
-    middle, maximal covering where most residents are within reach."""
-    from planner.offices import choose_office
-
-    x = np.arange(5) * 10.0
-    minutes = np.abs(x[:, None] - x[None, :])
-    members = np.arange(5)
-    pop = np.array([1000.0, 1000.0, 10.0, 10.0, 10.0])
-    assert choose_office(members, minutes, pop, objective="pmedian", coverage_min=10) in (0, 1)
-    assert choose_office(members, minutes, pop, objective="pcenter", coverage_min=10) == 2
-    pop2 = np.array([600.0, 0.0, 0.0, 500.0, 500.0])
-    assert choose_office(members, minutes, pop2, objective="coverage", coverage_min=10) in (3, 4)
-    # T = 40 reaches everyone from anywhere: the tie goes to the least resident-minutes (site 3: 23,000)
-    assert choose_office(members, minutes, pop2, objective="coverage", coverage_min=40) == 3

@@ -16,6 +16,7 @@ from shapely.geometry import LineString, box
 from planner.districts import check_districts, plan_districts
 from planner.io.roads import lines_to_roads
 from planner.network import build_network, locate_villages, travel_times
+from planner.offices import place_offices
 from planner.pipeline import make_plan
 from planner.rules import Rules
 
@@ -102,7 +103,9 @@ def test_random_county_districts_keep_their_invariants(county, seed: int) -> Non
     access = locate_villages(network, villages, rules=RULES.network)
     assert (access["access"] != "unreachable").all()
     times = travel_times(network, access)
-    dplan = plan_districts(villages, times, access, rules=RULES, seed=seed, time_limit=3.0)
+    dplan = place_offices(
+        plan_districts(villages, times, access, rules=RULES, seed=seed, time_limit=3.0), rules=RULES
+    )
     _district_invariants(villages, dplan, times, RULES)
 
 

@@ -1,4 +1,5 @@
-"""`planner bench cpmp`: capacitated p-median instances through :func:`planner.offices.capacitated_pmedian`.
+"""`planner bench cpmp`: capacitated p-median instances through
+:func:`planner.engines.facility.capacitated_pmedian`.
 
 Reading follows shared/benchmarks/cpmp/SOURCE.md. Osman & Christofides ``pmedcapNN.txt``: line 1
 ``problem_no best``, line 2 ``n p capacity``, then ``id x y demand``; distances are floor(Euclidean).

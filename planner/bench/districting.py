@@ -1,8 +1,9 @@
 """`planner bench districting`: fewest cut edges on the Validi-Buchanan county and tract graphs.
 
 Reads ``<level>/<ST>_<level>.json`` (networkx adjacency JSON, population ``TOTPOP``) and the reference table
-``optimal_cut_edges.csv`` (k, L, U, best cut edges) beside them; runs :func:`planner.districts.min_cut_districts`
-and re-checks the plan it returns (k parts, each connected, population within [L, U]).
+``optimal_cut_edges.csv`` (k, L, U, best cut edges) beside them; runs
+:func:`planner.engines.districting.min_cut_districts` and re-checks the plan it returns (k parts, each connected,
+population within [L, U]).
 """
 
 from __future__ import annotations

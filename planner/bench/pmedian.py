@@ -1,4 +1,4 @@
-"""`planner bench pmedian`: OR-Library pmed1-40 (Beasley) through :func:`planner.offices.pmedian`.
+"""`planner bench pmedian`: OR-Library pmed1-40 (Beasley) through :func:`planner.engines.facility.pmedian`.
 
 Reading follows shared/benchmarks/pmedian/SOURCE.md: line 1 ``n m p``, then ``i j cost`` lines (1-based,
 undirected); a duplicated edge takes the cost of its LAST occurrence (OR-Library convention); distances are

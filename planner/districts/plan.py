@@ -1,7 +1,9 @@
 """The district stage: villages and travel times in, contiguous districts under R1/R2 out (:func:`plan_districts`).
 
 The partition itself is the engine :func:`planner.engines.districting.contiguous_districts` (arrays in, arrays
-out); this module turns the bureau's villages and rules into its arrays and its result back into layers.
+out); this module turns the bureau's villages and rules into its arrays and its result back into a
+:class:`DistrictPartition`. The office stage (:func:`planner.offices.place_offices`) then places each district's
+office and completes the :class:`DistrictPlan` that the rest of the planner reads.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ import scipy.sparse as sp
 from planner.districts.adjacency import _anchor_points, _bridge, village_adjacency
 from planner.districts.check import check_districts
 from planner.districts.compare import PlanComparison, compare_current
-from planner.engines.districting import DistrictSolution, _components, contiguous_districts
+from planner.engines.districting import DistrictSolution, contiguous_districts
+from planner.engines.districting.graph import components
 from planner.errors import ValidationError
 from planner.model import Violation
-from planner.offices import choose_office
 from planner.rules import DistrictRules, Rules
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,8 @@ class DistrictPlan:
 
     ``proven_optimal``: CP-SAT proved the districts optimal for the objective; ``stopped_by_time``: the
     ``time_limit`` safety cap cut the district search short (the plan may then differ between runs);
-    ``seconds``: wall time of :func:`plan_districts`. :meth:`summary` carries all three.
+    ``seconds``: wall time of the district and office stages. :meth:`summary` carries all three. Made by the
+    office stage (:func:`planner.offices.place_offices`) from a :class:`DistrictPartition`.
     """
 
     villages: gpd.GeoDataFrame
@@ -49,32 +52,95 @@ class DistrictPlan:
     stopped_by_time: bool = False
 
     def summary(self) -> dict[str, Any]:
-        """Key figures for summary.json."""
+        """The district figures of summary.json, with its keys, definitions and rounding.
+
+        ``mean_travel_min`` is the residents' mean (population-weighted) travel to their office, as summary.json
+        gives it; ``max_travel_min`` the longest; both rounded to 2 decimals, ``cv`` to 4. The keys ``villages``,
+        ``population``, ``districts``, ``offices``, ``officers``, ``max_travel_min``, ``mean_travel_min``,
+        ``district_villages`` and ``district_population`` hold exactly summary.json's values;
+        ``unreachable_villages`` (sorted), ``violations`` and the solver flags are this stage's share of it.
+        """
         d = self.districts
-        pop = d["population"].astype(float)
-        t = self.villages["travel_min_to_office"].astype(float)
-        ft = t[np.isfinite(t)]
+        pop_d = d["population"].to_numpy(dtype=float)
+        pop = self.villages["population"].to_numpy(dtype=float)
+        travel = self.villages["travel_min_to_office"].to_numpy(dtype=float)
+        finite = np.isfinite(travel)
+        weighted = finite.any() and pop[finite].sum() > 0
+        cv = float(pop_d.std() / pop_d.mean()) if len(pop_d) and pop_d.mean() > 0 else 0.0
         return {
             "villages": len(self.villages),
-            "population": int(self.villages["population"].sum()),
+            "population": int(pop.sum()),
             "districts": len(d),
             "offices": len(self.offices),
             "officers": int(d["officers"].sum()),
+            "max_travel_min": round(float(travel[finite].max()), 2) if finite.any() else None,
+            "mean_travel_min": round(float(np.average(travel[finite], weights=pop[finite])), 2)
+            if weighted
+            else None,
             "district_villages": {"min": int(d["n_villages"].min()), "max": int(d["n_villages"].max())},
-            "district_population": {
-                "min": int(pop.min()),
-                "max": int(pop.max()),
-                "cv": float(pop.std(ddof=0) / pop.mean()) if pop.mean() > 0 else 0.0,
-            },
-            "max_travel_min": float(ft.max()) if len(ft) else None,
-            "mean_travel_min": float(ft.mean()) if len(ft) else None,
-            "unreachable_villages": [
+            "district_population": {"min": int(pop_d.min()), "max": int(pop_d.max()), "cv": round(cv, 4)},
+            "unreachable_villages": sorted(
                 str(v) for v in self.villages.index[self.villages["access"] == "unreachable"]
-            ],
+            ),
             "violations": [v.to_dict() for v in self.violations],
             "proven_optimal": self.proven_optimal,
             "stopped_by_time": self.stopped_by_time,
         }
+
+
+@dataclass(frozen=True, eq=False)
+class DistrictPartition:
+    """The district stage's result: which district each village is in, before the office stage places offices.
+
+    Attributes
+    ----------
+    villages
+        The input villages plus ``district_id``.
+    labels
+        District index (0..k-1) of every village, in the order of ``villages``.
+    centers
+        The engine's centre (a position in ``villages``) of each district: the village of least
+        resident-minutes to the rest of the district, under the travel, compactness and balance terms.
+    minutes
+        (n, n) drive minutes between the villages (``inf`` where no road).
+    anchors
+        (n, 2) metric xy of each village's anchor point (the office's point when it holds one).
+    adjacency
+        The neighbour matrix the districts are contiguous in (small pieces bridged).
+    access
+        The access table in the order of ``villages`` (access, reason).
+    times
+        The travel times the plan was drawn on (the checks re-read them).
+    candidates
+        Village ids that may hold an office (None: every village); ``candidate_mask`` the same as a mask.
+    current
+        The districts in force today (village_id -> district_id), when given.
+    violations
+        What the numbers rule out before solving (a village too heavy for R2, a piece too small for R1).
+    proven_optimal, stopped_by_time, seconds
+        As in :class:`DistrictPlan`, for the district search.
+    """
+
+    villages: gpd.GeoDataFrame
+    labels: np.ndarray
+    centers: tuple[int, ...]
+    minutes: np.ndarray
+    anchors: np.ndarray
+    adjacency: sp.csr_matrix
+    access: pd.DataFrame
+    times: Any
+    candidates: list[str] | None
+    candidate_mask: np.ndarray | None
+    current: pd.Series | None
+    violations: list[Violation]
+    proven_optimal: bool
+    stopped_by_time: bool
+    seconds: float
+
+    @property
+    def population(self) -> np.ndarray:
+        """Residents of every village, in the order of ``villages``."""
+        return self.villages["population"].to_numpy(dtype=float)
 
 
 def _village_cost(villages: gpd.GeoDataFrame, times: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -118,6 +184,146 @@ def _district_counts(n: int, pop: float, r: DistrictRules) -> tuple[int, int]:
     return low, high
 
 
+def _access_table(access: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
+    """The access table in the villages' order; every village must be in it."""
+    acc = access.reindex(ids)
+    if acc["access"].isna().any():
+        miss = ids[acc["access"].isna()].tolist()[:10]
+        raise ValidationError(f"access lacks villages {miss}", zh=f"可达性表缺少村 {miss}")
+    return acc
+
+
+def _heavy_villages(ids: pd.Index, pop: np.ndarray, r: DistrictRules) -> list[Violation]:
+    """R2 breaks the numbers force: a village with more residents than a district's officers may serve."""
+    cap = r.max_officers * r.residents_per_officer
+    out: list[Violation] = []
+    if not r.uses_population:
+        return out
+    for vid, p in zip(ids, pop, strict=True):
+        if p > cap:
+            need = math.ceil(p / r.residents_per_officer)
+            out.append(
+                Violation(
+                    "R2",
+                    str(vid),
+                    f"village {vid} has {p:,.0f} residents alone, more than {r.max_officers} officers x "
+                    f"{r.residents_per_officer:,} = {cap:,}; its district needs {need} officers",
+                    f"村 {vid} 单村即有 {p:,.0f} 人, 超过 {r.max_officers} 名民警 x {r.residents_per_officer:,} = "
+                    f"{cap:,}; 其警务区需要 {need} 名民警",
+                    kind="village",
+                )
+            )
+    return out
+
+
+def _district_range(
+    adj: sp.csr_matrix, ids: pd.Index, pop: np.ndarray, township: np.ndarray | None, r: DistrictRules
+) -> tuple[int, int, list[Violation]]:
+    """(fewest, most) districts over the map's pieces, and the R1 break of every piece too small for R1."""
+    n = len(ids)
+    nb = [adj.indices[adj.indptr[i] : adj.indptr[i + 1]] for i in range(n)]
+    if township is not None:
+        nb = [x[township[x] == township[i]] for i, x in enumerate(nb)]
+    k_low = k_high = 0
+    out: list[Violation] = []
+    for comp in components(nb, range(n)):
+        lo_c, hi_c = _district_counts(len(comp), float(pop[comp].sum()), r)
+        k_low += lo_c
+        k_high += max(lo_c, hi_c)
+        if lo_c > hi_c and r.uses_villages:
+            names = [str(ids[u]) for u in comp[:10]]
+            where = f"township {township[comp[0]]}" if township is not None else "a separate piece of the map"
+            where_zh = f"乡镇 {township[comp[0]]}" if township is not None else "地图上一块独立区域"
+            out.append(
+                Violation(
+                    "R1",
+                    where,
+                    f"{where} has {len(comp)} villages ({', '.join(names)}): cannot make districts of "
+                    f"{r.min_villages}-{r.max_villages} villages"
+                    + (" within_township" if township is not None else ""),
+                    f"{where_zh} 只有 {len(comp)} 个村 ({', '.join(names)}): 无法组成 {r.min_villages}-{r.max_villages} "
+                    "个村的警务区" + (" (不跨乡镇)" if township is not None else ""),
+                    kind="township" if township is not None else "piece",
+                )
+            )
+    return k_low, k_high, out
+
+
+def _locked_groups(
+    ids: pd.Index, locked: Sequence[str] | None, current: pd.Series | None
+) -> np.ndarray | None:
+    """Group id per village (-1 free): locked villages of one current district form one group."""
+    if not locked:
+        return None
+    if current is None:
+        raise ValidationError(
+            "locked villages need the current districts (--current)",
+            zh="锁定村需要现行警务区 (--current)",
+        )
+    cur = current.reindex(ids)
+    lk = ids.isin(list(locked))
+    codes = {d: i for i, d in enumerate(sorted({str(cur.iloc[i]) for i in np.flatnonzero(lk)}))}
+    return np.array([codes[str(cur.iloc[i])] if lk[i] else -1 for i in range(len(ids))], dtype=np.int64)
+
+
+def _candidate_mask(ids: pd.Index, candidates: Sequence[str] | None) -> np.ndarray | None:
+    cand = None if candidates is None else ids.isin(list(candidates))
+    if cand is not None and not cand.any():
+        raise ValidationError(
+            "no candidate office site is a village of the layer", zh="候选警务室地点都不是图层中的村"
+        )
+    return cand
+
+
+def _avoidable(sol: DistrictSolution, forced: np.ndarray) -> int:
+    """Size and population breaks that a village heavier than the cap does not force."""
+    out = 0
+    for b in sol.breaks:
+        d = b.district
+        if b.rule == "size" or (
+            b.rule == "population" and d is not None and not forced[sol.labels == d].any()
+        ):
+            out += 1
+    return out
+
+
+def _best_count(
+    tries: list[int],
+    solve_k: Any,
+    forced: np.ndarray,
+    *,
+    t0: float,
+    time_limit: float,
+) -> tuple[DistrictSolution, bool]:
+    """The plan of the first district count in ``tries`` that breaks R1/R2 no more than the numbers force.
+
+    Failing that, the plan with the fewest avoidable breaks. Returns it and whether the time cap cut a try.
+    """
+    cut = False
+    sol: DistrictSolution | None = None
+    for kk in tries:
+        left = time_limit - (time.monotonic() - t0)
+        if sol is not None and left <= 0:
+            log.warning("plan_districts: the time limit stopped the tries with more districts at k=%d", kk)
+            cut = True
+            break
+        s_k = solve_k(kk, max(left, 0.0))
+        cut |= s_k.stopped_by_time
+        if sol is None or _avoidable(s_k, forced) < _avoidable(sol, forced):
+            sol = s_k
+        if _avoidable(s_k, forced) == 0:
+            break
+        if kk != tries[-1]:
+            log.info(
+                "plan_districts: %d districts break R1/R2 %d time(s); trying %d",
+                kk,
+                _avoidable(s_k, forced),
+                kk + 1,
+            )
+    assert sol is not None
+    return sol, cut
+
+
 def plan_districts(
     villages: gpd.GeoDataFrame,
     times: Any,
@@ -131,8 +337,8 @@ def plan_districts(
     n_districts: int | None = None,
     seed: int = 0,
     time_limit: float = 60.0,
-) -> DistrictPlan:
-    """Draw police districts and place one office in each, under the bureau rules.
+) -> DistrictPartition:
+    """Draw police districts under the bureau rules; the office stage then places their offices.
 
     Parameters
     ----------
@@ -147,8 +353,8 @@ def plan_districts(
     adjacency
         Neighbour matrix in the order of ``villages.index`` (default :func:`village_adjacency`).
     current
-        Series village_id -> district_id in force today: adds :class:`PlanComparison` and is the source of
-        ``locked`` districts.
+        Series village_id -> district_id in force today: the office stage compares the plan with it
+        (:class:`PlanComparison`), and it is the source of ``locked`` districts.
     locked
         Village ids that keep their current district (requires ``current``): they stay together, and apart from
         the other locked groups.
@@ -166,8 +372,9 @@ def plan_districts(
 
     Returns
     -------
-    DistrictPlan
-        With every rule that cannot hold listed as a :class:`Violation` (rule, subject, numbers).
+    DistrictPartition
+        The districts, with the rules the numbers break before solving; :func:`planner.offices.place_offices`
+        turns it into the :class:`DistrictPlan`.
     """
     t0 = time.monotonic()
     r = rules.districts
@@ -176,100 +383,26 @@ def plan_districts(
     n = len(ids)
     pop = villages["population"].to_numpy(dtype=float)
     cost, raw, pts = _village_cost(villages, times)
-    acc = access.reindex(ids)
-    if acc["access"].isna().any():
-        miss = ids[acc["access"].isna()].tolist()[:10]
-        raise ValidationError(f"access lacks villages {miss}", zh=f"可达性表缺少村 {miss}")
+    acc = _access_table(access, ids)
     township = villages["township"].astype(str).to_numpy() if r.within_township else None
     adj = village_adjacency(villages, times=times) if adjacency is None else sp.csr_matrix(adjacency)
-    adj = _bridge(adj, pts, township, r.min_villages if r.uses_villages else 1)
-    violations: list[Violation] = []
-    # what the numbers rule out before solving
-    cap = r.max_officers * r.residents_per_officer
-    if r.uses_population:
-        for vid, p in zip(ids, pop, strict=True):
-            if p > cap:
-                violations.append(
-                    Violation(
-                        "R2",
-                        str(vid),
-                        f"village {vid} has {p:,.0f} residents alone, more than {r.max_officers} officers x "
-                        f"{r.residents_per_officer:,} = {cap:,}; its district needs {math.ceil(p / r.residents_per_officer)} "
-                        "officers",
-                        f"村 {vid} 单村即有 {p:,.0f} 人, 超过 {r.max_officers} 名民警 x {r.residents_per_officer:,} = "
-                        f"{cap:,}; 其警务区需要 {math.ceil(p / r.residents_per_officer)} 名民警",
-                    )
-                )
-    adj = sp.csr_matrix(adj)
-    nb = [adj.indices[adj.indptr[i] : adj.indptr[i + 1]] for i in range(n)]
-    if township is not None:
-        nb = [x[township[x] == township[i]] for i, x in enumerate(nb)]
-    comps = _components(nb, range(n))
-    k_low = k_high = 0
-    for comp in comps:
-        lo_c, hi_c = _district_counts(len(comp), float(pop[comp].sum()), r)
-        k_low += lo_c
-        k_high += max(lo_c, hi_c)
-        if lo_c > hi_c and r.uses_villages:
-            names = [str(ids[u]) for u in comp[:10]]
-            where = f"township {township[comp[0]]}" if township is not None else "a separate piece of the map"
-            where_zh = f"乡镇 {township[comp[0]]}" if township is not None else "地图上一块独立区域"
-            violations.append(
-                Violation(
-                    "R1",
-                    where,
-                    f"{where} has {len(comp)} villages ({', '.join(names)}): cannot make districts of "
-                    f"{r.min_villages}-{r.max_villages} villages"
-                    + (" within_township" if township is not None else ""),
-                    f"{where_zh} 只有 {len(comp)} 个村 ({', '.join(names)}): 无法组成 {r.min_villages}-{r.max_villages} "
-                    "个村的警务区" + (" (不跨乡镇)" if township is not None else ""),
-                )
-            )
-    k = n_districts if n_districts is not None else k_low
+    adj = sp.csr_matrix(_bridge(adj, pts, township, r.min_villages if r.uses_villages else 1))
+    violations = _heavy_villages(ids, pop, r)
+    k_low, k_high, small = _district_range(adj, ids, pop, township, r)
+    violations.extend(small)
     if n_districts is not None and not 1 <= n_districts <= n:
         raise ValidationError(
             f"--districts {n_districts}: must be between 1 and {n} villages",
             zh=f"--districts {n_districts}: 必须在 1 到 {n} (村数) 之间",
         )
-    cand = None if candidates is None else ids.isin(list(candidates))
-    if cand is not None and not cand.any():
-        raise ValidationError(
-            "no candidate office site is a village of the layer", zh="候选警务室地点都不是图层中的村"
-        )
-    group = None
-    if locked:
-        if current is None:
-            raise ValidationError(
-                "locked villages need the current districts (--current)",
-                zh="锁定村需要现行警务区 (--current)",
-            )
-        cur = current.reindex(ids)
-        lk = ids.isin(list(locked))
-        codes = {d: i for i, d in enumerate(sorted({str(cur.iloc[i]) for i in np.flatnonzero(lk)}))}
-        group = np.array([codes[str(cur.iloc[i])] if lk[i] else -1 for i in range(n)], dtype=np.int64)
+    k = n_districts if n_districts is not None else k_low
+    cand = _candidate_mask(ids, candidates)
+    group = _locked_groups(ids, locked, current)
+    cap = r.max_officers * r.residents_per_officer
     forced = pop > cap if r.uses_population else np.zeros(n, dtype=bool)
 
-    def avoidable(sol: DistrictSolution) -> int:
-        """Size and population breaks that a village heavier than the cap does not force."""
-        out = 0
-        for b in sol.breaks:
-            d = int(b.subject.split()[-1]) if b.subject.startswith("district ") else -1
-            if b.rule == "size" or (b.rule == "population" and d >= 0 and not forced[sol.labels == d].any()):
-                out += 1
-        return out
-
-    # the fewest districts the counts allow; when the search finds no plan within the rules at that number
-    # (contiguity and village sizes can make it impossible), one or two more, unless --districts fixed it
-    tries = [k] if n_districts is not None else list(range(k, min(k + 2, max(k, k_high)) + 1))
-    cut = False
-    sol: DistrictSolution | None = None
-    for kk in tries:
-        left = time_limit - (time.monotonic() - t0)
-        if sol is not None and left <= 0:
-            log.warning("plan_districts: the time limit stopped the tries with more districts at k=%d", kk)
-            cut = True
-            break
-        s_k = contiguous_districts(
+    def solve_k(kk: int, left: float) -> DistrictSolution:
+        return contiguous_districts(
             adj,
             pop,
             cost,
@@ -285,56 +418,97 @@ def plan_districts(
             max_cost=r.max_travel_min,
             max_cost_hard=r.max_travel_hard,
             seed=seed,
-            time_limit=max(left, 0.0),
+            time_limit=left,
         )
-        cut |= s_k.stopped_by_time
-        if sol is None or avoidable(s_k) < avoidable(sol):
-            sol = s_k
-        if avoidable(s_k) == 0:
-            break
-        if kk != tries[-1]:
-            log.info(
-                "plan_districts: %d districts break R1/R2 %d time(s); trying %d", kk, avoidable(s_k), kk + 1
-            )
-    assert sol is not None
-    labels, centers = sol.labels, list(sol.centers)
-    if rules.offices.objective != "pmedian":
-        centers = [
-            choose_office(
-                np.flatnonzero(labels == d),
-                raw,
-                pop,
-                objective=rules.offices.objective,
-                coverage_min=rules.offices.coverage_min,
-                candidates=cand,
-                current=c,
-            )
-            for d, c in enumerate(centers)
-        ]
-    width = max(2, len(str(len(centers))))
-    did = np.array([f"D{d + 1:0{width}d}" for d in range(len(centers))])
-    oid = np.array([f"O{d + 1:0{width}d}" for d in range(len(centers))])
+
+    # the fewest districts the counts allow; when the search finds no plan within the rules at that number
+    # (contiguity and village sizes can make it impossible), one or two more, unless --districts fixed it
+    tries = [k] if n_districts is not None else list(range(k, min(k + 2, max(k, k_high)) + 1))
+    sol, cut = _best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit)
+    width = max(2, len(str(len(sol.centers))))
+    did = np.array([f"D{d + 1:0{width}d}" for d in range(len(sol.centers))])
     out = villages.copy()
-    out["district_id"] = did[labels]
+    out["district_id"] = did[sol.labels]
+    seconds = time.monotonic() - t0
+    log.info("plan_districts: %d villages, %d districts, %.1fs", n, len(sol.centers), seconds)
+    return DistrictPartition(
+        out,
+        sol.labels,
+        tuple(int(c) for c in sol.centers),
+        raw,
+        pts,
+        adj,
+        acc,
+        times,
+        None if candidates is None else list(candidates),
+        cand,
+        current,
+        violations,
+        sol.proven_optimal and not cut,
+        cut,
+        seconds,
+    )
+
+
+def complete_plan(
+    partition: DistrictPartition,
+    offices: Sequence[int],
+    offices_layer: gpd.GeoDataFrame,
+    *,
+    rules: Rules,
+    seconds: float,
+) -> DistrictPlan:
+    """The :class:`DistrictPlan` of a partition whose district d has its office in village ``offices[d]``.
+
+    Adds the office and travel columns to the villages, builds the districts layer, re-checks the whole plan
+    (:func:`planner.districts.check_districts`), lists unreachable villages and compares with the current
+    districts. Called by the office stage once the offices are placed.
+    """
+    p = partition
+    ids = p.villages.index
+    n = len(ids)
+    labels, raw, pop = p.labels, p.minutes, p.population
+    width = max(2, len(str(len(offices))))
+    oid = np.array([f"O{d + 1:0{width}d}" for d in range(len(offices))])
+    out = p.villages.copy()
     out["office_id"] = oid[labels]
-    office_pos = np.array(centers)[labels]
+    office_pos = np.array(offices)[labels]
     out["travel_min_to_office"] = raw[np.arange(n), office_pos]
-    out["access"] = acc["access"].astype(str).to_numpy()
-    districts, offices = _layers(out, ids, pop, labels, centers, did, oid, raw, pts, r, villages.crs)
+    out["access"] = p.access["access"].astype(str).to_numpy()
+    did = out["district_id"].to_numpy()
+    districts = _districts_layer(out, labels, offices, raw, pop, rules.districts)
     out_check = out.copy()
     out_check["office_village_id"] = [str(ids[c]) for c in office_pos]
+    violations = list(p.violations)
     violations.extend(
-        check_districts(
-            out_check,
-            times,
-            rules=rules,
-            adjacency=adj,
-            candidates=None if candidates is None else list(candidates),
-        )
+        check_districts(out_check, p.times, rules=rules, adjacency=p.adjacency, candidates=p.candidates)
     )
-    for vid in ids[out["access"].to_numpy() == "unreachable"]:
+    violations.extend(_unreachable(out, p.access))
+    violations = _dedupe(violations)
+    comparison = (
+        compare_current(out_check, p.current, raw, pop, rules.districts) if p.current is not None else None
+    )
+    log.info(
+        "district plan: %d districts, %d offices, %d violations", len(set(did)), len(offices), len(violations)
+    )
+    return DistrictPlan(
+        out,
+        districts,
+        offices_layer,
+        violations,
+        comparison,
+        p.proven_optimal,
+        seconds,
+        p.stopped_by_time,
+    )
+
+
+def _unreachable(out: gpd.GeoDataFrame, acc: pd.DataFrame) -> list[Violation]:
+    """A soft note for every village no road reaches: it was placed by straight line."""
+    notes = []
+    for vid in out.index[out["access"].to_numpy() == "unreachable"]:
         reason = str(acc.loc[vid, "reason"]) if "reason" in acc.columns else ""
-        violations.append(
+        notes.append(
             Violation(
                 "access",
                 str(vid),
@@ -342,28 +516,10 @@ def plan_districts(
                 "district by straight line",
                 f"村 {vid} 无道路可达 ({reason}); 按直线距离划入最近的警务区",
                 hard=False,
+                kind="village",
             )
         )
-    violations = _dedupe(violations)
-    comparison = compare_current(out_check, current, raw, pop, r) if current is not None else None
-    seconds = time.monotonic() - t0
-    log.info(
-        "plan_districts: %d villages, %d districts, %d violations, %.1fs",
-        n,
-        len(centers),
-        len(violations),
-        seconds,
-    )
-    return DistrictPlan(
-        out,
-        districts,
-        offices,
-        violations,
-        comparison,
-        sol.proven_optimal and not cut,
-        seconds,
-        cut,
-    )
+    return notes
 
 
 def _dedupe(vs: list[Violation]) -> list[Violation]:
@@ -390,40 +546,33 @@ def _validate_villages(villages: gpd.GeoDataFrame) -> None:
         )
 
 
-def _layers(
+def _districts_layer(
     out: gpd.GeoDataFrame,
-    ids: pd.Index,
-    pop: np.ndarray,
     labels: np.ndarray,
-    centers: list[int],
-    did: np.ndarray,
-    oid: np.ndarray,
+    offices: Sequence[int],
     raw: np.ndarray,
-    pts: np.ndarray,
+    pop: np.ndarray,
     r: DistrictRules,
-    crs: Any,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    from shapely.geometry import Point
-
-    drows, orows, dgeom, ogeom = [], [], [], []
-    for d, c in enumerate(centers):
+) -> gpd.GeoDataFrame:
+    """One row per district: its size, residents, officers (R2), office and travel from it, dissolved outline."""
+    rows, geoms = [], []
+    did = out["district_id"].to_numpy()
+    oid = out["office_id"].to_numpy()
+    for d, c in enumerate(offices):
         mem = np.flatnonzero(labels == d)
         t = raw[mem, c]
         ft = t[np.isfinite(t)]
         p = float(pop[mem].sum())
-        off = r.officers_for(p)
-        drows.append(
+        rows.append(
             {
-                "district_id": did[d],
+                "district_id": did[mem[0]],
                 "n_villages": len(mem),
                 "population": int(p),
-                "officers": off,
-                "office_id": oid[d],
+                "officers": r.officers_for(p),
+                "office_id": oid[mem[0]],
                 "max_travel_min": float(ft.max()) if len(ft) else float("nan"),
                 "mean_travel_min": float(ft.mean()) if len(ft) else float("nan"),
             }
         )
-        dgeom.append(out.geometry.iloc[mem].union_all())
-        orows.append({"office_id": oid[d], "village_id": str(ids[c]), "district_id": did[d], "officers": off})
-        ogeom.append(Point(pts[c]))
-    return gpd.GeoDataFrame(drows, geometry=dgeom, crs=crs), gpd.GeoDataFrame(orows, geometry=ogeom, crs=crs)
+        geoms.append(out.geometry.iloc[mem].union_all())
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=out.crs)

@@ -1,0 +1,399 @@
+"""The contiguous districting heuristic: district terms, seeds, growth and the contiguity-preserving search.
+
+:class:`_DistrictModel` evaluates one district (bounds broken, objective, best centre); :func:`_seed_centers`
+and :func:`_grow` build a start; :class:`_Search` improves it by boundary moves and swaps that keep every
+district connected, iterated with local perturbations. Every loop stops on counts.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planner.engines.districting.graph import EPS, TimeCap, is_connected
+from planner.engines.facility import pmedian
+from planner.errors import SolverError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _DistrictModel:
+    """The objective and bounds of one call, and the terms of any district (cached by member set)."""
+
+    nbrs: list[np.ndarray]
+    pop: np.ndarray
+    w: np.ndarray
+    cost: np.ndarray
+    cand: np.ndarray  # bool mask of units that may hold an office
+    min_size: int
+    max_size: int
+    lo: float
+    hi: float
+    max_cost: float | None
+    max_cost_hard: bool
+    balance_weight: float
+    compactness_weight: float
+    target: float  # population per district the balance term aims at
+    unit_cost: float  # resident-minutes that one resident off balance costs (mean travel of the instance)
+    fixed_center: dict[int, int] = field(default_factory=dict)  # locked group -> centre unit
+    # terms of districts already evaluated: the searches re-evaluate the same member sets often (undone
+    # perturbations, re-tried moves); bounded, and the value depends only on the set, so results are unchanged
+    cache: dict[tuple[frozenset[int], int], tuple[float, float, int]] = field(default_factory=dict)
+
+    def terms(self, members: Sequence[int] | set[int], group: int = -1) -> tuple[float, float, int]:
+        """(violation, objective, centre) of one district; violation is 0 when every bound holds."""
+        key = (frozenset(members), group)
+        hit = self.cache.get(key)
+        if hit is None:
+            if len(self.cache) >= 500_000:
+                self.cache.clear()
+            hit = self.cache[key] = self._terms(np.sort(np.fromiter(key[0], dtype=np.int64)), group)
+        return hit
+
+    def _terms(self, m: np.ndarray, group: int) -> tuple[float, float, int]:
+        size = len(m)
+        if size == 0:
+            # a district left empty (growth from locked groups can leave one): a breach the search repairs
+            return float(max(self.min_size, 1)) + 1.0, 0.0, -1
+        p = float(self.pop[m].sum())
+        viol = float(max(0, self.min_size - size) + max(0, size - self.max_size))
+        if p > self.hi + EPS:
+            viol += (p - self.hi) / max(self.hi, 1.0)
+        if p < self.lo - EPS:
+            viol += (self.lo - p) / max(self.lo, 1.0)
+        if group in self.fixed_center and self.fixed_center[group] in set(m.tolist()):
+            cm = np.array([self.fixed_center[group]])
+        else:
+            cm = m[self.cand[m]]
+            if len(cm) == 0:
+                viol += 1.0
+                cm = m
+        sub = self.cost[m[:, None], cm]
+        score = self.w[m] @ sub
+        radius = sub.max(axis=0)
+        score = score + self.compactness_weight * self.target * radius
+        excess = np.zeros(len(cm))
+        if self.max_cost is not None:
+            excess = np.maximum(sub - self.max_cost, 0.0).sum(axis=0)
+            if not self.max_cost_hard:
+                score = score + self.target * excess
+        if self.max_cost is not None and self.max_cost_hard:
+            j = int(np.lexsort((score, excess))[0])
+            viol += excess[j] / self.max_cost
+        else:
+            j = int(np.argmin(score))
+        obj = float(score[j]) + self.balance_weight * self.unit_cost * abs(p - self.target)
+        return float(viol), obj, int(cm[j])
+
+
+def _better(dv: float, do: float) -> bool:
+    return dv < -1e-9 or (abs(dv) <= 1e-9 and do < -1e-7)
+
+
+class _Search:
+    """Contiguity-preserving local search on one connected component.
+
+    Every label change is journalled so that a failed perturbation is undone locally; the local search only
+    re-tries units touching a district that changed, so a round after a local perturbation costs about the
+    size of the perturbed area, not of the county.
+    """
+
+    def __init__(
+        self,
+        prob: _DistrictModel,
+        units: list[int],
+        k: int,
+        group: np.ndarray,
+        rng: np.random.Generator,
+        cap: TimeCap,
+    ) -> None:
+        self.prob = prob
+        self.units = units
+        self.k = k
+        self.group = group  # locked group per unit (-1 free)
+        self.rng = rng
+        self.cap = cap
+        self.nbl: list[list[int]] = [nb.tolist() for nb in prob.nbrs]  # plain ints: Python loops below
+        # safety count on local-search passes (each pass strictly improves, so it ends anyway)
+        self.max_passes = 100 + 4 * len(units)
+        self.journal: list[tuple[int, int]] = []
+
+    # -- state ---------------------------------------------------------------------------------------------
+    def load(self, labels: dict[int, int]) -> None:
+        self.lab = dict(labels)
+        self.members: list[set[int]] = [set() for _ in range(self.k)]
+        for u, d in self.lab.items():
+            self.members[d].add(u)
+        self.dgroup = [-1] * self.k
+        for u, d in self.lab.items():
+            if self.group[u] >= 0:
+                self.dgroup[d] = int(self.group[u])
+        self.val = [self.prob.terms(self.members[d], self.dgroup[d]) for d in range(self.k)]
+        self.journal = []
+
+    def total(self) -> tuple[float, float]:
+        return sum(v[0] for v in self.val), sum(v[1] for v in self.val)
+
+    def _set(self, u: int, b: int) -> None:
+        a = self.lab[u]
+        self.journal.append((u, a))
+        self.members[a].discard(u)
+        self.members[b].add(u)
+        self.lab[u] = b
+
+    def undo(self) -> None:
+        """Undo every label change since the journal was last cleared."""
+        touched: set[int] = set()
+        for u, a in reversed(self.journal):
+            b = self.lab[u]
+            self.members[b].discard(u)
+            self.members[a].add(u)
+            self.lab[u] = a
+            touched.update((a, b))
+        for d in sorted(touched):
+            self.val[d] = self.prob.terms(self.members[d], self.dgroup[d])
+        self.journal = []
+
+    def _touching(self, dirty: set[int]) -> list[int]:
+        """Units of the dirty districts and their neighbours, sorted."""
+        out: set[int] = set()
+        nbrs = self.nbl
+        for d in dirty:
+            for u in self.members[d]:
+                out.add(u)
+                out.update(v for v in nbrs[u] if v in self.lab)
+        return sorted(out)
+
+    # -- moves ---------------------------------------------------------------------------------------------
+    def _try_move(self, u: int) -> tuple[int, int] | None:
+        a = self.lab[u]
+        if self.group[u] >= 0 or len(self.members[a]) <= 1:
+            return None
+        targets = sorted({self.lab[v] for v in self.nbl[u] if v in self.lab} - {a})
+        if not targets:
+            return None
+        rest = self.members[a] - {u}
+        if not is_connected(rest, self.nbl):
+            return None
+        ta = self.prob.terms(rest, self.dgroup[a])
+        best: tuple[float, float, int, tuple[float, float, int]] | None = None
+        for b in targets:
+            tb = self.prob.terms(self.members[b] | {u}, self.dgroup[b])
+            dv = ta[0] + tb[0] - self.val[a][0] - self.val[b][0]
+            do = ta[1] + tb[1] - self.val[a][1] - self.val[b][1]
+            if _better(dv, do) and (best is None or _better(dv - best[0], do - best[1])):
+                best = (dv, do, b, tb)
+        if best is None:
+            return None
+        b = best[2]
+        self._set(u, b)
+        self.val[a] = ta
+        self.val[b] = best[3]
+        return a, b
+
+    def _try_swap(self, u: int) -> tuple[int, int] | None:
+        a = self.lab[u]
+        if self.group[u] >= 0:
+            return None
+        nbrs = self.nbl
+        # units next to district a without u: the only ones that can join a and keep it connected
+        near_a = {x for y in self.members[a] if y != u for x in nbrs[y]}
+        for b in sorted({self.lab[v] for v in nbrs[u] if v in self.lab} - {a}):
+            for v in sorted(self.members[b] & near_a):
+                if self.group[v] >= 0:
+                    continue
+                na = (self.members[a] - {u}) | {v}
+                nb = (self.members[b] - {v}) | {u}
+                ta = self.prob.terms(na, self.dgroup[a])
+                tb = self.prob.terms(nb, self.dgroup[b])
+                dv = ta[0] + tb[0] - self.val[a][0] - self.val[b][0]
+                do = ta[1] + tb[1] - self.val[a][1] - self.val[b][1]
+                if not _better(dv, do):
+                    continue
+                if not (is_connected(na, nbrs) and is_connected(nb, nbrs)):
+                    continue
+                self._set(u, b)
+                self._set(v, a)
+                self.val[a], self.val[b] = ta, tb
+                return a, b
+        return None
+
+    def local_search(self, dirty: set[int] | None = None) -> None:
+        """Improving boundary moves, then swaps, to a local optimum of both neighbourhoods.
+
+        Only units touching a district in ``dirty`` (default: every district) are tried; a change makes its
+        two districts dirty. Stops at the fixed point (a count: every step strictly improves), after
+        ``max_passes`` passes, or when the time cap is hit.
+        """
+        dirty = set(range(self.k)) if dirty is None else set(dirty)
+        swap_dirty = set(dirty)
+        for _ in range(self.max_passes):
+            if self.cap.hit("district local search"):
+                return
+            new: set[int] = set()
+            if dirty:
+                for u in self.rng.permutation(self._touching(dirty)):
+                    ch = self._try_move(int(u))
+                    if ch is not None:
+                        new.update(ch)
+            if new:
+                dirty = new
+                swap_dirty |= new
+                continue
+            if not swap_dirty:
+                return
+            for u in self.rng.permutation(self._touching(swap_dirty)):
+                ch = self._try_swap(int(u))
+                if ch is not None:
+                    new.update(ch)
+            if not new:
+                return
+            dirty, swap_dirty = set(new), set(new)
+        log.info("district local search: stopped after %d passes (safety count)", self.max_passes)
+
+    def perturb(self, moves: int) -> set[int]:
+        """Random boundary moves in one random district and its neighbours, keeping every district connected
+        and non-empty. Returns the districts touched."""
+        d0 = int(self.rng.integers(self.k))
+        area = {d0}
+        for u in self.members[d0]:
+            area.update(self.lab[v] for v in self.nbl[u] if v in self.lab)
+        pool = sorted(u for d in area for u in self.members[d])
+        touched: set[int] = set()
+        done = 0
+        for u in self.rng.permutation(pool):
+            if done >= moves:
+                break
+            u = int(u)
+            a = self.lab[u]
+            if self.group[u] >= 0 or len(self.members[a]) <= 1:
+                continue
+            targets = sorted({self.lab[v] for v in self.nbl[u] if v in self.lab} - {a})
+            if not targets or not is_connected(self.members[a] - {u}, self.nbl):
+                continue
+            b = targets[int(self.rng.integers(len(targets)))]
+            self._set(u, b)
+            touched.update((a, b))
+            done += 1
+        for d in sorted(touched):
+            self.val[d] = self.prob.terms(self.members[d], self.dgroup[d])
+        return touched
+
+
+def _seed_centers(
+    prob: _DistrictModel,
+    units: list[int],
+    k: int,
+    taken: list[int],
+    rng: np.random.Generator,
+    use_pmedian: bool,
+    cap: TimeCap,
+) -> list[int]:
+    """k - len(taken) more centres among the candidate units: p-median (planner.engines.facility) or k-means++ by cost."""
+    need = k - len(taken)
+    if need <= 0:
+        return list(taken)
+    taken_set = set(taken)
+    cand = [u for u in units if prob.cand[u] and u not in taken_set] or [
+        u for u in units if u not in taken_set
+    ]
+    if use_pmedian and not taken:
+        sub = prob.cost[np.ix_(units, cand)]
+        # a start only: a short VNS (counts, not clocks), no MIP; the district search does the rest
+        stall = min(max(20, need), 100)
+        sol = pmedian(
+            sub,
+            need,
+            weights=prob.w[units],
+            seed=int(rng.integers(1 << 30)),
+            time_limit=max(cap.left(), 0.0),
+            exact=False,
+            max_stall=stall,
+            max_rounds=5 * stall,
+        )
+        if sol.stopped_by_time:
+            cap.record("p-median start")
+        return [cand[int(j)] for j in np.asarray(sol.medians)]
+    chosen = list(taken)
+    uarr = np.asarray(units, dtype=np.int64)
+    w = prob.w[uarr] + 1e-9
+    free = np.zeros(len(units), dtype=bool)
+    pos = {u: i for i, u in enumerate(units)}
+    for u in cand:
+        free[pos[u]] = True
+    for u in chosen:
+        free[pos[u]] = False
+    d = prob.cost[np.ix_(uarr, np.asarray(chosen, dtype=np.int64))].min(axis=1) if chosen else None
+    for _ in range(need):
+        score = np.where(free, w if d is None else w * d * d, 0.0)
+        if score.sum() <= 0:
+            pool = np.flatnonzero(free)
+            i = int(pool[int(rng.integers(len(pool)))])
+        else:
+            i = int(rng.choice(len(units), p=score / score.sum()))
+        chosen.append(units[i])
+        free[i] = False
+        col = prob.cost[uarr, units[i]]
+        d = col.copy() if d is None else np.minimum(d, col)
+    return chosen
+
+
+def _grow(prob: _DistrictModel, units: list[int], centers: list[int], group: np.ndarray) -> dict[int, int]:
+    """Grow districts from their centres by cheapest travel, respecting the upper bounds while it can."""
+    lab: dict[int, int] = {}
+    size = [0] * len(centers)
+    popd = [0.0] * len(centers)
+    heap: list[tuple[float, int, int]] = []
+    grp_of = {int(group[c]): d for d, c in enumerate(centers) if group[c] >= 0}
+    # locked groups first: every unit of a group goes to the group's district
+    for u in units:
+        if group[u] >= 0 and int(group[u]) in grp_of:
+            d = grp_of[int(group[u])]
+            lab[u] = d
+            size[d] += 1
+            popd[d] += prob.pop[u]
+    for d, c in enumerate(centers):
+        if c not in lab:
+            lab[c] = d
+            size[d] += 1
+            popd[d] += prob.pop[c]
+    for u, d in lab.items():
+        for v in prob.nbrs[u]:
+            heapq.heappush(heap, (float(prob.cost[int(v), centers[d]]), int(v), d))
+    unit_set = set(units)
+    deferred: set[int] = set()
+    while heap:
+        _c, u, d = heapq.heappop(heap)
+        if u in lab or u not in unit_set or group[u] >= 0:
+            continue
+        if size[d] + 1 > prob.max_size or popd[d] + prob.pop[u] > prob.hi:
+            deferred.add(u)
+            continue
+        lab[u] = d
+        size[d] += 1
+        popd[d] += prob.pop[u]
+        for v in prob.nbrs[u]:
+            v = int(v)
+            if v not in lab:
+                heapq.heappush(heap, (float(prob.cost[v, centers[d]]), v, d))
+    # what the caps left out joins the cheapest adjacent district, caps ignored (local search repairs)
+    pending = [u for u in units if u not in lab]
+    while pending:
+        progress = False
+        for u in pending:
+            ds = sorted(
+                {lab[int(v)] for v in prob.nbrs[u] if int(v) in lab},
+                key=lambda d: (prob.cost[u, centers[d]], d),
+            )
+            if ds:
+                lab[u] = ds[0]
+                progress = True
+        pending = [u for u in pending if u not in lab]
+        if not progress:  # a locked group cut off from its own district: give its units their group
+            raise SolverError("internal: a component is not connected", zh="内部错误: 分量不连通")
+    return lab
