@@ -3,20 +3,19 @@ sweep's sweep.html (the what-if question answered, the trade-off charts and the 
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
 import folium
 import geopandas as gpd
 
+from planner.outputs.html import FONT, escape, html_page, number
 from planner.outputs.maps import map_html
 from planner.texts import t
 
 _STATUS_COLOURS = {"planned": "#1a9850", "resumed": "#66bd63", "breaks": "#fdae61", "failed": "#d73027"}
-_FONT = '"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif'
 _CSS = f"""
-body {{ font-family: {_FONT}; margin: 24px; color: #222; }}
+body {{ font-family: {FONT}; margin: 24px; color: #222; }}
 h1 {{ font-size: 22px; }}
 table {{ border-collapse: collapse; margin: 12px 0; font-size: 13px; }}
 th, td {{ border: 1px solid #bbb; padding: 3px 8px; text-align: right; }}
@@ -26,30 +25,17 @@ iframe {{ width: 100%; height: 520px; border: 1px solid #bbb; }}
 """
 
 
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
 def _page(title: str, body: str, lang: str) -> str:
-    return (
-        f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><h1>{_e(title)}</h1>{body}</body></html>\n"
-    )
+    return html_page(title=title, lang=lang, css=_CSS, body=f"<h1>{escape(title)}</h1>{body}")
 
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
-    th = "".join(f'<th class="{"l" if i < left else ""}">{_e(h)}</th>' for i, h in enumerate(head))
+    th = "".join(f'<th class="{"l" if i < left else ""}">{escape(h)}</th>' for i, h in enumerate(head))
     body = "".join(
         "<tr>" + "".join(f'<td class="{"l" if i < left else ""}">{c}</td>' for i, c in enumerate(r)) + "</tr>"
         for r in rows
     )
     return f"<table><tr>{th}</tr>{body}</table>"
-
-
-def _num(value: Any, digits: int = 0) -> str:
-    if value is None:
-        return "–"
-    return f"{float(value):,.{digits}f}" if digits else f"{int(value):,}"
 
 
 def province_map(outlines: gpd.GeoDataFrame, counties: Sequence[Any], *, lang: str) -> folium.Map:
@@ -68,8 +54,8 @@ def province_map(outlines: gpd.GeoDataFrame, counties: Sequence[Any], *, lang: s
             continue
         colour = _STATUS_COLOURS.get(c.status, "#999999")
         popup = (
-            f'<a href="{_e(c.folder)}/report.html" target="_blank">{_e(c.county)}</a><br>'
-            f"{_e(t('many.status.' + c.status, lang))}<br>{_e(t('many.col.villages', lang))}: {c.villages}"
+            f'<a href="{escape(c.folder)}/report.html" target="_blank">{escape(c.county)}</a><br>'
+            f"{escape(t('many.status.' + c.status, lang))}<br>{escape(t('many.col.villages', lang))}: {c.villages}"
         )
         outline = folium.GeoJson(
             row.geometry.__geo_interface__,
@@ -99,22 +85,22 @@ def province_html(summary: dict[str, Any], counties: Sequence[Any], *, lang: str
     rows = []
     for c in counties:
         link = (
-            f'<a href="{_e(c.folder)}/report.html">{_e(c.county)}</a>'
+            f'<a href="{escape(c.folder)}/report.html">{escape(c.county)}</a>'
             if c.status != "failed"
-            else _e(c.county)
+            else escape(c.county)
         )
         rows.append(
             [
                 link,
-                _e(t("many.status." + c.status, lang)),
-                _num(c.villages),
-                _num(c.districts),
-                _num(c.officers),
-                *(_num(c.coverage_pct.get(m), 1) for m in cov),
-                _num(c.hard_breaks),
-                _num(c.visit_requirements_met_pct, 1),
-                _num(c.seconds, 1),
-                _e(c.reason_zh if lang == "zh" else c.reason),
+                escape(t("many.status." + c.status, lang)),
+                number(c.villages),
+                number(c.districts),
+                number(c.officers),
+                *(number(c.coverage_pct.get(m), 1) for m in cov),
+                number(c.hard_breaks),
+                number(c.visit_requirements_met_pct, 1),
+                number(c.seconds, 1),
+                escape(c.reason_zh if lang == "zh" else c.reason),
             ]
         )
     lead = t(
@@ -125,7 +111,7 @@ def province_html(summary: dict[str, Any], counties: Sequence[Any], *, lang: str
         planned=summary["planned"],
         failed=summary["failed"],
     )
-    body = f'<p>{_e(lead)}</p><iframe src="{_e(map_file)}"></iframe>{_table(head, rows, left=2)}'
+    body = f'<p>{escape(lead)}</p><iframe src="{escape(map_file)}"></iframe>{_table(head, rows, left=2)}'
     return _page(t("many.province.title", lang), body, lang)
 
 
@@ -149,23 +135,23 @@ def _scatter(points: Sequence[tuple[float, float, str]], *, title: str, x_label:
         return pad + (x - x0) / (x1 - x0) * (w - 2 * pad), h - pad - (y - y0) / (y1 - y0) * (h - 2 * pad)
 
     dots = "".join(
-        f'<circle cx="{xy(x, y)[0]:.1f}" cy="{xy(x, y)[1]:.1f}" r="5" fill="#2b6cb0"><title>{_e(lab)}</title></circle>'
+        f'<circle cx="{xy(x, y)[0]:.1f}" cy="{xy(x, y)[1]:.1f}" r="5" fill="#2b6cb0"><title>{escape(lab)}</title></circle>'
         for x, y, lab in pts
     )
     axes = (
         f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#555"/>'
         f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="#555"/>'
-        f'<text x="{w / 2}" y="{h - 10}" text-anchor="middle" font-size="12">{_e(x_label)}</text>'
+        f'<text x="{w / 2}" y="{h - 10}" text-anchor="middle" font-size="12">{escape(x_label)}</text>'
         f'<text x="14" y="{h / 2}" text-anchor="middle" font-size="12" transform="rotate(-90 14 {h / 2})">'
-        f"{_e(y_label)}</text>"
-        f'<text x="{pad}" y="{h - pad + 16}" font-size="11">{_num(x0, 1)}</text>'
-        f'<text x="{w - pad}" y="{h - pad + 16}" font-size="11" text-anchor="end">{_num(x1, 1)}</text>'
-        f'<text x="{pad - 4}" y="{h - pad}" font-size="11" text-anchor="end">{_num(y0, 1)}</text>'
-        f'<text x="{pad - 4}" y="{pad + 4}" font-size="11" text-anchor="end">{_num(y1, 1)}</text>'
+        f"{escape(y_label)}</text>"
+        f'<text x="{pad}" y="{h - pad + 16}" font-size="11">{number(x0, 1)}</text>'
+        f'<text x="{w - pad}" y="{h - pad + 16}" font-size="11" text-anchor="end">{number(x1, 1)}</text>'
+        f'<text x="{pad - 4}" y="{h - pad}" font-size="11" text-anchor="end">{number(y0, 1)}</text>'
+        f'<text x="{pad - 4}" y="{pad + 4}" font-size="11" text-anchor="end">{number(y1, 1)}</text>'
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img">'
-        f'<text x="{w / 2}" y="18" text-anchor="middle" font-size="13">{_e(title)}</text>{axes}{dots}</svg>'
+        f'<text x="{w / 2}" y="18" text-anchor="middle" font-size="13">{escape(title)}</text>{axes}{dots}</svg>'
     )
 
 
@@ -218,22 +204,22 @@ def sweep_html(rows: Sequence[Any], best: Any, *, lang: str, minutes: int = 30, 
     ]
     table_rows = [
         [
-            *(_e(r.values[k]) for k in keys),
-            _e(t("many.status." + r.status, lang)),
-            _num(r.districts),
-            _num(r.officers),
-            _num(r.coverage_15, 1),
-            _num(r.coverage_30, 1),
-            _num(r.coverage_60, 1),
-            _num(r.mean_travel_min, 1),
-            _num(r.max_travel_min, 1),
-            _num(r.hard_breaks),
-            _num(r.visit_requirements_met_pct, 1),
+            *(escape(r.values[k]) for k in keys),
+            escape(t("many.status." + r.status, lang)),
+            number(r.districts),
+            number(r.officers),
+            number(r.coverage_15, 1),
+            number(r.coverage_30, 1),
+            number(r.coverage_60, 1),
+            number(r.mean_travel_min, 1),
+            number(r.max_travel_min, 1),
+            number(r.hard_breaks),
+            number(r.visit_requirements_met_pct, 1),
         ]
         for r in rows
     ]
     body = (
-        f'<p class="q">{_e(question)}</p><p class="q"><b>{_e(answer)}</b></p><div>{charts}</div>'
+        f'<p class="q">{escape(question)}</p><p class="q"><b>{escape(answer)}</b></p><div>{charts}</div>'
         f"{_table(head, table_rows, left=len(keys))}"
     )
     return _page(t("many.sweep.title", lang), body, lang)
