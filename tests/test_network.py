@@ -13,6 +13,7 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from planner.errors import ValidationError
+from planner.io.cache import TravelTimeCache
 from planner.io.roads import lines_to_roads, parse_maxspeed, read_roads
 from planner.model import TravelTimes
 from planner.network import (
@@ -225,13 +226,14 @@ def test_cache_hit_returns_the_stored_matrix(tmp_path):
     """A second identical call reads the .npz (a doctored cache file proves it is read, not recomputed)."""
     net = build_network(triangle(), rules=RULES, crs=CRS)
     acc = locate_villages(net, villages({"A": (0, 0), "C": (6000, 3000)}), rules=RULES)
-    first = travel_times(net, acc, cache_dir=tmp_path)
+    cache = TravelTimeCache(tmp_path)
+    first = travel_times(net, acc, cache=cache)
     files = list(tmp_path.glob("*.npz"))
     assert len(files) == 1
     np.savez(files[0], seconds=first.seconds * 2)
-    second = travel_times(net, acc, cache_dir=tmp_path)
+    second = travel_times(net, acc, cache=cache)
     np.testing.assert_array_equal(second.seconds, first.seconds * 2)
-    other = travel_times(net, acc, cache_dir=tmp_path, cutoff_s=100.0)  # different arguments: a new entry
+    other = travel_times(net, acc, cache=cache, cutoff_s=100.0)  # different arguments: a new entry
     assert len(list(tmp_path.glob("*.npz"))) == 2
     assert np.isinf(other.frame().loc["A", "C"])
 
