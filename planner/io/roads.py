@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import ValidationError
+from planner.io.formats import osm_reader
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,6 @@ PAVED_SURFACES = frozenset(
 _NO_CARS = frozenset(
     {"no", "private", "agricultural", "forestry", "agricultural;forestry", "forestry;agricultural"}
 )
-_OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.xml", ".xml", ".osm.gz")
 _TRUE = frozenset({"yes", "true", "1", "y", "t", "forward", "f", "on"})
 _REVERSE = frozenset({"-1", "reverse", "backward", "r"})
 
@@ -119,9 +119,10 @@ def read_roads(
     Parameters
     ----------
     path
-        ``.osm`` / ``.osm.bz2`` (OSM XML, read by osmnx ``graph_from_xml`` with ``retain_all=True`` so that no
-        road piece is dropped), ``.osm.pbf`` (drivable ways extracted with pyosmium, then read the same way), or
-        any line layer pyogrio reads (GeoPackage, Shapefile, GeoJSON, FlatGeobuf).
+        An OSM file (:data:`planner.io.formats.OSM_SUFFIXES`): ``.osm`` / ``.osm.bz2`` (OSM XML, read by osmnx
+        ``graph_from_xml`` with ``retain_all=True`` so that no road piece is dropped), ``.osm.pbf`` and the other
+        formats pyosmium reads (drivable ways extracted with pyosmium, then read the same way); or any line layer
+        pyogrio reads (GeoPackage, Shapefile, GeoJSON, FlatGeobuf).
     speed_col
         Line layers only: a column of speeds in km/h used instead of the class speeds (empty or non-positive
         values fall back to the class speed).
@@ -143,19 +144,17 @@ def read_roads(
             zh=f"{p}: 找不到道路文件。请给出 OSM 文件 (.osm, .osm.bz2, .osm.pbf) 或道路线图层 "
             "(GeoPackage, Shapefile, GeoJSON)。",
         )
-    name = p.name.lower()
-    if name.endswith((".osm.pbf", ".pbf")):
-        if speed_col or oneway_col:
-            log.warning("%s: speed_col/oneway_col apply to line layers only; OSM tags are used", p)
+    reader = osm_reader(p)
+    if reader is not None and (speed_col or oneway_col):
+        log.warning("%s: speed_col/oneway_col apply to line layers only; OSM tags are used", p)
+    if reader == "osmium":
         with tempfile.TemporaryDirectory(prefix="planner-pbf-") as tmp:
             xml = Path(tmp) / "drive.osm"
             n_ways = pbf_to_drive_xml(p, xml)
             if n_ways == 0:
                 raise _no_roads(p)
             out = _read_osm_xml(xml, source=p)
-    elif name.endswith(_OSM_SUFFIXES):
-        if speed_col or oneway_col:
-            log.warning("%s: speed_col/oneway_col apply to line layers only; OSM tags are used", p)
+    elif reader == "xml":
         out = _read_osm_xml(p, source=p)
     else:
         out = _read_lines(p, speed_col=speed_col, oneway_col=oneway_col)
