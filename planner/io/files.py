@@ -141,6 +141,14 @@ def read_layer_file(
     ValidationError
         The file cannot be opened, the layer does not exist, or the text does not decode.
     """
+    if path.suffix.lower() == ".shp" and not any(path.with_suffix(e).exists() for e in (".dbf", ".DBF")):
+        # GDAL reads a .shp without its .dbf as geometries without attributes: every column would be "missing"
+        raise ValidationError(
+            f"{what} {path}: the Shapefile's .dbf file ({path.with_suffix('.dbf').name}, which holds the attribute "
+            "table: ids, names, population) is missing; copy it beside the .shp, with the .shx and .prj",
+            zh=f"{what_zh} {path}:缺少 Shapefile 的 .dbf 文件({path.with_suffix('.dbf').name}, 存放属性表:编号、名称、"
+            "人口);请把它与 .shx、.prj 一起放在 .shp 旁边",
+        )
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except _GDAL_ERRORS as exc:

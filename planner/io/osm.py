@@ -100,6 +100,11 @@ def check_osm_path(path: str | Path) -> Path:
             zh=f"OSM 文件 {p} 不存在(或不是文件); 请给出 .osm.pbf、.osm 或 .osm.bz2 数据的路径(可从 "
             "download.geofabrik.de 下载)。",
         )
+    if p.stat().st_size == 0:
+        raise ValidationError(
+            f"OSM file {p} is empty (0 bytes), an interrupted download or copy; download the extract again.",
+            zh=f"OSM 文件 {p} 为空 (0 字节), 多半是下载或复制中断; 请重新下载。",
+        )
     if osm_reader(p) is None:
         raise ValidationError(
             f"{p} is not an OSM extract: the name must end in .osm.pbf, .osm or .osm.bz2 (the reader picks the "

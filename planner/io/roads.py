@@ -23,11 +23,16 @@ u, v            (OSM only) node ids: the rows are already directed edges u -> v 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 from xml.etree.ElementTree import ParseError
 from xml.sax import SAXException
@@ -147,8 +152,14 @@ def read_roads(
     reader = osm_reader(p)
     if reader is not None and (speed_col or oneway_col):
         log.warning("%s: speed_col/oneway_col apply to line layers only; OSM tags are used", p)
+    if reader is not None and p.is_file() and p.stat().st_size == 0:
+        raise ValidationError(
+            f"{p}: the OSM file is empty (0 bytes), an interrupted download or copy; download the extract again.",
+            zh=f"{p}: OSM 文件为空 (0 字节), 多半是下载或复制中断; 请重新下载。",
+        )
     if reader == "osmium":
-        with tempfile.TemporaryDirectory(prefix="planner-pbf-") as tmp:
+        # the converted XML is a temporary file: SIGTERM (a killed job) must remove it as Ctrl-C does
+        with terminate_as_interrupt(), tempfile.TemporaryDirectory(prefix="planner-pbf-") as tmp:
             xml = Path(tmp) / "drive.osm"
             n_ways = pbf_to_drive_xml(p, xml)
             if n_ways == 0:
@@ -160,6 +171,26 @@ def read_roads(
         out = _read_lines(p, speed_col=speed_col, oneway_col=oneway_col)
     log.info("%s: %d road lines (%s)", p, len(out), out.attrs["kind"])
     return out
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Inside the block, SIGTERM raises KeyboardInterrupt like SIGINT, so that ``finally`` and ``with`` clean up.
+
+    Only in the main thread (Python delivers signals there); the previous handler is restored afterwards.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _no_roads(p: Path) -> ValidationError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,11 @@ WKT_COLUMNS = ("wkt", "geometry", "geom")
 
 
 _POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+# A village's population above this is a typo or a wrong column, not a village: the most populous county-level
+# divisions of China hold about 2.5 million people (2020 census), so no village reaches 5 million.
+MAX_VILLAGE_POPULATION = 5_000_000
 
 
 _MAX_LISTED = 20
@@ -183,8 +189,20 @@ def _parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return num, missing, bad
 
 
+def visible_text(text: str) -> str:
+    """``text`` without invisible format characters (Unicode category Cf: U+200B zero-width space, U+FEFF byte
+    order mark, U+200E direction marks, soft hyphens...) and surrounding spaces.
+
+    Spreadsheets and copy-paste leave such characters in ids; "V01" and "V01\u200b" print the same and are the
+    same village, so every id and name is read through this.
+    """
+    if text.isascii():
+        return text.strip()
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
+
+
 def _text_column(values: pd.Series) -> list[str]:
-    """Text values; numbers that are whole print without '.0' (ids read as floats)."""
+    """Text values without invisible characters (:func:`visible_text`); whole numbers print without '.0'."""
     out = []
     for v in values.astype(object):
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
@@ -192,7 +210,7 @@ def _text_column(values: pd.Series) -> list[str]:
         elif isinstance(v, float) and v.is_integer():
             out.append(str(int(v)))
         else:
-            out.append(str(v).strip())
+            out.append(visible_text(str(v)))
     return out
 
 
@@ -238,6 +256,14 @@ def _csv_geometries(
         out = np.flatnonzero((np.abs(lon) > 180) | (np.abs(lat) > 90))
         if len(out):
             en, zh = rows.many(out, [f"{lon[i]}, {lat[i]}" for i in out])
+            if _valid_when_swapped(np.column_stack([lon, lat])):
+                raise ValidationError(
+                    f"{path}: latitude out of range in {en}, and every row would be valid with {lon_name} and "
+                    f"{lat_name} exchanged: the longitude and latitude columns look swapped; exchange them (or "
+                    "name them with --lon-col and --lat-col); if they are projected x/y, pass --crs instead",
+                    zh=f"{path}:{zh} 的纬度超出范围, 而对调 {lon_name} 与 {lat_name} 后每行都有效:经度和纬度字段多半"
+                    "写反了;请对调(或用 --lon-col、--lat-col 指定);如为投影坐标请用 --crs 指定坐标系",
+                )
             raise ValidationError(
                 f"{path}: coordinates out of range for longitude/latitude in {en}; check that {lon_name} is the "
                 f"longitude and {lat_name} the latitude, or pass --crs for projected x/y",
@@ -245,6 +271,13 @@ def _csv_geometries(
                 "投影坐标请用 --crs 指定坐标系",
             )
     return shapely.points(lon, lat)
+
+
+def _valid_when_swapped(lonlat: np.ndarray) -> bool:
+    """Whether every (lon, lat) row is a valid longitude/latitude with the two exchanged (and some is not now)."""
+    now = (np.abs(lonlat[:, 0]) <= 180) & (np.abs(lonlat[:, 1]) <= 90)
+    swapped = (np.abs(lonlat[:, 1]) <= 180) & (np.abs(lonlat[:, 0]) <= 90)
+    return bool(swapped.all() and not now.all())
 
 
 def _anchor_lonlat(
@@ -394,6 +427,14 @@ def _check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, path: Path, rows: _Ro
         if bad_pt.any():
             bad = np.unique(per_geom[bad_pt])
             en, zh = rows.many(bad)
+            if _valid_when_swapped(xy):
+                raise ValidationError(
+                    f"{path}: latitude out of range in {en}, and every point would be valid with longitude and "
+                    "latitude swapped: the longitude and latitude columns look swapped; exchange them (or name "
+                    "them with --lon-col and --lat-col)",
+                    zh=f"{path}:{zh} 的纬度超出范围, 而把经纬度对调后所有点都有效:经度和纬度字段多半写反了;"
+                    "请对调(或用 --lon-col、--lat-col 指定)",
+                )
             raise ValidationError(
                 f"{path}: coordinates out of the longitude/latitude range in {en}, but the CRS {source} "
                 f"({crs.name}) is in degrees: the coordinates are probably projected metres; pass the projected "
@@ -417,6 +458,19 @@ def _village_ids(df: pd.DataFrame, col: str | None, path: Path, rows: _Rows) -> 
         )
         return [f"V{i + 1:0{width}d}" for i in range(len(df))]
     ids = _text_column(df[col])
+    cleaned = [
+        i for i, v in enumerate(df[col].astype(object)) if isinstance(v, str) and visible_text(v) != v.strip()
+    ]
+    if cleaned:
+        en, _ = rows.many(cleaned)
+        log.warning(
+            "%s: invisible characters (zero-width space, byte order mark...) removed from %d village ids (column "
+            "%s) in %s; ids that differ only by them are the same village",
+            path.name,
+            len(cleaned),
+            col,
+            en,
+        )
     empty = [i for i, v in enumerate(ids) if not v]
     if empty:
         en, zh = rows.many(empty)
@@ -461,6 +515,15 @@ def _population(df: pd.DataFrame, col: str, path: Path, rows: _Rows) -> np.ndarr
         raise ValidationError(
             f"{path}: negative population (column {col}) in {en}; population must be 0 or more",
             zh=f"{path}:{zh} 的人口(字段 {col})为负数;人口须大于等于 0",
+        )
+    implausible = np.flatnonzero(num > MAX_VILLAGE_POPULATION)
+    if len(implausible):
+        en, zh = rows.many(implausible, [df[col].iloc[i] for i in implausible])
+        raise ValidationError(
+            f"{path}: implausible population (column {col}) in {en}: more than {MAX_VILLAGE_POPULATION:,} "
+            "people, more than any county of China has; correct the figure (a typo, a unit or another column?)",
+            zh=f"{path}:{zh} 的人口(字段 {col})不合理:超过 {MAX_VILLAGE_POPULATION:,} 人, 比任何一个县的人口都多;"
+            "请改正(笔误、单位或字段错误?)",
         )
     fractional = np.flatnonzero(num != np.round(num))
     if len(fractional):

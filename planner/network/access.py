@@ -16,6 +16,9 @@ from planner.rules import NetworkRules
 
 log = logging.getLogger(__name__)
 
+# Villages this far from every road of the file are not a clipped extract's edge but a wrong CRS (or place).
+FAR_FROM_ROADS_M = 100_000.0
+
 
 def _km(m: float) -> str:
     return f"{m / 1000:.1f} km" if m >= 1000 else f"{m:.0f} m"
@@ -105,7 +108,12 @@ def locate_villages(network: RoadNetwork, villages: gpd.GeoDataFrame, *, rules: 
 
 
 def _check_coverage(network: RoadNetwork, xy: np.ndarray, index: pd.Index, *, rules: NetworkRules) -> None:
-    """Raise when access points lie outside the road nodes' bounding box grown by the walking limit."""
+    """Raise when access points lie outside the road nodes' bounding box grown by the walking limit.
+
+    The message names the likely cause: longitude and latitude swapped (most of the outside villages would be
+    covered with the two exchanged), a wrong CRS (the villages lie far from the roads, farther than a clipped
+    extract would leave them), or else a road file that does not cover them.
+    """
     n = len(xy)
     lo = network.node_xy.min(axis=0) - rules.max_walk_m
     hi = network.node_xy.max(axis=0) + rules.max_walk_m
@@ -115,13 +123,64 @@ def _check_coverage(network: RoadNetwork, xy: np.ndarray, index: pd.Index, *, ru
     ids = [str(x) for x in index[outside]]
     shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
     cover = _coverage_text(network)
+    fix, fix_zh = _coverage_cause(network, xy, outside, lo, hi)
     raise ValidationError(
         f"{network.source}: {len(ids)} of {n} villages lie outside the road file's coverage ({cover}, "
-        f"grown by the {_km(rules.max_walk_m)} walking limit): {shown}. Give a road file that covers the "
-        "villages (or check the villages' coordinates).",
+        f"grown by the {_km(rules.max_walk_m)} walking limit): {shown}. {fix}",
         zh=f"{network.source}: {n} 个村中有 {len(ids)} 个位于道路文件的覆盖范围 ({cover}, 外扩步行上限 "
-        f"{_km(rules.max_walk_m)}) 之外: {shown}。请给出覆盖这些村的道路文件 (或检查村的坐标)。",
+        f"{_km(rules.max_walk_m)}) 之外: {shown}。{fix_zh}",
     )
+
+
+def _coverage_cause(
+    network: RoadNetwork, xy: np.ndarray, outside: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[str, str]:
+    """What to tell the user about villages outside the roads: the likely cause and its fix (English, Chinese)."""
+    swapped = _swapped_points(network, xy[outside])
+    if swapped is not None:
+        back = int(np.all((swapped >= lo) & (swapped <= hi), axis=1).sum())
+        if back >= max(1, outside.sum() // 2):
+            return (
+                f"Their longitude and latitude look swapped: with the two exchanged, {back} of them fall inside "
+                "the road coverage; exchange the longitude and latitude of the village file (or name the columns "
+                "with --lon-col and --lat-col).",
+                f"这些村的经度和纬度多半写反了: 对调后其中 {back} 个落在道路覆盖范围内; 请对调村文件的经纬度 "
+                "(或用 --lon-col、--lat-col 指定字段)。",
+            )
+    # the gap between the villages' box and the roads' box: a clipped extract leaves villages near its edge
+    gap = np.maximum(np.maximum(lo - xy[outside].max(axis=0), xy[outside].min(axis=0) - hi), 0.0)
+    gap_m = float(np.hypot(*gap))
+    if outside.all() and gap_m > FAR_FROM_ROADS_M:
+        return (
+            f"No village is near the roads: the villages lie {_km(gap_m)} from the road coverage, farther than a "
+            "clipped extract leaves them, so the CRS of the village file (its .prj, or --crs) or of the road "
+            "file looks wrong; check both, or give a road file that covers the villages if they are of another "
+            "place.",
+            f"没有一个村靠近道路: 各村距道路覆盖范围 {_km(gap_m)}, 远超裁剪数据的误差, 多半是村文件 (其 .prj 或 "
+            "--crs) 或道路文件的坐标系有误; 请检查两者, 如两者确为不同地区, 请给出覆盖各村的道路文件。",
+        )
+    return (
+        "Give a road file that covers the villages (or check the villages' coordinates).",
+        "请给出覆盖这些村的道路文件 (或检查村的坐标)。",
+    )
+
+
+def _swapped_points(network: RoadNetwork, xy: np.ndarray) -> np.ndarray | None:
+    """The points with their longitude and latitude exchanged, in the network's CRS (None when not possible)."""
+    from pyproj import Transformer
+    from pyproj.exceptions import ProjError
+
+    try:
+        to_lonlat = Transformer.from_crs(network.crs, "EPSG:4326", always_xy=True)
+        lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+        ok = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 90)
+        if not ok.any():
+            return None
+        x, y = to_lonlat.transform(np.asarray(lat)[ok], np.asarray(lon)[ok], direction="INVERSE")
+    except (ProjError, ValueError):
+        return None
+    out = np.column_stack([np.asarray(x, float), np.asarray(y, float)])
+    return out[np.all(np.isfinite(out), axis=1)]
 
 
 def _main_piece(network: RoadNetwork, xy: np.ndarray, *, rules: NetworkRules) -> int:
