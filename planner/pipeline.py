@@ -19,8 +19,9 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.errors import ValidationError
+from planner.io.cache import TravelTimeCache
 from planner.model import PlanData
-from planner.network import _route_lines
+from planner.network import leg_lines
 from planner.outputs.summary import build_summary
 from planner.patrol.roster import patrol_assignment, resolve_roster_offices
 from planner.rules import Rules
@@ -110,7 +111,8 @@ def make_plan(
         network = build_network(roads, rules=rules.network, crs=villages.crs)
         access = locate_villages(network, villages, rules=rules.network)
     with clock.stage("travel_times"):
-        times = travel_times(network, access, cache_dir=cache_dir)
+        cache = TravelTimeCache(cache_dir) if cache_dir is not None else None
+        times = travel_times(network, access, cache=cache)
     with clock.stage("districts"):
         partition = plan_districts(
             villages,
@@ -139,7 +141,7 @@ def make_plan(
             time_limit=time_limit or PATROL_WORK_BUDGET,
         )
     with clock.stage("routes"):
-        routes = _route_lines(network, access, patrol.legs)
+        routes = leg_lines(network, access, patrol.legs)
     summary = build_summary(
         dplan,
         patrol,

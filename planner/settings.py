@@ -20,3 +20,8 @@ DISTRICTS_TIME_CAP = 600.0
 
 # The monthly plan's CP-SAT work budget in deterministic seconds, shared by the offices (not wall time).
 PATROL_WORK_BUDGET = 60.0
+
+
+# The travel-time cache (planner.io.cache) is pruned, oldest entries first, to stay under this many bytes: about
+# fourteen province-size matrices (3,000 x 3,000 float64 = 72 MB each), dozens of county-size ones.
+CACHE_MAX_BYTES = 1 << 30

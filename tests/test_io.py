@@ -528,6 +528,53 @@ def test_read_roster_errors_name_lines(tmp_path: Path) -> None:
         read_roster(_write_csv(tmp_path / "r2.csv", [["P1", "O1"]], ["officer_id", "office"]))
 
 
+def test_ids_differing_only_by_invisible_characters_are_one_village(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Zero-width spaces and byte order marks in ids are removed (warned); the current districts then match."""
+    rows = [
+        ["A1\u200b", "甲", 10, 103.7, 24.5],
+        ["\ufeffA2", "乙", 10, 103.71, 24.5],
+        ["A3", "丙\u200d", 10, 103.72, 24.5],
+    ]
+    with caplog.at_level(logging.WARNING, logger="planner.io.villages"):
+        v = read_villages(_csv(tmp_path, rows))
+    assert list(v.index) == ["A1", "A2", "A3"] and v.loc["A3", "name"] == "丙"
+    assert "invisible characters" in caplog.text and "line 2" in caplog.text
+    cur = _write_csv(
+        tmp_path / "cur.csv", [["A1", "D1"], ["A2\u2060", "D1"], ["A3", "D2"]], ["village_id", "district_id"]
+    )
+    assert list(read_current(cur, v)) == ["D1", "D1", "D2"]
+    rows.append(["A1", "丁", 10, 103.73, 24.5])
+    with pytest.raises(ValidationError, match=r"duplicate village ids.*A1 \(line 2, line 5\)"):
+        read_villages(_csv(tmp_path, rows))
+
+
+def test_implausible_population_names_the_row(tmp_path: Path) -> None:
+    """A population above any county (1e12, a typo or another column) is an input error naming the row."""
+    rows = [["A1", "甲", 10, 103.7, 24.5], ["A2", "乙", "1e12", 103.71, 24.5]]
+    with pytest.raises(ValidationError, match=r"implausible population.*line 3 \(id A2\)") as err:
+        read_villages(_csv(tmp_path, rows))
+    assert "不合理" in err.value.zh
+    rows[1][2] = 4_999_999  # large but possible: read
+    assert int(read_villages(_csv(tmp_path, rows)).loc["A2", "population"]) == 4_999_999
+
+
+def test_shapefile_without_dbf_is_called_that(tmp_path: Path) -> None:
+    """A .shp whose .dbf is missing is reported as such, not as 'no population column'."""
+    path = write_layer(_source(), tmp_path / "v.shp")
+    path.with_suffix(".dbf").unlink()
+    with pytest.raises(ValidationError, match=r"v\.shp: the Shapefile's \.dbf file \(v\.dbf.*\) is missing"):
+        read_villages(path)
+
+
+def test_swapped_lon_lat_columns_are_named(tmp_path: Path) -> None:
+    """Latitudes above 90 that would all be valid with the columns exchanged: the columns look swapped."""
+    rows = [["A1", "甲", 10, 24.5, 103.7], ["A2", "乙", 10, 24.5, 103.71]]
+    with pytest.raises(ValidationError, match=r"longitude and latitude columns look swapped"):
+        read_villages(_csv(tmp_path, rows))
+
+
 @pytest.fixture
 def villages(tmp_path: Path) -> gpd.GeoDataFrame:
     return read_villages(_write_gpkg(_source(), tmp_path / "villages.gpkg"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import geopandas as gpd
@@ -13,6 +14,7 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from planner.errors import ValidationError
+from planner.io.cache import TravelTimeCache
 from planner.io.roads import lines_to_roads, parse_maxspeed, read_roads
 from planner.model import TravelTimes
 from planner.network import (
@@ -225,13 +227,14 @@ def test_cache_hit_returns_the_stored_matrix(tmp_path):
     """A second identical call reads the .npz (a doctored cache file proves it is read, not recomputed)."""
     net = build_network(triangle(), rules=RULES, crs=CRS)
     acc = locate_villages(net, villages({"A": (0, 0), "C": (6000, 3000)}), rules=RULES)
-    first = travel_times(net, acc, cache_dir=tmp_path)
+    cache = TravelTimeCache(tmp_path)
+    first = travel_times(net, acc, cache=cache)
     files = list(tmp_path.glob("*.npz"))
     assert len(files) == 1
     np.savez(files[0], seconds=first.seconds * 2)
-    second = travel_times(net, acc, cache_dir=tmp_path)
+    second = travel_times(net, acc, cache=cache)
     np.testing.assert_array_equal(second.seconds, first.seconds * 2)
-    other = travel_times(net, acc, cache_dir=tmp_path, cutoff_s=100.0)  # different arguments: a new entry
+    other = travel_times(net, acc, cache=cache, cutoff_s=100.0)  # different arguments: a new entry
     assert len(list(tmp_path.glob("*.npz"))) == 2
     assert np.isinf(other.frame().loc["A", "C"])
 
@@ -399,3 +402,75 @@ def test_broken_or_empty_osm_files_are_input_errors(tmp_path):
     for path in (bad, empty, tmp_path / "missing.osm"):
         with pytest.raises(ValidationError, match=path.name):
             read_roads(path)
+
+
+def _roads_near(lon: float, lat: float, crs: str) -> gpd.GeoDataFrame:
+    """A 6 km road square around (lon, lat), in ``crs``."""
+    x, y = gpd.GeoSeries([Point(lon, lat)], crs=4326).to_crs(crs).iloc[0].coords[0]
+    sq = [(x, y), (x + 6000, y), (x + 6000, y + 6000), (x, y + 6000), (x, y)]
+    rows = [{"highway": "primary", "geometry": LineString([a, b])} for a, b in itertools.pairwise(sq)]
+    gdf = gpd.GeoDataFrame(
+        pd.DataFrame([{"highway": "primary"}] * 4), geometry=[r["geometry"] for r in rows], crs=crs
+    )
+    return lines_to_roads(gdf)
+
+
+def test_villages_with_swapped_lon_lat_are_told_so():
+    """Villages outside the roads that the roads would cover with lon/lat exchanged: the message says swapped."""
+    crs = "EPSG:32632"  # Liechtenstein, 9.5 E 47.1 N: both orders are valid longitude/latitude
+    net = build_network(_roads_near(9.5, 47.1, crs), rules=RULES, crs=crs)
+    lonlat = [(47.1 + 0.02 * i, 9.5 + 0.02) for i in range(2)]  # lat, lon written as lon, lat
+    v = gpd.GeoDataFrame(
+        {"name": ["a", "b"], "township": "t", "population": 1},
+        geometry=[Point(p) for p in lonlat],
+        crs=4326,
+        index=pd.Index(["a", "b"], name="village_id"),
+    ).to_crs(crs)
+    with pytest.raises(
+        ValidationError, match=r"outside the road file's coverage.*longitude and latitude look swapped"
+    ):
+        locate_villages(net, v, rules=RULES)
+
+
+def test_villages_far_from_every_road_blame_the_crs():
+    """No village within 100 km of the roads is a wrong CRS (.prj), not a clipped road file: the message says so."""
+    net = build_network(triangle(), rules=RULES, crs=CRS)
+    with pytest.raises(
+        ValidationError, match=r"outside the road file's coverage.*CRS of the village file \(its \.prj"
+    ):
+        locate_villages(net, villages({"A": (600000, 0), "B": (601000, 0)}), rules=RULES)
+
+
+def test_empty_pbf_is_called_empty(tmp_path):
+    """A 0-byte .osm.pbf (an interrupted download) is an input error that says empty, not a pyosmium error."""
+    (tmp_path / "roads.osm.pbf").write_bytes(b"")
+    with pytest.raises(ValidationError, match=r"roads\.osm\.pbf: the OSM file is empty \(0 bytes\)"):
+        read_roads(tmp_path / "roads.osm.pbf")
+
+
+def test_sigterm_during_pbf_conversion_removes_the_temporary_file(tmp_path, shared):
+    """SIGTERM while a .osm.pbf is converted removes the converted temporary XML, as Ctrl-C (SIGINT) does."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    pbf = shared / "data" / "raw" / "osm-liechtenstein-2024" / "liechtenstein-latest.osm.pbf"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(root)}
+    code = f"from planner.io.roads import read_roads; read_roads({str(pbf)!r})"
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        proc = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while not list(tmp.glob("planner-pbf-*/drive.osm")) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.01)
+        assert list(tmp.glob("planner-pbf-*/drive.osm")), "the conversion never started"
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+        assert "KeyboardInterrupt" in err, err[-2000:]
+        assert list(tmp.iterdir()) == [], f"{sig.name} left {list(tmp.iterdir())}"

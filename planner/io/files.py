@@ -13,7 +13,6 @@ import errno
 import importlib.resources
 import logging
 import os
-import re
 import shutil
 import signal
 import socket
@@ -32,19 +31,9 @@ import pyogrio
 import pyogrio.errors
 
 from planner.errors import ValidationError
+from planner.io.formats import INPUT_EXTENSIONS, LAYER_DRIVERS, TABLE_SUFFIXES, read_table
 
 log = logging.getLogger(__name__)
-
-#: Layer formats read and written through GDAL (pyogrio): file extension -> GDAL driver.
-LAYER_DRIVERS = {
-    ".gpkg": "GPKG",
-    ".shp": "ESRI Shapefile",
-    ".geojson": "GeoJSON",
-    ".json": "GeoJSON",
-    ".fgb": "FlatGeobuf",
-}
-#: Every input extension a village-type layer may have.
-INPUT_EXTENSIONS = (*LAYER_DRIVERS, ".csv")
 
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
 _MAX_PROBLEMS = 20
@@ -126,51 +115,6 @@ def shapefile_encoding(path: Path, *, encoding: str | None = None) -> str | None
     return "UTF-8"
 
 
-def read_csv_text(path: Path, *, encoding: str | None, what: str, what_zh: str) -> pd.DataFrame:
-    """Read a CSV file as text columns (no type guessing); UTF-8 (with or without BOM), else GB18030.
-
-    Empty cells are empty strings; column names are stripped of spaces.
-    """
-    encodings = [encoding] if encoding else ["utf-8-sig", "gb18030"]
-    last: Exception | None = None
-    for enc in encodings:
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc, skipinitialspace=True)
-        except UnicodeDecodeError as exc:
-            last = exc
-            continue
-        except LookupError as exc:
-            raise ValidationError(
-                f"{what} {path}: unknown encoding '{encoding}'; use e.g. UTF-8, GBK or GB18030",
-                zh=f"{what_zh} {path}:未知编码“{encoding}”,请使用 UTF-8、GBK 或 GB18030 等",
-            ) from exc
-        except pd.errors.EmptyDataError as exc:
-            raise ValidationError(
-                f"{what} {path} is empty; give a CSV file with a header row and one row per record",
-                zh=f"{what_zh} {path} 为空;请提供带表头、每行一条记录的 CSV 文件",
-            ) from exc
-        except (pd.errors.ParserError, OSError) as exc:
-            fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-            why_zh = (
-                f"第 {fields[2]} 行有 {fields[3]} 个字段, 表头只有 {fields[1]} 个"
-                if fields
-                else "文件格式不对或无法打开"
-            )
-            raise ValidationError(
-                f"{what} {path} cannot be read as CSV ({exc}); save it as comma-separated UTF-8 text",
-                zh=f"{what_zh} {path} 无法按 CSV 读取({why_zh});请另存为逗号分隔的 UTF-8 文本",
-            ) from exc
-        if enc == "gb18030":
-            log.info("%s is not UTF-8: read as GB18030 (GBK)", path)
-        df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
-        return df
-    raise ValidationError(
-        f"{what} {path}: the text does not decode as {' or '.join(encodings)} ({last}); "
-        "save it as UTF-8 or pass the encoding (--encoding)",
-        zh=f"{what_zh} {path}:文本无法按 {'、'.join(encodings)} 解码;请另存为 UTF-8 或用 --encoding 指定编码",
-    )
-
-
 def read_layer_file(
     path: Path,
     *,
@@ -201,6 +145,14 @@ def read_layer_file(
     ValidationError
         The file cannot be opened, the layer does not exist, or the text does not decode.
     """
+    if path.suffix.lower() == ".shp" and not any(path.with_suffix(e).exists() for e in (".dbf", ".DBF")):
+        # GDAL reads a .shp without its .dbf as geometries without attributes: every column would be "missing"
+        raise ValidationError(
+            f"{what} {path}: the Shapefile's .dbf file ({path.with_suffix('.dbf').name}, which holds the attribute "
+            "table: ids, names, population) is missing; copy it beside the .shp, with the .shx and .prj",
+            zh=f"{what_zh} {path}:缺少 Shapefile 的 .dbf 文件({path.with_suffix('.dbf').name}, 存放属性表:编号、名称、"
+            "人口);请把它与 .shx、.prj 一起放在 .shp 旁边",
+        )
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except _GDAL_ERRORS as exc:
@@ -770,8 +722,8 @@ def read_roster(path: str | os.PathLike[str]) -> pd.DataFrame:
         by their CSV line.
     """
     what, what_zh = "officer roster", "警员名册"
-    p = check_input_path(path, what=what, what_zh=what_zh, extensions=(".csv",))
-    df = read_csv_text(p, encoding=None, what=what, what_zh=what_zh)
+    p = check_input_path(path, what=what, what_zh=what_zh, extensions=TABLE_SUFFIXES)
+    df = read_table(p, what=what, what_zh=what_zh)
     if len(df) == 0:
         raise ValidationError(f"{what} {p} has no officers", zh=f"{what_zh} {p} 中没有警员")
     lower = {c.lower(): c for c in df.columns}

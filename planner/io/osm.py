@@ -26,11 +26,10 @@ import pandas as pd
 import shapely
 
 from planner.errors import ValidationError
+from planner.io.formats import osm_reader
 
 log = logging.getLogger(__name__)
 
-OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".osc", ".o5m")
-"""File name endings pyosmium reads (it picks the format from the name)."""
 
 _KEYS = ("place", "boundary", "building", "landuse")
 
@@ -101,7 +100,12 @@ def check_osm_path(path: str | Path) -> Path:
             zh=f"OSM 文件 {p} 不存在(或不是文件); 请给出 .osm.pbf、.osm 或 .osm.bz2 数据的路径(可从 "
             "download.geofabrik.de 下载)。",
         )
-    if not p.name.lower().endswith(OSM_SUFFIXES):
+    if p.stat().st_size == 0:
+        raise ValidationError(
+            f"OSM file {p} is empty (0 bytes), an interrupted download or copy; download the extract again.",
+            zh=f"OSM 文件 {p} 为空 (0 字节), 多半是下载或复制中断; 请重新下载。",
+        )
+    if osm_reader(p) is None:
         raise ValidationError(
             f"{p} is not an OSM extract: the name must end in .osm.pbf, .osm or .osm.bz2 (the reader picks the "
             "format from it). Rename the file if it is one, or download the extract again.",

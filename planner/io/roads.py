@@ -23,11 +23,16 @@ u, v            (OSM only) node ids: the rows are already directed edges u -> v 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 from xml.etree.ElementTree import ParseError
 from xml.sax import SAXException
@@ -37,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import ValidationError
+from planner.io.formats import osm_reader
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +112,6 @@ PAVED_SURFACES = frozenset(
 _NO_CARS = frozenset(
     {"no", "private", "agricultural", "forestry", "agricultural;forestry", "forestry;agricultural"}
 )
-_OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.xml", ".xml", ".osm.gz")
 _TRUE = frozenset({"yes", "true", "1", "y", "t", "forward", "f", "on"})
 _REVERSE = frozenset({"-1", "reverse", "backward", "r"})
 
@@ -119,9 +124,10 @@ def read_roads(
     Parameters
     ----------
     path
-        ``.osm`` / ``.osm.bz2`` (OSM XML, read by osmnx ``graph_from_xml`` with ``retain_all=True`` so that no
-        road piece is dropped), ``.osm.pbf`` (drivable ways extracted with pyosmium, then read the same way), or
-        any line layer pyogrio reads (GeoPackage, Shapefile, GeoJSON, FlatGeobuf).
+        An OSM file (:data:`planner.io.formats.OSM_SUFFIXES`): ``.osm`` / ``.osm.bz2`` (OSM XML, read by osmnx
+        ``graph_from_xml`` with ``retain_all=True`` so that no road piece is dropped), ``.osm.pbf`` and the other
+        formats pyosmium reads (drivable ways extracted with pyosmium, then read the same way); or any line layer
+        pyogrio reads (GeoPackage, Shapefile, GeoJSON, FlatGeobuf).
     speed_col
         Line layers only: a column of speeds in km/h used instead of the class speeds (empty or non-positive
         values fall back to the class speed).
@@ -143,24 +149,48 @@ def read_roads(
             zh=f"{p}: 找不到道路文件。请给出 OSM 文件 (.osm, .osm.bz2, .osm.pbf) 或道路线图层 "
             "(GeoPackage, Shapefile, GeoJSON)。",
         )
-    name = p.name.lower()
-    if name.endswith((".osm.pbf", ".pbf")):
-        if speed_col or oneway_col:
-            log.warning("%s: speed_col/oneway_col apply to line layers only; OSM tags are used", p)
-        with tempfile.TemporaryDirectory(prefix="planner-pbf-") as tmp:
+    reader = osm_reader(p)
+    if reader is not None and (speed_col or oneway_col):
+        log.warning("%s: speed_col/oneway_col apply to line layers only; OSM tags are used", p)
+    if reader is not None and p.is_file() and p.stat().st_size == 0:
+        raise ValidationError(
+            f"{p}: the OSM file is empty (0 bytes), an interrupted download or copy; download the extract again.",
+            zh=f"{p}: OSM 文件为空 (0 字节), 多半是下载或复制中断; 请重新下载。",
+        )
+    if reader == "osmium":
+        # the converted XML is a temporary file: SIGTERM (a killed job) must remove it as Ctrl-C does
+        with terminate_as_interrupt(), tempfile.TemporaryDirectory(prefix="planner-pbf-") as tmp:
             xml = Path(tmp) / "drive.osm"
             n_ways = pbf_to_drive_xml(p, xml)
             if n_ways == 0:
                 raise _no_roads(p)
             out = _read_osm_xml(xml, source=p)
-    elif name.endswith(_OSM_SUFFIXES):
-        if speed_col or oneway_col:
-            log.warning("%s: speed_col/oneway_col apply to line layers only; OSM tags are used", p)
+    elif reader == "xml":
         out = _read_osm_xml(p, source=p)
     else:
         out = _read_lines(p, speed_col=speed_col, oneway_col=oneway_col)
     log.info("%s: %d road lines (%s)", p, len(out), out.attrs["kind"])
     return out
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Inside the block, SIGTERM raises KeyboardInterrupt like SIGINT, so that ``finally`` and ``with`` clean up.
+
+    Only in the main thread (Python delivers signals there); the previous handler is restored afterwards.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _no_roads(p: Path) -> ValidationError:

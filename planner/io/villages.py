@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ import shapely
 
 from planner.errors import ValidationError
 from planner.geo import _gcj_geometries, gcj02_to_wgs84, metric_crs
-from planner.io.files import check_input_path, read_csv_text, read_layer_file
+from planner.io.files import check_input_path, read_layer_file
+from planner.io.formats import is_table, read_table
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +81,12 @@ ANCHOR_LAT_COLUMNS = ("lat", "latitude", "纬度", "村委会纬度")
 WKT_COLUMNS = ("wkt", "geometry", "geom")
 
 
-DISTRICT_COLUMNS = ("district_id", "district", "警务区", "警区", "警务区编号", "警务区代码", "警务区名称")
-
-
 _POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+# A village's population above this is a typo or a wrong column, not a village: the most populous county-level
+# divisions of China hold about 2.5 million people (2020 census), so no village reaches 5 million.
+MAX_VILLAGE_POPULATION = 5_000_000
 
 
 _MAX_LISTED = 20
@@ -185,8 +189,20 @@ def _parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return num, missing, bad
 
 
+def visible_text(text: str) -> str:
+    """``text`` without invisible format characters (Unicode category Cf: U+200B zero-width space, U+FEFF byte
+    order mark, U+200E direction marks, soft hyphens...) and surrounding spaces.
+
+    Spreadsheets and copy-paste leave such characters in ids; "V01" and "V01\u200b" print the same and are the
+    same village, so every id and name is read through this.
+    """
+    if text.isascii():
+        return text.strip()
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
+
+
 def _text_column(values: pd.Series) -> list[str]:
-    """Text values; numbers that are whole print without '.0' (ids read as floats)."""
+    """Text values without invisible characters (:func:`visible_text`); whole numbers print without '.0'."""
     out = []
     for v in values.astype(object):
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
@@ -194,7 +210,7 @@ def _text_column(values: pd.Series) -> list[str]:
         elif isinstance(v, float) and v.is_integer():
             out.append(str(int(v)))
         else:
-            out.append(str(v).strip())
+            out.append(visible_text(str(v)))
     return out
 
 
@@ -240,6 +256,14 @@ def _csv_geometries(
         out = np.flatnonzero((np.abs(lon) > 180) | (np.abs(lat) > 90))
         if len(out):
             en, zh = rows.many(out, [f"{lon[i]}, {lat[i]}" for i in out])
+            if _valid_when_swapped(np.column_stack([lon, lat])):
+                raise ValidationError(
+                    f"{path}: latitude out of range in {en}, and every row would be valid with {lon_name} and "
+                    f"{lat_name} exchanged: the longitude and latitude columns look swapped; exchange them (or "
+                    "name them with --lon-col and --lat-col); if they are projected x/y, pass --crs instead",
+                    zh=f"{path}:{zh} 的纬度超出范围, 而对调 {lon_name} 与 {lat_name} 后每行都有效:经度和纬度字段多半"
+                    "写反了;请对调(或用 --lon-col、--lat-col 指定);如为投影坐标请用 --crs 指定坐标系",
+                )
             raise ValidationError(
                 f"{path}: coordinates out of range for longitude/latitude in {en}; check that {lon_name} is the "
                 f"longitude and {lat_name} the latitude, or pass --crs for projected x/y",
@@ -247,6 +271,13 @@ def _csv_geometries(
                 "投影坐标请用 --crs 指定坐标系",
             )
     return shapely.points(lon, lat)
+
+
+def _valid_when_swapped(lonlat: np.ndarray) -> bool:
+    """Whether every (lon, lat) row is a valid longitude/latitude with the two exchanged (and some is not now)."""
+    now = (np.abs(lonlat[:, 0]) <= 180) & (np.abs(lonlat[:, 1]) <= 90)
+    swapped = (np.abs(lonlat[:, 1]) <= 180) & (np.abs(lonlat[:, 0]) <= 90)
+    return bool(swapped.all() and not now.all())
 
 
 def _anchor_lonlat(
@@ -396,6 +427,14 @@ def _check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, path: Path, rows: _Ro
         if bad_pt.any():
             bad = np.unique(per_geom[bad_pt])
             en, zh = rows.many(bad)
+            if _valid_when_swapped(xy):
+                raise ValidationError(
+                    f"{path}: latitude out of range in {en}, and every point would be valid with longitude and "
+                    "latitude swapped: the longitude and latitude columns look swapped; exchange them (or name "
+                    "them with --lon-col and --lat-col)",
+                    zh=f"{path}:{zh} 的纬度超出范围, 而把经纬度对调后所有点都有效:经度和纬度字段多半写反了;"
+                    "请对调(或用 --lon-col、--lat-col 指定)",
+                )
             raise ValidationError(
                 f"{path}: coordinates out of the longitude/latitude range in {en}, but the CRS {source} "
                 f"({crs.name}) is in degrees: the coordinates are probably projected metres; pass the projected "
@@ -419,6 +458,19 @@ def _village_ids(df: pd.DataFrame, col: str | None, path: Path, rows: _Rows) -> 
         )
         return [f"V{i + 1:0{width}d}" for i in range(len(df))]
     ids = _text_column(df[col])
+    cleaned = [
+        i for i, v in enumerate(df[col].astype(object)) if isinstance(v, str) and visible_text(v) != v.strip()
+    ]
+    if cleaned:
+        en, _ = rows.many(cleaned)
+        log.warning(
+            "%s: invisible characters (zero-width space, byte order mark...) removed from %d village ids (column "
+            "%s) in %s; ids that differ only by them are the same village",
+            path.name,
+            len(cleaned),
+            col,
+            en,
+        )
     empty = [i for i, v in enumerate(ids) if not v]
     if empty:
         en, zh = rows.many(empty)
@@ -463,6 +515,15 @@ def _population(df: pd.DataFrame, col: str, path: Path, rows: _Rows) -> np.ndarr
         raise ValidationError(
             f"{path}: negative population (column {col}) in {en}; population must be 0 or more",
             zh=f"{path}:{zh} 的人口(字段 {col})为负数;人口须大于等于 0",
+        )
+    implausible = np.flatnonzero(num > MAX_VILLAGE_POPULATION)
+    if len(implausible):
+        en, zh = rows.many(implausible, [df[col].iloc[i] for i in implausible])
+        raise ValidationError(
+            f"{path}: implausible population (column {col}) in {en}: more than {MAX_VILLAGE_POPULATION:,} "
+            "people, more than any county of China has; correct the figure (a typo, a unit or another column?)",
+            zh=f"{path}:{zh} 的人口(字段 {col})不合理:超过 {MAX_VILLAGE_POPULATION:,} 人, 比任何一个县的人口都多;"
+            "请改正(笔误、单位或字段错误?)",
         )
     fractional = np.flatnonzero(num != np.round(num))
     if len(fractional):
@@ -545,44 +606,10 @@ def read_villages(
             f"coords must be 'wgs84' or 'gcj02', not {coords!r}",
             zh=f"坐标类型须为 wgs84 或 gcj02,而不是 {coords!r}",
         )
-    is_csv = p.suffix.lower() == ".csv"
-    rows = _Rows(p, csv=is_csv)
+    table = is_table(p)
+    rows = _Rows(p, csv=table)
     user_crs = _to_crs(crs, p) if crs is not None else None
-    if is_csv:
-        df: pd.DataFrame = read_csv_text(p, encoding=encoding, what="village layer", what_zh="村庄图层")
-        src_crs = user_crs or pyproj.CRS.from_epsg(4326)
-    else:
-        gdf = read_layer_file(
-            p,
-            layer=layer,
-            encoding=encoding,
-            what="village layer",
-            what_zh="村庄图层",
-            prefer_layer="villages",
-        )
-        df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-        src_crs = gdf.crs
-        if user_crs is not None:
-            if src_crs is not None and not pyproj.CRS.from_user_input(src_crs).equals(user_crs):
-                log.warning(
-                    "%s declares %s; using the given --crs %s instead",
-                    p.name,
-                    src_crs.to_string(),
-                    user_crs.to_string(),
-                )
-            src_crs = user_crs
-    if len(df) == 0:
-        raise ValidationError(
-            f"village layer {p} is empty (no features); give a layer with one feature per village",
-            zh=f"村庄图层 {p} 为空(没有要素);请提供每村一个要素的图层",
-        )
-    if src_crs is None:
-        raise ValidationError(
-            f"village layer {p} has no coordinate reference system (for a Shapefile: the .prj file is missing); "
-            "pass --crs, e.g. EPSG:4490 (CGCS2000) or EPSG:4326 (WGS-84)",
-            zh=f"村庄图层 {p} 没有坐标参考系(Shapefile 缺少 .prj 文件);请用 --crs 指定,如 EPSG:4490(CGCS2000)"
-            "或 EPSG:4326(WGS-84)",
-        )
+    df, layer_geoms, src_crs = _read_source(p, layer=layer, encoding=encoding, user_crs=user_crs)
     columns = [str(c) for c in df.columns]
 
     def pick(
@@ -593,64 +620,19 @@ def read_villages(
     id_name = pick(id_col, ID_COLUMNS, "--id-col", "village id", "村编号")
     ids = _village_ids(df, id_name, p, rows)
     rows.ids = ids
-
-    pop_name = population_col
-    if pop_name is None:
-        found = _find_column(columns, POPULATION_COLUMNS)
-        if not found:
-            raise ValidationError(
-                f"{p}: no population column found (looked for {', '.join(POPULATION_COLUMNS)}); its columns are: "
-                f"{', '.join(columns)}; name it with --population-col",
-                zh=f"{p}:未找到人口字段(查找了 {'、'.join(POPULATION_COLUMNS)});现有字段:{'、'.join(columns)};"
-                "请用 --population-col 指定",
-            )
-        pop_name = found[0]
-        others = f" (also present: {', '.join(found[1:])})" if len(found) > 1 else ""
-        log.info("%s: population from column '%s'%s", p.name, pop_name, others)
-    else:
-        pop_name = pick(pop_name, POPULATION_COLUMNS, "--population-col", "population", "人口")
-    assert pop_name is not None
+    pop_name = _population_column(columns, population_col, p, pick)
     population = _population(df, pop_name, p, rows)
 
-    if is_csv:
+    if layer_geoms is None:
         geoms = _csv_geometries(df, p, rows, lon_col=lon_col, lat_col=lat_col, crs=user_crs)
     else:
-        geoms = np.asarray(gdf.geometry.array, dtype=object)
+        geoms = layer_geoms
     geoms = _check_geometries(geoms, p, rows)
     anchors = None
-    if not is_csv and bool(np.isin(shapely.get_type_id(geoms), [3, 6]).any()):
+    if layer_geoms is not None and bool(np.isin(shapely.get_type_id(geoms), [3, 6]).any()):
         anchors = _anchor_lonlat(df, p, rows, lon_col=lon_col, lat_col=lat_col)
-
-    name_name = pick(name_col, NAME_COLUMNS, "--name-col", "village name", "村名")
-    if name_name is None:
-        log.warning(
-            "%s: no name column found (looked for %s); the village id is used as the name",
-            p.name,
-            ", ".join(NAME_COLUMNS),
-        )
-        names = list(ids)
-    else:
-        names = _text_column(df[name_name])
-        unnamed = [i for i, v in enumerate(names) if not v]
-        if unnamed:
-            log.warning(
-                "%s: %d villages without a name use their id: %s",
-                p.name,
-                len(unnamed),
-                ", ".join(ids[i] for i in unnamed[:_MAX_LISTED]),
-            )
-            names = [v or ids[i] for i, v in enumerate(names)]
-    town_name = pick(township_col, TOWNSHIP_COLUMNS, "--township-col", "township", "乡镇")
-    if town_name is None:
-        log.warning(
-            "%s: no township column found (looked for %s); township left empty, so rules that keep "
-            "districts within a township cannot apply",
-            p.name,
-            ", ".join(TOWNSHIP_COLUMNS),
-        )
-        towns = [""] * len(ids)
-    else:
-        towns = _text_column(df[town_name])
+    names = _names(df, pick(name_col, NAME_COLUMNS, "--name-col", "village name", "村名"), ids, p)
+    towns = _townships(df, pick(township_col, TOWNSHIP_COLUMNS, "--township-col", "township", "乡镇"), ids, p)
 
     out = gpd.GeoDataFrame(
         {
@@ -693,6 +675,110 @@ def read_villages(
     return out
 
 
+def _read_source(
+    p: Path, *, layer: str | None, encoding: str | None, user_crs: pyproj.CRS | None
+) -> tuple[pd.DataFrame, np.ndarray | None, Any]:
+    """The attribute table, the layer's geometries (None for a table) and the CRS the coordinates are in.
+
+    A table's coordinates are WGS-84 lon/lat unless ``user_crs`` says otherwise; a layer's CRS is the one it
+    declares, overridden (with a warning) by ``user_crs``. Empty input and a missing CRS are input errors.
+    """
+    geoms: np.ndarray | None = None
+    if is_table(p):
+        df: pd.DataFrame = read_table(p, encoding=encoding, what="village layer", what_zh="村庄图层")
+        src_crs = user_crs or pyproj.CRS.from_epsg(4326)
+    else:
+        gdf = read_layer_file(
+            p,
+            layer=layer,
+            encoding=encoding,
+            what="village layer",
+            what_zh="村庄图层",
+            prefer_layer="villages",
+        )
+        df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+        geoms = np.asarray(gdf.geometry.array, dtype=object)
+        src_crs = gdf.crs
+        if user_crs is not None:
+            if src_crs is not None and not pyproj.CRS.from_user_input(src_crs).equals(user_crs):
+                log.warning(
+                    "%s declares %s; using the given --crs %s instead",
+                    p.name,
+                    src_crs.to_string(),
+                    user_crs.to_string(),
+                )
+            src_crs = user_crs
+    if len(df) == 0:
+        raise ValidationError(
+            f"village layer {p} is empty (no features); give a layer with one feature per village",
+            zh=f"村庄图层 {p} 为空(没有要素);请提供每村一个要素的图层",
+        )
+    if src_crs is None:
+        raise ValidationError(
+            f"village layer {p} has no coordinate reference system (for a Shapefile: the .prj file is missing); "
+            "pass --crs, e.g. EPSG:4490 (CGCS2000) or EPSG:4326 (WGS-84)",
+            zh=f"村庄图层 {p} 没有坐标参考系(Shapefile 缺少 .prj 文件);请用 --crs 指定,如 EPSG:4490(CGCS2000)"
+            "或 EPSG:4326(WGS-84)",
+        )
+    return df, geoms, src_crs
+
+
+def _population_column(
+    columns: list[str], given: str | None, p: Path, pick: Callable[..., str | None]
+) -> str:
+    """The population column: the given one, else the first of POPULATION_COLUMNS (实有人口 preferred)."""
+    if given is not None:
+        name = pick(given, POPULATION_COLUMNS, "--population-col", "population", "人口")
+        assert name is not None  # pick raises when a given column is absent
+        return name
+    found = _find_column(columns, POPULATION_COLUMNS)
+    if not found:
+        raise ValidationError(
+            f"{p}: no population column found (looked for {', '.join(POPULATION_COLUMNS)}); its columns are: "
+            f"{', '.join(columns)}; name it with --population-col",
+            zh=f"{p}:未找到人口字段(查找了 {'、'.join(POPULATION_COLUMNS)});现有字段:{'、'.join(columns)};"
+            "请用 --population-col 指定",
+        )
+    others = f" (also present: {', '.join(found[1:])})" if len(found) > 1 else ""
+    log.info("%s: population from column '%s'%s", p.name, found[0], others)
+    return found[0]
+
+
+def _names(df: pd.DataFrame, col: str | None, ids: list[str], p: Path) -> list[str]:
+    """Village names; a village without one is named by its id (warned)."""
+    if col is None:
+        log.warning(
+            "%s: no name column found (looked for %s); the village id is used as the name",
+            p.name,
+            ", ".join(NAME_COLUMNS),
+        )
+        return list(ids)
+    names = _text_column(df[col])
+    unnamed = [i for i, v in enumerate(names) if not v]
+    if unnamed:
+        log.warning(
+            "%s: %d villages without a name use their id: %s",
+            p.name,
+            len(unnamed),
+            ", ".join(ids[i] for i in unnamed[:_MAX_LISTED]),
+        )
+        names = [v or ids[i] for i, v in enumerate(names)]
+    return names
+
+
+def _townships(df: pd.DataFrame, col: str | None, ids: list[str], p: Path) -> list[str]:
+    """Townships; without a township column every township is "" (warned: within-township rules cannot apply)."""
+    if col is None:
+        log.warning(
+            "%s: no township column found (looked for %s); township left empty, so rules that keep "
+            "districts within a township cannot apply",
+            p.name,
+            ", ".join(TOWNSHIP_COLUMNS),
+        )
+        return [""] * len(ids)
+    return _text_column(df[col])
+
+
 def _with_anchors(
     villages: gpd.GeoDataFrame, lonlat: tuple[np.ndarray, np.ndarray], *, coords: str, path: Path
 ) -> gpd.GeoDataFrame:
@@ -724,243 +810,11 @@ def _with_anchors(
     return out
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Districts in force today
-# ---------------------------------------------------------------------------------------------------------------
-def _read_table_or_layer(
-    path: str | os.PathLike[str], *, what: str, what_zh: str, prefer_layer: str
-) -> tuple[Path, pd.DataFrame, gpd.GeoDataFrame | None]:
-    """A CSV (no geometry) or a GIS layer, with its attribute table; an empty one is an input error."""
-    p = check_input_path(path, what=what, what_zh=what_zh)
-    gdf: gpd.GeoDataFrame | None = None
-    if p.suffix.lower() == ".csv":
-        table: pd.DataFrame = read_csv_text(p, encoding=None, what=what, what_zh=what_zh)
-    else:
-        gdf = read_layer_file(p, what=what, what_zh=what_zh, prefer_layer=prefer_layer)
-        table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    if len(table) == 0:
-        raise ValidationError(f"{what} {p} is empty", zh=f"{what_zh} {p} 为空")
-    return p, table, gdf
+def __getattr__(name: str) -> Any:
+    # read_current, read_office_sites and locked_villages moved to planner.io.current (they import this module,
+    # so they cannot be imported here eagerly); old imports from planner.io.villages keep working
+    if name in ("locked_villages", "read_current", "read_office_sites", "DISTRICT_COLUMNS"):
+        from planner.io import current
 
-
-def read_current(path: str | os.PathLike[str], villages: gpd.GeoDataFrame) -> pd.Series:
-    """The district in force today of every village, from a table, a village layer or district polygons.
-
-    Parameters
-    ----------
-    path
-        One of: a CSV with a village id and a district column (``village_id``, ``district_id``; Chinese names
-        such as 村代码, 警务区 are recognised); a layer with both columns (e.g. a villages layer that carries
-        ``district_id``); or a layer of district polygons with a district column, joined by the villages'
-        representative points.
-    villages
-        The Villages GeoDataFrame (indexed by village_id, with a CRS).
-
-    Returns
-    -------
-    pandas.Series
-        ``district_id`` (str) indexed like ``villages``.
-
-    Raises
-    ------
-    ValidationError
-        Unreadable file, no district column, conflicting rows, or villages not covered (named).
-    """
-    what, what_zh = "current districts file", "现行警务区文件"
-    p, table, gdf = _read_table_or_layer(path, what=what, what_zh=what_zh, prefer_layer="current")
-    columns = [str(c) for c in table.columns]
-    district_cols = _find_column(columns, DISTRICT_COLUMNS)
-    if not district_cols:
-        raise ValidationError(
-            f"{what} {p}: no district column (looked for {', '.join(DISTRICT_COLUMNS)}); its columns are: "
-            f"{', '.join(columns)}; add a district_id column",
-            zh=f"{what_zh} {p}:没有警务区字段(查找了 {'、'.join(DISTRICT_COLUMNS)});现有字段:{'、'.join(columns)};"
-            "请添加 district_id 字段",
-        )
-    dcol = district_cols[0]
-    id_cols = _find_column(columns, ID_COLUMNS)
-    index = pd.Index(villages.index.astype(str))
-    # district polygons often carry an "id" or "code" of their own: a column counts as village ids only
-    # when its values are village ids
-    id_col = next((c for c in id_cols if set(_text_column(table[c])) & set(index)), None)
-    if id_col is None and id_cols and gdf is None:
-        id_col = id_cols[0]
-    if id_col is not None:
-        vids = _text_column(table[id_col])
-        dids = _text_column(table[dcol])
-        pairs = pd.DataFrame({"village_id": vids, "district_id": dids})
-        pairs = pairs[(pairs["village_id"] != "") & (pairs["district_id"] != "")]
-        conflict = pairs.groupby("village_id")["district_id"].nunique()
-        conflict = conflict[conflict > 1]
-        if len(conflict):
-            listed = ", ".join(conflict.index[:_MAX_LISTED])
-            raise ValidationError(
-                f"{what} {p}: villages given more than one district: {listed}; keep one row per village",
-                zh=f"{what_zh} {p}:以下村被分到多个警务区:{listed};每村只保留一行",
-            )
-        mapping = pairs.drop_duplicates("village_id").set_index("village_id")["district_id"]
-        unknown = sorted(set(mapping.index) - set(index))
-        if unknown:
-            log.warning(
-                "%s: %d village ids not in the village layer are ignored: %s",
-                p.name,
-                len(unknown),
-                ", ".join(unknown[:_MAX_LISTED]),
-            )
-        result = mapping.reindex(index)
-        if unknown and result.isna().any():
-            # ids that match no village while villages lack a district: most likely typos or another id scheme
-            listed = ", ".join(unknown[:_MAX_LISTED])
-            missing_ids = ", ".join(result.index[result.isna()][:_MAX_LISTED])
-            raise ValidationError(
-                f"{what} {p} gives no district for villages {missing_ids} and names village ids that are not "
-                f"in the village layer: {listed} (column {id_col}); correct the ids (a typo, or another id "
-                "scheme?) so that every village has one row",
-                zh=f"{what_zh} {p} 未给出村 {missing_ids} 的警务区, 且含有村庄图层中没有的村编号:{listed}"
-                f"(字段 {id_col});请改正编号(笔误或编号体系不同?), 使每个村都有一行",
-            )
-    elif gdf is not None and gdf.geom_type.isin(list(_POLYGONAL)).any():
-        if gdf.crs is None:
-            raise ValidationError(
-                f"{what} {p} has no coordinate reference system; save it with one (e.g. EPSG:4490)",
-                zh=f"{what_zh} {p} 没有坐标参考系;请保存时带上坐标系(如 EPSG:4490)",
-            )
-        polys = gdf[gdf.geom_type.isin(list(_POLYGONAL))].to_crs(villages.crs)
-        polys = gpd.GeoDataFrame(
-            {"district_id": _text_column(polys[dcol])}, geometry=polys.geometry.values, crs=villages.crs
-        )
-        points = gpd.GeoDataFrame(
-            {"village_id": index}, geometry=villages.representative_point().values, crs=villages.crs
-        )
-        joined = gpd.sjoin(points, polys, how="left", predicate="within")
-        several = joined.groupby("village_id")["district_id"].nunique()
-        several = several[several > 1]
-        if len(several):
-            log.warning(
-                "%s: %d villages lie in overlapping district polygons; the first is used: %s",
-                p.name,
-                len(several),
-                ", ".join(several.index[:_MAX_LISTED]),
-            )
-        first = joined.dropna(subset=["district_id"]).drop_duplicates("village_id").set_index("village_id")
-        result = first["district_id"].reindex(index)
-    else:
-        raise ValidationError(
-            f"{what} {p}: neither a village id column ({', '.join(ID_COLUMNS)}) nor district polygons; give a "
-            "table village_id,district_id or a layer of district polygons",
-            zh=f"{what_zh} {p}:既无村编号字段也无警务区面;请提供 village_id,district_id 表或警务区面图层",
-        )
-    result = result.where(result.notna() & (result != ""), None)
-    missing = result.index[result.isna()]
-    if len(missing):
-        listed = ", ".join(missing[:_MAX_LISTED]) + (
-            f" and {len(missing) - _MAX_LISTED} more" if len(missing) > _MAX_LISTED else ""
-        )
-        raise ValidationError(
-            f"{what} {p} gives no district for {len(missing)} villages: {listed}; add them",
-            zh=f"{what_zh} {p} 未给出 {len(missing)} 个村的警务区:{listed};请补充",
-        )
-    out = pd.Series(result.to_numpy(dtype=object), index=villages.index, name="district_id").astype("str")
-    log.info("%s: %d villages in %d current districts", p.name, len(out), out.nunique())
-    return out
-
-
-def read_office_sites(path: str | os.PathLike[str], villages: gpd.GeoDataFrame) -> list[str]:
-    """Candidate (or existing) office sites as village ids: an office stands in a village's service centre.
-
-    Parameters
-    ----------
-    path
-        A CSV or layer with a village id column (``village_id``, 村代码, ...), or a point layer (office
-        locations), each point taken as the village it lies in.
-    villages
-        The Villages GeoDataFrame (indexed by village_id, with a CRS).
-
-    Raises
-    ------
-    ValidationError
-        Unreadable file, ids that are not villages, or points outside every village (named).
-    """
-    what, what_zh = "office sites file", "警务室候选点文件"
-    p, table, gdf = _read_table_or_layer(path, what=what, what_zh=what_zh, prefer_layer="offices")
-    index = pd.Index(villages.index.astype(str))
-    columns = [str(c) for c in table.columns]
-    id_col = next(
-        (c for c in _find_column(columns, ID_COLUMNS) if set(_text_column(table[c])) & set(index)), None
-    )
-    if id_col is not None:
-        ids = [i for i in _text_column(table[id_col]) if i != ""]
-        unknown = [i for i in ids if i not in set(index)]
-        if unknown:
-            raise ValidationError(
-                f"{what} {p}: column {id_col} names villages that are not in the village layer: "
-                f"{', '.join(unknown[:_MAX_LISTED])}; correct the ids",
-                zh=f"{what_zh} {p}:字段 {id_col} 中的村编号不在村庄图层中:{', '.join(unknown[:_MAX_LISTED])};请改正",
-            )
-        return list(dict.fromkeys(ids))
-    if gdf is None or not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
-        raise ValidationError(
-            f"{what} {p}: no column of village ids (looked for {', '.join(ID_COLUMNS)}) and no point geometry; "
-            "give the offices' village ids or their locations as points",
-            zh=f"{what_zh} {p}:没有村编号字段(查找了 {'、'.join(ID_COLUMNS)}), 也不是点图层;"
-            "请给出警务室所在村的编号或其位置点",
-        )
-    if gdf.crs is None:
-        raise ValidationError(
-            f"{what} {p} has no coordinate reference system; save it with one (e.g. EPSG:4490)",
-            zh=f"{what_zh} {p} 没有坐标参考系;请保存时带上坐标系(如 EPSG:4490)",
-        )
-    pts = gdf.to_crs(villages.crs).reset_index(drop=True)
-    owners = gpd.GeoDataFrame({"village_id": index}, geometry=villages.geometry.values, crs=villages.crs)
-    polygonal = owners.geom_type.isin(list(_POLYGONAL)).all()
-    if polygonal:
-        joined = gpd.sjoin(pts, owners, how="left", predicate="within")
-    else:  # point villages: the nearest village committee point
-        joined = gpd.sjoin_nearest(pts, owners, how="left", max_distance=2000.0)
-    outside = joined.index[joined["village_id"].isna()].unique()
-    if len(outside):
-        listed = ", ".join(str(i + 1) for i in outside[:_MAX_LISTED])
-        raise ValidationError(
-            f"{what} {p}: office points {listed} (feature numbers) lie in no village; move them into their "
-            "village or give village ids instead",
-            zh=f"{what_zh} {p}:第 {listed} 个警务室点不在任何村内;请移入所在村或改填村编号",
-        )
-    return list(dict.fromkeys(joined.sort_index()["village_id"].astype(str)))
-
-
-def locked_villages(spec: str, current: pd.Series | None) -> list[str]:
-    """The villages that keep their current district: ``spec`` lists village ids and/or current district ids
-    (comma-separated, or a CSV file with a village_id or district_id column)."""
-    if current is None:
-        raise ValidationError(
-            "--lock keeps villages in the districts in force today: give those districts with --current.",
-            zh="--lock 使村保持在现行警务区: 请用 --current 给出现行警务区。",
-        )
-    path = Path(spec)
-    if spec.lower().endswith(".csv"):
-        if not path.is_file():
-            raise ValidationError(f"--lock {spec}: file not found.", zh=f"--lock {spec}: 找不到文件。")
-        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-        cols = [c for c in ("village_id", "district_id") if c in table.columns]
-        if not cols:
-            raise ValidationError(
-                f"--lock {spec}: needs a village_id or district_id column; it has {list(table.columns)}.",
-                zh=f"--lock {spec}: 需要 village_id 或 district_id 列; 现有 {list(table.columns)}。",
-            )
-        tokens = [t for c in cols for t in table[c].dropna().str.strip() if t]
-    else:
-        tokens = [t.strip() for t in spec.split(",") if t.strip()]
-    cur = current.astype(str)
-    cur.index = cur.index.astype(str)
-    out: list[str] = []
-    for tok in tokens:
-        if tok in cur.index:
-            out.append(tok)
-        elif (cur == tok).any():
-            out += cur.index[cur == tok].tolist()
-        else:
-            raise ValidationError(
-                f"--lock: '{tok}' is neither a village id nor a district of --current; check the id.",
-                zh=f"--lock: '{tok}' 既不是村代码, 也不是 --current 中的警务区; 请检查编号。",
-            )
-    return list(dict.fromkeys(out))
+        return getattr(current, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -221,6 +221,53 @@ def make_corpus(dest: Path) -> list[Case]:
         plan("duplicate_ids", dest / "duplicate_ids.csv", expect=("duplicate_ids.csv", "V00", "line 7"))
     )
 
+    invisible = table.copy()
+    invisible.loc[5, "village_id"] = (
+        "V00\u200b"  # prints as V00: the same village after normalising, a duplicate
+    )
+    invisible.to_csv(dest / "invisible_duplicate.csv", index=False)
+    cases.append(
+        plan(
+            "invisible_duplicate_ids",
+            dest / "invisible_duplicate.csv",
+            expect=("invisible_duplicate.csv", "duplicate village ids", "V00", "line 7"),
+        )
+    )
+    write_layer(villages, dest / "no_dbf.shp")
+    dest.joinpath("no_dbf.dbf").unlink()
+    cases.append(plan("missing_dbf", dest / "no_dbf.shp", expect=("no_dbf.shp", ".dbf", "missing")))
+    huge = table.copy()
+    huge["population"] = huge["population"].astype(object)
+    huge.loc[2, "population"] = "1e12"
+    huge.to_csv(dest / "huge_population.csv", index=False)
+    cases.append(
+        plan(
+            "implausible_population",
+            dest / "huge_population.csv",
+            expect=("huge_population.csv", "implausible population", "line 4", "V02"),
+        )
+    )
+    swapped = table.rename(columns={"lon": "lat", "lat": "lon"})
+    swapped.to_csv(dest / "swapped_lonlat.csv", index=False)
+    cases.append(
+        plan(
+            "swapped_lonlat",
+            dest / "swapped_lonlat.csv",
+            expect=("swapped_lonlat.csv", "look swapped", "line 2"),
+        )
+    )
+    other_zone = villages.set_crs(
+        "EPSG:32647", allow_override=True
+    )  # UTM 48N metres declared as 47N: 600 km off
+    write_layer(other_zone, dest / "other_zone.gpkg")
+    cases.append(
+        plan(
+            "prj_other_zone",
+            dest / "other_zone.gpkg",
+            expect=("roads.gpkg", "outside the road file", "CRS", ".prj"),
+        )
+    )
+
     (dest / "empty.gpkg").write_bytes(b"")
     cases.append(plan("empty_gpkg", dest / "empty.gpkg", expect=("empty.gpkg",)))
     table.iloc[:0].to_csv(dest / "header_only.csv", index=False)
@@ -244,6 +291,21 @@ def make_corpus(dest: Path) -> list[Case]:
             "truncated_pbf_prepare_osm",
             ("prepare-osm", "--osm", str(dest / "truncated.osm.pbf"), "--out", str(out), "--lang", "en"),
             expect=("truncated.osm.pbf", "download"),
+            out=out,
+        )
+    )
+    (dest / "empty.osm.pbf").write_bytes(b"")
+    cases.append(
+        plan(
+            "empty_pbf_roads", good_csv, roads_path=dest / "empty.osm.pbf", expect=("empty.osm.pbf", "empty")
+        )
+    )
+    out = outs / "prepare_empty.gpkg"
+    cases.append(
+        Case(
+            "empty_pbf_prepare_osm",
+            ("prepare-osm", "--osm", str(dest / "empty.osm.pbf"), "--out", str(out), "--lang", "en"),
+            expect=("empty.osm.pbf", "empty"),
             out=out,
         )
     )
