@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "planner.offices",
             "planner.patrol",
             "planner.prepare_osm",
+            "planner.nbs",
             "planner.check",
             "planner.rulebook",
         ),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import stat
 from pathlib import Path
 
 import numpy as np
@@ -97,25 +96,6 @@ def test_travel_times_rebuild_a_corrupt_entry(tmp_path, caplog):
     np.testing.assert_array_equal(again.seconds, first.seconds)
     key = entry.name.removeprefix("travel-times-").removesuffix(".npz")
     np.testing.assert_array_equal(cache.get(key, shape=(2, 2)), first.seconds)
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
-def test_a_read_only_cache_turns_caching_off_with_one_warning(tmp_path, caplog):
-    """A cache directory that cannot be written is no crash: the matrix is computed, a warning says caching is off."""
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    try:
-        net, acc = small_case()
-        cache = TravelTimeCache(ro / "travel_times")
-        with caplog.at_level(logging.WARNING, logger="planner.io.cache"):
-            tt = travel_times(net, acc, cache=cache)
-            travel_times(net, acc, cache=cache, cutoff_s=100.0)
-        assert np.isfinite(tt.seconds).all()
-        assert caplog.text.count("caching is off") == 1
-        assert not cache.writable
-    finally:
-        ro.chmod(stat.S_IRWXU)
 
 
 def test_an_unwritable_cache_location_turns_caching_off(tmp_path, caplog):

@@ -34,7 +34,6 @@ from planner.engines.districting.graph import (
 )
 from planner.engines.districting.search import _better, _DistrictModel, _grow, _Search, _seed_centers
 from planner.errors import ValidationError
-from planner.rules import DistrictRules
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +104,9 @@ class DistrictingProblem:
     locked: Any = None
     locked_centers: dict[int, int] | None = None
     weights: Any = None
-    balance_weight: float = DistrictRules.balance_weight
-    compactness_weight: float = DistrictRules.compactness_weight
+    # the engine's own defaults (the district stage always passes the rules' weights)
+    balance_weight: float = 1.0
+    compactness_weight: float = 0.1
     max_cost: float | None = None
     max_cost_hard: bool = False
     neighbours: list[np.ndarray] = field(init=False, repr=False)
@@ -352,8 +352,8 @@ def contiguous_districts(
     locked: np.ndarray | None = None,
     locked_centers: dict[int, int] | None = None,
     weights: np.ndarray | None = None,
-    balance_weight: float = DistrictRules.balance_weight,
-    compactness_weight: float = DistrictRules.compactness_weight,
+    balance_weight: float = 1.0,
+    compactness_weight: float = 0.1,
     max_cost: float | None = None,
     max_cost_hard: bool = False,
     seed: int = 0,
