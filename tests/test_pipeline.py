@@ -219,7 +219,7 @@ def test_leave_dates_are_kept_and_check_agrees(tmp_path: Path) -> None:
 def test_lock_keeps_a_current_district_together() -> None:
     """--lock with a current district id keeps its villages in one district of the new plan."""
     from planner.errors import ValidationError
-    from planner.io.villages import locked_villages
+    from planner.io import locked_villages
 
     villages, roads = small_county()
     current = pd.Series(["东" if v[2] in "01" else "西" for v in villages.index], index=villages.index)

@@ -6,7 +6,6 @@ import argparse
 import codecs
 import logging
 import math
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +15,9 @@ import geopandas as gpd
 
 from planner.check import _rules_of, check_plan
 from planner.errors import ValidationError
+from planner.io import locked_villages
 from planner.io.files import DEMO_DIR
 from planner.io.plan_files import TIMES_FILE, times_from_npz
-from planner.io.villages import locked_villages
 from planner.patrol.roster import check_roster_offices
 from planner.pipeline import PlanResult, StageClock, check_month, default_month, make_plan, write_outputs
 from planner.prepare_osm import prepare_osm
@@ -236,13 +235,11 @@ def run_plan_command(args: argparse.Namespace) -> int:
     )
 
 
-def cache_dir() -> Path:
-    """Where travel-time matrices are cached: $PLANNER_CACHE, else the user's cache directory."""
-    root = (
-        os.environ.get("PLANNER_CACHE")
-        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "planner"
-    )
-    return Path(root) / "travel_times"
+def cache_dir(args: argparse.Namespace, what: str = "travel_times") -> Path:
+    """Where ``what`` is cached for this command: ``--cache-dir``, else planner.io.cache's default location."""
+    from planner.io.cache import cache_root
+
+    return cache_root(getattr(args, "cache_dir", None)) / what
 
 
 def _plan_and_write(
@@ -256,7 +253,7 @@ def _plan_and_write(
             villages,
             roads,
             clock=clock,
-            cache_dir=cache_dir(),
+            cache_dir=cache_dir(args),
             seed=args.seed,
             time_limit=args.time_limit,
             **kwargs,

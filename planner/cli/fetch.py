@@ -37,7 +37,7 @@ def run_fetch_roads(args: argparse.Namespace) -> int:
         villages,
         out,
         buffer_km=args.buffer_km,
-        cache_dir=cache_dir().parent / "overpass",
+        cache_dir=cache_dir(args, "overpass"),
         overpass_url=args.overpass_url,
     )
     if args.lang == "zh":

@@ -177,7 +177,7 @@ def run_province(args: argparse.Namespace) -> int:
             time_limit=args.time_limit,
             lang=args.lang,
             overwrite=args.overwrite,
-            cache_dir=cache_dir(),
+            cache_dir=cache_dir(args),
             on_county=lambda c: _say_county(c, args.lang),
         )
     summary = result.summary()
@@ -256,7 +256,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
                 month=month,
                 seed=args.seed,
                 time_limit=args.time_limit,
-                cache_dir=cache_dir(),
+                cache_dir=cache_dir(args),
                 on_row=say,
             )
         best = fewest_officers(rows, minutes=args.coverage_min, share=args.coverage_share)

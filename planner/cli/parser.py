@@ -19,6 +19,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--debug", action="store_true", help="show the traceback of unexpected errors / 显示内部错误的调用栈"
     )
+    p.add_argument(
+        "--cache-dir",
+        help="where travel times and downloaded roads are cached (default: $PLANNER_CACHE, else "
+        "$XDG_CACHE_HOME/planner, else ~/.cache/planner) / 缓存目录",
+    )
 
 
 def _add_village_options(p: argparse.ArgumentParser) -> None:

@@ -808,13 +808,3 @@ def _with_anchors(
         len(out),
     )
     return out
-
-
-def __getattr__(name: str) -> Any:
-    # read_current, read_office_sites and locked_villages moved to planner.io.current (they import this module,
-    # so they cannot be imported here eagerly); old imports from planner.io.villages keep working
-    if name in ("locked_villages", "read_current", "read_office_sites", "DISTRICT_COLUMNS"):
-        from planner.io import current
-
-        return getattr(current, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
