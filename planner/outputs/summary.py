@@ -7,14 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from planner.rules import Rules
 
-
-def _cv(values: np.ndarray) -> float:
-    return float(values.std() / values.mean()) if len(values) and values.mean() > 0 else 0.0
+_DISTRICT_FIGURES = (
+    "villages",
+    "population",
+    "districts",
+    "offices",
+    "officers",
+    "max_travel_min",
+    "mean_travel_min",
+    "district_villages",
+    "district_population",
+)
 
 
 def build_summary(
@@ -28,51 +35,38 @@ def build_summary(
     seconds: dict[str, float],
     network_summary: dict[str, Any],
 ) -> dict[str, Any]:
-    """The key figures and every rule check (INTERFACE.md summary.json)."""
+    """The key figures and every rule check (INTERFACE.md summary.json).
+
+    The district figures are :meth:`planner.districts.DistrictPlan.summary`'s and the month's
+    :meth:`planner.patrol.PatrolPlan.summary`'s: each figure is computed once, by the stage that owns it.
+    """
     from planner.offices import service_area
 
-    v = dplan.villages
-    d = dplan.districts
-    pop = v["population"].to_numpy(dtype=float)
-    travel = v["travel_min_to_office"].to_numpy(dtype=float)
-    finite = np.isfinite(travel)
-    office_villages = dplan.offices["village_id"].tolist()
+    districts = dplan.summary()
+    month_figures = patrol.summary()
     sa = service_area(
-        times, office_villages, v["population"], thresholds_min=rules.offices.coverage_thresholds_min
+        times,
+        dplan.offices["village_id"].tolist(),
+        dplan.villages["population"],
+        thresholds_min=rules.offices.coverage_thresholds_min,
     )
     coverage = {
         str(int(t)) if float(t).is_integer() else str(t): round(float(row["residents_pct"]), 2)
         for t, row in sa.iterrows()
     }
-    violations = [_violation_dict(x) for x in dplan.violations] + [
-        _violation_dict(x) for x in patrol.violations
-    ]
     return {
         "month": month,
-        "villages": len(v),
-        "population": int(pop.sum()),
-        "districts": len(d),
-        "offices": len(dplan.offices),
-        "officers": int(d["officers"].sum()),
+        **{k: districts[k] for k in _DISTRICT_FIGURES[:5]},
         "coverage_pct": coverage,
-        "max_travel_min": round(float(travel[finite].max()), 2) if finite.any() else None,
-        "mean_travel_min": round(float(np.average(travel[finite], weights=pop[finite])), 2)
-        if finite.any() and pop[finite].sum() > 0
-        else None,
-        "district_villages": {"min": int(d["n_villages"].min()), "max": int(d["n_villages"].max())},
-        "district_population": {
-            "min": int(d["population"].min()),
-            "max": int(d["population"].max()),
-            "cv": round(_cv(d["population"].to_numpy(dtype=float)), 4),
-        },
-        "visit_requirements_met_pct": round(float(patrol.summary()["visit_requirements_met_pct"]), 2),
+        **{k: districts[k] for k in _DISTRICT_FIGURES[5:]},
+        "visit_requirements_met_pct": round(float(month_figures["visit_requirements_met_pct"]), 2),
         "unreachable_villages": sorted(access.index[access["access"] == "unreachable"].astype(str).tolist()),
         "walk_villages": sorted(access.index[access["access"] == "walk"].astype(str).tolist()),
         "access_reasons": {
             str(i): {"access": str(r.access), "reason": str(r.reason), "reason_zh": str(r.reason_zh)}
             for i, r in access[access["access"] != "road"].sort_index().iterrows()
         },
-        "violations": violations,
+        "violations": [_violation_dict(x) for x in [*dplan.violations, *patrol.violations]],
         "dropped_visits": [
             {
                 "officer_id": str(x[0]),
@@ -94,8 +88,8 @@ def build_summary(
         ],
         "solver": {
             "districts": {
-                "proven_optimal": bool(dplan.proven_optimal),
-                "stopped_by_time": bool(dplan.stopped_by_time),
+                "proven_optimal": bool(districts["proven_optimal"]),
+                "stopped_by_time": bool(districts["stopped_by_time"]),
             },
             "patrol": {"offices_not_proven": list(patrol.offices_not_proven)},
         },
@@ -106,6 +100,7 @@ def build_summary(
 
 
 def _violation_dict(v: Any) -> dict[str, Any]:
+    """A violation as summary.json holds it: ``detail_zh`` only when there is one."""
     out = {"rule": v.rule, "subject": str(v.subject), "detail": v.detail, "hard": bool(v.hard)}
     if v.detail_zh:
         out["detail_zh"] = v.detail_zh
