@@ -60,9 +60,29 @@ def _roster_of(plan: PlanData) -> pd.DataFrame | None:
     )
 
 
-def _rules_of(plan: PlanData) -> Rules:
-    """The rules the plan was made with (summary.json), so a check without --config checks the same rules."""
-    data = plan.summary.get("rules")
+def rules_of(summary: dict[str, Any]) -> Rules:
+    """The rules a plan was made with (its summary.json), so that a check without --config checks the same
+    rules and the report describes the rules in force; the defaults for a summary without them."""
+    data = summary.get("rules")
     if not isinstance(data, dict):
         return load_rules(None)
     return Rules.from_dict(data, source="summary.json rules")
+
+
+def rule_labels(rules: Rules, lang: str = "zh") -> dict[str, str]:
+    """Every bureau rule's one-line description with the values in force (R1-R11), by rule id.
+
+    Each label comes from the module where its rule lives (districts/check for R1, R2; patrol's rulebook for
+    R4-R8; offices for R11); R3, R9 and R10, which no stage plans yet, keep their fixed texts.
+    """
+    from planner.districts.check import r1_label, r2_label
+    from planner.offices import r11_label
+    from planner.patrol.rulebook import labels
+    from planner.texts import t
+
+    out = {"R1": r1_label(rules, lang), "R2": r2_label(rules, lang)}
+    out["R3"] = t("rule.R3", lang)
+    out.update(labels(rules.patrol, lang))
+    out.update({r: t(f"rule.{r}", lang) for r in ("R9", "R10")})
+    out["R11"] = r11_label(rules, lang)
+    return out

@@ -145,3 +145,31 @@ def test_route_summary_counts_each_officers_activities() -> None:
 def test_unknown_language_is_an_input_error() -> None:
     with pytest.raises(ValidationError, match="unknown language"):
         report_html(make_plan(), lang="de")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_rule_texts_say_the_values_in_force_not_the_defaults(lang: str) -> None:
+    """A bureau that asks for 3 visit days of 5 hours (R5) and 6-10 villages (R1) reads those numbers beside
+    the breaks, never the defaults' '2 days, 4 hours' or '5 to 8'."""
+    from planner.rules import Rules
+
+    plan = make_plan()
+    rules = Rules.from_dict(
+        {
+            "patrol": {"visit_days_per_village": 3, "visit_hours": 5},
+            "districts": {"min_villages": 6, "max_villages": 10},
+        }
+    )
+    violations = [
+        {"rule": "R5", "subject": "V1", "detail": "d", "hard": True},
+        {"rule": "R1", "subject": "D01", "detail": "d", "hard": True},
+    ]
+    summary = {**plan.summary, "rules": rules.to_dict(), "violations": violations}
+    page = report_html(PlanData(plan.villages, plan.districts, plan.offices, summary), lang=lang)
+    checks = page.split("<section id='checks'>")[1].split("</section>")[0]
+    if lang == "zh":
+        assert "至少走访3天，每天至少5小时" in checks and "6至10个行政村" in checks
+        assert "至少走访2天" not in checks
+    else:
+        assert "at least 3 days a month, 5 hours a day" in checks and "6 to 10 villages" in checks
+        assert "2 days a month" not in checks

@@ -13,7 +13,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from planner.check import _rules_of, check_plan
+from planner.check import check_plan, rules_of
 from planner.errors import ValidationError
 from planner.io import locked_villages
 from planner.io.files import DEMO_DIR
@@ -312,7 +312,7 @@ def run_check(args: argparse.Namespace) -> int:
     path = Path(args.plan)
     plan_dir = path.parent if path.suffix == ".gpkg" else path
     plan = read_plan_dir(plan_dir)
-    rules = load_rules(args.config) if args.config else _rules_of(plan)
+    rules = load_rules(args.config) if args.config else rules_of(plan.summary)
     times = times_from_npz(plan_dir / TIMES_FILE) if (plan_dir / TIMES_FILE).is_file() else None
     if times is None:
         log.warning(

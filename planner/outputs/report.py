@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner.check import rule_labels, rules_of
 from planner.districts.compare import match_districts, village_moves
 from planner.model import PlanData
 from planner.outputs.colours import ACCENT, ALERT
@@ -31,7 +32,7 @@ from planner.outputs.html import (
     svg_image,
 )
 from planner.outputs.lookups import VISIT_ACTIVITIES, office_villages, travel_minutes, village_names
-from planner.texts import check_lang, has, t
+from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
 
@@ -340,9 +341,10 @@ def _subject(subject: Any, names: dict[str, str]) -> str:
 def _violation_items(summary: dict[str, Any], names: dict[str, str], lang: str) -> list[str]:
     """Each violation of summary.json in plain words (escaped), in the report's language."""
     out = []
+    labels = rule_labels(rules_of(summary), lang)
     for v in summary.get("violations") or []:
         rule = str(v.get("rule", ""))
-        key = f"rule.{rule}" if has(f"rule.{rule}") else "rule.other"
+        rule_text = labels.get(rule) or t("rule.other", lang)
         detail = v.get("detail_zh") if lang == "zh" and v.get("detail_zh") else v.get("detail", "")
         out.append(
             escape(
@@ -350,7 +352,7 @@ def _violation_items(summary: dict[str, Any], names: dict[str, str], lang: str) 
                     "report.checks.item",
                     lang,
                     rule=rule,
-                    rule_text=t(key, lang),
+                    rule_text=rule_text,
                     subject=_subject(v.get("subject", ""), names),
                     detail=detail,
                 )
