@@ -169,8 +169,8 @@ def _peer(inst: PvrpInstance, limit: float) -> tuple[float | None, float]:
     """
     import time
 
-    from planner.engines.routing import _cvrp_ortools
-    from planner.errors import SolverError
+    from planner.engines.routing import solve_cvrp
+    from planner.errors import InfeasibleError, SolverError
 
     start = time.perf_counter()
     load = np.zeros(inst.days)
@@ -186,15 +186,15 @@ def _peer(inst: PvrpInstance, limit: float) -> tuple[float | None, float]:
         if len(nodes) < 2:
             continue
         try:
-            routes = _cvrp_ortools(
+            day = solve_cvrp(
                 sub,
                 inst.demand[idx],
                 inst.capacity,
                 vehicles=inst.vehicles,
                 time_limit=limit / inst.days,
-                default=True,
+                engine="ortools-default",
             )
-        except SolverError:
+        except (SolverError, InfeasibleError):  # a day the balanced patterns overload: the peer has no plan
             return None, time.perf_counter() - start
-        total += sum(sub[[0, *r]][:, [*r, 0]].diagonal().sum() for r in routes)
+        total += day.cost
     return total, time.perf_counter() - start

@@ -1,4 +1,4 @@
-"""Routing cores (planner.patrol.routing) and the CVRP / PVRP benchmark readers."""
+"""Routing engines (planner.engines.routing) and the CVRP / PVRP benchmark readers."""
 
 from __future__ import annotations
 
@@ -218,3 +218,43 @@ def test_pvrp_reader_recomputes_the_p01_reference_solution():
             visits.setdefault(c, []).append(day)
     assert total == pytest.approx(float(lines[0]), abs=0.01) and total == pytest.approx(524.61, abs=0.01)
     assert all(tuple(sorted(d)) in inst.patterns[c] for c, d in visits.items())
+
+
+# the seam: a checked problem, then solve(problem) ---------------------------------------------------------
+
+
+def test_each_model_solves_its_problem_as_its_wrapper_does(tiny_cvrp):
+    from planner.engines.routing import cvrp, vrptw
+
+    dist, demand, capacity = tiny_cvrp
+    problem = cvrp.CvrpProblem(dist, demand, capacity, vehicles=4)
+    by_problem = cvrp.solve(problem, seed=2, time_limit=0.5, engine="ortools-default")
+    by_wrapper = solve_cvrp(
+        dist, demand, capacity, vehicles=4, seed=2, time_limit=0.5, engine="ortools-default"
+    )
+    assert (by_problem.routes, by_problem.cost) == (by_wrapper.routes, by_wrapper.cost)
+    duration, service, windows = _day()
+    day = vrptw.VrptwProblem(duration, service, windows, max_route_duration=480, vehicles=2)
+    assert (
+        vrptw.solve(day, time_limit=0.5).routes
+        == solve_vrptw(duration, service, windows, max_route_duration=480, vehicles=2, time_limit=0.5).routes
+    )
+
+
+def test_problems_are_checked_when_made_and_leave_the_inputs_alone(tiny_cvrp):
+    from planner.engines.routing import CvrpProblem, PvrpProblem, VrptwProblem
+
+    dist, demand, capacity = tiny_cvrp
+    demand = demand.copy()
+    demand[0] = 7.0  # a depot demand is ignored, in the problem's copy only
+    problem = CvrpProblem(dist, demand, capacity)
+    assert problem.demand[0] == 0 and demand[0] == 7.0 and not problem.distance.flags.writeable
+    with pytest.raises(ValidationError, match="capacity must be > 0"):
+        CvrpProblem(dist, demand, 0.0)
+    duration, service, windows = _day()
+    with pytest.raises(ValidationError, match="depot 9 is not a node index"):
+        VrptwProblem(duration, service, windows, depot=9)
+    with pytest.raises(ValidationError, match="customer 1: every pattern must name 1 distinct days"):
+        PvrpProblem(dist, demand, capacity, [0] + [1] * 7, [[]] + [[(0, 1)]] * 7, 2, 2)
+    pvrp = PvrpProblem(dist, demand, capacity, [0] + [1] * 7, [[]] + [[[1], [0]]] * 7, 2, 2)
+    assert pvrp.allowed[1] == ((1,), (0,)) and pvrp.route_limit == math.inf
