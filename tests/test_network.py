@@ -474,3 +474,30 @@ def test_sigterm_during_pbf_conversion_removes_the_temporary_file(tmp_path, shar
         _, err = proc.communicate(timeout=60)
         assert "KeyboardInterrupt" in err, err[-2000:]
         assert list(tmp.iterdir()) == [], f"{sig.name} left {list(tmp.iterdir())}"
+
+
+def test_osm_roads_do_not_depend_on_the_hash_seed(tmp_path):
+    """read_roads on an OSM file gives the same road lines in processes with different PYTHONHASHSEED."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    code = (
+        "import hashlib, sys, shapely\n"
+        "from planner.io.roads import read_roads\n"
+        f"r = read_roads({str(root / 'data' / 'demo' / 'roads.osm.bz2')!r})\n"
+        "h = hashlib.sha256()\n"
+        "for c in ('u', 'v', 'highway', 'maxspeed_kmh', 'unpaved', 'oneway', 'class_speed_key'):\n"
+        "    h.update(repr(list(r[c])).encode())\n"
+        "h.update(b''.join(shapely.to_wkb(r.geometry.to_numpy())))\n"
+        "print(len(r), h.hexdigest())\n"
+    )
+    out = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)}
+        p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr[-2000:]
+        out.append(p.stdout.strip())
+    assert out[0] == out[1]

@@ -116,6 +116,22 @@ _TRUE = frozenset({"yes", "true", "1", "y", "t", "forward", "f", "on"})
 _REVERSE = frozenset({"-1", "reverse", "backward", "r"})
 
 
+#: The way tags the road model reads (drivability, class speed, limit, surface): simplification never joins ways
+#: that differ in one of them, so that every edge has a single value of each, whatever the hash seed.
+TAGS_READ = (
+    "highway",
+    "access",
+    "area",
+    "service",
+    "motor_vehicle",
+    "motorcar",
+    "vehicle",
+    "maxspeed",
+    "surface",
+    "tracktype",
+)
+
+
 def read_roads(
     path: str | Path, *, speed_col: str | None = None, oneway_col: str | None = None
 ) -> gpd.GeoDataFrame:
@@ -257,7 +273,11 @@ def _read_osm_xml(path: Path, *, source: Path) -> gpd.GeoDataFrame:
     ox.settings.useful_tags_way = list(dict.fromkeys(saved + extra))
     try:
         # retain_all=True: osmnx otherwise keeps only the largest connected piece and drops villages' roads.
-        G = ox.graph_from_xml(path, bidirectional=False, simplify=True, retain_all=True)
+        G = ox.graph_from_xml(path, bidirectional=False, simplify=False, retain_all=True)
+        # osmnx merges the differing tags of the ways it joins through list(set(...)), whose order follows string
+        # hashing: a joined edge's first road class (its drivability, its speed) then changed with PYTHONHASHSEED.
+        # Ways are joined only where every tag the planner reads agrees, so each edge has one value of each.
+        G = ox.simplify_graph(G, edge_attrs_differ=TAGS_READ)
     except (ValueError, OSError, KeyError, EOFError, SAXException, ParseError) as exc:
         # an empty graph (osmnx raises ValueError), a broken .bz2 (OSError/EOFError), malformed XML
         raise ValidationError(

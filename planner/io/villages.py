@@ -96,17 +96,17 @@ _MAX_LISTED = 20
 # Messages
 # ---------------------------------------------------------------------------------------------------------------
 class _Rows:
-    """Names rows in messages the way the user sees them: CSV line numbers or feature numbers, plus the id."""
+    """Names rows in messages the way the user sees them: table line numbers (header line 1) or feature numbers, plus the id."""
 
-    def __init__(self, path: Path, *, csv: bool) -> None:
+    def __init__(self, path: Path, *, table: bool) -> None:
         self.path = path
-        self.csv = csv
+        self.table = table
         self.ids: Sequence[str] | None = None
 
     def one(self, i: int) -> tuple[str, str]:
-        n = i + 2 if self.csv else i + 1  # a CSV's first data row is line 2
-        en = f"line {n}" if self.csv else f"feature {n}"
-        zh = f"第 {n} 行" if self.csv else f"第 {n} 个要素"
+        n = i + 2 if self.table else i + 1  # a table's first data row is line 2, below its header
+        en = f"line {n}" if self.table else f"feature {n}"
+        zh = f"第 {n} 行" if self.table else f"第 {n} 个要素"
         if self.ids is not None:
             en += f" (id {self.ids[i]})"
             zh += f"(编号 {self.ids[i]})"
@@ -214,7 +214,7 @@ def _text_column(values: pd.Series) -> list[str]:
     return out
 
 
-def _csv_geometries(
+def _table_geometries(
     df: pd.DataFrame, path: Path, rows: _Rows, *, lon_col: str | None, lat_col: str | None, crs: Any
 ) -> np.ndarray:
     cols = list(df.columns)
@@ -607,7 +607,7 @@ def read_villages(
             zh=f"坐标类型须为 wgs84 或 gcj02,而不是 {coords!r}",
         )
     table = is_table(p)
-    rows = _Rows(p, csv=table)
+    rows = _Rows(p, table=table)
     user_crs = _to_crs(crs, p) if crs is not None else None
     df, layer_geoms, src_crs = _read_source(p, layer=layer, encoding=encoding, user_crs=user_crs)
     columns = [str(c) for c in df.columns]
@@ -624,7 +624,7 @@ def read_villages(
     population = _population(df, pop_name, p, rows)
 
     if layer_geoms is None:
-        geoms = _csv_geometries(df, p, rows, lon_col=lon_col, lat_col=lat_col, crs=user_crs)
+        geoms = _table_geometries(df, p, rows, lon_col=lon_col, lat_col=lat_col, crs=user_crs)
     else:
         geoms = layer_geoms
     geoms = _check_geometries(geoms, p, rows)
