@@ -4,8 +4,9 @@
 # OUT/inputs and named by relative paths, so plans made from two checkouts name the same files.
 # Usage: bash benchmarks/refactor_plans.sh OUT   (needs ../shared beside the project for the second region)
 set -euo pipefail
-# osmnx merges the tags of simplified ways through a set, so a plan of 2026-12 depended on string hashing;
-# the comparison fixes the hash seed so that before and after are measured on the same road graph
+# Before the redesign, osmnx merged the tags of simplified ways through a set, so a plan depended on string
+# hashing; the issue-10 comparison fixed the hash seed so that before and after saw the same road graph. Roads
+# are read deterministically since (planner.io.roads), so the seed no longer matters but is kept for old checkouts.
 export PYTHONHASHSEED="${PYTHONHASHSEED:-0}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 RAW="${PLANNER_SHARED:-$ROOT/../shared}/data/raw"
