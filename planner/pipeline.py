@@ -22,6 +22,7 @@ from planner.errors import ValidationError
 from planner.io.cache import TravelTimeCache
 from planner.model import PlanData
 from planner.network import leg_lines
+from planner.network.estimate import ESTIMATED, straight_legs, terrain_factors
 from planner.outputs.summary import build_summary
 from planner.patrol.roster import patrol_assignment, resolve_roster_offices
 from planner.rules import Rules
@@ -103,16 +104,27 @@ def make_plan(
     """
     from planner.districts import plan_districts
     from planner.network import build_network, locate_villages, travel_times
+    from planner.network.estimate import estimated_access, estimated_times, fill_unreachable
     from planner.offices import place_offices
     from planner.patrol import plan_month
 
     clock = clock or StageClock()
     with clock.stage("network"):
-        network = build_network(roads, rules=rules.network, crs=villages.crs)
-        access = locate_villages(network, villages, rules=rules.network)
+        # roads=None: no road data at all (--roads none); every travel time is then estimated and flagged
+        network = None if roads is None else build_network(roads, rules=rules.network, crs=villages.crs)
+        access = (
+            estimated_access(villages, rules.network)
+            if network is None
+            else locate_villages(network, villages, rules=rules.network)
+        )
     with clock.stage("travel_times"):
-        cache = TravelTimeCache(cache_dir) if cache_dir is not None else None
-        times = travel_times(network, access, cache=cache)
+        if network is None:
+            times = estimated_times(villages, rules.network)
+        else:
+            cache = TravelTimeCache(cache_dir) if cache_dir is not None else None
+            times = travel_times(network, access, cache=cache)
+            if rules.network.estimate_unreachable:
+                times, access = fill_unreachable(times, access, villages, rules.network)
     with clock.stage("districts"):
         partition = plan_districts(
             villages,
@@ -141,7 +153,7 @@ def make_plan(
             time_limit=time_limit or PATROL_WORK_BUDGET,
         )
     with clock.stage("routes"):
-        routes = leg_lines(network, access, patrol.legs)
+        routes = _route_lines(network, access, villages, patrol.legs, rules=rules)
     summary = build_summary(
         dplan,
         patrol,
@@ -150,7 +162,7 @@ def make_plan(
         rules=rules,
         month=month,
         seconds=clock.seconds,
-        network_summary=network.summary(),
+        network_summary=network.summary() if network is not None else _no_roads_summary(rules),
     )
     # why a village is walk-only or unreachable travels with it into the layer a planner opens in QGIS
     villages_out = dplan.villages.assign(
@@ -167,6 +179,34 @@ def make_plan(
     )
     hard = [v for v in summary["violations"] if v["hard"]]
     return PlanResult(plan=plan, hard_breaks=len(hard), times=times)
+
+
+def _route_lines(
+    network: Any, access: pd.DataFrame, villages: gpd.GeoDataFrame, legs: pd.DataFrame, *, rules: Rules
+) -> gpd.GeoDataFrame:
+    """The legs along the roads; a leg to or from a village whose travel is estimated is a straight line whose
+    km is the estimate's (there is no road to draw it on)."""
+    est = set(access.index[access["access"] == ESTIMATED].astype(str))
+    by_estimate = legs["from_id"].astype(str).isin(est) | legs["to_id"].astype(str).isin(est)
+    if network is None or by_estimate.all():
+        return straight_legs(villages, legs, rules.network)
+    road = leg_lines(network, access, legs[~by_estimate])
+    if not by_estimate.any():
+        return road
+    straight = straight_legs(villages, legs[by_estimate], rules.network).to_crs(road.crs)
+    return gpd.GeoDataFrame(pd.concat([road, straight]).loc[legs.index], crs=road.crs)
+
+
+def _no_roads_summary(rules: Rules) -> dict[str, Any]:
+    """summary.json's ``network`` when the plan has no road data: how the travel times were estimated."""
+    circuity, kmh = terrain_factors(rules.network)
+    return {
+        "roads": "none",
+        "estimated": True,
+        "terrain": rules.network.terrain,
+        "circuity": circuity,
+        "speed_kmh": kmh,
+    }
 
 
 def _current_layer(villages: gpd.GeoDataFrame, current: pd.Series | None) -> gpd.GeoDataFrame | None:

@@ -19,6 +19,7 @@ from typing import Any
 from planner.errors import ValidationError
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+TERRAINS = ("flat", "hill", "mountain")
 
 # Free-flow speeds (km/h) per OSM highway class, chosen for rural China: national roads (国道) are mostly
 # trunk/primary, provincial (省道) secondary, county (县道) tertiary, township (乡道) unclassified and village
@@ -310,6 +311,12 @@ class NetworkRules:
     walk_kmh: float = 4.0
     max_snap_m: float = 500.0  # farther from a road than this, the last stretch is walked (access = walk)
     max_walk_m: float = 5000.0  # farther than this, the village is unreachable
+    # where no road measures a trip (--roads none, or a village beyond walking reach of the roads given), the
+    # straight line x circuity at a speed, by terrain (flat, hill, mountain); sources in planner/network/estimate.py
+    terrain: str = "mountain"
+    circuity: tuple[float, ...] = (1.3, 1.6, 2.0)
+    estimate_kmh: tuple[float, ...] = (40.0, 30.0, 25.0)
+    estimate_unreachable: bool = True  # a village beyond the roads given gets estimated times, flagged
     source: str = field(default="<defaults>", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -352,6 +359,27 @@ class NetworkRules:
             "network.max_walk_m",
             f"must be at least max_snap_m ({self.max_snap_m})",
             f"必须不小于 max_snap_m ({self.max_snap_m})",
+            s,
+        )
+        _check(
+            self.terrain in TERRAINS,
+            "network.terrain",
+            f"'{self.terrain}' is not one of {', '.join(TERRAINS)}",
+            f"'{self.terrain}' 不是 {'、'.join(TERRAINS)} 之一",
+            s,
+        )
+        _check(
+            len(self.circuity) == 3 and all(1 <= c <= 5 for c in self.circuity),
+            "network.circuity",
+            "must be three factors (flat, hill, mountain) between 1 and 5",
+            "必须是 3 个 1 到 5 之间的系数 (平原、丘陵、山区)",
+            s,
+        )
+        _check(
+            len(self.estimate_kmh) == 3 and all(0 < v <= 120 for v in self.estimate_kmh),
+            "network.estimate_kmh",
+            "must be three speeds (flat, hill, mountain) between 0 and 120 km/h",
+            "必须是 3 个 0 到 120 km/h 之间的速度 (平原、丘陵、山区)",
             s,
         )
 

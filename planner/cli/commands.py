@@ -219,7 +219,12 @@ def run_plan_command(args: argparse.Namespace) -> int:
         check_roster_offices(roster, villages.index, source=f"officer roster {args.officers}")
     candidates = read_office_sites(args.offices, villages) if args.offices else None
     locked = locked_villages(args.lock, current) if args.lock else None
-    roads = read_roads(args.roads, speed_col=args.speed_col, oneway_col=args.oneway_col)
+    # "--roads none": no road data; every travel time is estimated (planner.network.estimate) and flagged
+    roads = (
+        None
+        if str(args.roads).strip().lower() == "none"
+        else read_roads(args.roads, speed_col=args.speed_col, oneway_col=args.oneway_col)
+    )
     return _plan_and_write(
         villages,
         roads,

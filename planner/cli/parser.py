@@ -134,7 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--villages", required=True, help="village layer (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, CSV)"
     )
-    p.add_argument("--roads", required=True, help="OSM extract (.osm.pbf/.osm/.osm.bz2) or a road-line layer")
+    p.add_argument(
+        "--roads",
+        required=True,
+        help="OSM extract (.osm.pbf/.osm/.osm.bz2) or a road-line layer; 'none' when there is no road data "
+        "(travel times are then estimated from straight lines by terrain and flagged) / 无道路数据时写 none",
+    )
     p.add_argument("--out", required=True, help="plan directory to write")
     p.add_argument("--config", help="rules file (TOML) / 规则文件")
     p.add_argument("--offices", help="existing or candidate office sites (village ids or points)")

@@ -62,6 +62,8 @@ def build_summary(
         "visit_requirements_met_pct": round(float(month_figures["visit_requirements_met_pct"]), 2),
         "unreachable_villages": sorted(access.index[access["access"] == "unreachable"].astype(str).tolist()),
         "walk_villages": sorted(access.index[access["access"] == "walk"].astype(str).tolist()),
+        # villages whose travel times are estimated (no road data, or beyond the roads given): flagged everywhere
+        "estimated_villages": sorted(access.index[access["access"] == "estimated"].astype(str).tolist()),
         "access_reasons": {
             str(i): {"access": str(r.access), "reason": str(r.reason), "reason_zh": str(r.reason_zh)}
             for i, r in access[access["access"] != "road"].sort_index().iterrows()
