@@ -38,7 +38,8 @@ Every connected piece of road is kept; villages off the road are walked to it or
         "code",
         """from planner.network import build_network, locate_villages, travel_times
 
-network = build_network(read_roads(ROOT / "data/demo/roads.osm.bz2"), rules=rules.network, crs=villages.crs)
+roads = read_roads(ROOT / "data/demo/roads.osm.bz2")
+network = build_network(roads, rules=rules.network, crs=villages.crs)
 access = locate_villages(network, villages, rules=rules.network)
 times = travel_times(network, access)
 print(network.summary())
@@ -53,8 +54,10 @@ R1 (5-8 villages) and R2 (one officer per 5,000 residents) bind by default; what
     (
         "code",
         """from planner.districts import plan_districts
+from planner.offices import place_offices
 
-dplan = plan_districts(villages, times, access, rules=rules, seed=0, time_limit=20)
+partition = plan_districts(villages, times, access, rules=rules, seed=0, time_limit=20)
+dplan = place_offices(partition, rules=rules)  # the office stage: each district's office
 for v in dplan.violations:
     print(v.rule, v.subject, v.detail)
 dplan.districts.drop(columns="geometry")""",
@@ -88,6 +91,23 @@ plan = PlanData(villages=dplan.villages.reset_index().to_crs(4326),
                 summary={})
 m = plan_map(plan, lang="zh", tiles="none")
 m""",
+    ),
+    (
+        "md",
+        """## What if? A sweep / 规则方案比较
+How many officers does the county need for 95% of its residents within 30 minutes of their office? Each
+combination of rule values is a whole plan, run as a task on a local Dask cluster (`planner sweep` does the
+same from the command line and writes sweep.csv and sweep.html).""",
+    ),
+    (
+        "code",
+        """from planner.many import combinations, dask_client, fewest_officers, parse_vary, run_sweep, sweep_table
+
+combos = combinations(rules.to_dict(), parse_vary(["districts.max_villages=6,8"]))
+with dask_client(workers=2) as client:
+    rows = run_sweep(villages, roads, combos, client=client, month="2026-12")
+print(fewest_officers(rows, minutes=30, share=95.0))
+sweep_table(rows)[["districts.max_villages", "districts", "officers", "coverage_30", "mean_travel_min"]]""",
     ),
 ]
 
