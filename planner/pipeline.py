@@ -97,10 +97,13 @@ def make_plan(
     time_limit: float | None = None,
     cache_dir: Path | None = None,
     clock: StageClock | None = None,
+    county: Any = None,
 ) -> PlanResult:
     """Run every stage on villages (metric CRS, indexed by village_id) and roads read by planner.io.roads.
 
     Returns the plan in WGS-84 with its summary; raises the planner's errors when a stage cannot go on.
+    ``roads`` None plans without road data (every travel time estimated); ``county`` (an official county of
+    planner.io.nbs) adds summary.json's ``nbs``, the layer's completeness against the official list.
     """
     from planner.districts import plan_districts
     from planner.network import build_network, locate_villages, travel_times
@@ -177,6 +180,11 @@ def make_plan(
         summary=summary,
         current=_current_layer(villages, current),
     )
+    if county is not None:
+        from planner.nbs import compare_official
+
+        # what the layer has, misses, adds or names otherwise against the county's official village list
+        summary["nbs"] = compare_official(villages, county).summary()
     hard = [v for v in summary["violations"] if v["hard"]]
     return PlanResult(plan=plan, hard_breaks=len(hard), times=times)
 

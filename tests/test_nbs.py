@@ -94,3 +94,76 @@ def test_an_empty_township_is_filled_from_the_code():
     towns = dict(zip(county.townships["code"], county.townships["name"], strict=True))
     assert out["township"].tolist()[:2] == [towns[c[:9]] for c in v["code"].tolist()[:2]]
     assert out["township"].iloc[2] == "已有" and layer["township"].iloc[0] == ""
+
+
+def test_plan_with_county_reports_completeness_in_summary_json(tmp_path):
+    """`planner plan --county 532527 --roads none` on points of one township of 泸西县 (placed by a seeded
+    generator, one renamed, one natural village added): summary.json's nbs names the missing, extra and renamed
+    units, and the empty township column is filled from the codes."""
+    import json
+    import subprocess
+    import sys
+
+    county = find_county("532527")
+    first = county.townships["code"].iloc[0]
+    v = county.villages[county.villages["township_code"] == first].reset_index(drop=True)
+    rng = np.random.default_rng(7)
+    rows = pd.DataFrame(
+        {
+            "code": v["code"],
+            "name": v["name"].str.replace("村民委员会", "村"),
+            "实有人口": rng.integers(400, 3000, len(v)),
+            "lon": 103.77 + rng.uniform(0, 0.15, len(v)),
+            "lat": 24.53 + rng.uniform(0, 0.15, len(v)),
+        }
+    )
+    rows.loc[0, "name"] = "旧名村"
+    rows = pd.concat(
+        [
+            rows,
+            pd.DataFrame(
+                {"code": ["X-1"], "name": ["新增自然村"], "实有人口": [90], "lon": [103.8], "lat": [24.6]}
+            ),
+        ],
+        ignore_index=True,
+    )
+    path = tmp_path / "villages.csv"
+    rows.to_csv(path, index=False)
+    out = tmp_path / "plan"
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "planner",
+            "plan",
+            "--villages",
+            str(path),
+            "--id-col",
+            "code",
+            "--roads",
+            "none",
+            "--county",
+            "泸西县",
+            "--out",
+            str(out),
+            "--month",
+            "2026-12",
+            "--lang",
+            "en",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert p.returncode in (0, 1), p.stderr
+    nbs = json.loads((out / "summary.json").read_text(encoding="utf-8"))["nbs"]
+    assert nbs["county"]["code"] == "532527" and nbs["official"] == 87
+    assert nbs["matched"] == len(v)
+    assert [e["village_id"] for e in nbs["extra"]] == ["X-1"]
+    assert [r["name"] for r in nbs["renamed"]] == ["旧名村"]
+    assert len(nbs["missing"]) == 87 - len(v)
+    import geopandas as gpd
+
+    layer = gpd.read_file(out / "plan.gpkg", layer="villages")
+    town = county.townships.set_index("code").loc[first, "name"]
+    assert (layer.loc[layer["village_id"] != "X-1", "township"] == town).all()

@@ -219,6 +219,11 @@ def run_plan_command(args: argparse.Namespace) -> int:
         check_roster_offices(roster, villages.index, source=f"officer roster {args.officers}")
     candidates = read_office_sites(args.offices, villages) if args.offices else None
     locked = locked_villages(args.lock, current) if args.lock else None
+    official = _official_county(args)
+    if official is not None:
+        from planner.nbs import fill_townships
+
+        villages = fill_townships(villages, official)
     # "--roads none": no road data; every travel time is estimated (planner.network.estimate) and flagged
     roads = (
         None
@@ -237,7 +242,17 @@ def run_plan_command(args: argparse.Namespace) -> int:
         candidates=candidates,
         locked=locked,
         n_districts=args.districts,
+        county=official,
     )
+
+
+def _official_county(args: argparse.Namespace) -> Any:
+    """The official list of ``--county`` (NBS 2023), or None when not given; an unknown county is an input error."""
+    if not getattr(args, "county", None):
+        return None
+    from planner.io.nbs import find_county
+
+    return find_county(args.county)
 
 
 def cache_dir(args: argparse.Namespace, what: str = "travel_times") -> Path:

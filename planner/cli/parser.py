@@ -152,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--month", help="YYYY-MM of the patrol plan (default: next month)")
     p.add_argument(
+        "--county",
+        help="code (e.g. 532527) or name (泸西县) of the county: the layer is compared with the official NBS 2023 "
+        "village list (summary.json nbs; empty townships filled from 12-digit codes) / 与统计用区划代码比对",
+    )
+    p.add_argument(
         "--districts",
         type=int,
         default=None,
