@@ -177,3 +177,9 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
     lat = (south + north) / 2.0
     zone = min(max(math.floor((lon + 180.0) / 6.0) + 1, 1), 60)
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def outside_china(lon: Any, lat: Any) -> np.ndarray:
+    """Which points lie outside China's rectangle, where GCJ-02 applies no offset (a ``--coords gcj02`` there is
+    most likely a mistake)."""
+    return ~_in_china(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))

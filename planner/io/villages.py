@@ -655,6 +655,7 @@ def read_villages(
     _check_coordinates(geoms, pyproj.CRS.from_user_input(src_crs), p, rows, given=user_crs is not None)
     if coords == "gcj02":
         wgs = out.to_crs(4326)
+        _warn_outside_china(wgs, p)
         out = wgs.set_geometry(
             gpd.GeoSeries(
                 _gcj_geometries(np.asarray(wgs.geometry.array, dtype=object)), index=wgs.index, crs=4326
@@ -663,6 +664,7 @@ def read_villages(
         log.info("%s: GCJ-02 coordinates converted to WGS-84", p.name)
     target = metric_crs(out)
     out = out.to_crs(target)
+    _warn_same_point(out, p)
     if anchors is not None:
         out = _with_anchors(out, anchors, coords=coords, path=p)
     log.info(
@@ -808,3 +810,41 @@ def _with_anchors(
         len(out),
     )
     return out
+
+
+def _warn_outside_china(wgs: gpd.GeoDataFrame, path: Path) -> None:
+    """--coords gcj02 for villages outside China, where GCJ-02 has no offset: say so (they are kept as given)."""
+    from planner.geo import outside_china
+
+    pts = wgs.geometry.representative_point()
+    out = outside_china(pts.x.to_numpy(), pts.y.to_numpy())
+    if out.any():
+        ids = ", ".join(wgs.index[out][:_MAX_LISTED].astype(str))
+        log.warning(
+            "%s: --coords gcj02 was given, but %d of %d villages lie outside China, where GCJ-02 applies no offset "
+            "(%s); they are kept as given: check that the coordinates really come from Amap or Tencent",
+            path.name,
+            int(out.sum()),
+            len(wgs),
+            ids,
+        )
+
+
+def _warn_same_point(villages: gpd.GeoDataFrame, path: Path) -> None:
+    """Two villages at the same point (common in geocoded lists, where an unknown address falls back to the
+    township's centre) are reported: their travel times are then equal, and one may be misplaced."""
+    pts = villages.geometry[villages.geom_type == "Point"]
+    if len(pts) < 2:
+        return
+    key = pd.Series(list(zip(pts.x.round(1), pts.y.round(1), strict=True)), index=pts.index)
+    dup = key[key.duplicated(keep=False)]
+    if len(dup):
+        groups = dup.groupby(dup).groups
+        listed = "; ".join(" = ".join(map(str, ids)) for ids in list(groups.values())[:_MAX_LISTED])
+        log.warning(
+            "%s: %d villages share a point with another village (%s); a geocoded list often puts an unknown "
+            "address at the township's centre: check these points",
+            path.name,
+            len(dup),
+            listed,
+        )
