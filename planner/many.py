@@ -101,8 +101,8 @@ def dask_client(*, workers: int | None = None, scheduler: str | None = None) -> 
 class CountyOutcome:
     """What became of one county: the figures of province.json.
 
-    ``status``: "planned" (every hard rule holds), "breaks" (planned, with hard rule breaks listed in its report),
-    "resumed" (a complete plan directory from an earlier run was kept) or "failed" (``reason`` says why).
+    ``status``: "planned" (every hard rule holds), "breaks" (planned, with hard rule breaks listed in its report)
+    or "failed" (``reason`` says why); ``resumed``: the complete plan directory of an earlier run was kept.
     """
 
     county: str
@@ -117,6 +117,7 @@ class CountyOutcome:
     seconds: float = 0.0
     reason: str = ""
     reason_zh: str = ""
+    resumed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """As plain data for province.json."""
@@ -243,19 +244,17 @@ def plan_county(
             reason=exc.text("en"),
             reason_zh=exc.text("zh"),
         )
-    return _outcome(
-        base,
-        result.plan.summary,
-        status="breaks" if result.hard_breaks else "planned",
-        seconds=round(time.perf_counter() - t0, 2),
-    )
+    return _outcome(base, result.plan.summary, seconds=round(time.perf_counter() - t0, 2))
 
 
-def _outcome(base: dict[str, Any], summary: dict[str, Any], *, status: str, seconds: float) -> CountyOutcome:
+def _outcome(
+    base: dict[str, Any], summary: dict[str, Any], *, seconds: float, resumed: bool = False
+) -> CountyOutcome:
     hard = sum(1 for v in summary.get("violations", []) if v.get("hard", True))
     return CountyOutcome(
         **base,
-        status=status,
+        status="breaks" if hard else "planned",
+        resumed=resumed,
         districts=summary.get("districts"),
         officers=summary.get("officers"),
         coverage_pct=dict(summary.get("coverage_pct", {})),
@@ -281,7 +280,7 @@ def finished_county(out: Path, county: str, villages: int) -> CountyOutcome | No
     if summary.get("villages") != villages:
         return None  # the county's villages changed since: plan it again
     base: dict[str, Any] = {"county": county, "folder": out.name, "villages": villages}
-    return _outcome(base, summary, status="resumed", seconds=float(sum(summary.get("seconds", {}).values())))
+    return _outcome(base, summary, seconds=float(sum(summary.get("seconds", {}).values())), resumed=True)
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "many.col.reason": ("原因", "Reason"),
     "many.status.planned": ("已规划", "planned"),
     "many.status.breaks": ("已规划（有违反）", "planned, with breaks"),
-    "many.status.resumed": ("沿用上次结果", "kept from an earlier run"),
+    "many.status.resumed": ("沿用上次结果", "kept from an earlier run"),  # a flag beside the status
     "many.status.failed": ("失败", "failed"),
     "many.sweep.title": ("规则方案比较", "Rule what-if sweep"),
     "many.sweep.question": (

@@ -132,6 +132,12 @@ def test_a_province_of_two_real_regions_plans_both_counties_and_a_rerun_resumes(
     assert province["workers"] == 2
     index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert 'href="Liechtenstein/report.html"' in index and 'href="安道尔/report.html"' in index
+    from browser import Chromium
+
+    with Chromium() as browser:  # the province map draws both outlines, with no script error
+        log = browser.open((tmp_path / "out" / "province_map.html").as_uri())
+        assert log.errors == []
+        assert browser.evaluate("document.querySelectorAll('path.leaflet-interactive').length") == 2
     check = _run("check", str(tmp_path / "out" / "Liechtenstein"), "--lang", "en")
     assert check.returncode == 0, check.stdout + check.stderr
     check = _run("check", str(tmp_path / "out" / "安道尔"), "--lang", "en")
@@ -141,6 +147,12 @@ def test_a_province_of_two_real_regions_plans_both_counties_and_a_rerun_resumes(
     second = _run(*args)
     assert second.returncode == 1, second.stderr
     assert second.stderr.count("kept from an earlier run") == 2
+    again = json.loads((tmp_path / "out" / "province.json").read_text(encoding="utf-8"))
+    assert [c["resumed"] for c in again["county_list"]] == [True, True]
+    assert {c["county"]: c["status"] for c in again["county_list"]} == {
+        "安道尔": "breaks",
+        "Liechtenstein": "planned",
+    }
     assert (tmp_path / "out" / "Liechtenstein" / "summary.json").stat().st_mtime_ns == stamp
 
 

@@ -120,7 +120,9 @@ def _read(args: argparse.Namespace, *, keep: tuple[str, ...] = ()) -> Any:
 
 
 def _say_county(c: CountyOutcome, lang: str) -> None:
-    status = t("many.status." + c.status, lang)
+    status = t("many.status." + c.status, lang) + (
+        f" ({t('many.status.resumed', lang)})" if c.resumed else ""
+    )
     if c.status == "failed":
         print(f"  {c.county}: {status}: {c.reason_zh if lang == 'zh' else c.reason}", file=sys.stderr)
         return

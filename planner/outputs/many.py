@@ -48,22 +48,33 @@ def province_map(outlines: gpd.GeoDataFrame, counties: Sequence[Any], *, lang: s
     m.default_js = [js for js in m.default_js if js[0] == "leaflet"]
     m.default_css = [css for css in m.default_css if css[0] == "leaflet_css"]
     m.fit_bounds([[y0, x0], [y1, x1]])
+    features = []
     for row in outlines.itertuples():
         c = by_county.get(str(row.county))
         if c is None:
             continue
-        colour = _STATUS_COLOURS.get(c.status, "#999999")
         popup = (
             f'<a href="{escape(c.folder)}/report.html" target="_blank">{escape(c.county)}</a><br>'
             f"{escape(t('many.status.' + c.status, lang))}<br>{escape(t('many.col.villages', lang))}: {c.villages}"
         )
-        outline = folium.GeoJson(
-            row.geometry.__geo_interface__,
-            style_function=lambda _f, colour=colour: {"color": colour, "weight": 2, "fillOpacity": 0.35},
-            tooltip=str(c.county),
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": row.geometry.__geo_interface__,
+                "properties": {
+                    "tip": escape(c.county),
+                    "popup": popup,
+                    "colour": _STATUS_COLOURS.get(c.status, "#999999"),
+                },
+            }
         )
-        outline.add_child(folium.Popup(popup, max_width=300))
-        outline.add_to(m)
+    # popups from feature properties (GeoJsonPopup): folium.Popup would need jQuery, which the page leaves out
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        style_function=lambda f: {"color": f["properties"]["colour"], "weight": 2, "fillOpacity": 0.35},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
+    ).add_to(m)
     return m
 
 
