@@ -39,8 +39,10 @@ Choices (documented here because the rules leave them open):
   day counts as a whole shift) plus the night trip must stay within ``shift_hours`` + :data:`OVERTIME_HOURS`
   (China's Labour Law, art. 41: at most 3 hours of overtime a day). The night trip's driving must itself stay
   within ``max_drive_hours``. Night visits are made only on the officer's working days.
-- R8 office days are counted per ISO week; a week cut by the month's edge needs a proportional share,
-  ``ceil(office_days_per_week * weekdays_in_month / 5)``, capped by the officer's working days that week.
+- The working days are the official calendar's (C1) and R8 counts per *week of the month* (C2): a week with
+  fewer than ``[calendar] min_week_days`` working days inside the month joins its neighbour, and an officer owes
+  ``round(office_days_per_week * days / 5)`` office days of his ``days`` in it
+  (:mod:`planner.patrol.rulebook.calendar`).
 - A weekly visit (R8) that is not a full visit day lasts ``rules.weekly_visit_minutes`` (default 60).
 - The household visits of R6 (``households_per_month * household_minutes``) are folded into the full visit days;
   when they take longer than the full visit days, the rest is spread over them as extra time. When there are no
@@ -78,6 +80,7 @@ from planner.patrol.roster import ROSTER_COLUMNS, check_roster, make_roster
 from planner.patrol.rulebook import r4, r5, r6, r7, r8
 from planner.patrol.rulebook.calendar import (
     iso_week,
+    month_calendar,
     month_weeks,
     office_days_required,
     parse_month,
@@ -236,14 +239,13 @@ def plan_month(
     days_all = parse_month(month)
     a = _check_assignment(assignment, times)
     r = make_roster(a, rules=rules) if roster is None else check_roster(roster, a)
-    holidays = set(rules.holidays)
     officers = [
         Officer(
             row.officer_id,
             row.office,
             row.kind,
             row.village_id,
-            working_days(month, holidays=holidays, unavailable=row.unavailable),
+            working_days(month, rules=rules, unavailable=row.unavailable),
         )
         for row in r.itertuples(index=False)
     ]
@@ -418,7 +420,9 @@ def _officer_model(
         for k, v in zip(loc, o.villages, strict=True)
         if ctx.a.loc[v, "access"] != "unreachable" and t[0, k] < NO_ROAD and t[k, 0] < NO_ROAD
     ]
-    weeks = sorted({iso_week(d) for d in o.days})
+    cal = month_calendar(ctx.month, rules)
+    mine = {cal.week_of(d) for d in o.days}
+    weeks = [w for w in month_weeks(ctx.month, rules=rules) if w in mine]
     short = ctx.short(len(weeks))
     sub = [0, *reachable]
     tt = t[np.ix_(sub, sub)]
@@ -438,7 +442,7 @@ def _officer_model(
             dm.model.add_hint(om.x[d, q], int(start[d] == q))
     r8.add_office_days(dm, om, ctx.month, rules=rules)
     for j, v in enumerate(om.villages):
-        r8.add_weekly_visits(dm, om, j, v, rules=rules)
+        r8.add_weekly_visits(dm, om, j, v, ctx.month, rules=rules)
         r5.add_visit_days(dm, om, j, v, rules=rules)
         r6.add_household_time(dm, om, j, v, visit_day=ctx.full, rules=rules)
     r4.add_days_in_village(dm, om, home, rules=rules)
