@@ -298,3 +298,36 @@ def test_short_officer_keeps_weekly_visits_and_first_full_day(short_staffed):
     explained = {d.village_id for d in plan.dropped_visits if "visit days missed" in d.reason}
     assert explained == {subj for r, subj in rules_hit if r == "R5"}
     assert plan.shortfall and plan.shortfall[0]["more_officers"] == 1
+
+
+def test_night_visit_day_is_a_late_shift_within_the_shift(easy):
+    """C3: every officer-day with a night visit, from its first row to the drive back, lasts at most the 8 h
+    shift (a late shift ending with the night visit, e.g. 13:00-21:00), and its driving, every leg, stays within
+    the limit; check_schedule agrees."""
+    a, times, plan = easy
+    s = plan.schedule
+    night_days = s.loc[s["activity"] == "night_visit", ["officer_id", "date"]].drop_duplicates()
+    assert len(night_days) >= 5
+    for o, d in night_days.itertuples(index=False):
+        g = s[(s["officer_id"] == o) & (s["date"] == d)]
+        span = max(map(_minutes, g["end"])) - min(map(_minutes, g["start"]))
+        assert span <= RULES.shift_hours * 60, (o, d, span)
+        assert g.loc[g["activity"] == "travel", "minutes"].sum() <= RULES.max_drive_hours * 60
+        assert min(g["start"]) >= "12:00"  # the day starts late, not at 08:30
+    assert check_schedule(s, a, times, rules=RULES, month=MONTH, roster=plan.roster) == []
+
+
+def test_check_flags_a_day_shift_plus_a_night_trip(easy):
+    """C3: a night-visit day started two hours earlier than its late shift breaks the 8 h shift, unless the
+    bureau pays up to 3 h of overtime for night visits (night_overtime_hours)."""
+    a, times, plan = easy
+    s = plan.schedule.copy()
+    o, d = s.loc[s["activity"] == "night_visit", ["officer_id", "date"]].iloc[0]
+    first = s[(s["officer_id"] == o) & (s["date"] == d)].index[0]
+    m = _minutes(s.loc[first, "start"]) - 120
+    s.loc[first, "start"] = f"{m // 60:02d}:{m % 60:02d}"
+    found = check_schedule(s, a, times, rules=RULES, month=MONTH, roster=plan.roster)
+    assert any(v.rule == "shift" and "night-visit day" in v.detail for v in found)
+    paid = PatrolRules(holidays=HOLIDAYS, night_overtime_hours=3)
+    found = check_schedule(s, a, times, rules=paid, month=MONTH, roster=plan.roster)
+    assert not any(v.rule == "shift" and "night-visit day" in v.detail for v in found)

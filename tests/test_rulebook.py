@@ -75,8 +75,14 @@ def test_holidays_remove_working_days_and_weeks():
 
 
 def test_worktime_limits_from_the_rules():
-    """C3: the working day with overtime is shift + 3 h; the night trip must fit it and the driving limit."""
+    """C3: a night-visit day is a late shift of shift_hours (no overtime by default, night_overtime_hours when
+    the bureau pays it); the night trip must fit it and the driving limit."""
     w = WorkTime.of(PatrolRules())
-    assert (w.shift, w.drive, w.start, w.limit) == (480, 240, 510, 660)
+    assert (w.shift, w.drive, w.start, w.limit) == (480, 240, 510, 480)
     assert (w.night_start, w.night_len, sorted(w.night_days)) == (1200, 60, [0, 2, 4])
     assert w.night_trip_fits(240) and not w.night_trip_fits(241)
+    # a visit in the office village: 13:00-21:00; 30 min each way: 13:30-21:30, 390 min of work before it
+    assert w.late_start(0, 0) == 13 * 60 and w.late_start(30, 30) == 13 * 60 + 30
+    assert w.room_before_night(30, 60) == 480 - 60 - 60
+    assert w.office_fits_night(w.room_before_night(30, 60)) and not w.office_fits_night(200)
+    assert WorkTime.of(PatrolRules(night_overtime_hours=2)).limit == 600

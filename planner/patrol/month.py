@@ -35,10 +35,12 @@ Where things live: the rules' demands, constraints, explanations and checks in :
 Choices (documented here because the rules leave them open):
 
 - Night visits (R7) are their own evening trip office -> village -> office, arriving at the start of the night
-  window and staying until its end. The trip does not count against the day shift, but the day's work (an office
-  day counts as a whole shift) plus the night trip must stay within ``shift_hours`` + :data:`OVERTIME_HOURS`
-  (China's Labour Law, art. 41: at most 3 hours of overtime a day). The night trip's driving must itself stay
-  within ``max_drive_hours``. Night visits are made only on the officer's working days.
+  window and staying until its end. A night-visit day is a late shift (C3) that ends with the drive back: the
+  day's work starts late enough that the whole day stays within ``shift_hours`` (plus ``night_overtime_hours``,
+  0 by default; China's Labour Law, art. 41, caps overtime at :data:`OVERTIME_HOURS`), an office day that day
+  keeps office hours from the late start until the trip leaves (at least half a shift), and the day's driving,
+  the trip's included, stays within ``max_drive_hours``. Night visits are made only on the officer's working
+  days.
 - The working days are the official calendar's (C1) and R8 counts per *week of the month* (C2): a week with
   fewer than ``[calendar] min_week_days`` working days inside the month joins its neighbour, and an officer owes
   ``round(office_days_per_week * days / 5)`` office days of his ``days`` in it
@@ -512,17 +514,23 @@ def _officer_rows(
     for d in o.days:
         ds = d.isoformat()
         seq = 0  # legs of this officer-day, the night trip's after the day's
+        trip = _night_trip(out, nights[d], t, ids) if d in nights else []
+        # C3: a night-visit day is a late shift ending with the drive back; the day's work moves to its start
+        start = work.late_start(trip[0][4] - trip[0][3], trip[-1][4] - trip[-1][3]) if trip else work.start
         if d in offdays or not routed.get(d):
-            res.rows.append(row(o.officer_id, ds, work.start, work.start + work.shift, home, "office"))
+            end = trip[0][3] if trip else work.start + work.shift
+            res.rows.append(row(o.officer_id, ds, start, end, home, "office"))
         else:
             for kind, a_id, b_id, s0, s1 in routed[d]:
                 if kind == "travel":
                     seq += 1
                     res.legs.append(leg(o.officer_id, ds, seq, a_id, b_id, s1 - s0))
                 if s1 > s0:
-                    res.rows.append(row(o.officer_id, ds, s0, s1, b_id, kind))
-        if d in nights:
-            for kind, a_id, b_id, s0, s1 in _night_trip(out, nights[d], t, ids):
+                    res.rows.append(
+                        row(o.officer_id, ds, s0 + start - work.start, s1 + start - work.start, b_id, kind)
+                    )
+        if trip:
+            for kind, a_id, b_id, s0, s1 in trip:
                 if kind == "travel" and a_id != b_id:
                     seq += 1
                     res.legs.append(leg(o.officer_id, ds, seq, a_id, b_id, s1 - s0))
