@@ -175,6 +175,46 @@ class OfficeRules:
 
 
 @dataclass(frozen=True)
+class CalendarRules:
+    """The month's calendar (C1/C2): the official holidays and adjusted working days, and the short weeks."""
+
+    country: str = "CN"  # the `holidays` package's country code; "" for no official calendar
+    extra_holidays: tuple[dt.date, ...] = ()  # the bureau's own days without work
+    extra_workdays: tuple[dt.date, ...] = ()  # the bureau's own working days (a weekend or holiday worked)
+    weekend_workdays: bool = True  # the weekend days the State Council declares working days (调休) count
+    min_week_days: int = 3  # C2: a week with fewer working days inside the month joins its neighbour
+    source: str = field(default="<defaults>", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        s = self.source
+        if self.country:
+            import holidays
+
+            _check(
+                self.country in holidays.list_supported_countries(),
+                "calendar.country",
+                f'\'{self.country}\' is not a country code the holidays package knows; use "CN" or "" for none',
+                f'\'{self.country}\' 不是 holidays 软件包认识的国家代码; 请用 "CN", 或 "" 表示不用官方日历',
+                s,
+            )
+        both = sorted(set(self.extra_holidays) & set(self.extra_workdays))
+        _check(
+            not both,
+            "calendar.extra_workdays",
+            f"{[d.isoformat() for d in both]} are also in calendar.extra_holidays; keep each date in one list",
+            f"{[d.isoformat() for d in both]} 同时在 calendar.extra_holidays 中; 每个日期只能在一个列表中",
+            s,
+        )
+        _check(
+            1 <= self.min_week_days <= 7,
+            "calendar.min_week_days",
+            "must be 1 to 7",
+            "必须在 1 到 7 之间",
+            s,
+        )
+
+
+@dataclass(frozen=True)
 class PatrolRules:
     """The monthly visit requirements (R4-R8) and working-time limits."""
 
@@ -193,11 +233,28 @@ class PatrolRules:
     max_drive_hours: float = 4.0
     resident_days_per_month: int = 8  # R4, a resident officer in his own village
     linked_days_per_month: int = 4  # R4, a linked officer in his linked villages
-    holidays: tuple[dt.date, ...] = ()
+    holidays: tuple[dt.date, ...] = ()  # added to calendar.extra_holidays (kept from 0.1)
+    night_overtime_hours: float = 0.0  # C3: overtime a night-visit day may take (a bureau that pays for it)
+    calendar: CalendarRules = field(default_factory=CalendarRules)  # the [calendar] section of the rules file
     source: str = field(default="<defaults>", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         s = self.source
+        _check(
+            0 <= self.night_overtime_hours <= 3,
+            "patrol.night_overtime_hours",
+            "must be 0 to 3 (the Labour Law allows at most 3 hours of overtime a day)",
+            "必须在 0 到 3 之间 (劳动法规定每日加班不超过 3 小时)",
+            s,
+        )
+        both = sorted(set(self.holidays) & set(self.calendar.extra_workdays))
+        _check(
+            not both,
+            "patrol.holidays",
+            f"{[d.isoformat() for d in both]} are also in calendar.extra_workdays; keep each date in one list",
+            f"{[d.isoformat() for d in both]} 同时在 calendar.extra_workdays 中; 每个日期只能在一个列表中",
+            s,
+        )
         _check(
             0 <= self.visit_days_per_village <= 31,
             "patrol.visit_days_per_village",
@@ -394,12 +451,18 @@ class Rules:
     network: NetworkRules = field(default_factory=NetworkRules)
     source: str = field(default="<defaults>", compare=False)
 
+    @property
+    def calendar(self) -> CalendarRules:
+        """The ``[calendar]`` section (held by the patrol rules, which plan the month with it)."""
+        return self.patrol.calendar
+
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "<rules>") -> Rules:
         """Build and validate rules from a parsed TOML mapping; unknown keys name themselves."""
         sections: dict[str, type] = {
             "districts": DistrictRules,
             "offices": OfficeRules,
+            "calendar": CalendarRules,
             "patrol": PatrolRules,
             "network": NetworkRules,
         }
@@ -418,7 +481,8 @@ class Rules:
                     f"{source}: '{name}' must be a section [{name}], not a value.",
                     zh=f"{source}: '{name}' 必须是一个节 [{name}], 而不是一个值。",
                 )
-            parts[name] = _build_section(klass, name, raw, source)
+            extra = {"calendar": parts.pop("calendar")} if name == "patrol" else {}
+            parts[name] = _build_section(klass, name, raw, source, **extra)
         return cls(**parts, source=source)
 
     def to_dict(self) -> dict[str, Any]:
@@ -436,12 +500,12 @@ class Rules:
             return v
 
         out: dict[str, Any] = {}
-        for name in ("districts", "offices", "patrol", "network"):
+        for name in ("districts", "offices", "calendar", "patrol", "network"):
             section = getattr(self, name)
             out[name] = {
                 f.name: plain(getattr(section, f.name))
                 for f in dataclasses.fields(section)
-                if f.name != "source"
+                if f.name not in ("source", "calendar")
             }
         return out
 
@@ -449,8 +513,9 @@ class Rules:
 _TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "bool": bool, "str": str}
 
 
-def _build_section(klass: type, name: str, raw: dict[str, Any], source: str) -> Any:
-    fields = {f.name: f for f in dataclasses.fields(klass) if f.name != "source"}
+def _build_section(klass: type, name: str, raw: dict[str, Any], source: str, **extra: Any) -> Any:
+    """One section from its TOML table; ``extra`` are fields that come from another section."""
+    fields = {f.name: f for f in dataclasses.fields(klass) if f.name not in ("source", *extra)}
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         raise ValidationError(
@@ -464,7 +529,7 @@ def _build_section(klass: type, name: str, raw: dict[str, Any], source: str) -> 
         ftype = str(fields[key].type)
         kwargs[key] = _coerce(value, ftype, full, source)
     try:
-        return klass(**kwargs, source=source)
+        return klass(**kwargs, **extra, source=source)
     except TypeError as exc:  # a value of the wrong shape that slipped past _coerce
         raise ValidationError(
             f"{source}: [{name}]: {exc}",

@@ -128,11 +128,12 @@ def test_office_days_per_week_rotate(easy):
 
 
 def test_holidays_and_weekends_skipped(easy):
-    """No work on holidays or weekends."""
+    """No work on holidays (the bureau's and the official ones, 2026-10-01 to 07) or on weekends but the
+    调休 Saturday 2026-10-10, a working day of the official calendar."""
     _, _, plan = easy
     dates = {dt.date.fromisoformat(d) for d in plan.schedule["date"]}
-    assert not dates & set(HOLIDAYS)
-    assert all(d.weekday() < 5 for d in dates)
+    assert not dates & {dt.date(2026, 10, d) for d in range(1, 8)}
+    assert all(d.weekday() < 5 or d == dt.date(2026, 10, 10) for d in dates)
 
 
 def test_roster_resident_and_unavailable_dates():
@@ -254,8 +255,9 @@ def test_month_of_holidays_drops_every_visit_with_the_reason():
 
 
 # Eight villages within 4 km of the office (round trips under 20 min at 30 km/h) and one officer. October 2026
-# with the National Day holidays has 19 working days (W41: 4, W42-W44: 5 each; W40 is all holiday), of which R8
-# makes 2 + 2 + 2 + 2 = 8 office days, so 11 field days. A 4 h visit day (240 min) leaves 240 min of the 8 h
+# in the official calendar (National Day 1-7, the 调休 Saturday 10 worked) has 18 working days (W41: 8-10, 3 days;
+# W42-W44: 5 each; W40 is all holiday), of which R8 makes round(2 * 3 / 5) + 2 + 2 + 2 = 7 office days, so 11
+# field days. A 4 h visit day (240 min) leaves 240 min of the 8 h
 # shift, so one full visit fits a day beside three 60 min weekly visits (4 villages a day, tour < 60 min), and
 # two full visits never do: the best plan visits every village every week, gives every village its first full
 # day and misses 16 - 11 = 5 second full days.
@@ -276,7 +278,7 @@ def test_short_officer_uses_every_field_day(short_staffed):
     s = plan.schedule
     office_days = s.loc[s["activity"] == "office", "date"].nunique()
     field = s.loc[s["activity"] == "visit"]
-    assert office_days == 8
+    assert office_days == 7
     assert field["date"].nunique() == 11
     full_days = field[field["minutes"] >= RULES.visit_hours * 60].groupby("date").size()
     assert len(full_days) == 11 and (full_days == 1).all()
@@ -296,3 +298,36 @@ def test_short_officer_keeps_weekly_visits_and_first_full_day(short_staffed):
     explained = {d.village_id for d in plan.dropped_visits if "visit days missed" in d.reason}
     assert explained == {subj for r, subj in rules_hit if r == "R5"}
     assert plan.shortfall and plan.shortfall[0]["more_officers"] == 1
+
+
+def test_night_visit_day_is_a_late_shift_within_the_shift(easy):
+    """C3: every officer-day with a night visit, from its first row to the drive back, lasts at most the 8 h
+    shift (a late shift ending with the night visit, e.g. 13:00-21:00), and its driving, every leg, stays within
+    the limit; check_schedule agrees."""
+    a, times, plan = easy
+    s = plan.schedule
+    night_days = s.loc[s["activity"] == "night_visit", ["officer_id", "date"]].drop_duplicates()
+    assert len(night_days) >= 5
+    for o, d in night_days.itertuples(index=False):
+        g = s[(s["officer_id"] == o) & (s["date"] == d)]
+        span = max(map(_minutes, g["end"])) - min(map(_minutes, g["start"]))
+        assert span <= RULES.shift_hours * 60, (o, d, span)
+        assert g.loc[g["activity"] == "travel", "minutes"].sum() <= RULES.max_drive_hours * 60
+        assert min(g["start"]) >= "12:00"  # the day starts late, not at 08:30
+    assert check_schedule(s, a, times, rules=RULES, month=MONTH, roster=plan.roster) == []
+
+
+def test_check_flags_a_day_shift_plus_a_night_trip(easy):
+    """C3: a night-visit day started two hours earlier than its late shift breaks the 8 h shift, unless the
+    bureau pays up to 3 h of overtime for night visits (night_overtime_hours)."""
+    a, times, plan = easy
+    s = plan.schedule.copy()
+    o, d = s.loc[s["activity"] == "night_visit", ["officer_id", "date"]].iloc[0]
+    first = s[(s["officer_id"] == o) & (s["date"] == d)].index[0]
+    m = _minutes(s.loc[first, "start"]) - 120
+    s.loc[first, "start"] = f"{m // 60:02d}:{m % 60:02d}"
+    found = check_schedule(s, a, times, rules=RULES, month=MONTH, roster=plan.roster)
+    assert any(v.rule == "shift" and "night-visit day" in v.detail for v in found)
+    paid = PatrolRules(holidays=HOLIDAYS, night_overtime_hours=3)
+    found = check_schedule(s, a, times, rules=paid, month=MONTH, roster=plan.roster)
+    assert not any(v.rule == "shift" and "night-visit day" in v.detail for v in found)

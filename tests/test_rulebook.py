@@ -58,26 +58,31 @@ def test_weekly_visit_carries_households_without_visit_days():
     assert r8.weekly_visit_length(PatrolRules(), 4) == 60
 
 
-def test_office_days_pro_rata_in_weeks_cut_by_the_month():
-    """C2: December 2026 ends on a Thursday, so its last week owes ceil(2 * 4 / 5) = 2 office days; a week with
-    one weekday in the month owes 1; never more than the officer's days that week."""
+def test_office_days_pro_rata_to_the_days_worked_in_the_week():
+    """C2: office days are round(2 * days / 5), halves up: 4 days owe 2, 3 days 1, 6 days (a week joined by a
+    short one) 2, 7 days 3; never more than the officer's days that week."""
     rules = PatrolRules()
-    assert office_days_required("2026-12", "2026-W53", 4, rules=rules) == 2
-    assert office_days_required("2026-10", "2026-W40", 2, rules=rules) == 1
-    assert office_days_required("2026-12", "2026-W50", 1, rules=rules) == 1
+    assert [office_days_required(n, rules=rules) for n in (1, 2, 3, 4, 5, 6, 7)] == [0, 1, 1, 2, 2, 2, 3]
+    assert office_days_required(1, rules=PatrolRules(office_days_per_week=5)) == 1
 
 
 def test_holidays_remove_working_days_and_weeks():
-    """C1: the National Day holidays leave October 2026's first week without a working day."""
-    hol = tuple(dt.date(2026, 10, d) for d in (1, 2, 5, 6, 7))
-    rules = PatrolRules(holidays=hol)
-    assert len(working_days("2026-10", holidays=hol)) == 17
+    """C1: the National Day holidays leave October 2026's first week without a working day; the bureau's
+    holidays of [patrol] holidays add to the official ones."""
+    rules = PatrolRules(holidays=(dt.date(2026, 10, 8),))
+    assert len(working_days("2026-10", rules=rules)) == 17
     assert "2026-W40" not in month_weeks("2026-10", rules=rules)
 
 
 def test_worktime_limits_from_the_rules():
-    """C3: the working day with overtime is shift + 3 h; the night trip must fit it and the driving limit."""
+    """C3: a night-visit day is a late shift of shift_hours (no overtime by default, night_overtime_hours when
+    the bureau pays it); the night trip must fit it and the driving limit."""
     w = WorkTime.of(PatrolRules())
-    assert (w.shift, w.drive, w.start, w.limit) == (480, 240, 510, 660)
+    assert (w.shift, w.drive, w.start, w.limit) == (480, 240, 510, 480)
     assert (w.night_start, w.night_len, sorted(w.night_days)) == (1200, 60, [0, 2, 4])
     assert w.night_trip_fits(240) and not w.night_trip_fits(241)
+    # a visit in the office village: 13:00-21:00; 30 min each way: 13:30-21:30, 390 min of work before it
+    assert w.late_start(0, 0) == 13 * 60 and w.late_start(30, 30) == 13 * 60 + 30
+    assert w.room_before_night(30, 60) == 480 - 60 - 60
+    assert w.office_fits_night(w.room_before_night(30, 60)) and not w.office_fits_night(200)
+    assert WorkTime.of(PatrolRules(night_overtime_hours=2)).limit == 600

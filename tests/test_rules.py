@@ -35,6 +35,24 @@ def test_file_values_are_read_and_typed(tmp_path) -> None:
     assert r.network.speeds_kmh["track"] == 10.0 and r.network.speeds_kmh["primary"] == 60.0
 
 
+def test_calendar_section_is_read_and_round_trips(tmp_path) -> None:
+    """[calendar] keys are read into the patrol rules and come back as their own section in to_dict."""
+    f = tmp_path / "rules.toml"
+    f.write_text(
+        '[calendar]\ncountry = ""\nextra_holidays = ["2026-12-24"]\nweekend_workdays = false\nmin_week_days = 2\n'
+        '[patrol]\nholidays = ["2026-12-31"]\n',
+        encoding="utf-8",
+    )
+    r = load_rules(f)
+    assert r.calendar is r.patrol.calendar
+    assert r.calendar.country == "" and r.calendar.extra_holidays == (dt.date(2026, 12, 24),)
+    assert not r.calendar.weekend_workdays and r.calendar.min_week_days == 2
+    d = r.to_dict()
+    assert d["calendar"]["extra_holidays"] == ["2026-12-24"] and "calendar" not in d["patrol"]
+    assert Rules.from_dict(d) == r
+    assert load_rules(None).calendar.country == "CN"
+
+
 @pytest.mark.parametrize(
     ("text", "match"),
     [
@@ -47,6 +65,17 @@ def test_file_values_are_read_and_typed(tmp_path) -> None:
         ('[patrol]\nnight_window = ["8pm", "9pm"]\n', "patrol.night_window"),
         ("[patrol]\nmax_drive_hours = 9\n", "patrol.max_drive_hours"),
         ('[patrol]\nholidays = ["Christmas"]\n', "patrol.holidays"),
+        ('[calendar]\ncountry = "XX"\n', "calendar.country"),
+        ('[calendar]\nextra_holidays = ["soon"]\n', "calendar.extra_holidays"),
+        (
+            '[calendar]\nextra_holidays = ["2026-12-24"]\nextra_workdays = ["2026-12-24"]\n',
+            "calendar.extra_workdays",
+        ),
+        ("[calendar]\nweekend_workdays = 1\n", "calendar.weekend_workdays"),
+        ("[calendar]\nmin_week_days = 0\n", "calendar.min_week_days"),
+        ("[calendar]\nholidays = []\n", r"unknown key.*calendar\.holidays"),
+        ('[patrol]\ncalendar = "CN"\n', r"unknown key.*patrol\.calendar"),
+        ("[patrol]\nnight_overtime_hours = 4\n", "patrol.night_overtime_hours"),
         ('[districts]\nmin_villages = "five"\n', "districts.min_villages"),
         ("[network.speeds_kmh]\nprimary = -5\n", "network.speeds_kmh.primary"),
         ("[districts\n", "not valid TOML"),

@@ -163,7 +163,7 @@ def test_page_is_self_contained_and_prints_one_officer_per_page() -> None:
 
 
 @pytest.mark.parametrize(
-    ("lang", "names"), [("zh", ZH_WEEKDAYS), ("en", ["Mon", "Tue", "Wed", "Thu", "Fri"])]
+    ("lang", "names"), [("zh", ZH_WEEKDAYS), ("en", ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])]
 )
 def test_dates_carry_their_weekday(lang: str, names: list[str], generated: PlanData) -> None:
     """Each day's date cell is followed by its weekday (Chinese 周一..周日 for zh)."""
@@ -172,8 +172,9 @@ def test_dates_carry_their_weekday(lang: str, names: list[str], generated: PlanD
     for date in dates:
         found = set(re.findall(rf">{date}</td><td class='date' rowspan='\d+'>([^<]*)</td>", page))
         assert found == {(ZH_WEEKDAYS if lang == "zh" else names)[dt.date.fromisoformat(date).weekday()]}
-    if lang == "zh":
-        assert {d for d in re.findall(r"rowspan='\d+'>(周.)</td>", page)} <= set(ZH_WEEKDAYS[:5])
+    if lang == "zh":  # Monday to Friday, and Saturday only as an official 调休 working day
+        worked = {ZH_WEEKDAYS[dt.date.fromisoformat(d).weekday()] for d in dates}
+        assert {d for d in re.findall(r"rowspan='\d+'>(周.)</td>", page)} <= worked
 
 
 def test_village_names_with_township_not_only_ids(generated: PlanData) -> None:

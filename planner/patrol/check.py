@@ -14,7 +14,7 @@ import pandas as pd
 
 from planner.model import SCHEDULE_COLUMNS, TravelTimes, Violation
 from planner.patrol.rulebook import r5, r6, r7, r8
-from planner.patrol.rulebook.calendar import check_working_day, month_weeks, parse_month
+from planner.patrol.rulebook.calendar import check_working_day, parse_month
 from planner.patrol.rulebook.worktime import TOLERANCE, check_day_work, check_night_trip, to_minutes
 from planner.rules import PatrolRules
 
@@ -60,7 +60,7 @@ def check_schedule(
     out = _check_rows(s, a, month)
     s = _mark_night_trips(s)
     for (oid, ds), g in s.groupby(["officer_id", "date"], sort=True):
-        out += _check_officer_day(str(oid), str(ds), g, rules=rules)
+        out += _check_officer_day(str(oid), str(ds), g, rules=rules, month=month)
     out += _check_travel(s, a, times)
     out += _check_villages(s, a, month, rules=rules)
     unavailable: dict[str, set[dt.date]] = defaultdict(set)
@@ -155,12 +155,14 @@ def _mark_night_trips(s: pd.DataFrame) -> pd.DataFrame:
     return s
 
 
-def _check_officer_day(officer: str, date: str, g: pd.DataFrame, *, rules: PatrolRules) -> list[Violation]:
+def _check_officer_day(
+    officer: str, date: str, g: pd.DataFrame, *, rules: PatrolRules, month: str
+) -> list[Violation]:
     """One officer-day: a working day (C1), the day's work (C3), the night visits (R7) and the night trip (C3)."""
     d = g["d"].iloc[0]
     day = g[~g["night"]]
     night = g[g["night"]]
-    out = check_working_day(officer, date, d, rules=rules)
+    out = check_working_day(officer, date, d, rules=rules, month=month)
     work, found = check_day_work(officer, date, day, rules=rules)
     out += found
     out += r7.check_night_rows(officer, date, d, night, rules=rules)
@@ -200,14 +202,13 @@ def _check_travel(s: pd.DataFrame, a: pd.DataFrame, times: TravelTimes) -> list[
 def _check_villages(s: pd.DataFrame, a: pd.DataFrame, month: str, *, rules: PatrolRules) -> list[Violation]:
     """Each village's month: weekly visits (R8), full visit days (R5), household time (R6), night visits (R7)."""
     out: list[Violation] = []
-    weeks = month_weeks(month, rules=rules)
     vis = s[s["activity"] == "visit"]
     per_day = vis.groupby(["village_id", "officer_id", "date"])["dur"].sum()
     for vid in sorted(a.index):
         mv = vis[vis["village_id"] == vid]
         unreachable = a.loc[vid, "access"] == "unreachable"
         tag = (" (the village is unreachable)", " (该村无路可达)") if unreachable else ("", "")
-        out += r8.check_village(vid, mv, weeks, tag, rules=rules)
+        out += r8.check_village(vid, mv, month, tag, rules=rules)
         out += r5.check_village(vid, per_day, tag, rules=rules)
         out += r6.check_village(vid, mv, tag, rules=rules)
         out += r7.check_village(vid, s, tag, rules=rules)

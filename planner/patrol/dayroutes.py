@@ -18,7 +18,7 @@ import numpy as np
 
 from planner.patrol.context import MonthContext
 from planner.patrol.daymodel import Officer
-from planner.patrol.rulebook.calendar import iso_week
+from planner.patrol.rulebook.calendar import month_calendar
 from planner.patrol.rulebook.worktime import NO_ROAD, hhmm
 
 #: One step of a routed day: (kind "travel" / "visit", from village, to village, start, end minute of the day).
@@ -71,10 +71,11 @@ def route_days(
         routed[d] = order
         leftover += [(d, v, s) for v, s in drop]
     failed = []
+    week_of = month_calendar(ctx.month, ctx.rules).week_of
     for d0, v, s in leftover:
         placed = False
         for d in sorted(day_plan, key=lambda x: (abs((x - d0).days), x)):
-            if d == d0 or iso_week(d) != iso_week(d0) or any(u == v for u, _ in day_plan[d]):
+            if d == d0 or week_of(d) != week_of(d0) or any(u == v for u, _ in day_plan[d]):
                 continue
             trial = [*day_plan[d], (v, s)]
             order, drop = _route(ctx, home, trial, cache, seed=seed)

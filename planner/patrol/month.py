@@ -35,12 +35,16 @@ Where things live: the rules' demands, constraints, explanations and checks in :
 Choices (documented here because the rules leave them open):
 
 - Night visits (R7) are their own evening trip office -> village -> office, arriving at the start of the night
-  window and staying until its end. The trip does not count against the day shift, but the day's work (an office
-  day counts as a whole shift) plus the night trip must stay within ``shift_hours`` + :data:`OVERTIME_HOURS`
-  (China's Labour Law, art. 41: at most 3 hours of overtime a day). The night trip's driving must itself stay
-  within ``max_drive_hours``. Night visits are made only on the officer's working days.
-- R8 office days are counted per ISO week; a week cut by the month's edge needs a proportional share,
-  ``ceil(office_days_per_week * weekdays_in_month / 5)``, capped by the officer's working days that week.
+  window and staying until its end. A night-visit day is a late shift (C3) that ends with the drive back: the
+  day's work starts late enough that the whole day stays within ``shift_hours`` (plus ``night_overtime_hours``,
+  0 by default; China's Labour Law, art. 41, caps overtime at :data:`OVERTIME_HOURS`), an office day that day
+  keeps office hours from the late start until the trip leaves (at least half a shift), and the day's driving,
+  the trip's included, stays within ``max_drive_hours``. Night visits are made only on the officer's working
+  days.
+- The working days are the official calendar's (C1) and R8 counts per *week of the month* (C2): a week with
+  fewer than ``[calendar] min_week_days`` working days inside the month joins its neighbour, and an officer owes
+  ``round(office_days_per_week * days / 5)`` office days of his ``days`` in it
+  (:mod:`planner.patrol.rulebook.calendar`).
 - A weekly visit (R8) that is not a full visit day lasts ``rules.weekly_visit_minutes`` (default 60).
 - The household visits of R6 (``households_per_month * household_minutes``) are folded into the full visit days;
   when they take longer than the full visit days, the rest is spread over them as extra time. When there are no
@@ -78,6 +82,7 @@ from planner.patrol.roster import ROSTER_COLUMNS, check_roster, make_roster
 from planner.patrol.rulebook import r4, r5, r6, r7, r8
 from planner.patrol.rulebook.calendar import (
     iso_week,
+    month_calendar,
     month_weeks,
     office_days_required,
     parse_month,
@@ -236,14 +241,13 @@ def plan_month(
     days_all = parse_month(month)
     a = _check_assignment(assignment, times)
     r = make_roster(a, rules=rules) if roster is None else check_roster(roster, a)
-    holidays = set(rules.holidays)
     officers = [
         Officer(
             row.officer_id,
             row.office,
             row.kind,
             row.village_id,
-            working_days(month, holidays=holidays, unavailable=row.unavailable),
+            working_days(month, rules=rules, unavailable=row.unavailable),
         )
         for row in r.itertuples(index=False)
     ]
@@ -418,7 +422,9 @@ def _officer_model(
         for k, v in zip(loc, o.villages, strict=True)
         if ctx.a.loc[v, "access"] != "unreachable" and t[0, k] < NO_ROAD and t[k, 0] < NO_ROAD
     ]
-    weeks = sorted({iso_week(d) for d in o.days})
+    cal = month_calendar(ctx.month, rules)
+    mine = {cal.week_of(d) for d in o.days}
+    weeks = [w for w in month_weeks(ctx.month, rules=rules) if w in mine]
     short = ctx.short(len(weeks))
     sub = [0, *reachable]
     tt = t[np.ix_(sub, sub)]
@@ -438,7 +444,7 @@ def _officer_model(
             dm.model.add_hint(om.x[d, q], int(start[d] == q))
     r8.add_office_days(dm, om, ctx.month, rules=rules)
     for j, v in enumerate(om.villages):
-        r8.add_weekly_visits(dm, om, j, v, rules=rules)
+        r8.add_weekly_visits(dm, om, j, v, ctx.month, rules=rules)
         r5.add_visit_days(dm, om, j, v, rules=rules)
         r6.add_household_time(dm, om, j, v, visit_day=ctx.full, rules=rules)
     r4.add_days_in_village(dm, om, home, rules=rules)
@@ -508,17 +514,23 @@ def _officer_rows(
     for d in o.days:
         ds = d.isoformat()
         seq = 0  # legs of this officer-day, the night trip's after the day's
+        trip = _night_trip(out, nights[d], t, ids) if d in nights else []
+        # C3: a night-visit day is a late shift ending with the drive back; the day's work moves to its start
+        start = work.late_start(trip[0][4] - trip[0][3], trip[-1][4] - trip[-1][3]) if trip else work.start
         if d in offdays or not routed.get(d):
-            res.rows.append(row(o.officer_id, ds, work.start, work.start + work.shift, home, "office"))
+            end = trip[0][3] if trip else work.start + work.shift
+            res.rows.append(row(o.officer_id, ds, start, end, home, "office"))
         else:
             for kind, a_id, b_id, s0, s1 in routed[d]:
                 if kind == "travel":
                     seq += 1
                     res.legs.append(leg(o.officer_id, ds, seq, a_id, b_id, s1 - s0))
                 if s1 > s0:
-                    res.rows.append(row(o.officer_id, ds, s0, s1, b_id, kind))
-        if d in nights:
-            for kind, a_id, b_id, s0, s1 in _night_trip(out, nights[d], t, ids):
+                    res.rows.append(
+                        row(o.officer_id, ds, s0 + start - work.start, s1 + start - work.start, b_id, kind)
+                    )
+        if trip:
+            for kind, a_id, b_id, s0, s1 in trip:
                 if kind == "travel" and a_id != b_id:
                     seq += 1
                     res.legs.append(leg(o.officer_id, ds, seq, a_id, b_id, s1 - s0))

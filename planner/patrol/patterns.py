@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.patrol.rulebook.calendar import days_in_week, iso_week, office_days_required
+from planner.patrol.rulebook.calendar import days_in_week, month_calendar, office_days_required
 from planner.patrol.rulebook.worktime import NO_ROAD
 from planner.rules import PatrolRules
 
@@ -109,9 +109,10 @@ def greedy_days(
     index = {(frozenset(p.villages), frozenset(p.full)): q for q, p in enumerate(pats)}
     need = [full_need] * n
     out: dict[dt.date, int | None] = {}
-    for w in sorted({iso_week(d) for d in days}):
-        wd = days_in_week(days, w)
-        k_off = office_days_required(month, w, len(wd), rules=rules)
+    cal = month_calendar(month, rules)
+    for w in sorted({cal.week_of(d) for d in days}):
+        wd = days_in_week(month, days, w, rules=rules)
+        k_off = office_days_required(len(wd), rules=rules)
         order = wd[shift_by % len(wd) :] + wd[: shift_by % len(wd)]
         offd = set(order[len(order) - k_off :]) if k_off else set()
         field = [d for d in wd if d not in offd]

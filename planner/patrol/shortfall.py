@@ -48,8 +48,8 @@ def _fixable(out: OfficerOutcome, key: SlackKey, full_ok: set[str], any_ok: set[
         return v in full_ok
     if kind.startswith("weekly:"):
         w = kind[7:]
-        wd = days_in_week(out.officer.days, w)
-        return v in any_ok and len(wd) > office_days_required(out.ctx.month, w, len(wd), rules=out.ctx.rules)
+        wd = days_in_week(out.ctx.month, out.officer.days, w, rules=out.ctx.rules)
+        return v in any_ok and len(wd) > office_days_required(len(wd), rules=out.ctx.rules)
     return kind in ("resident", "linked")
 
 

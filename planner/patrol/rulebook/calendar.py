@@ -1,8 +1,16 @@
-"""C1/C2, the month's calendar: its dates, working days, ISO weeks and the office days owed in a week.
+"""C1/C2, the month's calendar: its dates, working days, weeks and the office days owed in a week.
 
-C1: no field work, office day or night visit on a statutory holiday (rules ``[patrol] holidays``) or a weekend.
-C2: the weekly rules (R8) are counted per ISO week; a week cut by the month's edge owes a proportional share of
-the office days, ``ceil(office_days_per_week * weekdays_in_month / 5)``, capped by the officer's working days.
+C1: no field work, office day or night visit on a day off. The working days are Monday to Friday plus the
+weekend days the State Council declares working days (调休, ``[calendar] weekend_workdays``), minus the
+statutory holidays; both lists come from the `holidays` package (``[calendar] country``, "CN" by default, ""
+for none), never from a table written here. The bureau adds its own days off (``[calendar] extra_holidays``
+and the older ``[patrol] holidays``) and its own working days (``[calendar] extra_workdays``).
+
+C2: the weekly rules (R8) are counted per *week of the month*: the ISO weeks that hold working days inside the
+month, where a week with fewer than ``[calendar] min_week_days`` working days joins its neighbour (the previous
+week if there is one, else the next). A week is named by its ISO weeks, e.g. ``2027-W21`` or ``2027-W21+W22``.
+The office days an officer owes in a week are pro rata to his working days in it,
+``round(office_days_per_week * days / 5)`` (halves up), at most his working days.
 """
 
 from __future__ import annotations
@@ -11,6 +19,8 @@ import calendar
 import datetime as dt
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 
 from planner.errors import ValidationError
 from planner.model import Violation
@@ -30,47 +40,167 @@ def parse_month(month: str) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range(n)]
 
 
-def working_days(
-    month: str, *, holidays: Iterable[dt.date] = (), unavailable: Iterable[dt.date] = ()
-) -> list[dt.date]:
-    """Monday to Friday of the month, minus holidays and the officer's unavailable dates."""
-    skip = set(holidays) | set(unavailable)
-    return [d for d in parse_month(month) if d.weekday() < 5 and d not in skip]
-
-
 def iso_week(d: dt.date) -> str:
     """The ISO week of a date as YYYY-Www."""
     y, w, _ = d.isocalendar()
     return f"{y}-W{w:02d}"
 
 
+@dataclass(frozen=True)
+class MonthCalendar:
+    """One month under the rules in force (C1/C2).
+
+    Attributes
+    ----------
+    month
+        ``YYYY-MM``.
+    days_off
+        The month's days off that would otherwise be working days, with their names (holiday or the bureau's).
+    weekend_work
+        The month's weekend days that are working days (调休 or the bureau's).
+    working
+        The month's working days, in order.
+    weeks
+        The weeks of the month (C2): per week its name and its working days.
+    """
+
+    month: str
+    days_off: dict[dt.date, str]
+    weekend_work: frozenset[dt.date]
+    working: tuple[dt.date, ...]
+    weeks: tuple[tuple[str, tuple[dt.date, ...]], ...]
+
+    def week_of(self, d: dt.date) -> str:
+        """The week of the month a date falls in (its ISO week when no week of the month holds that one)."""
+        iso = iso_week(d)
+        for name, _ in self.weeks:
+            if iso in _iso_weeks(name):
+                return name
+        return iso
+
+
+def _iso_weeks(name: str) -> list[str]:
+    """The ISO weeks a week of the month is made of (``2027-W21+W22`` -> 2027-W21, 2027-W22)."""
+    first, *more = name.split("+")
+    return [first, *(m if len(m) > 4 else f"{first[:4]}-{m}" for m in more)]
+
+
+def _week_name(isos: list[str]) -> str:
+    name = isos[0]
+    for w in isos[1:]:
+        name += "+" + (w[5:] if w[:4] == isos[0][:4] else w)
+    return name
+
+
+def _official(country: str, year: int) -> tuple[dict[dt.date, str], set[dt.date]]:
+    """The official holidays and weekend working days of one year (the `holidays` package)."""
+    if not country:
+        return {}, set()
+    import holidays
+
+    cal = holidays.country_holidays(country, years=year)
+    days = {d: str(n) for d, n in cal.items()}
+    return days, {d for d in getattr(cal, "weekend_workdays", set()) if d.year == year}
+
+
+@lru_cache(maxsize=64)
+def month_calendar(month: str, rules: PatrolRules) -> MonthCalendar:
+    """The month's calendar under ``rules`` (its ``calendar`` section and ``holidays``)."""
+    dates = parse_month(month)
+    cr = rules.calendar
+    official, weekend = _official(cr.country, dates[0].year)
+    if not cr.weekend_workdays:
+        weekend = set()
+    extra_off = set(cr.extra_holidays) | set(rules.holidays)
+    extra_work = set(cr.extra_workdays)
+    days_off: dict[dt.date, str] = {}
+    weekend_work: set[dt.date] = set()
+    working: list[dt.date] = []
+    for d in dates:
+        if d in extra_off:
+            days_off[d] = "bureau holiday"
+            continue
+        if d in extra_work:
+            if d.weekday() >= 5 or d in official:
+                weekend_work.add(d)
+            working.append(d)
+            continue
+        if d in weekend:
+            weekend_work.add(d)
+            working.append(d)
+        elif d in official:
+            if d.weekday() < 5:
+                days_off[d] = official[d]
+        elif d.weekday() < 5:
+            working.append(d)
+    return MonthCalendar(
+        month, days_off, frozenset(weekend_work), tuple(working), _weeks(working, cr.min_week_days)
+    )
+
+
+def _weeks(working: list[dt.date], min_days: int) -> tuple[tuple[str, tuple[dt.date, ...]], ...]:
+    """C2: the ISO weeks of the working days, a week shorter than ``min_days`` joined to its neighbour."""
+    iso: dict[str, list[dt.date]] = {}
+    for d in working:
+        iso.setdefault(iso_week(d), []).append(d)
+    groups: list[tuple[list[str], list[dt.date]]] = []
+    pending: tuple[list[str], list[dt.date]] | None = None  # short weeks before the first long one
+    for w in sorted(iso):
+        days = iso[w]
+        if len(days) >= min_days:
+            names, ds = ([], []) if pending is None else pending
+            groups.append(([*names, w], [*ds, *days]))
+            pending = None
+        elif groups:
+            groups[-1][0].append(w)
+            groups[-1][1].extend(days)
+        else:
+            names, ds = ([], []) if pending is None else pending
+            pending = ([*names, w], [*ds, *days])
+    if pending is not None:  # no week long enough: the short ones make one week
+        groups.append(pending)
+    return tuple((_week_name(n), tuple(ds)) for n, ds in groups)
+
+
+def working_days(month: str, *, rules: PatrolRules, unavailable: Iterable[dt.date] = ()) -> list[dt.date]:
+    """The month's working days under ``rules`` (C1), minus the officer's unavailable dates."""
+    skip = set(unavailable)
+    return [d for d in month_calendar(month, rules).working if d not in skip]
+
+
 def month_weeks(month: str, *, rules: PatrolRules) -> list[str]:
-    """The ISO weeks of the month that hold at least one working day (holidays of the rules excluded), sorted."""
-    return sorted({iso_week(d) for d in working_days(month, holidays=rules.holidays)})
+    """The weeks of the month (C2), in order."""
+    return [name for name, _ in month_calendar(month, rules).weeks]
 
 
-def days_in_week(days: Iterable[dt.date], week: str) -> list[dt.date]:
-    """The dates of ``days`` that fall in the ISO week ``week``, in their order."""
-    return [d for d in days if iso_week(d) == week]
+def days_in_week(month: str, days: Iterable[dt.date], week: str, *, rules: PatrolRules) -> list[dt.date]:
+    """The dates of ``days`` that fall in the week ``week`` of the month, in their order."""
+    cal = month_calendar(month, rules)
+    return [d for d in days if cal.week_of(d) == week]
 
 
-def office_days_required(month: str, week: str, available: int, *, rules: PatrolRules) -> int:
-    """R8 office days an officer owes in one ISO week of the month (proportional in weeks cut by the month)."""
-    weekdays = sum(1 for d in parse_month(month) if d.weekday() < 5 and iso_week(d) == week)
-    return min(available, math.ceil(rules.office_days_per_week * weekdays / 5 - 1e-9))
+def office_days_required(available: int, *, rules: PatrolRules) -> int:
+    """R8 office days an officer owes in a week of the month where he works ``available`` days (pro rata)."""
+    return min(available, math.floor(rules.office_days_per_week * available / 5 + 0.5))
 
 
-def check_working_day(officer: str, date: str, d: dt.date, *, rules: PatrolRules) -> list[Violation]:
-    """C1 on one officer-day of a schedule: no work on a weekend day or holiday (reported under R8, whose
-    office and visit weeks are made of working days)."""
-    if d.weekday() >= 5 or d in set(rules.holidays):
-        return [
-            Violation(
-                "R8",
-                officer,
-                f"{officer} works on {date}, a weekend day or holiday",
-                f"{officer} 在 {date} (周末或节假日) 有安排",
-                kind="officer",
-            )
-        ]
-    return []
+def check_working_day(
+    officer: str, date: str, d: dt.date, *, rules: PatrolRules, month: str
+) -> list[Violation]:
+    """C1 on one officer-day of a schedule: no work on a day off (reported under R8, whose office and visit
+    weeks are made of working days)."""
+    cal = month_calendar(month, rules)
+    if d.strftime("%Y-%m") != month or d in cal.working:
+        return []
+    name = cal.days_off.get(d)
+    what = f"a holiday ({name})" if name else "a weekend day"
+    what_zh = f"节假日 ({name})" if name else "周末"
+    return [
+        Violation(
+            "R8",
+            officer,
+            f"{officer} works on {date}, {what}",
+            f"{officer} 在 {date} ({what_zh}) 有安排",
+            kind="officer",
+        )
+    ]

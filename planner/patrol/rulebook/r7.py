@@ -3,9 +3,11 @@
 
 Demand: per village ``night_visits_per_village`` evenings on the officer's working night days.
 Constraint: a night visit is its own evening trip office -> village -> office, arriving at the window's start
-and staying to its end; the day's work plus the trip stays within shift + overtime and the trip leaves after
-the day's work (C3, :class:`~planner.patrol.rulebook.worktime.WorkTime`), so a day pattern too long for the trip
-excludes it; one night visit an evening. Soft, spread over the month.
+and staying to its end; the day is a late shift ending with the drive back, so the day's work plus the trip
+stays within the shift (plus ``night_overtime_hours``), and the day's driving, trip included, within the
+driving limit (C3, :class:`~planner.patrol.rulebook.worktime.WorkTime`); a day pattern too long for the trip
+excludes it, and so does an office day unless half a shift of office hours fits before it; one night visit an
+evening. Soft, spread over the month.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from planner.model import DroppedVisit, Violation
-from planner.patrol.rulebook.worktime import OVERTIME_HOURS, hhmm, minute_of_day
+from planner.patrol.rulebook.worktime import hhmm, minute_of_day
 from planner.rules import WEEKDAYS, PatrolRules
 from planner.texts import check_lang
 
@@ -63,11 +65,11 @@ def add_night_visits(
             continue
         nd = [d for d in om.days if d.weekday() in work.night_days]
         room = work.room_before_night(int(times[0, k]), trip)
-        too_long = [q for q, pat in enumerate(om.patterns) if pat.load > room]
+        too_long = [q for q, pat in enumerate(om.patterns) if pat.load > room or pat.tour + trip > work.drive]
         for d in nd:
             xn = model.new_bool_var("")
             om.night[d, j] = xn
-            clash = [om.x[d, q] for q in too_long] + ([om.off[d]] if work.shift > room else [])
+            clash = [om.x[d, q] for q in too_long] + ([] if work.office_fits_night(room) else [om.off[d]])
             if clash:
                 model.add_at_most_one([xn, *clash])
         dm.soft(om, sum(om.night[d, j] for d in nd), rules.night_visits_per_village, (v, "night"))
@@ -110,7 +112,7 @@ def explain_no_trip(out: OfficerOutcome, village: str, round_trip: int) -> list[
         return []
     rt = round_trip / 60.0
     trip = round_trip + out.ctx.work.night_len
-    n, day_h = rules.night_visits_per_village, rules.shift_hours + OVERTIME_HOURS
+    n, day_h = rules.night_visits_per_village, rules.shift_hours + rules.night_overtime_hours
     return [
         out.drop(
             village,

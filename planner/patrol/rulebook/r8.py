@@ -1,8 +1,9 @@
 """R8: officers keep office hours at least ``office_days_per_week`` working days a week, and every village is
 visited every week (``weekly_visit``).
 
-Demand: per officer and ISO week the office days of :func:`~planner.patrol.rulebook.calendar.office_days_required`
-(pro rata in a week cut by the month, C2); per village one visit in each ISO week the officer works. A weekly
+Demand: per officer and week of the month (C2: ISO weeks, a short one joined to its neighbour) the office days of
+:func:`~planner.patrol.rulebook.calendar.office_days_required` (pro rata to his days that week); per village one
+visit in each week of the month the officer works. A weekly
 visit that is not one of the full visit days lasts ``weekly_visit_minutes``; when there are no full visit days
 (``visit_days_per_village = 0``) the weekly visits carry the household visits of R6.
 Constraint: the office days are hard (the greedy first month and every pattern respect them); the weekly visits
@@ -20,7 +21,7 @@ from planner.model import DroppedVisit, Violation
 from planner.patrol.rulebook import r5
 from planner.patrol.rulebook.calendar import (
     days_in_week,
-    iso_week,
+    month_calendar,
     month_weeks,
     office_days_required,
     working_days,
@@ -67,17 +68,19 @@ def weekly_visits_owed(month: str, *, rules: PatrolRules) -> int:
 def add_office_days(dm: DayModel, om: OfficerModel, month: str, *, rules: PatrolRules) -> None:
     """The officer's office days in each ISO week he works (hard)."""
     for w in om.weeks:
-        wd = days_in_week(om.days, w)
-        need = office_days_required(month, w, len(wd), rules=rules)
+        wd = days_in_week(month, om.days, w, rules=rules)
+        need = office_days_required(len(wd), rules=rules)
         dm.model.add(sum(om.off[d] for d in wd) >= need)
 
 
-def add_weekly_visits(dm: DayModel, om: OfficerModel, j: int, village: str, *, rules: PatrolRules) -> None:
-    """Village ``j`` of the officer visited in each ISO week he works (soft)."""
+def add_weekly_visits(
+    dm: DayModel, om: OfficerModel, j: int, village: str, month: str, *, rules: PatrolRules
+) -> None:
+    """Village ``j`` of the officer visited in each week of the month he works (soft)."""
     if not rules.weekly_visit:
         return
     for w in om.weeks:
-        wd = days_in_week(om.days, w)
+        wd = days_in_week(month, om.days, w, rules=rules)
         dm.soft(om, sum(om.visited[d, j] for d in wd), 1, (village, f"weekly:{w}"))
 
 
@@ -126,8 +129,8 @@ def explain(out: OfficerOutcome, village: str, round_trip: int) -> list[DroppedV
         if vv != village or not kind.startswith("weekly:") or not out.missed((vv, kind)):
             continue
         w = kind.split(":", 1)[1]
-        wd = days_in_week(o.days, w)
-        need_off = office_days_required(ctx.month, w, len(wd), rules=rules)
+        wd = days_in_week(ctx.month, o.days, w, rules=rules)
+        need_off = office_days_required(len(wd), rules=rules)
         if len(wd) <= need_off:
             groups["office"].append((w, len(wd), need_off))
         elif round_trip > work.drive or round_trip + om.short > work.shift:
@@ -181,13 +184,15 @@ def explain(out: OfficerOutcome, village: str, round_trip: int) -> list[DroppedV
 
 
 def check_village(
-    village: str, visits: pd.DataFrame, weeks: list[str], tag: tuple[str, str], *, rules: PatrolRules
+    village: str, visits: pd.DataFrame, month: str, tag: tuple[str, str], *, rules: PatrolRules
 ) -> list[Violation]:
-    """A visit to the village in every ISO week of the month with working days (``visits``: its visit rows
-    with their dates ``d``; ``tag``: what to add to the texts, en and zh)."""
+    """A visit to the village in every week of the month (C2; ``visits``: its visit rows with their dates
+    ``d``; ``tag``: what to add to the texts, en and zh)."""
     if not rules.weekly_visit:
         return []
-    seen = {iso_week(d) for d in visits["d"]}
+    cal = month_calendar(month, rules)
+    weeks = month_weeks(month, rules=rules)
+    seen = {cal.week_of(d) for d in visits["d"]}
     return [
         Violation(
             "R8",
@@ -214,16 +219,20 @@ def check_office_days(
     if not rules.office_days_per_week:
         return out
     off = s[s["activity"] == "office"]
+    cal = month_calendar(month, rules)
     for oid in officers:
-        od = working_days(month, holidays=set(rules.holidays), unavailable=unavailable[oid])
+        od = working_days(month, rules=rules, unavailable=unavailable[oid])
         have = {
             w: n
-            for w, n in pd.Series([iso_week(d) for d in set(off.loc[off["officer_id"] == oid, "d"])])
+            for w, n in pd.Series([cal.week_of(d) for d in set(off.loc[off["officer_id"] == oid, "d"])])
             .value_counts()
             .items()
         }
-        for w in sorted({iso_week(d) for d in od}):
-            need = office_days_required(month, w, sum(1 for d in od if iso_week(d) == w), rules=rules)
+        for w in month_weeks(month, rules=rules):
+            n_days = sum(1 for d in od if cal.week_of(d) == w)
+            if not n_days:
+                continue
+            need = office_days_required(n_days, rules=rules)
             if have.get(w, 0) < need:
                 out.append(
                     Violation(

@@ -1,9 +1,12 @@
 """C3, the working day: the shift, the driving limit, overtime and the night trip's limits.
 
-An officer's whole day, night visit and its travel included, stays within the shift; a night-visit day is a
-late shift ending with the visit, so the day's work (an office day counts as a whole shift) plus the night trip
-must stay within ``shift_hours`` + :data:`OVERTIME_HOURS`, and the night trip's driving within
-``max_drive_hours``. Times are planned in whole minutes.
+An officer's whole day, night visit and its travel included, stays within the shift: a night-visit day is a
+*late shift* that ends with the drive back from the night visit (e.g. 13:00-21:00 for a visit in the office
+village), so the day's work before the trip, the trip and the visit together stay within ``shift_hours`` plus
+``night_overtime_hours`` (0 unless the bureau pays overtime for night visits; at most :data:`OVERTIME_HOURS`).
+On such a day an office day keeps office hours from the late shift's start until the trip leaves, at least half
+a shift. The day's driving, every leg of the day and of the night trip, stays within ``max_drive_hours``. Times
+are planned in whole minutes.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import pandas as pd
 from planner.model import Violation
 from planner.rules import WEEKDAYS, PatrolRules
 
-OVERTIME_HOURS = 3.0  # Labour Law of the PRC, art. 41: overtime at most 3 hours a day
+OVERTIME_HOURS = (
+    3.0  # Labour Law of the PRC, art. 41: overtime at most 3 hours a day (night_overtime_hours' cap)
+)
 
 NO_ROAD = 10**6  # minutes standing for "no road" (and for a visit that never fits a day)
 
@@ -50,7 +55,7 @@ class WorkTime:
     start
         The shift's start (minute of the day).
     limit
-        The longest working day with overtime: shift plus :data:`OVERTIME_HOURS`.
+        The longest night-visit day: shift plus the rules' ``night_overtime_hours``.
     night_start, night_len
         The night window's start (minute of the day) and length (R7).
     night_days
@@ -73,7 +78,7 @@ class WorkTime:
             shift=round(rules.shift_hours * 60),
             drive=round(rules.max_drive_hours * 60),
             start=minute_of_day(rules.shift_start),
-            limit=round((rules.shift_hours + OVERTIME_HOURS) * 60),
+            limit=round((rules.shift_hours + rules.night_overtime_hours) * 60),
             night_start=night_start,
             night_len=minute_of_day(rules.night_window[1]) - night_start,
             night_days=frozenset(WEEKDAYS.index(d) for d in rules.night_days),
@@ -85,8 +90,18 @@ class WorkTime:
 
     def room_before_night(self, go: int, trip: int) -> int:
         """Minutes of day work that leave room for a night trip (``go`` minutes out, ``trip`` there and back):
-        the day plus the trip stay within shift + overtime, and the trip leaves after the day's work ends."""
+        the late shift ends with the drive back and lasts at most :attr:`limit`, and it starts no earlier than
+        the shift's start."""
         return min(self.limit - trip - self.night_len, self.night_start - go - self.start)
+
+    def late_start(self, go: int, back: int) -> int:
+        """The start (minute of the day) of the late shift of a night-visit day (``go`` out, ``back`` home)."""
+        return max(self.start, self.night_start + self.night_len + back - self.limit)
+
+    def office_fits_night(self, room: int) -> bool:
+        """Whether an office day can precede a night trip that leaves ``room`` minutes of day work: office
+        hours of at least half a shift."""
+        return room >= self.shift // 2
 
 
 def check_day_work(
@@ -125,33 +140,39 @@ def check_day_work(
 def check_night_trip(
     officer: str, date: str, day: pd.DataFrame, night: pd.DataFrame, work: int, *, rules: PatrolRules
 ) -> list[Violation]:
-    """C3 on the night trip of one officer-day: its driving, the day plus the trip within shift + overtime,
-    and the trip leaving after the day's work."""
+    """C3 on a night-visit day (``work``: the span of the day's work): the whole day, first row to the drive
+    back, within shift + ``night_overtime_hours`` (a late shift); every leg's driving within the limit; the trip
+    leaving after the day's work."""
     out: list[Violation] = []
     if not len(night):
         return out
-    limit = (rules.shift_hours + OVERTIME_HOURS) * 60
-    ndr = int(night.loc[night["activity"] == "travel", "dur"].sum())
-    ntrip = int(night["s1"].max() - night["s0"].min())
-    if ndr > rules.max_drive_hours * 60 + TOLERANCE:
+    ot = rules.night_overtime_hours
+    limit = (rules.shift_hours + ot) * 60
+    both = pd.concat([day, night])
+    dr = int(both.loc[both["activity"] == "travel", "dur"].sum())
+    span = int(both["s1"].max() - both["s0"].min())
+    if dr > rules.max_drive_hours * 60 + TOLERANCE:
         out.append(
             Violation(
                 "drive",
                 officer,
-                f"{officer} on {date}: the night trip drives {ndr / 60:.1f} h, more than "
+                f"{officer} on {date}: {dr / 60:.1f} h of driving with the night trip, more than "
                 f"{rules.max_drive_hours:g} h",
-                f"{officer} 在 {date}: 夜访驾驶 {ndr / 60:.1f} 小时, 超过 {rules.max_drive_hours:g} 小时",
+                f"{officer} 在 {date}: 含夜访驾驶 {dr / 60:.1f} 小时, 超过 {rules.max_drive_hours:g} 小时",
                 kind="officer",
             )
         )
-    if work + ntrip > limit + TOLERANCE:
+    if span > limit + TOLERANCE:
+        extra, extra_zh = (f" + {ot:g} h overtime", f" + 加班 {ot:g} 小时") if ot else ("", "")
         out.append(
             Violation(
                 "shift",
                 officer,
-                f"{officer} on {date}: the day's {work / 60:.1f} h plus the {ntrip / 60:.1f} h night trip "
-                f"exceed {limit / 60:g} h ({rules.shift_hours:g} h shift + {OVERTIME_HOURS:g} h overtime)",
-                f"{officer} 在 {date}: 白天 {work / 60:.1f} 小时加夜访 {ntrip / 60:.1f} 小时超过 {limit / 60:g} 小时",
+                f"{officer} on {date}: the night-visit day lasts {span / 60:.1f} h "
+                f"({hhmm(int(both['s0'].min()))}-{hhmm(int(both['s1'].max()))}), more than "
+                f"{rules.shift_hours:g} h{extra}",
+                f"{officer} 在 {date}: 夜访日工作 {span / 60:.1f} 小时 "
+                f"({hhmm(int(both['s0'].min()))}-{hhmm(int(both['s1'].max()))}), 超过 {rules.shift_hours:g} 小时{extra_zh}",
                 kind="officer",
             )
         )
