@@ -257,3 +257,31 @@ def test_pcenter_offices_shorten_the_worst_response() -> None:
             for k, v in (("pmedian", a), ("pcenter", b))
         }
         assert worst["pcenter"] <= worst["pmedian"] + 1e-9, d
+
+
+def test_coverage_figures_agree_in_summary_report_chart_and_terminal(planned, capsys) -> None:
+    """Coverage is each village's own office, one value: summary.json, the report's tiles, its chart's marks
+    and the terminal line all show it."""
+    import re
+
+    from planner.cli.commands import _say_result
+    from planner.offices import own_office_coverage
+    from planner.outputs.html import number
+    from planner.outputs.report import coverage_curve
+
+    _, result, out = planned
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    own = own_office_coverage(result.plan.villages, thresholds_min=Rules().offices.coverage_thresholds_min)
+    assert s["coverage_pct"] == {f"{t:g}": round(float(r["residents_pct"]), 2) for t, r in own.iterrows()}
+    page = (out / "report.html").read_text(encoding="utf-8")
+    figures = page.split("<section id='figures'>")[1].split("</section>")[0]
+    charts = page.split("<section id='charts'>")[1].split("</section>")[0]
+    marks = re.findall(r"<text class='mark'[^>]*>([^<]*)</text>", charts)
+    curve = coverage_curve(read_plan_dir(out))
+    for minutes, pct in s["coverage_pct"].items():
+        assert f"{number(pct, 1)}%" in figures
+        assert curve[int(minutes)] * 100 == pytest.approx(pct, abs=0.01)  # the chart's line, from the layer
+    assert marks == [f"{number(pct, 1)}%" for pct in s["coverage_pct"].values()]
+    _say_result(result, out, "zh")
+    assert f"30 分钟覆盖 {s['coverage_pct']['30']}% 居民" in capsys.readouterr().out
+

@@ -9,6 +9,7 @@ from plan_fixture import EVIL_NAME, POPULATION, TRAVEL, make_plan
 
 from planner.errors import ValidationError
 from planner.model import PlanData
+from planner.outputs.front import break_groups
 from planner.outputs.report import compare_current, coverage_curve, report_html
 from planner.texts import t
 
@@ -36,14 +37,27 @@ def test_page_needs_no_network() -> None:
     assert "@import" not in page and "url(" not in page
 
 
-def test_each_violation_and_dropped_visit_is_explained() -> None:
+def _section(page: str, key: str) -> str:
+    return page.split(f"<section id='{key}'>")[1].split("</section>")[0]
+
+
+def test_each_violation_is_listed_once_in_its_cause_group() -> None:
+    """The rule checks hold one line per cause naming every subject; the explanations do not repeat them."""
     plan = make_plan()
     page = report_html(plan, lang="zh")
-    checks = page.split("<section id='checks'>")[1].split("</section>")[0]
-    assert checks.count("<li>") == len(plan.summary["violations"])
-    explain = page.split("<section id='explain'>")[1].split("</section>")[0]
+    checks, explain = _section(page, "checks"), _section(page, "explain")
+    assert checks.count("<li class=") == len(break_groups(plan.summary, "zh"))
     for v in plan.summary["violations"]:
-        assert v["rule"] in explain
+        assert v["subject"] in checks
+        assert v["detail_zh"] not in explain
+
+
+def test_each_dropped_visit_and_unreachable_village_is_explained() -> None:
+    plan = make_plan()
+    page = report_html(plan, lang="zh")
+    explain = _section(page, "explain")
+    for d in plan.summary["dropped_visits"]:
+        assert d["officer_id"] in explain and d["village_id"] in explain
     assert "无道路通达&lt;b&gt;V9&lt;/b&gt;" in explain  # the Chinese reason is used in zh
     assert "河口村 (V9)" in explain  # village named, not only its id
 
@@ -76,13 +90,13 @@ def test_coverage_figures_follow_the_thresholds_the_plan_was_made_with() -> None
         assert t("report.fig.coverage", "en", minutes=minutes) in figures
         assert pct in figures
     assert t("report.fig.coverage", "en", minutes="15") not in figures
-    curve = re.findall(r"<svg.*?</svg>", page, flags=re.S)[2]
+    curve = re.findall(r"<svg.*?</svg>", _section(page, "charts"), flags=re.S)[2]
     assert curve.count("<circle ") == 2
 
 
 def test_histogram_counts_every_reachable_village_once() -> None:
     page = report_html(make_plan(), lang="en")
-    svgs = re.findall(r"<svg.*?</svg>", page, flags=re.S)
+    svgs = re.findall(r"<svg.*?</svg>", _section(page, "charts"), flags=re.S)
     assert len(svgs) == 3
     bars = re.findall(r"<rect class='bar'[^>]*><title>[^<]*: (\d+)</title>", svgs[1])
     assert sum(int(b) for b in bars) == sum(1 for m in TRAVEL if m == m)

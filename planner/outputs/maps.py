@@ -35,7 +35,7 @@ from jinja2 import Template
 from planner.errors import ValidationError
 from planner.geo import wgs84_to_gcj02
 from planner.model import PlanData
-from planner.outputs.colours import DISTRICT_PALETTE, MAP_DAY_COLOURS
+from planner.outputs.colours import MAP_DAY_COLOURS, district_colours
 from planner.outputs.html import js_number, js_text
 from planner.outputs.lookups import office_villages, travel_minutes, village_names, visiting_officers
 from planner.texts import check_lang, t
@@ -129,12 +129,6 @@ BASE_MAPS: dict[str, BaseMap] = {
         needs_key=True,
     ),
 }
-
-
-def district_colours(district_ids: pd.Series | list[Any]) -> dict[str, str]:
-    """A colour per district id (sorted ids, cycling through a 12-colour palette)."""
-    ids = sorted({str(d) for d in district_ids if d is not None and not pd.isna(d)})
-    return {d: DISTRICT_PALETTE[i % len(DISTRICT_PALETTE)] for i, d in enumerate(ids)}
 
 
 def _band(minutes: float) -> int:
