@@ -285,3 +285,34 @@ def test_coverage_figures_agree_in_summary_report_chart_and_terminal(planned, ca
     _say_result(result, out, "zh")
     assert f"30 分钟覆盖 {s['coverage_pct']['30']}% 居民" in capsys.readouterr().out
 
+
+def test_report_pdf_is_printed_beside_report_html(planned) -> None:
+    """write_outputs prints report.pdf with headless Chromium and summary.json says it was made."""
+    _, _, out = planned
+    if not (out / "report.pdf").exists():
+        pytest.skip("headless Chromium is not installed")
+    assert (out / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["report_pdf"] == {"made": True}
+
+
+def test_without_chromium_the_plan_is_written_and_says_how_to_get_the_pdf(
+    planned, tmp_path, monkeypatch
+) -> None:
+    """No Chromium: no crash, no silent skip; summary.json and a warning say report.pdf was not made and how."""
+    import logging
+
+    _, result, _ = planned
+    monkeypatch.setenv("PLANNER_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    out = tmp_path / "plan"
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("planner.pipeline").addHandler(handler)
+    try:
+        write_outputs(result, out, lang="en", overwrite=False)
+    finally:
+        logging.getLogger("planner.pipeline").removeHandler(handler)
+    assert (out / "report.html").is_file() and not (out / "report.pdf").exists()
+    status = json.loads((out / "summary.json").read_text(encoding="utf-8"))["report_pdf"]
+    assert status["made"] is False and "Chromium" in status["reason"] and "Chromium" in status["reason_zh"]
+    assert any("report.pdf not made" in r.getMessage() for r in records)
