@@ -41,6 +41,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "not_reachable": ("不可达", "not reachable"),
     # map
     "map.title": ("警务区与巡逻路线图", "Police districts and patrol routes"),
+    "map.title_month": ("{title}（{month}）", "{title}, {month}"),
+    "map.tile_note": (
+        "底图未能加载（可能没有互联网）：警务区、村和路线照常显示。",
+        "The base map did not load (no internet?): districts, villages and routes are shown as usual.",
+    ),
     "map.layer.villages": ("行政村（按警务区着色）", "Villages (coloured by district)"),
     "map.layer.districts": ("警务区边界", "District boundaries"),
     "map.layer.offices": ("警务室", "Offices"),

@@ -17,7 +17,7 @@ import pandas as pd
 
 from planner.check import rule_labels, rules_of
 from planner.model import PlanData
-from planner.outputs.html import escape, number
+from planner.outputs.html import escape, month_text, number
 from planner.outputs.lookups import village_names
 from planner.rules import Rules
 from planner.texts import t
@@ -48,12 +48,6 @@ def region_name(summary: dict[str, Any], lang: str) -> str:
     return t("report.region.many", lang, first=sep.join(towns[:2]), n=len(towns))
 
 
-def _month_text(month: str, lang: str) -> str:
-    """2027-01 as the bureau writes it: 2027年1月 (zh), 2027-01 (en)."""
-    m = re.fullmatch(r"(\d{4})-(\d{2})", month)
-    return f"{m.group(1)}年{int(m.group(2))}月" if m and lang == "zh" else month
-
-
 def title_block(summary: dict[str, Any], lang: str, *, generated: str) -> str:
     """The report's heading: title, region, month and the date it was made."""
     region = region_name(summary, lang)
@@ -62,7 +56,7 @@ def title_block(summary: dict[str, Any], lang: str, *, generated: str) -> str:
         "report.meta",
         lang,
         region=region or t("unknown", lang),
-        month=_month_text(str(summary.get("month", "—")), lang),
+        month=month_text(str(summary.get("month", "—")), lang),
         date=generated,
         villages=number(summary.get("villages")),
     )
