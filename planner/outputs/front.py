@@ -32,7 +32,7 @@ def name_html(subject: str, names: dict[str, str]) -> str:
     """A village's name with its id in small type (escaped); the subject as is when it is no village."""
     s = str(subject)
     if s in names and names[s] != s:
-        return f"{escape(names[s])} <span class='id'>{escape(s)}</span>"
+        return f"<span class='v'>{escape(names[s])} <span class='id'>{escape(s)}</span></span>"
     return escape(s)
 
 

@@ -71,6 +71,7 @@ td:first-child, th:first-child {{ white-space: nowrap; }}
 .conclusion ul {{ margin: 0 0 4px; padding-left: 1.4em; }}
 table.rules th {{ width: 4.5em; }}
 .id {{ font-size: 0.72em; color: #718096; }}
+.v {{ white-space: nowrap; }}
 ul.groups {{ padding-left: 1.2em; }}
 ul.groups li {{ margin-bottom: 8px; }}
 ul.groups .rule {{ font-size: 0.88em; color: #4a5568; }}
