@@ -109,6 +109,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "report.breaks.count_soft": ("；另有{soft}处目标未达成", "; {soft} goals missed"),
     "report.breaks.n_districts": ("{n}个警务区", "{n} districts"),
+    "report.breaks.n_districts_one": ("{n}个警务区", "{n} district"),
+    "report.breaks.n_villages_one": ("{n}个行政村", "{n} village"),
     "colon": ("：", ": "),
     "report.breaks.hard": ("硬性", "hard"),
     "report.breaks.soft": ("目标", "goal"),
@@ -129,7 +131,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "report.conclusion.visits": ("走访要求完成{pct}%。", "{pct}% of visit requirements are met."),
     "report.conclusion.all_met": ("无，全部规则均已满足。", "None: every rule is met."),
-    "report.conclusion.break": ("{count}不满足{rule}：{cause}。", "{count} break {rule}: {cause}."),
+    "report.conclusion.break": ("{count}不满足{rule}：{cause}。", "{count}: {rule} broken, {cause}."),
     "report.conclusion.more_causes": ("另有{n}类原因，见“规则检查”。", "{n} more causes under Rule checks."),
     "report.conclusion.soft": ("另有{n}处目标未达成（非硬性）。", "{n} goals (not hard rules) are missed."),
     "report.conclusion.r2_more": (

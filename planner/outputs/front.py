@@ -161,10 +161,11 @@ def _subjects_html(subjects: Sequence[str], names: dict[str, str], lang: str) ->
 
 def _count_text(subjects: Sequence[str], names: dict[str, str], lang: str, districts: set[str]) -> str:
     """'66 villages', '1 district' or '3 cases': what the subjects of a group are, counted."""
+    one = "_one" if len(subjects) == 1 else ""
     if all(s in names for s in subjects):
-        return t("report.breaks.n_villages", lang, n=len(subjects))
+        return t(f"report.breaks.n_villages{one}", lang, n=len(subjects))
     if all(s in districts for s in subjects):
-        return t("report.breaks.n_districts", lang, n=len(subjects))
+        return t(f"report.breaks.n_districts{one}", lang, n=len(subjects))
     return t("report.breaks.n_items", lang, n=len(subjects))
 
 
