@@ -187,3 +187,45 @@ def test_rule_texts_say_the_values_in_force_not_the_defaults(lang: str) -> None:
     else:
         assert "at least 3 days a month, 5 hours a day" in checks and "6 to 10 villages" in checks
         assert "2 days a month" not in checks
+
+
+def test_first_page_names_region_month_date_rules_and_a_conclusion() -> None:
+    """The first page: region (from summary.json's townships), month, date of generation, the rules in force
+    with their values, and a written conclusion."""
+    plan = make_plan()
+    summary = {**plan.summary, "month": "2027-01", "region": {"townships": ["河口乡", "山前镇"]}}
+    page = report_html(
+        PlanData(plan.villages, plan.districts, plan.offices, summary), lang="zh", generated="2027-01-05"
+    )
+    front = page.split("<div id='front'>")[1].split("<section id='map'>")[0]
+    assert "河口乡、山前镇等2个乡镇" in front and "2027年1月" in front and "2027-01-05" in front
+    assert (
+        "<th>R5</th><td>每村每月至少走访2天，每天至少4小时</td>" in front
+    )  # the rule as the bureau knows it, values in force
+    conclusion = _section(page, "conclusion")
+    assert (
+        t("report.conclusion.head_works", "zh") in conclusion
+        and t("report.conclusion.head_fails", "zh") in conclusion
+    )
+
+
+def test_soft_goals_are_told_apart_from_hard_breaks_and_named_by_rule() -> None:
+    """A soft goal is tagged as a goal (not red), a hard break as hard; a non-R rule id gets its bureau name."""
+    plan = make_plan()
+    violations = [
+        {
+            "rule": "travel",
+            "subject": "V8",
+            "detail": "52 min, over 45",
+            "detail_zh": "52分钟，超过45",
+            "hard": False,
+        },
+        {"rule": "R1", "subject": "D1", "detail": "3 villages", "detail_zh": "3个行政村", "hard": True},
+    ]
+    summary = {**plan.summary, "violations": violations}
+    checks = _section(
+        report_html(PlanData(plan.villages, plan.districts, plan.offices, summary), lang="zh"), "checks"
+    )
+    assert checks.count("<li class='soft'>") == 1 and checks.count("<li class='hard'>") == 1
+    assert "R11 村到本区警务室车程上限45分钟" in checks
+    assert t("rule.other", "zh") not in checks
