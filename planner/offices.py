@@ -194,3 +194,40 @@ def service_area(
             }
         )
     return pd.DataFrame(rows).set_index("threshold_min")
+
+
+def own_office_coverage(
+    villages: pd.DataFrame,
+    *,
+    thresholds_min: Sequence[float] = (15, 30, 60),
+) -> pd.DataFrame:
+    """Villages and residents within T minutes of **their own district's office**, per threshold T.
+
+    The one definition of coverage (R11) the summary, the report's figures and chart and the terminal read:
+    the drive from each village's office to the village (``travel_min_to_office``), not the nearest office of
+    any district (:func:`service_area`), since a village's alarm goes to its own district's office.
+
+    Returns
+    -------
+    DataFrame indexed by ``threshold_min`` with villages, villages_pct, residents, residents_pct (a village with
+    no travel time, e.g. unreachable, counts as outside every threshold).
+    """
+    minutes = pd.to_numeric(villages["travel_min_to_office"], errors="coerce").to_numpy(float)
+    minutes = np.where(np.isnan(minutes), np.inf, minutes)
+    if "access" in villages:
+        minutes = np.where(villages["access"].astype(str).to_numpy() == "unreachable", np.inf, minutes)
+    popv = pd.to_numeric(villages["population"], errors="coerce").fillna(0).to_numpy(float)
+    total = popv.sum()
+    rows = []
+    for t in thresholds_min:
+        inside = minutes <= float(t)
+        rows.append(
+            {
+                "threshold_min": float(t),
+                "villages": int(inside.sum()),
+                "villages_pct": float(100.0 * inside.mean()) if len(inside) else 0.0,
+                "residents": round(popv[inside].sum()),
+                "residents_pct": float(100.0 * popv[inside].sum() / total) if total > 0 else 0.0,
+            }
+        )
+    return pd.DataFrame(rows).set_index("threshold_min")

@@ -232,24 +232,40 @@ def write_outputs(
     *,
     lang: str,
     overwrite: bool,
-    basemap: str = "osm",
+    basemap: str = "none",
     tile_key: str | None = None,
     shapefile_encoding: str | None = None,
 ) -> None:
-    """plan.gpkg, summary.json, schedule, map.html and report.html (and Shapefiles on request), atomically."""
+    """plan.gpkg, summary.json, schedule, map.html, report.html and report.pdf (and Shapefiles on request),
+    atomically.
+
+    report.pdf is printed by headless Chromium (:func:`planner.outputs.pdf.report_pdf`); without it the plan is
+    still written, summary.json's ``report_pdf`` says why there is no PDF and how to get one, and a warning says
+    it on the terminal.
+    """
+    from dataclasses import replace
+
     from planner.io.plan_files import TIMES_FILE, times_to_npz, write_plan_dir
     from planner.outputs.maps import map_html, plan_map
+    from planner.outputs.pdf import report_pdf
     from planner.outputs.report import report_html
     from planner.outputs.sheets import route_sheets_html
 
+    report = report_html(result.plan, lang=lang)
     extra: dict[str, str | bytes] = {
         # map_html inlines Leaflet and its plugins: the map works in a meeting room without internet
         "map.html": map_html(plan_map(result.plan, lang=lang, tiles=basemap, tile_key=tile_key)),
-        "report.html": report_html(result.plan, lang=lang),
+        "report.html": report,
         "route_sheets.html": route_sheets_html(result.plan, lang=lang),
     }
+    pdf = report_pdf(report)
+    if pdf.pdf is not None:
+        extra["report.pdf"] = pdf.pdf
+        status: dict[str, Any] = {"made": True}
+    else:
+        log.warning("%s", pdf.reason_zh if lang == "zh" else pdf.reason)
+        status = {"made": False, "reason": pdf.reason, "reason_zh": pdf.reason_zh}
+    plan = replace(result.plan, summary={**result.plan.summary, "report_pdf": status})
     if result.times is not None and len(result.times.origins) <= MAX_SHIPPED_MATRIX:
         extra[TIMES_FILE] = times_to_npz(result.times)
-    write_plan_dir(
-        result.plan, out, overwrite=overwrite, extra_files=extra, shapefile_encoding=shapefile_encoding
-    )
+    write_plan_dir(plan, out, overwrite=overwrite, extra_files=extra, shapefile_encoding=shapefile_encoding)

@@ -7,6 +7,9 @@ are kept in tests/artifacts/. Without Chromium these tests fail and say how to i
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +36,20 @@ def chromium() -> Iterator[Chromium]:
 
 def _count(browser: Chromium, selector: str) -> int:
     return browser.evaluate(f"document.querySelectorAll({json.dumps(selector)}).length")
+
+
+def _pdf_pages(path: Path) -> int:
+    """Pages of a PDF printed by Chromium (its page objects are not compressed)."""
+    return len(re.findall(rb"/Type\s*/Page(?!s)", path.read_bytes()))
+
+
+def _pdf_text(path: Path, *, page: int) -> str | None:
+    """The text of one page with poppler's pdftotext (Debian's poppler-utils); None when it is not installed."""
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        return None
+    cmd = [tool, "-f", str(page), "-l", str(page), str(path), "-"]
+    return subprocess.run(cmd, capture_output=True, check=True, text=True).stdout
 
 
 def _click(browser: Chromium, selector: str, index: int) -> None:
@@ -109,8 +126,8 @@ def test_report_opens_without_errors_and_prints(chromium: Chromium, tmp_path: Pa
     path.write_text(report_html(plan, lang=lang), encoding="utf-8")
     log = chromium.open(path.as_uri(), settle=0.3)
     assert log.errors == [] and log.dialogs == []
-    assert _count(chromium, "section") == 7
-    assert _count(chromium, "svg") == 3
+    assert _count(chromium, "section") == path.read_text(encoding="utf-8").count("<section ") >= 9
+    assert _count(chromium, "svg") == 4  # the static map and three charts
     assert _count(chromium, "script") == 0
     assert EVIL_NAME in chromium.evaluate("document.body.innerText")
     chromium.screenshot(ARTIFACTS / f"report_{lang}.png", full_page=True)
@@ -140,9 +157,56 @@ def test_demo_pages_open_without_errors_and_show_the_plan(chromium: Chromium, de
     chromium.screenshot(ARTIFACTS / "demo_map.png")
     log = chromium.open((out / "report.html").as_uri(), settle=0.5)
     assert log.errors == [] and log.dialogs == []
-    assert _count(chromium, "svg") == 3
+    assert _count(chromium, "svg") == 4
     chromium.screenshot(ARTIFACTS / "demo_report.png", full_page=True)
+    # report.pdf, printed by the pipeline: under 6 A4 pages, the first page the chief's summary
+    pdf = out / "report.pdf"
+    assert 1 <= _pdf_pages(pdf) < 6
+    first = _pdf_text(pdf, page=1)
+    if first is not None:
+        assert "警务区划分与巡逻计划报告" in first and "结论" in first and "执行的规则" in first
     log = chromium.open((out / "route_sheets.html").as_uri(), settle=0.5)
     assert log.errors == [] and log.dialogs == []
     officers = len(json.loads((out / "summary.json").read_text(encoding="utf-8"))["roster"])
     assert _count(chromium, "section") == officers
+
+
+def test_map_labels_districts_always_and_villages_when_zoomed_in(chromium: Chromium, tmp_path: Path) -> None:
+    """District ids are drawn at every zoom; village names only from VILLAGE_LABEL_ZOOM in; the title has the
+    month."""
+    from planner.model import PlanData
+    from planner.outputs.maplabels import VILLAGE_LABEL_ZOOM
+
+    base = make_plan()
+    plan = PlanData(base.villages, base.districts, base.offices, {**base.summary, "month": "2027-01"})
+    path = tmp_path / "map.html"
+    path.write_text(map_html(plan_map(plan, lang="zh")), encoding="utf-8")
+    log = chromium.open(path.as_uri(), settle=0.5)
+    assert log.errors == []
+    assert "2027年1月" in chromium.evaluate("document.querySelector('.planner-title').innerText")
+    labels = chromium.evaluate(
+        "[...document.querySelectorAll('.planner-label.district')].map(e => e.innerText)"
+    )
+    assert sorted(labels) == sorted(plan.districts["district_id"])
+    for zoom, shown in ((VILLAGE_LABEL_ZOOM - 2, 0), (VILLAGE_LABEL_ZOOM + 1, len(plan.villages))):
+        chromium.evaluate(
+            f"window.plannerLabels && Object.values(window).find(v => v instanceof L.Map).setZoom({zoom}), 0"
+        )
+        chromium.pump(0.6)
+        assert _count(chromium, ".planner-label.village") == shown
+        assert _count(chromium, ".planner-label.district") == len(plan.districts)
+    assert EVIL_NAME not in chromium.evaluate("document.body.innerHTML")
+
+
+def test_report_pdf_prints_the_first_page_and_stays_short(tmp_path: Path) -> None:
+    """planner.outputs.pdf prints the report to A4: the first page holds the title, conclusion and rules."""
+    from planner.outputs.pdf import report_pdf
+
+    result = report_pdf(report_html(make_plan(), lang="zh"))
+    assert result.pdf is not None, result.reason
+    path = tmp_path / "report.pdf"
+    path.write_bytes(result.pdf)
+    assert 1 <= _pdf_pages(path) < 6
+    first = _pdf_text(path, page=1)
+    if first is not None:
+        assert "警务区划分与巡逻计划报告" in first and "结论" in first and "执行的规则" in first

@@ -99,7 +99,7 @@ def test_demo_and_plan_take_the_same_output_options(argv: list[str]) -> None:
     args = build_parser().parse_args(argv)
     for name in ("out", "seed", "time_limit", "basemap", "tile_key", "shapefile_encoding", "lang"):
         assert hasattr(args, name), name
-    assert args.basemap == "osm"
+    assert args.basemap == "none"  # offline by default (issue 16)
 
 
 @pytest.mark.parametrize(("lang", "word"), [("en", "outside the planned month"), ("zh", "不在规划月份")])

@@ -5,12 +5,23 @@ from __future__ import annotations
 import folium
 import numpy as np
 import pytest
+import shapely
 from pandas.testing import assert_frame_equal
 from plan_fixture import EVIL_NAME, TEMPLATE_NAME, make_plan
 
 from planner.errors import ValidationError
 from planner.geo import wgs84_to_gcj02
-from planner.outputs.maps import districts_layer, map_html, offices_layer, plan_map
+from planner.model import PlanData
+from planner.outputs.html import month_text
+from planner.outputs.maplabels import VILLAGE_LABEL_ZOOM
+from planner.outputs.maps import (
+    DISPLAY_DECIMALS,
+    _display,
+    districts_layer,
+    map_html,
+    offices_layer,
+    plan_map,
+)
 from planner.texts import t
 
 
@@ -81,7 +92,8 @@ def test_gcj02_base_map_shifts_the_plan_with_the_io_transform() -> None:
     drawn = np.array(_layer(m, "planner-village").data["features"][0]["geometry"]["coordinates"][0])
     x, y = np.array(plan.villages.geometry.iloc[0].exterior.coords).T
     gx, gy = wgs84_to_gcj02(x, y)
-    np.testing.assert_allclose(drawn, np.column_stack([gx, gy]), atol=1e-9)
+    # drawn to DISPLAY_DECIMALS (5 decimals of a degree, about a metre)
+    np.testing.assert_allclose(drawn, np.column_stack([gx, gy]), atol=0.6 * 10**-DISPLAY_DECIMALS)
     assert np.abs(drawn - np.column_stack([x, y])).max() > 1e-4  # Yunnan is inside the offset area
 
 
@@ -149,3 +161,32 @@ def test_a_layer_function_draws_on_a_new_map_or_on_the_one_given() -> None:
     assert len(_layer(m, "planner-district").data["features"]) == len(districts)
     assert offices_layer(plan.offices.to_crs(4326), lang="en", office_village={}, m=m) is m
     assert _layer(m, "planner-office").layer_name == t("map.layer.offices", "en")
+
+
+def test_map_has_no_tiles_by_default_and_a_title_with_the_month() -> None:
+    """Offline by default (a police intranet): no tile layer unless asked for; the title names the month."""
+    base = make_plan()
+    plan = PlanData(base.villages, base.districts, base.offices, {**base.summary, "month": "2027-01"})
+    page = map_html(plan_map(plan, lang="zh"))
+    assert "L.tileLayer" not in page and "id='planner-tile-note'" not in page
+    assert f"警务区与巡逻路线图（{month_text('2027-01', 'zh')}）" in page
+    with_tiles = map_html(plan_map(plan, lang="zh", tiles="osm"))
+    assert "L.tileLayer" in with_tiles and "id='planner-tile-note'" in with_tiles  # a note when tiles fail
+
+
+def test_labels_name_every_district_and_village_escaped() -> None:
+    """District ids (every zoom) and village names (zoomed in) are in the page's label script, escaped."""
+    plan = make_plan()
+    page = map_html(plan_map(plan, lang="en"))
+    for d in plan.districts["district_id"]:
+        assert f'"{d}"]' in page
+    assert f"minZoom = {VILLAGE_LABEL_ZOOM}" in page
+    assert EVIL_NAME not in page
+
+
+def test_display_geometry_is_simplified_and_rounded() -> None:
+    """A road leg of a thousand points within a metre of a straight line is drawn with few, rounded points."""
+    line = shapely.LineString([(101.5 + i * 1e-5, 25.3 + (i % 2) * 1e-6) for i in range(1000)])
+    drawn = shapely.get_coordinates(_display(line))
+    assert len(drawn) < 10
+    assert np.all(np.round(drawn, DISPLAY_DECIMALS) == drawn)

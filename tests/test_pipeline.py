@@ -257,3 +257,62 @@ def test_pcenter_offices_shorten_the_worst_response() -> None:
             for k, v in (("pmedian", a), ("pcenter", b))
         }
         assert worst["pcenter"] <= worst["pmedian"] + 1e-9, d
+
+
+def test_coverage_figures_agree_in_summary_report_chart_and_terminal(planned, capsys) -> None:
+    """Coverage is each village's own office, one value: summary.json, the report's tiles, its chart's marks
+    and the terminal line all show it."""
+    import re
+
+    from planner.cli.commands import _say_result
+    from planner.offices import own_office_coverage
+    from planner.outputs.html import number
+    from planner.outputs.report import coverage_curve
+
+    _, result, out = planned
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    own = own_office_coverage(result.plan.villages, thresholds_min=Rules().offices.coverage_thresholds_min)
+    assert s["coverage_pct"] == {f"{t:g}": round(float(r["residents_pct"]), 2) for t, r in own.iterrows()}
+    page = (out / "report.html").read_text(encoding="utf-8")
+    figures = page.split("<section id='figures'>")[1].split("</section>")[0]
+    charts = page.split("<section id='charts'>")[1].split("</section>")[0]
+    marks = re.findall(r"<text class='mark'[^>]*>([^<]*)</text>", charts)
+    curve = coverage_curve(read_plan_dir(out))
+    for minutes, pct in s["coverage_pct"].items():
+        assert f"{number(pct, 1)}%" in figures
+        assert curve[int(minutes)] * 100 == pytest.approx(pct, abs=0.01)  # the chart's line, from the layer
+    assert marks == [f"{number(pct, 1)}%" for pct in s["coverage_pct"].values()]
+    _say_result(result, out, "zh")
+    assert f"30 分钟覆盖 {s['coverage_pct']['30']}% 居民" in capsys.readouterr().out
+
+
+def test_report_pdf_is_printed_beside_report_html(planned) -> None:
+    """write_outputs prints report.pdf with headless Chromium and summary.json says it was made."""
+    _, _, out = planned
+    if not (out / "report.pdf").exists():
+        pytest.skip("headless Chromium is not installed")
+    assert (out / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["report_pdf"] == {"made": True}
+
+
+def test_without_chromium_the_plan_is_written_and_says_how_to_get_the_pdf(
+    planned, tmp_path, monkeypatch
+) -> None:
+    """No Chromium: no crash, no silent skip; summary.json and a warning say report.pdf was not made and how."""
+    import logging
+
+    _, result, _ = planned
+    monkeypatch.setenv("PLANNER_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    out = tmp_path / "plan"
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("planner.pipeline").addHandler(handler)
+    try:
+        write_outputs(result, out, lang="en", overwrite=False)
+    finally:
+        logging.getLogger("planner.pipeline").removeHandler(handler)
+    assert (out / "report.html").is_file() and not (out / "report.pdf").exists()
+    status = json.loads((out / "summary.json").read_text(encoding="utf-8"))["report_pdf"]
+    assert status["made"] is False and "Chromium" in status["reason"] and "Chromium" in status["reason_zh"]
+    assert any("report.pdf not made" in r.getMessage() for r in records)

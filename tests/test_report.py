@@ -9,6 +9,7 @@ from plan_fixture import EVIL_NAME, POPULATION, TRAVEL, make_plan
 
 from planner.errors import ValidationError
 from planner.model import PlanData
+from planner.outputs.front import break_groups
 from planner.outputs.report import compare_current, coverage_curve, report_html
 from planner.texts import t
 
@@ -36,14 +37,27 @@ def test_page_needs_no_network() -> None:
     assert "@import" not in page and "url(" not in page
 
 
-def test_each_violation_and_dropped_visit_is_explained() -> None:
+def _section(page: str, key: str) -> str:
+    return page.split(f"<section id='{key}'>")[1].split("</section>")[0]
+
+
+def test_each_violation_is_listed_once_in_its_cause_group() -> None:
+    """The rule checks hold one line per cause naming every subject; the explanations do not repeat them."""
     plan = make_plan()
     page = report_html(plan, lang="zh")
-    checks = page.split("<section id='checks'>")[1].split("</section>")[0]
-    assert checks.count("<li>") == len(plan.summary["violations"])
-    explain = page.split("<section id='explain'>")[1].split("</section>")[0]
+    checks, explain = _section(page, "checks"), _section(page, "explain")
+    assert checks.count("<li class=") == len(break_groups(plan.summary, "zh"))
     for v in plan.summary["violations"]:
-        assert v["rule"] in explain
+        assert v["subject"] in checks
+        assert v["detail_zh"] not in explain
+
+
+def test_each_dropped_visit_and_unreachable_village_is_explained() -> None:
+    plan = make_plan()
+    page = report_html(plan, lang="zh")
+    explain = _section(page, "explain")
+    for d in plan.summary["dropped_visits"]:
+        assert d["officer_id"] in explain and d["village_id"] in explain
     assert "无道路通达&lt;b&gt;V9&lt;/b&gt;" in explain  # the Chinese reason is used in zh
     assert "河口村 (V9)" in explain  # village named, not only its id
 
@@ -76,13 +90,13 @@ def test_coverage_figures_follow_the_thresholds_the_plan_was_made_with() -> None
         assert t("report.fig.coverage", "en", minutes=minutes) in figures
         assert pct in figures
     assert t("report.fig.coverage", "en", minutes="15") not in figures
-    curve = re.findall(r"<svg.*?</svg>", page, flags=re.S)[2]
+    curve = re.findall(r"<svg.*?</svg>", _section(page, "charts"), flags=re.S)[2]
     assert curve.count("<circle ") == 2
 
 
 def test_histogram_counts_every_reachable_village_once() -> None:
     page = report_html(make_plan(), lang="en")
-    svgs = re.findall(r"<svg.*?</svg>", page, flags=re.S)
+    svgs = re.findall(r"<svg.*?</svg>", _section(page, "charts"), flags=re.S)
     assert len(svgs) == 3
     bars = re.findall(r"<rect class='bar'[^>]*><title>[^<]*: (\d+)</title>", svgs[1])
     assert sum(int(b) for b in bars) == sum(1 for m in TRAVEL if m == m)
@@ -173,3 +187,45 @@ def test_rule_texts_say_the_values_in_force_not_the_defaults(lang: str) -> None:
     else:
         assert "at least 3 days a month, 5 hours a day" in checks and "6 to 10 villages" in checks
         assert "2 days a month" not in checks
+
+
+def test_first_page_names_region_month_date_rules_and_a_conclusion() -> None:
+    """The first page: region (from summary.json's townships), month, date of generation, the rules in force
+    with their values, and a written conclusion."""
+    plan = make_plan()
+    summary = {**plan.summary, "month": "2027-01", "region": {"townships": ["河口乡", "山前镇"]}}
+    page = report_html(
+        PlanData(plan.villages, plan.districts, plan.offices, summary), lang="zh", generated="2027-01-05"
+    )
+    front = page.split("<div id='front'>")[1].split("<section id='map'>")[0]
+    assert "河口乡、山前镇等2个乡镇" in front and "2027年1月" in front and "2027-01-05" in front
+    assert (
+        "<th>R5</th><td>每村每月至少走访2天，每天至少4小时</td>" in front
+    )  # the rule as the bureau knows it, values in force
+    conclusion = _section(page, "conclusion")
+    assert (
+        t("report.conclusion.head_works", "zh") in conclusion
+        and t("report.conclusion.head_fails", "zh") in conclusion
+    )
+
+
+def test_soft_goals_are_told_apart_from_hard_breaks_and_named_by_rule() -> None:
+    """A soft goal is tagged as a goal (not red), a hard break as hard; a non-R rule id gets its bureau name."""
+    plan = make_plan()
+    violations = [
+        {
+            "rule": "travel",
+            "subject": "V8",
+            "detail": "52 min, over 45",
+            "detail_zh": "52分钟，超过45",
+            "hard": False,
+        },
+        {"rule": "R1", "subject": "D1", "detail": "3 villages", "detail_zh": "3个行政村", "hard": True},
+    ]
+    summary = {**plan.summary, "violations": violations}
+    checks = _section(
+        report_html(PlanData(plan.villages, plan.districts, plan.offices, summary), lang="zh"), "checks"
+    )
+    assert checks.count("<li class='soft'>") == 1 and checks.count("<li class='hard'>") == 1
+    assert "R11 村到本区警务室车程上限45分钟" in checks
+    assert t("rule.other", "zh") not in checks

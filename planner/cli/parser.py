@@ -53,8 +53,8 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--basemap",
         choices=("osm", "none", "amap", "amap_satellite", "tianditu"),
-        default="osm",
-        help="base map of map.html: osm (default), none (offline rooms), amap / amap_satellite (GCJ-02, the "
+        default="none",
+        help="base map of map.html: none (default: works offline, on a police intranet), osm, amap / amap_satellite (GCJ-02, the "
         "plan is shifted to match), tianditu (needs --tile-key) / 底图",
     )
     g.add_argument("--tile-key", help="key of the tile provider (tianditu) / 天地图密钥")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["ACCENT", "ALERT", "DAY_COLOURS", "DISTRICT_PALETTE", "MAP_DAY_COLOURS"]
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["ACCENT", "ALERT", "DAY_COLOURS", "DISTRICT_PALETTE", "MAP_DAY_COLOURS", "district_colours"]
 
 #: Twelve well-separated colours (ColorBrewer Paired / Set3 mix); districts cycle through them.
 DISTRICT_PALETTE = (
@@ -42,3 +46,10 @@ MAP_DAY_COLOURS = DAY_COLOURS[:8]
 ACCENT = "#2b6cb0"
 #: Targets, marks and the office on the printed pages.
 ALERT = "#c53030"
+
+
+def district_colours(district_ids: pd.Series | list[Any]) -> dict[str, str]:
+    """A colour per district id (sorted ids, cycling through a 12-colour palette): the map and the report's
+    static map agree."""
+    ids = sorted({str(d) for d in district_ids if d is not None and not pd.isna(d)})
+    return {d: DISTRICT_PALETTE[i % len(DISTRICT_PALETTE)] for i, d in enumerate(ids)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -169,3 +170,9 @@ def svg_image(width: float, height: float, *, title: str, body: str, font_size: 
         f"viewBox='0 0 {width} {height}' role='img' font-family='{escape(FONT)}'{size}>"
         f"<title>{escape(title)}</title>{body}</svg>"
     )
+
+
+def month_text(month: str, lang: str) -> str:
+    """A plan's month as a bureau writes it: 2027年1月 in zh, 2027-01 in en (and anything else as given)."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", str(month))
+    return f"{match.group(1)}年{int(match.group(2))}月" if match and lang == "zh" else str(month)

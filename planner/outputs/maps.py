@@ -35,9 +35,10 @@ from jinja2 import Template
 from planner.errors import ValidationError
 from planner.geo import wgs84_to_gcj02
 from planner.model import PlanData
-from planner.outputs.colours import DISTRICT_PALETTE, MAP_DAY_COLOURS
+from planner.outputs.colours import MAP_DAY_COLOURS, district_colours
 from planner.outputs.html import js_number, js_text
 from planner.outputs.lookups import office_villages, travel_minutes, village_names, visiting_officers
+from planner.outputs.maplabels import labels_layer, tile_note, title_control
 from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,11 @@ class BaseMap:
     needs_key: bool = False
 
 
+# Geometry as drawn: simplified to about 5 m and rounded to 5 decimals of a degree (about 1 m); the layers of
+# plan.gpkg keep their full precision.
+DISPLAY_TOLERANCE_DEG = 5e-5
+DISPLAY_DECIMALS = 5
+
 # Base maps by name; "none" draws no tiles (blank background, for rooms without internet).
 # Tianditu is drawn in CGCS2000, which is WGS-84 to within centimetres: no offset.
 BASE_MAPS: dict[str, BaseMap] = {
@@ -129,12 +135,6 @@ BASE_MAPS: dict[str, BaseMap] = {
         needs_key=True,
     ),
 }
-
-
-def district_colours(district_ids: pd.Series | list[Any]) -> dict[str, str]:
-    """A colour per district id (sorted ids, cycling through a 12-colour palette)."""
-    ids = sorted({str(d) for d in district_ids if d is not None and not pd.isna(d)})
-    return {d: DISTRICT_PALETTE[i % len(DISTRICT_PALETTE)] for i, d in enumerate(ids)}
 
 
 def _band(minutes: float) -> int:
@@ -170,13 +170,25 @@ def _to_map_crs(
     return out
 
 
+def _display(geom: Any) -> Any:
+    """A geometry as the map draws it: simplified to DISPLAY_TOLERANCE_DEG and rounded to DISPLAY_DECIMALS
+    (about a metre), which keeps map.html small without a visible change."""
+    if geom.geom_type not in ("Point", "MultiPoint"):
+        simpler = shapely.simplify(geom, DISPLAY_TOLERANCE_DEG, preserve_topology=True)
+        geom = simpler if not simpler.is_empty else geom
+    return shapely.transform(geom, lambda xy: np.round(xy, DISPLAY_DECIMALS))
+
+
 def _feature_collection(gdf: gpd.GeoDataFrame, props: list[dict[str, Any]]) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection of ``gdf``'s geometries with the given (already escaped) properties."""
+    """A GeoJSON FeatureCollection of ``gdf``'s geometries (for display: :func:`_display`) with the given
+    (already escaped) properties."""
     features = []
     for geom, p in zip(gdf.geometry.values, props, strict=True):
         if geom is None or geom.is_empty:
             continue
-        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": p})
+        features.append(
+            {"type": "Feature", "geometry": shapely.geometry.mapping(_display(geom)), "properties": p}
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -785,7 +797,7 @@ def plan_map(
     plan: PlanData,
     *,
     lang: str = "zh",
-    tiles: str | BaseMap = "osm",
+    tiles: str | BaseMap = "none",
     tile_key: str | None = None,
     m: folium.Map | None = None,
 ) -> folium.Map:
@@ -798,7 +810,8 @@ def plan_map(
     lang
         "zh" or "en" for every label.
     tiles
-        Base map: "osm" (OpenStreetMap), "none" (no tiles, for rooms without internet), "amap",
+        Base map: "none" (default: no tiles, works without internet), "osm" (OpenStreetMap; a note shows when
+        its tiles do not load), "amap",
         "amap_satellite" (GCJ-02: the plan is shifted to match), "tianditu" (needs ``tile_key``), or a
         :class:`BaseMap` of your own.
     tile_key
@@ -809,7 +822,8 @@ def plan_map(
     Returns
     -------
     folium.Map
-        The map, with a layer control, legend, scale, full-screen button and measure tool.
+        The map, with a title and its month, district ids at every zoom and village names when zoomed in, a
+        layer control, legend, scale, full-screen button and measure tool.
     """
     check_lang(lang)
     base = _base_map(tiles, tile_key)
@@ -857,6 +871,10 @@ def plan_map(
     controls(
         villages, lang=lang, colours=colours, has_current=has_current, has_routes=n_route_layers > 0, m=m
     )
+    labels_layer(villages, districts, m=m)
+    title_control((plan.summary or {}).get("month"), lang=lang, m=m)
+    if base is not None:
+        tile_note(lang=lang, m=m)
     logger.info(
         "map: %d villages, %d districts, %d offices, %d route layers",
         len(villages),

@@ -9,6 +9,7 @@ per officer. Every text from the data is HTML-escaped.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from collections.abc import Sequence
@@ -17,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.check import rule_labels, rules_of
 from planner.districts.compare import match_districts, village_moves
 from planner.model import PlanData
 from planner.outputs.colours import ACCENT, ALERT
+from planner.outputs.front import breaks_html, conclusion, dropped_html, rules_table, title_block
 from planner.outputs.html import (
     CSS_LIGHT,
     CSS_NOTE,
@@ -32,7 +33,7 @@ from planner.outputs.html import (
     svg_image,
 )
 from planner.outputs.lookups import VISIT_ACTIVITIES, office_villages, travel_minutes, village_names
-from planner.texts import check_lang, t
+from planner.texts import check_lang, has, t
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,23 @@ ul.breaks li {{ margin-bottom: 4px; }}
 .charts {{ display: flex; flex-wrap: wrap; gap: 16px; }}
 .chart {{ border: 1px solid #e2e8f0; border-radius: 6px; padding: 6px; }}
 {CSS_NOTE}
+td:first-child, th:first-child {{ white-space: nowrap; }}
+.meta {{ color: #4a5568; margin-top: -6px; }}
+.conclusion {{ border: 1px solid #cbd5e0; border-left: 5px solid {ACCENT}; padding: 4px 12px; background: #f7fafc; }}
+.conclusion p {{ margin: 6px 0 2px; }}
+.conclusion ul {{ margin: 0 0 4px; padding-left: 1.4em; }}
+table.rules th {{ width: 4.5em; }}
+.id {{ font-size: 0.72em; color: #718096; }}
+.v {{ white-space: nowrap; }}
+ul.groups {{ padding-left: 1.2em; }}
+ul.groups li {{ margin-bottom: 8px; }}
+ul.groups .rule {{ font-size: 0.88em; color: #4a5568; }}
+ul.groups .who {{ font-size: 0.88em; color: #2d3748; }}
+.tag {{ display: inline-block; font-size: 0.78em; padding: 0 5px; border-radius: 3px; color: #fff; }}
+li.hard .tag {{ background: {ALERT}; }}
+li.soft .tag {{ background: #b7791f; }}
+.soft {{ color: #975a16; font-weight: bold; }}
+.map svg {{ max-width: 100%; height: auto; border: 1px solid #e2e8f0; }}
 @page {{ size: A4; margin: 14mm; }}
 @media print {{
   body {{ max-width: none; padding: 0; font-size: 10pt; }}
@@ -70,6 +88,10 @@ ul.breaks li {{ margin-bottom: 4px; }}
   table, .chart, .figure, li {{ break-inside: avoid; }}
   {CSS_PRINT_HEADERS}
   .figure {{ background: none; }}
+  #front {{ break-after: page; }}
+  .charts {{ gap: 4px; }}
+  .chart svg {{ width: 300px; height: auto; }}
+  .figures {{ grid-template-columns: repeat(4, 1fr); }}
   a {{ color: inherit; text-decoration: none; }}
 }}
 """
@@ -234,8 +256,20 @@ def _histogram(minutes: np.ndarray, *, title: str, x_label: str, y_label: str, b
     return svg_image(width, height, title=title, body="".join(parts), font_size=11)
 
 
-def _curve(curve: pd.Series, *, title: str, x_label: str, y_label: str, marks: Sequence[int]) -> str:
-    """An SVG line of the coverage curve (share of residents by minutes), with its share at each mark."""
+def _curve(
+    curve: pd.Series,
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    marks: Sequence[int],
+    figures: dict[int, float] | None = None,
+) -> str:
+    """An SVG line of the coverage curve (share of residents by minutes), with its share at each mark.
+
+    A mark's figure is summary.json's ``coverage_pct`` when ``figures`` holds it (the figure the tiles and the
+    terminal show, to its decimal), else the curve's own share."""
+    figures = figures or {}
     width, height, left, bottom, top = 460, 260, 48, 44, 26
     plot_w, plot_h = width - left - 14, height - bottom - top
     x_max = float(curve.index.max()) or 1.0
@@ -265,7 +299,8 @@ def _curve(curve: pd.Series, *, title: str, x_label: str, y_label: str, marks: S
             parts.append(
                 f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{top}' y2='{top + plot_h}' stroke='#a0aec0' "
                 f"stroke-dasharray='3 3'/><circle cx='{x:.1f}' cy='{y:.1f}' r='4' fill='{ALERT}'/>"
-                f"<text x='{x + 5:.1f}' y='{y + 14:.1f}' fill='{ALERT}'>{float(curve[mark]) * 100:.0f}%</text>"
+                f"<text class='mark' x='{x + 5:.1f}' y='{y + 14:.1f}' fill='{ALERT}'>"
+                f"{number(figures.get(mark, float(curve[mark]) * 100), 1)}%</text>"
             )
     parts.append(
         f"<text x='{left + plot_w / 2:.1f}' y='{height - 6}' text-anchor='middle'>{escape(x_label)}</text>"
@@ -300,74 +335,51 @@ def _coverage_marks(summary: dict[str, Any]) -> tuple[int, ...]:
 
 
 def _figures(summary: dict[str, Any], lang: str) -> str:
-    """The key figures of summary.json as tiles; a figure the summary does not hold is left out."""
+    """The key figures of summary.json as tiles; a figure the summary does not hold is left out.
+
+    Coverage is summary.json's ``coverage_pct`` (each village's own office, like the coverage chart); the
+    nearest-office-of-any-district figure, when the summary holds it, is a note under its own name.
+    """
     items: list[tuple[str, str]] = []
 
     def add(key: str, value: Any, text: str | None = None) -> None:
         if value is not None:
             items.append((t(key, lang), text if text is not None else number(value)))
 
-    for key in ("villages", "population", "districts", "offices", "officers"):
+    for key in ("villages", "population", "districts", "officers"):
         add(f"report.fig.{key}", summary.get(key))
     for minutes, value in _coverage_figures(summary):
         items.append((t("report.fig.coverage", lang, minutes=f"{minutes:g}"), f"{number(value, 1)}%"))
+    met = summary.get("visit_requirements_met_pct")
+    add("report.fig.visits_met", met, f"{number(met, 1)}%")
     add("report.fig.max_travel", summary.get("max_travel_min"), number(summary.get("max_travel_min"), 1))
-    add("report.fig.mean_travel", summary.get("mean_travel_min"), number(summary.get("mean_travel_min"), 1))
     dv = summary.get("district_villages") or {}
     if dv:
         add("report.fig.district_villages", dv, f"{number(dv.get('min'))}–{number(dv.get('max'))}")
     dp = summary.get("district_population") or {}
     if dp:
         add("report.fig.district_population", dp, f"{number(dp.get('min'))}–{number(dp.get('max'))}")
-        add("report.fig.population_cv", dp.get("cv"), number(dp.get("cv"), 2))
-    met = summary.get("visit_requirements_met_pct")
-    add("report.fig.visits_met", met, f"{number(met, 1)}%")
     unreachable = summary.get("unreachable_villages")
-    if unreachable is not None:
+    if unreachable:
         add("report.fig.unreachable", len(unreachable))
     cells = "".join(
         f"<div class='figure'><div class='v'>{v}</div><div class='k'>{escape(k)}</div></div>"
         for k, v in items
     )
-    return f"<div class='figures'>{cells}</div>"
+    any_office = summary.get("coverage_any_office_pct") or {}
+    note = ""
+    for key in ("30", "15"):
+        if key in any_office:
+            text = t("report.fig.coverage_any", lang, minutes=key, pct=number(any_office[key], 1))
+            note = f"<p class='note'>{escape(text)}</p>"
+            break
+    return f"<div class='figures'>{cells}</div>{note}"
 
 
 def _subject(subject: Any, names: dict[str, str]) -> str:
     """A violation's subject named: ``name (id)`` for a village, the subject as is otherwise."""
     s = str(subject)
     return f"{names[s]} ({s})" if s in names else s
-
-
-def _violation_items(summary: dict[str, Any], names: dict[str, str], lang: str) -> list[str]:
-    """Each violation of summary.json in plain words (escaped), in the report's language."""
-    out = []
-    labels = rule_labels(rules_of(summary), lang)
-    for v in summary.get("violations") or []:
-        rule = str(v.get("rule", ""))
-        rule_text = labels.get(rule) or t("rule.other", lang)
-        detail = v.get("detail_zh") if lang == "zh" and v.get("detail_zh") else v.get("detail", "")
-        out.append(
-            escape(
-                t(
-                    "report.checks.item",
-                    lang,
-                    rule=rule,
-                    rule_text=rule_text,
-                    subject=_subject(v.get("subject", ""), names),
-                    detail=detail,
-                )
-            )
-        )
-    return out
-
-
-def _checks(summary: dict[str, Any], names: dict[str, str], lang: str) -> str:
-    """The rule checks: a tick when nothing is broken, else the count and every break."""
-    items = _violation_items(summary, names, lang)
-    if not items:
-        return f"<p class='ok'>✔ {escape(t('report.checks.ok', lang))}</p>"
-    lis = "".join(f"<li>{i}</li>" for i in items)
-    return f"<p class='bad'>✘ {escape(t('report.checks.count', lang, n=len(items)))}</p><ul class='breaks'>{lis}</ul>"
 
 
 def _district_table(plan: PlanData, names: dict[str, str], lang: str) -> str:
@@ -524,6 +536,7 @@ def _charts(plan: PlanData, lang: str) -> str:
         _curve(
             coverage_curve(plan),
             marks=_coverage_marks(plan.summary or {}),
+            figures={int(m): float(v) for m, v in _coverage_figures(plan.summary or {}) if m.is_integer()},
             title=t("report.chart.coverage", lang),
             x_label=t("report.chart.coverage_x", lang),
             y_label=t("report.chart.coverage_y", lang),
@@ -540,37 +553,10 @@ def _charts(plan: PlanData, lang: str) -> str:
 
 
 def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
-    """Why each break, each dropped visit and each unreachable village happened; a tick when there is none."""
+    """Why each dropped visit (grouped by reason) and each unreachable village; a tick when there is none (the rule
+    breaks are listed once, under the rule checks)."""
     summary = plan.summary
-    parts = []
-    breaks = _violation_items(summary, names, lang)
-    if breaks:
-        parts.append(
-            f"<h3>{escape(t('report.explain.breaks', lang))}</h3><ol>"
-            + "".join(f"<li>{b}</li>" for b in breaks)
-            + "</ol>"
-        )
-    dropped = summary.get("dropped_visits") or []
-    if dropped:
-        items = []
-        for d in dropped:
-            reason = d.get("reason_zh") if lang == "zh" and d.get("reason_zh") else d.get("reason", "")
-            items.append(
-                escape(
-                    t(
-                        "report.explain.dropped_item",
-                        lang,
-                        officer=d.get("officer_id", ""),
-                        village=_subject(d.get("village_id", ""), names),
-                        reason=reason,
-                    )
-                )
-            )
-        parts.append(
-            f"<h3>{escape(t('report.explain.dropped', lang))}</h3><ol>"
-            + "".join(f"<li>{i}</li>" for i in items)
-            + "</ol>"
-        )
+    parts = [dropped_html(summary, names, lang)]
     unreachable = [str(u) for u in summary.get("unreachable_villages") or []]
     if unreachable:
         v = plan.villages.set_index(plan.villages["village_id"].astype(str))
@@ -597,7 +583,7 @@ def _explain(plan: PlanData, names: dict[str, str], lang: str) -> str:
             + "".join(f"<li>{i}</li>" for i in items)
             + "</ul>"
         )
-    return "".join(parts) or f"<p class='ok'>{escape(t('report.explain.none', lang))}</p>"
+    return "".join(p for p in parts if p) or f"<p class='ok'>{escape(t('report.explain.none', lang))}</p>"
 
 
 def _routes(plan: PlanData, names: dict[str, str], lang: str) -> str:
@@ -651,13 +637,27 @@ def _timing(summary: dict[str, Any], lang: str) -> str:
     seconds = summary.get("seconds")
     if not isinstance(seconds, dict) or not seconds:
         return ""
-    rows = [[(escape(k), False), (number(v, 1), True)] for k, v in seconds.items()]
+    rows = [
+        [
+            (escape(t(f"report.stage.{k}", lang) if has(f"report.stage.{k}") else k), False),
+            (number(v, 1), True),
+        ]
+        for k, v in seconds.items()
+    ]
     return f"<h2 id='timing'>{escape(t('report.section.timing', lang))}</h2>" + _table(
         [t("report.col.stage", lang), t("report.col.seconds", lang)], rows
     )
 
 
-def report_html(plan: PlanData, *, lang: str = "zh") -> str:
+def _static_map(plan: PlanData, lang: str) -> str:
+    """The static map of districts and offices (:func:`planner.outputs.staticmap.districts_svg`)."""
+    from planner.outputs.staticmap import districts_svg
+
+    svg = districts_svg(plan, lang=lang)
+    return f"<div class='map'>{svg}</div>" if svg else ""
+
+
+def report_html(plan: PlanData, *, lang: str = "zh", generated: str | None = None) -> str:
     """The report of a plan as one self-contained HTML page.
 
     Parameters
@@ -666,6 +666,8 @@ def report_html(plan: PlanData, *, lang: str = "zh") -> str:
         The plan as a plan directory holds it; routes, schedule and current districts may be empty or None.
     lang
         "zh" or "en".
+    generated
+        The date of generation shown on the first page (ISO date); today when None.
 
     Returns
     -------
@@ -675,20 +677,32 @@ def report_html(plan: PlanData, *, lang: str = "zh") -> str:
     check_lang(lang)
     names = village_names(plan.villages)
     summary = plan.summary or {}
-    sections = [
+    made = generated or dt.date.today().isoformat()
+    front_sections = [
+        ("conclusion", conclusion(plan, lang)),
         ("figures", _figures(summary, lang)),
-        ("checks", _checks(summary, names, lang)),
+        ("rules", rules_table(summary, lang)),
+    ]
+    sections = [
+        ("map", _static_map(plan, lang)),
+        ("checks", breaks_html(plan, names, lang)),
         ("districts", _district_table(plan, names, lang)),
-        ("compare", _compare(plan, lang)),
         ("charts", _charts(plan, lang)),
         ("explain", _explain(plan, names, lang)),
         ("routes", _routes(plan, names, lang)),
+        ("compare", _compare(plan, lang)),
     ]
-    body = "".join(
-        f"<section id='{key}'><h2>{escape(t(f'report.section.{key}', lang))}</h2>{content}</section>"
-        for key, content in sections
-        if content
-    )
+
+    def render(parts: list[tuple[str, str]]) -> str:
+        return "".join(
+            f"<section id='{key}'><h2>{escape(t(f'report.section.{key}', lang))}</h2>{content}</section>"
+            for key, content in parts
+            if content
+        )
+
+    # the first page a chief reads in a minute: region, month, date, conclusion, key figures, rules in force
+    front = f"<div id='front'>{title_block(summary, lang, generated=made)}{render(front_sections)}</div>"
+    body = render(sections)
     title = t("report.title", lang)
     logger.info(
         "report: %d villages, %d districts, %d violations",
@@ -697,6 +711,4 @@ def report_html(plan: PlanData, *, lang: str = "zh") -> str:
         len(summary.get("violations") or []),
     )
     note = f"<p class='note'>{escape(t('report.lang_note', lang))}</p>"
-    return html_page(
-        title=title, lang=lang, css=_CSS, body=f"<h1>{escape(title)}</h1>{note}{body}{_timing(summary, lang)}"
-    )
+    return html_page(title=title, lang=lang, css=_CSS, body=f"{front}{body}{_timing(summary, lang)}{note}")

@@ -40,24 +40,28 @@ def build_summary(
     The district figures are :meth:`planner.districts.DistrictPlan.summary`'s and the month's
     :meth:`planner.patrol.PatrolPlan.summary`'s: each figure is computed once, by the stage that owns it.
     """
-    from planner.offices import service_area
+    from planner.offices import own_office_coverage, service_area
 
     districts = dplan.summary()
     month_figures = patrol.summary()
-    sa = service_area(
-        times,
-        dplan.offices["village_id"].tolist(),
-        dplan.villages["population"],
-        thresholds_min=rules.offices.coverage_thresholds_min,
+    thresholds = rules.offices.coverage_thresholds_min
+    # coverage is each village's own office (R11): the one figure the report, its chart and the terminal show
+    coverage = _by_minutes(own_office_coverage(dplan.villages, thresholds_min=thresholds))
+    # the nearest office of any district, kept under its own name for comparison (never labelled "coverage")
+    nearest = _by_minutes(
+        service_area(
+            times,
+            dplan.offices["village_id"].tolist(),
+            dplan.villages["population"],
+            thresholds_min=thresholds,
+        )
     )
-    coverage = {
-        str(int(t)) if float(t).is_integer() else str(t): round(float(row["residents_pct"]), 2)
-        for t, row in sa.iterrows()
-    }
     return {
         "month": month,
+        "region": _region(dplan.villages),
         **{k: districts[k] for k in _DISTRICT_FIGURES[:5]},
         "coverage_pct": coverage,
+        "coverage_any_office_pct": nearest,
         **{k: districts[k] for k in _DISTRICT_FIGURES[5:]},
         "visit_requirements_met_pct": round(float(month_figures["visit_requirements_met_pct"]), 2),
         "unreachable_villages": sorted(access.index[access["access"] == "unreachable"].astype(str).tolist()),
@@ -77,6 +81,10 @@ def build_summary(
                 **({"reason_zh": str(x[3])} if len(x) > 3 else {}),
             }
             for x in patrol.dropped_visits
+        ],
+        "shortfall": [
+            {k: (v if isinstance(v, int | float) else str(v)) for k, v in row.items()}
+            for row in patrol.shortfall
         ],
         "roster": [
             {
@@ -98,6 +106,24 @@ def build_summary(
         "network": network_summary,
         "rules": rules.to_dict(),
         "seconds": seconds,
+    }
+
+
+def _region(villages: pd.DataFrame) -> dict[str, Any]:
+    """The region a plan covers: its townships, the one with most villages first (a layer names no county)."""
+    if "township" not in villages:
+        return {"townships": []}
+    towns = villages["township"].dropna().astype(str)
+    counts = towns[towns.str.strip() != ""].value_counts(sort=False)
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {"townships": [name for name, _ in order]}
+
+
+def _by_minutes(table: pd.DataFrame) -> dict[str, float]:
+    """residents_pct of a coverage table keyed by its minutes as summary.json writes them ("15", "30", ...)."""
+    return {
+        str(int(t)) if float(t).is_integer() else str(t): round(float(row["residents_pct"]), 2)
+        for t, row in table.iterrows()
     }
 
 

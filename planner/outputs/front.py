@@ -1,0 +1,313 @@
+"""The report's first page and its grouped rule breaks: what a chief reads in one minute.
+
+The title names the region and the month; a written conclusion says what works, what does not and what it
+would take; the rules in force are one short table; the rule breaks and the dropped visits are grouped by cause
+(one line per cause, with its count and the villages named, ids in small type), hard breaks apart from soft goals.
+Every figure is read from summary.json (one definition).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from planner.check import rule_labels, rules_of
+from planner.model import PlanData
+from planner.outputs.html import escape, month_text, number
+from planner.outputs.lookups import village_names
+from planner.rules import Rules
+from planner.texts import t
+
+__all__ = ["Group", "break_groups", "conclusion", "dropped_groups", "rules_table", "title_block"]
+
+#: The prefixes a violation's detail names its subject with; a group's cause is the detail without them.
+_SUBJECT_WORDS = ("村", "警务区", "警务室", "民警", "village", "district", "office", "officer")
+
+
+def name_html(subject: str, names: dict[str, str]) -> str:
+    """A village's name with its id in small type (escaped); the subject as is when it is no village."""
+    s = str(subject)
+    if s in names and names[s] != s:
+        return f"<span class='v'>{escape(names[s])} <span class='id'>{escape(s)}</span></span>"
+    return escape(s)
+
+
+def region_name(summary: dict[str, Any], lang: str) -> str:
+    """The region the plan covers as summary.json's ``region`` names it ('' when it has none)."""
+    region = summary.get("region") or {}
+    towns = [str(x) for x in region.get("townships") or []] if isinstance(region, dict) else []
+    if not towns:
+        return ""
+    if len(towns) == 1:
+        return towns[0]
+    sep = "、" if lang == "zh" else ", "
+    return t("report.region.many", lang, first=sep.join(towns[:2]), n=len(towns))
+
+
+def title_block(summary: dict[str, Any], lang: str, *, generated: str) -> str:
+    """The report's heading: title, region, month and the date it was made."""
+    region = region_name(summary, lang)
+    title = t("report.title", lang)
+    meta = t(
+        "report.meta",
+        lang,
+        region=region or t("unknown", lang),
+        month=month_text(str(summary.get("month", "—")), lang),
+        date=generated,
+        villages=number(summary.get("villages")),
+    )
+    return f"<h1>{escape(title)}</h1><p class='meta'>{escape(meta)}</p>"
+
+
+# -- rules in force --------------------------------------------------------------------------------------------
+def _rule_text(rule: str, labels: dict[str, str], rules: Rules, lang: str) -> str:
+    """A rule's name as the bureau knows it: its id and its words with the values in force."""
+    if rule in labels:
+        return f"{rule} {labels[rule]}"
+    key = f"rule.{rule}"
+    from planner.texts import has
+
+    if has(key):
+        return t(key, lang, n=number(rules.districts.max_travel_min))
+    return t("rule.other", lang) + f" ({rule})"
+
+
+def rules_table(summary: dict[str, Any], lang: str) -> str:
+    """The rules in force as one short table: R1/R2 and their mode, R5, R7, R8 and the travel limit."""
+    rules = rules_of(summary)
+    labels = rule_labels(rules, lang)
+    d = rules.districts
+    mode = t(f"report.rules.mode.{d.mode}", lang)
+    travel = t(
+        "report.rules.travel_hard" if d.max_travel_hard else "report.rules.travel_soft",
+        lang,
+        n=number(d.max_travel_min),
+    )
+    rows = [
+        ("R1/R2", f"{mode}"),
+        ("R1", labels["R1"]),
+        ("R2", labels["R2"]),
+        ("R5", labels["R5"]),
+        ("R7", labels["R7"]),
+        ("R8", labels["R8"]),
+        ("R11", travel),
+    ]
+    body = "".join(f"<tr><th>{escape(r)}</th><td>{escape(text)}</td></tr>" for r, text in rows)
+    return f"<table class='rules'><tbody>{body}</tbody></table>"
+
+
+# -- grouped breaks --------------------------------------------------------------------------------------------
+class Group:
+    """Rule breaks (or dropped visits) of one cause: the rule, hard or soft, the cause's words, the subjects."""
+
+    def __init__(self, rule: str, hard: bool, cause: str) -> None:
+        self.rule, self.hard, self.cause = rule, hard, cause
+        self.subjects: list[str] = []
+        self.officers: list[str] = []
+        self.first = cause  # the first member's own words (a group of one is told in them)
+
+
+def _cause(detail: str, subject: str) -> str:
+    """A detail with its subject taken out: the words every break of one cause shares."""
+    text = str(detail)
+    if subject:
+        for word in _SUBJECT_WORDS:
+            text = text.replace(f"{word} {subject} ", "").replace(f"{word} {subject}", "")
+        text = text.replace(subject, "…")
+    return text.strip(" :：,;")
+
+
+def _detail(item: dict[str, Any], key: str, lang: str) -> str:
+    zh = item.get(f"{key}_zh")
+    return str(zh) if lang == "zh" and zh else str(item.get(key, ""))
+
+
+def break_groups(summary: dict[str, Any], lang: str) -> list[Group]:
+    """summary.json's violations grouped by (rule, hard, cause), the largest group first."""
+    groups: dict[tuple[str, bool, str], Group] = {}
+    for v in summary.get("violations") or []:
+        rule, hard, subject = str(v.get("rule", "")), bool(v.get("hard", True)), str(v.get("subject", ""))
+        cause = _cause(_detail(v, "detail", lang), subject)
+        g = groups.setdefault((rule, hard, cause), Group(rule, hard, cause))
+        g.subjects.append(subject)
+    return sorted(groups.values(), key=lambda g: (not g.hard, -len(g.subjects), g.rule))
+
+
+def dropped_groups(summary: dict[str, Any], lang: str) -> list[Group]:
+    """summary.json's dropped visits grouped by their reason with the ids and figures taken out."""
+    groups: dict[str, Group] = {}
+    for d in summary.get("dropped_visits") or []:
+        village, officer = str(d.get("village_id", "")), str(d.get("officer_id", ""))
+        reason = _detail(d, "reason", lang).replace(village, "…").replace(officer, "{o}")
+        key = re.sub(r"\d+(\.\d+)?", "#", reason)
+        if key not in groups:
+            groups[key] = Group("", True, reason.replace("{o}", t("report.officer_each", lang)))
+            groups[key].first = _detail(d, "reason", lang)
+        g = groups[key]
+        g.subjects.append(village)
+        if officer not in g.officers:
+            g.officers.append(officer)
+    return sorted(groups.values(), key=lambda g: -len(g.subjects))
+
+
+def _subjects_html(subjects: Sequence[str], names: dict[str, str], lang: str) -> str:
+    sep = "、" if lang == "zh" else ", "
+    return sep.join(name_html(s, names) for s in subjects)
+
+
+def _count_text(subjects: Sequence[str], names: dict[str, str], lang: str, districts: set[str]) -> str:
+    """'66 villages', '1 district' or '3 cases': what the subjects of a group are, counted."""
+    one = "_one" if len(subjects) == 1 else ""
+    if all(s in names for s in subjects):
+        return t(f"report.breaks.n_villages{one}", lang, n=len(subjects))
+    if all(s in districts for s in subjects):
+        return t(f"report.breaks.n_districts{one}", lang, n=len(subjects))
+    return t("report.breaks.n_items", lang, n=len(subjects))
+
+
+def _district_ids(plan: PlanData) -> set[str]:
+    return set(plan.districts["district_id"].astype(str)) if "district_id" in plan.districts else set()
+
+
+def breaks_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
+    """The rule checks: a tick, or one line per cause (count, rule, cause, the villages), hard before soft."""
+    summary = plan.summary or {}
+    districts = _district_ids(plan)
+    groups = break_groups(summary, lang)
+    if not groups:
+        return f"<p class='ok'>✔ {escape(t('report.checks.ok', lang))}</p>"
+    rules = rules_of(summary)
+    labels = rule_labels(rules, lang)
+    n_hard = sum(len(g.subjects) for g in groups if g.hard)
+    n_soft = sum(len(g.subjects) for g in groups if not g.hard)
+    head = escape(
+        t("report.breaks.count", lang, hard=n_hard, causes=len(groups))
+        + (t("report.breaks.count_soft", lang, soft=n_soft) if n_soft else "")
+    )
+    items = []
+    for g in groups:
+        cls = "hard" if g.hard else "soft"
+        tag = t("report.breaks.hard" if g.hard else "report.breaks.soft", lang)
+        items.append(
+            f"<li class='{cls}'><span class='tag'>{escape(tag)}</span> "
+            f"<b>{escape(_count_text(g.subjects, names, lang, districts))}</b>{escape(t('colon', lang))}"
+            f"{escape(g.cause)}<br><span class='rule'>{escape(_rule_text(g.rule, labels, rules, lang))}</span>"
+            f"<div class='who'>{_subjects_html(g.subjects, names, lang)}</div></li>"
+        )
+    return f"<p class='{'bad' if n_hard else 'soft'}'>{head}</p><ul class='groups'>{''.join(items)}</ul>"
+
+
+def dropped_html(summary: dict[str, Any], names: dict[str, str], lang: str) -> str:
+    """Visits that could not be planned, one line per reason with the officers and villages ('' when none)."""
+    groups = dropped_groups(summary, lang)
+    if not groups:
+        return ""
+    items = "".join(
+        f"<li><b>{escape(t('report.dropped.n', lang, n=len(g.subjects)))}</b> "
+        f"（{escape(', '.join(g.officers))}）{escape(t('colon', lang))}"
+        f"{escape(g.first if len(g.subjects) == 1 else g.cause)}"
+        f"<div class='who'>{_subjects_html(g.subjects, names, lang)}</div></li>"
+        for g in groups
+    )
+    return f"<h3>{escape(t('report.explain.dropped', lang))}</h3><ul class='groups'>{items}</ul>"
+
+
+# -- the conclusion --------------------------------------------------------------------------------------------
+def _officers_short(plan: PlanData, rules: Rules) -> list[tuple[str, int, int]]:
+    """(district, officers, officers R2 asks for) of every district with fewer officers than R2 asks."""
+    if rules.districts.mode == "r1":
+        return []
+    out = []
+    for _, d in plan.districts.sort_values("district_id").iterrows():
+        pop = pd.to_numeric(d.get("population"), errors="coerce")
+        have = pd.to_numeric(d.get("officers"), errors="coerce")
+        if pd.isna(pop) or pd.isna(have):
+            continue
+        need = math.ceil(float(pop) / rules.districts.residents_per_officer)
+        if need > int(have):
+            out.append((str(d["district_id"]), int(have), need))
+    return out
+
+
+def _office_districts(plan: PlanData) -> dict[str, str]:
+    offices = plan.offices
+    if offices is None or not {"office_id", "district_id"} <= set(offices.columns):
+        return {}
+    return dict(zip(offices["office_id"].astype(str), offices["district_id"].astype(str), strict=True))
+
+
+def conclusion(plan: PlanData, lang: str) -> str:
+    """What works, what does not and what it would take, in a few sentences from summary.json."""
+    s = plan.summary or {}
+    rules = rules_of(s)
+    names = village_names(plan.villages)
+    districts = _district_ids(plan)
+    cov = s.get("coverage_pct") or {}
+    key = str(int(rules.offices.coverage_min)) if float(rules.offices.coverage_min).is_integer() else None
+    works = [
+        t(
+            "report.conclusion.works",
+            lang,
+            villages=number(s.get("villages")),
+            districts=number(s.get("districts")),
+            officers=number(s.get("officers")),
+            vmin=number((s.get("district_villages") or {}).get("min")),
+            vmax=number((s.get("district_villages") or {}).get("max")),
+        )
+    ]
+    if key and key in cov:
+        works.append(t("report.conclusion.coverage", lang, minutes=key, pct=number(cov[key], 1)))
+    if s.get("visit_requirements_met_pct") is not None:
+        works.append(t("report.conclusion.visits", lang, pct=number(s["visit_requirements_met_pct"], 1)))
+    groups = break_groups(s, lang)
+    hard = [g for g in groups if g.hard]
+    fails = []
+    if not groups:
+        fails.append(t("report.conclusion.all_met", lang))
+    for g in hard[:4]:
+        fails.append(
+            t(
+                "report.conclusion.break",
+                lang,
+                count=_count_text(g.subjects, names, lang, districts),
+                rule=g.rule,
+                cause=g.cause,
+            )
+        )
+    if len(hard) > 4:
+        fails.append(t("report.conclusion.more_causes", lang, n=len(hard) - 4))
+    soft = sum(len(g.subjects) for g in groups if not g.hard)
+    if soft:
+        fails.append(t("report.conclusion.soft", lang, n=soft))
+    take = []
+    short = _officers_short(plan, rules)
+    if short:
+        more = sum(need - have for _, have, need in short)
+        ids = ", ".join(f"{d} ({have}→{need})" for d, have, need in short)
+        take.append(
+            t("report.conclusion.r2_more", lang, n=more, districts=ids, cap=rules.districts.max_officers)
+        )
+    shortfall = [r for r in s.get("shortfall") or [] if int(r.get("more_officers") or 0) > 0]
+    if shortfall:
+        where = _office_districts(plan)
+        more = sum(int(r["more_officers"]) for r in shortfall)
+        ids = ", ".join(
+            f"{where.get(str(r['office_id']), str(r['office_id']))} +{int(r['more_officers'])}"
+            for r in shortfall
+        )
+        take.append(t("report.conclusion.shortfall", lang, n=more, districts=ids))
+    dropped = len(s.get("dropped_visits") or [])
+    if dropped and not shortfall:
+        take.append(t("report.conclusion.dropped", lang, n=dropped))
+    parts = [("report.conclusion.head_works", works), ("report.conclusion.head_fails", fails)]
+    if take:
+        parts.append(("report.conclusion.head_take", take))
+    body = "".join(
+        f"<p><b>{escape(t(head, lang))}</b></p><ul>{''.join(f'<li>{escape(x)}</li>' for x in lines)}</ul>"
+        for head, lines in parts
+    )
+    return f"<div class='conclusion'>{body}</div>"
