@@ -66,6 +66,8 @@ COVERAGE_BANDS = (15, 30, 60)
 _BAND_COLOURS = ("#1a9850", "#a6d96a", "#fdae61", "#d73027")
 _UNREACHABLE_COLOUR = "#555555"
 _WALK_COLOUR = "#ff7f00"
+_ESTIMATED_COLOUR = "#7b3294"  # travel estimated without roads (planner.network.estimate)
+_ACCESS_COLOURS = {"walk": _WALK_COLOUR, "unreachable": _UNREACHABLE_COLOUR, "estimated": _ESTIMATED_COLOUR}
 _CURRENT_COLOUR = "#d6008f"
 _OFFICE_COLOUR = "#08306b"
 _NO_DISTRICT_COLOUR = "#999999"
@@ -227,7 +229,7 @@ def _village_popup(
         ids = js_text(", ".join(visiting[vid]))
         officer_text += f" ({ids})" if officer_text else ids
     office_id = row.get("office_id", "")
-    access_text = t(f"access.{access}", lang) if access in ("road", "walk", "unreachable") else access
+    access_text = t(f"access.{access}", lang) if access in ("road", *_ACCESS_COLOURS) else access
     rows = [
         (t("village", lang), js_text(row.get("name", vid))),
         (t("township", lang), js_text(row.get("township", ""))),
@@ -316,6 +318,7 @@ def _legend_body(colours: Mapping[str, str], lang: str, *, has_current: bool, ha
     parts.append(
         f"{_swatch(_UNREACHABLE_COLOUR, kind='dot')}{js_text(t('map.legend.unreachable', lang))}<br>"
     )
+    parts.append(f"{_swatch(_ESTIMATED_COLOUR, kind='dot')}{js_text(t('map.legend.estimated', lang))}<br>")
     if has_current:
         parts.append(f"{_swatch(_CURRENT_COLOUR, kind='dashed')}{js_text(t('map.legend.current', lang))}<br>")
     if has_routes:
@@ -530,7 +533,7 @@ def coverage_layer(
 
 
 def access_layer(villages: gpd.GeoDataFrame, *, lang: str = "zh", m: folium.Map | None = None) -> folium.Map:
-    """Add a mark on every walk-only and unreachable village, at a point inside the village.
+    """Add a mark on every walk-only, unreachable and estimated village, at a point inside the village.
 
     Parameters
     ----------
@@ -548,7 +551,7 @@ def access_layer(villages: gpd.GeoDataFrame, *, lang: str = "zh", m: folium.Map 
     """
     m = _new_map() if m is None else m
     hard = (
-        villages[villages["access"].astype(str).isin(["walk", "unreachable"])]
+        villages[villages["access"].astype(str).isin(list(_ACCESS_COLOURS))]
         if "access" in villages
         else villages.iloc[:0]
     )
@@ -561,9 +564,7 @@ def access_layer(villages: gpd.GeoDataFrame, *, lang: str = "zh", m: folium.Map 
             name=row.get("name", row["village_id"]),
             access=t(f"access.{access}", lang),
         )
-        props.append(
-            {"tip": js_text(tip), "colour": _WALK_COLOUR if access == "walk" else _UNREACHABLE_COLOUR}
-        )
+        props.append({"tip": js_text(tip), "colour": _ACCESS_COLOURS[access]})
     points = hard.set_geometry(hard.geometry.representative_point()) if len(hard) else hard
     folium.GeoJson(
         _feature_collection(points, props),
