@@ -72,3 +72,16 @@ def test_office_is_the_village_of_least_resident_minutes_by_hand() -> None:
     assert why[0]["runner_up"]["village_id"] == "V001"
     assert why[0]["runner_up"]["extra_resident_min"] == 46580 - 2210
     assert isinstance(pd.DataFrame(why), pd.DataFrame)
+
+
+def test_contiguity_key_is_validated() -> None:
+    """[districts] contiguity is "roads" (default) or "borders"; anything else names the key."""
+    import pytest
+
+    from planner.errors import ValidationError
+    from planner.rules import Rules
+
+    assert Rules().districts.contiguity == "roads"
+    assert Rules.from_dict({"districts": {"contiguity": "borders"}}).districts.contiguity == "borders"
+    with pytest.raises(ValidationError, match="districts.contiguity"):
+        Rules.from_dict({"districts": {"contiguity": "rivers"}})

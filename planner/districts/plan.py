@@ -296,8 +296,13 @@ def _lock_notes(
         a, b = len(mem), len(now)
         pa, pb = float(pop[mem].sum()), float(pop[now].sum())
         if r.uses_villages and a < r.min_villages:
-            why = f"R1 wants at least {r.min_villages} villages per district"
-            why_zh = f"R1 要求每个警务区至少 {r.min_villages} 个村"
+            need = r.min_villages - a
+            why = f"R1 wants at least {r.min_villages} villages per district ({need} forced"
+            why_zh = f"R1 要求每个警务区至少 {r.min_villages} 个村 (其中 {need} 个为规则所需"
+            if b - a > need:
+                why += f"; {b - a - need} more joined for residents' travel and balance"
+                why_zh += f"; 另 {b - a - need} 个为出行时间与均衡而并入"
+            why, why_zh = why + ")", why_zh + ")"
         else:
             why = "the number of districts leaves no district this small"
             why_zh = "警务区数量不允许这么小的警务区"
