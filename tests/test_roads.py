@@ -83,5 +83,5 @@ def test_contiguity_key_is_validated() -> None:
 
     assert Rules().districts.contiguity == "roads"
     assert Rules.from_dict({"districts": {"contiguity": "borders"}}).districts.contiguity == "borders"
-    with pytest.raises(ValidationError, match="districts.contiguity"):
+    with pytest.raises(ValidationError, match=r"districts\.contiguity"):
         Rules.from_dict({"districts": {"contiguity": "rivers"}})
