@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from planner.districts.adjacency import _anchor_points, _bridge, village_adjacency
 from planner.districts.check import check_districts
 from planner.districts.compare import PlanComparison, compare_current
-from planner.districts.roads import outside_share, road_adjacency
+from planner.districts.roads import line_outside_share, road_adjacency
 from planner.engines.districting import DistrictSolution, contiguous_districts
 from planner.engines.districting.graph import components
 from planner.errors import ValidationError
@@ -386,7 +386,8 @@ def _relax_roads(
     solve_k: Any,
     graph: dict[str, sp.csr_matrix],
     forced: np.ndarray,
-    minutes: np.ndarray,
+    geoms: gpd.GeoSeries,
+    anchors: np.ndarray,
     *,
     t0: float,
     time_limit: float,
@@ -397,8 +398,8 @@ def _relax_roads(
     district. The plan is drawn again (``solve_k`` solves in ``graph["adj"]``) with the border edges of the
     road graph's dead-end villages in the districts that break R1/R2, then of all their villages, then on the
     borders graph alone; of these plans the one with the fewest avoidable R1/R2 breaks, then the smallest worst
-    share of office-route minutes through other districts (:func:`planner.districts.roads.outside_share`), then
-    the least objective wins, so the plan is never worse on that share than the borders-contiguous one. Returns
+    share of the straight lines office -> village outside the district
+    (:func:`planner.districts.roads.line_outside_share`), then the least objective wins, so the plan is never worse on that share than the borders-contiguous one. Returns
     (plan, graph, whether the time cap cut a try).
     """
     if _avoidable(sol, forced) == 0:
@@ -415,7 +416,7 @@ def _relax_roads(
     graphs.append(borders)
 
     def score(s_: DistrictSolution) -> tuple[int, float, float]:
-        worst, _total = outside_share(s_.labels, s_.centers, minutes)
+        worst, _total = line_outside_share(geoms, anchors, s_.labels, s_.centers)
         return _avoidable(s_, forced), round(worst, 6), s_.objective
 
     best, best_adj, cut = sol, adj, False
@@ -543,7 +544,17 @@ def plan_districts(
     sol, cut = _best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit)
     if borders is not None and r.contiguity == "roads":
         sol, adj, cut2 = _relax_roads(
-            sol, adj, borders, tries, solve_k, graph, forced, raw, t0=t0, time_limit=time_limit
+            sol,
+            adj,
+            borders,
+            tries,
+            solve_k,
+            graph,
+            forced,
+            villages.geometry,
+            pts,
+            t0=t0,
+            time_limit=time_limit,
         )
         cut |= cut2
     width = max(2, len(str(len(sol.centers))))

@@ -132,6 +132,29 @@ def outside_share(
     return worst, total_out / total if total > 0 else 0.0
 
 
+def line_outside_share(
+    geoms: gpd.GeoSeries, anchors: np.ndarray, labels: np.ndarray, centers: Sequence[int] | np.ndarray
+) -> tuple[float, float]:
+    """(worst district's, whole plan's) share of the straight lines office -> village that lies outside the
+    district's villages: the geometric stand-in for routes that the district stage ranks plans by (it has the
+    travel times, not the routes; ``km_outside`` measures the routes once they are planned)."""
+    from shapely import LineString
+
+    worst = total_out = total = 0.0
+    for d, c in enumerate(centers):
+        mem = np.flatnonzero(labels == d)
+        if len(mem) < 2:
+            continue
+        area = geoms.iloc[mem].union_all().buffer(1.0)
+        lines = [LineString([anchors[c], anchors[v]]) for v in mem if v != c]
+        length = sum(ln.length for ln in lines)
+        inside = sum(ln.intersection(area).length for ln in lines)
+        out = max(length - inside, 0.0)
+        worst = max(worst, out / length if length > 0 else 0.0)
+        total_out, total = total_out + out, total + length
+    return worst, total_out / total if total > 0 else 0.0
+
+
 def check_c5(
     district: str,
     office: int,
