@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -28,9 +29,10 @@ log = logging.getLogger(__name__)
 def place_offices(partition: DistrictPartition, *, rules: Rules) -> DistrictPlan:
     """Place each district's office under ``rules.offices`` and complete the district plan.
 
-    "pmedian" keeps the district engine's centre: the engine already chose, inside each district, the village
-    of least resident-minutes under the objective it drew the districts with. "coverage" and "pcenter" choose
-    the office again inside each district with :func:`choose_office` (the engine's centre wins ties).
+    Every objective chooses the office again inside each district with :func:`choose_office` (the engine's
+    centre wins ties): "pmedian" the village of least resident-minutes, so that no office sits in a hamlet
+    because the engine's centre also weighed the district's radius. :func:`explain_offices` says why each
+    office is where it is (``DistrictPlan.offices_explained``, summary.json's ``offices_explained``).
 
     Parameters
     ----------
@@ -56,7 +58,8 @@ def place_offices(partition: DistrictPartition, *, rules: Rules) -> DistrictPlan
     )
     layer = offices_layer(partition, sites, rules=rules)
     seconds = partition.seconds + (time.monotonic() - t0)
-    return complete_plan(partition, sites, layer, rules=rules, seconds=seconds)
+    plan = complete_plan(partition, sites, layer, rules=rules, seconds=seconds)
+    return replace(plan, offices_explained=explain_offices(partition, sites))
 
 
 def r11_label(rules: Rules, lang: str = "zh") -> str:
@@ -71,9 +74,9 @@ def r11_label(rules: Rules, lang: str = "zh") -> str:
 def office_sites(partition: DistrictPartition, office_rules: OfficeRules) -> list[int]:
     """The office village (a position in ``partition.villages``) of every district, in district order."""
     centers = list(partition.centers)
-    if office_rules.objective == "pmedian":
-        return centers
     labels = partition.labels
+    # "pmedian" is chosen again here too: the engine's centre also weighs the district's radius (compactness),
+    # while the office is the village of least resident-minutes (docs/DOMAIN.md, "The objective")
     return [
         choose_office(
             np.flatnonzero(labels == d),
@@ -83,9 +86,62 @@ def office_sites(partition: DistrictPartition, office_rules: OfficeRules) -> lis
             coverage_min=office_rules.coverage_min,
             candidates=partition.candidate_mask,
             current=c,
+            limit_min=partition.limit_min,
         )
         for d, c in enumerate(centers)
     ]
+
+
+def explain_offices(partition: DistrictPartition, sites: Sequence[int]) -> list[dict[str, Any]]:
+    """Why each office is where it is: its resident-minutes, its worst village, the runner-up and the difference.
+
+    Resident-minutes are the residents of each village times the drive from the office (villages no road reaches
+    are left out and counted in ``unreachable``); the runner-up is the district's next best allowed site by the
+    same measure, and ``extra_resident_min`` what moving the office there would add (negative: save).
+    """
+    ids, names = partition.villages.index, partition.villages.get("name")
+    pop, minutes = partition.population, partition.minutes
+    out: list[dict[str, Any]] = []
+    width = max(2, len(str(len(sites))))
+    for d, c in enumerate(sites):
+        mem = np.flatnonzero(partition.labels == d)
+        allowed = mem if partition.candidate_mask is None else mem[partition.candidate_mask[mem]]
+        t = minutes[np.ix_(allowed, mem)]
+        rm = np.where(np.isfinite(t), t, 0.0) @ pop[mem]
+        order = np.argsort(rm, kind="stable")
+        here = int(np.flatnonzero(allowed == c)[0]) if c in allowed else None
+        rm_c = float(np.where(np.isfinite(minutes[c, mem]), minutes[c, mem], 0.0) @ pop[mem])
+        tc = minutes[c, mem]
+        fin = np.isfinite(tc)
+        worst = int(mem[fin][np.argmax(tc[fin])]) if fin.any() else int(c)
+        runner = next((int(allowed[i]) for i in order if int(allowed[i]) != c), None)
+
+        def label(u: int) -> dict[str, Any]:
+            return {"village_id": str(ids[u]), "name": "" if names is None else str(names.iloc[u])}
+
+        row: dict[str, Any] = {
+            "office_id": f"O{d + 1:0{width}d}",
+            "district_id": f"D{d + 1:0{width}d}",
+            **label(int(c)),
+            "population": int(pop[c]),
+            "resident_min": round(rm_c),
+            "best_of_district": here is not None and rm_c <= float(rm.min()) + 1e-6,
+            "worst_village": {**label(worst), "minutes": round(float(minutes[c, worst]), 1)},
+            "unreachable": int((~fin).sum()),
+        }
+        if runner is not None:
+            rt = minutes[runner, mem]
+            row["runner_up"] = {
+                **label(runner),
+                "population": int(pop[runner]),
+                "resident_min": round(float(np.where(np.isfinite(rt), rt, 0.0) @ pop[mem])),
+                "extra_resident_min": round(float(np.where(np.isfinite(rt), rt, 0.0) @ pop[mem]) - rm_c),
+                "worst_minutes": round(float(rt[np.isfinite(rt)].max()), 1)
+                if np.isfinite(rt).any()
+                else None,
+            }
+        out.append(row)
+    return out
 
 
 def offices_layer(partition: DistrictPartition, sites: Sequence[int], *, rules: Rules) -> gpd.GeoDataFrame:
@@ -118,12 +174,15 @@ def choose_office(
     coverage_min: float,
     candidates: np.ndarray | None = None,
     current: int | None = None,
+    limit_min: tuple[float, bool] | None = None,
 ) -> int:
     """The office village of one district under an office objective, exactly (every candidate is tried).
 
     ``minutes[c, v]`` is the drive from a site c to village v (response). "coverage": the most residents within
     ``coverage_min``; "pcenter": the shortest worst response; "pmedian": the least resident-minutes. Ties go to
     the least resident-minutes, then to ``current``, then to the lowest index, so the choice is reproducible.
+    ``limit_min`` = (minutes, hard): with a hard travel limit the sites that keep every village within it come
+    first (least minutes beyond it); a soft limit does not move the office (it weighs on the districts).
     """
     sites = members if candidates is None else members[candidates[members]]
     if len(sites) == 0:
@@ -138,7 +197,13 @@ def choose_office(
         primary = big.max(axis=1)
     else:
         primary = resident_min
-    keys = [(primary[i], resident_min[i], int(sites[i]) != current, int(sites[i])) for i in range(len(sites))]
+    beyond = np.zeros(len(sites))
+    if limit_min is not None and limit_min[1]:
+        beyond = np.maximum(big - limit_min[0], 0.0).sum(axis=1)
+    keys = [
+        (beyond[i], primary[i], resident_min[i], int(sites[i]) != current, int(sites[i]))
+        for i in range(len(sites))
+    ]
     return int(sites[min(range(len(sites)), key=keys.__getitem__)])
 
 

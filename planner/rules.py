@@ -71,6 +71,9 @@ class DistrictRules:
     within_township: bool = False
     max_travel_min: float = 45.0
     max_travel_hard: bool = False
+    # C5: "roads" joins villages whose fastest route passes no third village (docs/DOMAIN.md, "Road
+    # contiguity"), so a district's routes stay inside it; "borders" joins villages that share a border
+    contiguity: str = "roads"
     # Objective weights: residents' travel time to the office is the core (weight 1 per resident-minute);
     # balance penalises the spread of residents per officer, compactness the districts' travel-time radius.
     balance_weight: float = 1.0
@@ -84,6 +87,13 @@ class DistrictRules:
             "districts.mode",
             f"'{self.mode}' is not one of villages, population, both",
             f"'{self.mode}' 不是 villages、population、both 之一",
+            s,
+        )
+        _check(
+            self.contiguity in ("roads", "borders"),
+            "districts.contiguity",
+            f"'{self.contiguity}' is not one of roads, borders",
+            f"'{self.contiguity}' 不是 roads、borders 之一",
             s,
         )
         _check(self.min_villages >= 1, "districts.min_villages", "must be at least 1", "至少为 1", s)

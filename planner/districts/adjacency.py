@@ -11,9 +11,13 @@ from scipy.sparse.csgraph import connected_components
 
 
 def village_adjacency(
-    villages: gpd.GeoDataFrame, *, times: Any = None, tolerance_m: float = 1.0
+    villages: gpd.GeoDataFrame, *, times: Any = None, tolerance_m: float = 1.0, contiguity: str = "borders"
 ) -> sp.csr_matrix:
     """Neighbour graph of the villages, in the order of ``villages.index``.
+
+    ``contiguity="roads"`` (with ``times``) keeps the villages whose fastest route passes no third village,
+    among the border neighbours and the nearest by road (:func:`planner.districts.roads.road_adjacency`); the
+    rest of this docstring describes the borders graph it starts from.
 
     Polygons are neighbours when their boundaries share a line longer than ``tolerance_m`` (a corner touch does
     not count). Points (or villages whose polygon touches nothing) use the Voronoi neighbours of their points
@@ -77,6 +81,11 @@ def village_adjacency(
                     cols.append(j)
     a = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
     a = ((a + a.T) > 0).astype(np.int8).tocsr()
+    if contiguity == "roads" and times is not None:
+        from planner.districts.roads import road_adjacency
+
+        minutes = times.subset(villages.index, villages.index).seconds / 60.0
+        a = road_adjacency(a, minutes)
     return a
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from planner.districts.adjacency import _anchor_points, _bridge, village_adjacency
+from planner.districts.roads import check_c5, road_adjacency
 from planner.engines.districting.graph import components, is_connected, neighbours
 from planner.model import Violation
 from planner.rules import DistrictRules, Rules
@@ -273,6 +274,11 @@ def _neighbour_lists(
         pts = np.array([[p.x, p.y] for p in _anchor_points(gv)])
         tw = gv["township"].astype(str).to_numpy() if r.within_township else None
         adjacency = _bridge(sp.csr_matrix(adjacency), pts, tw, r.min_villages if r.uses_villages else 1)
+        if r.contiguity == "roads" and times is not None:
+            # a plan is contiguous by borders or by roads (the planner relaxes roads to borders where a hub
+            # forces it); a route through another district is C5's soft note, not a contiguity break
+            minutes = times.subset(ids, ids).seconds / 60.0
+            adjacency = sp.csr_matrix(((adjacency + road_adjacency(adjacency, minutes)) > 0).astype(np.int8))
     return neighbours(adjacency, len(ids))
 
 
@@ -326,4 +332,5 @@ def check_districts(
             out += _check_candidate(d, o, candidates)
             if minutes is not None:
                 out += _check_travel(d, o, mem, minutes, a, r)
+                out += check_c5(d, a.position[o], mem, minutes, a.ids, a.district)
     return out

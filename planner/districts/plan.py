@@ -12,7 +12,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from planner.districts.adjacency import _anchor_points, _bridge, village_adjacency
 from planner.districts.check import check_districts
 from planner.districts.compare import PlanComparison, compare_current
+from planner.districts.roads import line_outside_share, road_adjacency
 from planner.engines.districting import DistrictSolution, contiguous_districts
 from planner.engines.districting.graph import components
 from planner.errors import ValidationError
@@ -50,6 +51,7 @@ class DistrictPlan:
     proven_optimal: bool = False
     seconds: float = 0.0
     stopped_by_time: bool = False
+    offices_explained: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """The district figures of summary.json, with its keys, definitions and rounding.
@@ -85,6 +87,7 @@ class DistrictPlan:
             "violations": [v.to_dict() for v in self.violations],
             "proven_optimal": self.proven_optimal,
             "stopped_by_time": self.stopped_by_time,
+            "offices_explained": self.offices_explained,
         }
 
 
@@ -136,6 +139,7 @@ class DistrictPartition:
     proven_optimal: bool
     stopped_by_time: bool
     seconds: float
+    limit_min: tuple[float, bool] | None = None
 
     @property
     def population(self) -> np.ndarray:
@@ -266,6 +270,56 @@ def _locked_groups(
     return np.array([codes[str(cur.iloc[i])] if lk[i] else -1 for i in range(len(ids))], dtype=np.int64)
 
 
+def _lock_notes(
+    group: np.ndarray,
+    labels: np.ndarray,
+    did: np.ndarray,
+    ids: pd.Index,
+    pop: np.ndarray,
+    current: pd.Series,
+    r: DistrictRules,
+) -> list[Violation]:
+    """A soft "lock" note for every locked district the plan changed: what it gained and which rule forced it.
+
+    A locked group stays whole and apart from the other groups; the plan may still join free villages to it when
+    R1 wants more villages than the group has, or when the district count leaves no district that small.
+    """
+    out: list[Violation] = []
+    cur = current.reindex(ids).astype(str).to_numpy()
+    for g in sorted({int(x) for x in group if x >= 0}):
+        mem = np.flatnonzero(group == g)
+        d = int(labels[mem[0]])
+        now = np.flatnonzero(labels == d)
+        if len(now) == len(mem):
+            continue
+        name = str(cur[mem[0]])
+        a, b = len(mem), len(now)
+        pa, pb = float(pop[mem].sum()), float(pop[now].sum())
+        if r.uses_villages and a < r.min_villages:
+            need = r.min_villages - a
+            why = f"R1 wants at least {r.min_villages} villages per district ({need} forced"
+            why_zh = f"R1 要求每个警务区至少 {r.min_villages} 个村 (其中 {need} 个为规则所需"
+            if b - a > need:
+                why += f"; {b - a - need} more joined for residents' travel and balance"
+                why_zh += f"; 另 {b - a - need} 个为出行时间与均衡而并入"
+            why, why_zh = why + ")", why_zh + ")"
+        else:
+            why = "the number of districts leaves no district this small"
+            why_zh = "警务区数量不允许这么小的警务区"
+        out.append(
+            Violation(
+                "lock",
+                name,
+                f"locked district {name} became {did[d]} and grew from {a} to {b} villages ({pa:,.0f} to "
+                f"{pb:,.0f} residents): {why}",
+                f"锁定的警务区 {name} 变为 {did[d]}, 由 {a} 个村增至 {b} 个村 ({pa:,.0f} 人增至 {pb:,.0f} 人): {why_zh}",
+                hard=False,
+                kind="district",
+            )
+        )
+    return out
+
+
 def _candidate_mask(ids: pd.Index, candidates: Sequence[str] | None) -> np.ndarray | None:
     cand = None if candidates is None else ids.isin(list(candidates))
     if cand is not None and not cand.any():
@@ -322,6 +376,62 @@ def _best_count(
             )
     assert sol is not None
     return sol, cut
+
+
+def _relax_roads(
+    sol: DistrictSolution,
+    adj: sp.csr_matrix,
+    borders: sp.csr_matrix,
+    tries: list[int],
+    solve_k: Any,
+    graph: dict[str, sp.csr_matrix],
+    forced: np.ndarray,
+    geoms: gpd.GeoSeries,
+    anchors: np.ndarray,
+    *,
+    t0: float,
+    time_limit: float,
+) -> tuple[DistrictSolution, sp.csr_matrix, bool]:
+    """Where the road graph alone forces R1/R2 breaks, join it to border neighbours there (C5 relaxed).
+
+    A hub village with more cul-de-sac hamlets behind it than a district may hold makes no road-contiguous
+    district. The plan is drawn again (``solve_k`` solves in ``graph["adj"]``) with the border edges of the
+    road graph's dead-end villages in the districts that break R1/R2, then of all their villages, then on the
+    borders graph alone; of these plans the one with the fewest avoidable R1/R2 breaks, then the smallest worst
+    share of the straight lines office -> village outside the district
+    (:func:`planner.districts.roads.line_outside_share`), then the least objective wins, so the plan is never worse on that share than the borders-contiguous one. Returns
+    (plan, graph, whether the time cap cut a try).
+    """
+    if _avoidable(sol, forced) == 0:
+        return sol, adj, False
+    bad = sorted(
+        {int(b.district) for b in sol.breaks if b.district is not None and b.rule in ("size", "population")}
+    )
+    in_bad = np.isin(sol.labels, bad)
+    deg = np.asarray((adj > 0).sum(axis=1)).ravel()
+    graphs = []
+    for mask in (in_bad & (deg <= 1), in_bad):
+        rows = sp.diags(mask.astype(float))
+        graphs.append(sp.csr_matrix(((adj + rows @ borders + borders @ rows) > 0).astype(np.int8)))
+    graphs.append(borders)
+
+    def score(s_: DistrictSolution) -> tuple[int, float, float]:
+        worst, _total = line_outside_share(geoms, anchors, s_.labels, s_.centers)
+        return _avoidable(s_, forced), round(worst, 6), s_.objective
+
+    best, best_adj, cut = sol, adj, False
+    for g in graphs:
+        if time.monotonic() - t0 >= time_limit:
+            cut = True
+            break
+        graph["adj"] = g
+        s2, c2 = _best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit)
+        cut |= c2
+        log.info("plan_districts: road graph relaxed: breaks, worst outside share, objective %s", score(s2))
+        if score(s2) < score(best):
+            best, best_adj = s2, g
+    graph["adj"] = best_adj
+    return best, best_adj, cut
 
 
 def plan_districts(
@@ -385,8 +495,13 @@ def plan_districts(
     cost, raw, pts = _village_cost(villages, times)
     acc = _access_table(access, ids)
     township = villages["township"].astype(str).to_numpy() if r.within_township else None
-    adj = village_adjacency(villages, times=times) if adjacency is None else sp.csr_matrix(adjacency)
-    adj = sp.csr_matrix(_bridge(adj, pts, township, r.min_villages if r.uses_villages else 1))
+    min_units = r.min_villages if r.uses_villages else 1
+    borders = None
+    if adjacency is None:
+        borders = sp.csr_matrix(_bridge(village_adjacency(villages, times=times), pts, township, min_units))
+        adj = borders if r.contiguity == "borders" else road_adjacency(borders, raw)
+    else:
+        adj = sp.csr_matrix(_bridge(sp.csr_matrix(adjacency), pts, township, min_units))
     violations = _heavy_villages(ids, pop, r)
     k_low, k_high, small = _district_range(adj, ids, pop, township, r)
     violations.extend(small)
@@ -401,9 +516,11 @@ def plan_districts(
     cap = r.max_officers * r.residents_per_officer
     forced = pop > cap if r.uses_population else np.zeros(n, dtype=bool)
 
+    graph = {"adj": adj}
+
     def solve_k(kk: int, left: float) -> DistrictSolution:
         return contiguous_districts(
-            adj,
+            graph["adj"],
             pop,
             cost,
             kk,
@@ -425,10 +542,27 @@ def plan_districts(
     # (contiguity and village sizes can make it impossible), one or two more, unless --districts fixed it
     tries = [k] if n_districts is not None else list(range(k, min(k + 2, max(k, k_high)) + 1))
     sol, cut = _best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit)
+    if borders is not None and r.contiguity == "roads":
+        sol, adj, cut2 = _relax_roads(
+            sol,
+            adj,
+            borders,
+            tries,
+            solve_k,
+            graph,
+            forced,
+            villages.geometry,
+            pts,
+            t0=t0,
+            time_limit=time_limit,
+        )
+        cut |= cut2
     width = max(2, len(str(len(sol.centers))))
     did = np.array([f"D{d + 1:0{width}d}" for d in range(len(sol.centers))])
     out = villages.copy()
     out["district_id"] = did[sol.labels]
+    if group is not None and current is not None:
+        violations.extend(_lock_notes(group, sol.labels, did, ids, pop, current, r))
     seconds = time.monotonic() - t0
     log.info("plan_districts: %d villages, %d districts, %.1fs", n, len(sol.centers), seconds)
     return DistrictPartition(
@@ -447,6 +581,7 @@ def plan_districts(
         sol.proven_optimal and not cut,
         cut,
         seconds,
+        (float(r.max_travel_min), bool(r.max_travel_hard)),
     )
 
 

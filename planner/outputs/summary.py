@@ -72,6 +72,7 @@ def build_summary(
             str(i): {"access": str(r.access), "reason": str(r.reason), "reason_zh": str(r.reason_zh)}
             for i, r in access[access["access"] != "road"].sort_index().iterrows()
         },
+        "offices_explained": districts.get("offices_explained", []),
         "violations": [_violation_dict(x) for x in [*dplan.violations, *patrol.violations]],
         "dropped_visits": [
             {

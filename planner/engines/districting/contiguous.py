@@ -79,8 +79,9 @@ class DistrictingProblem:
         and c_mean is the residents' mean cost to their (n/k)-th nearest unit (a typical trip to an office), so
         one resident off balance costs about one trip.
     max_cost, max_cost_hard
-        With ``max_cost`` soft, (P/k) * the excess of each unit over ``max_cost`` is added to the objective;
-        with it hard, the excess is a break.
+        With ``max_cost`` soft, sum_i w_i * max(cost(i, centre) - max_cost, 0) is added to the objective (each
+        resident-minute beyond the limit counts twice, for the residents actually beyond it); with it hard, the
+        excess is a break.
 
     After construction, ``neighbours`` holds each unit's neighbours (township borders cut), ``candidate_mask``
     and ``group`` the candidates and locked groups as arrays, and ``unit_cost`` the c_mean above.
@@ -271,6 +272,7 @@ def solve(
         for u, d in lab.items():
             labels[u] = base + d
         centers.extend(cents)
+    labels, centers = _drop_empty(labels, centers, breaks)
     labels, centers = canonical(labels, centers)
     objective, plan_breaks = _final_figures(problem, labels, centers)
     breaks.extend(plan_breaks)
@@ -294,6 +296,34 @@ def solve(
         seconds,
         cap.stopped,
     )
+
+
+def _drop_empty(
+    labels: np.ndarray, centers: list[int], breaks: list[DistrictBreak]
+) -> tuple[np.ndarray, list[int]]:
+    """Districts the search left empty (locked groups can crowd a piece) are dropped and listed as a "k" break,
+    so that a plan is whole and numbered whatever the locks (issue 17: the canonical numbering crashed)."""
+    sizes = np.bincount(labels[labels >= 0], minlength=len(centers))
+    if (sizes > 0).all():
+        return labels, centers
+    keep = np.flatnonzero(sizes > 0)
+    remap = np.full(len(centers), -1, dtype=np.int64)
+    remap[keep] = np.arange(len(keep))
+    log.warning("contiguous_districts: %d district(s) left empty, dropped", len(centers) - len(keep))
+    breaks.append(
+        DistrictBreak(
+            "k",
+            None,
+            f"{len(centers) - len(keep)} of {len(centers)} districts could not be given any unit (locked groups "
+            f"and sizes); the plan has {len(keep)}",
+            f"{len(centers)} 个警务区中有 {len(centers) - len(keep)} 个分不到任何单元 (锁定组与规模所致); "
+            f"方案共 {len(keep)} 个",
+            value=float(len(keep)),
+            low=float(len(centers)),
+            high=float(len(centers)),
+        )
+    )
+    return np.where(labels >= 0, remap[np.maximum(labels, 0)], -1), [centers[d] for d in keep]
 
 
 def _pieces(problem: DistrictingProblem) -> tuple[list[list[int]], list[int], list[DistrictBreak]]:

@@ -77,6 +77,12 @@ def _cpsat_travel(
             if i != j:
                 m.add(sum(inflow[i]) - sum(outflow[i]) >= x[i, j])
         terms.extend(round(prob.w[units[i]]) * int(cost_i[i, j]) * x[i, j] for i in range(n))
+        if prob.max_cost is not None and not prob.max_cost_hard:
+            # the heuristic's soft-limit term: residents beyond the limit times their minutes over it
+            over = np.maximum(prob.cost[np.ix_(units, [units[j]])][:, 0] - prob.max_cost, 0.0) * scale
+            terms.extend(
+                round(prob.w[units[i]]) * round(float(over[i])) * x[i, j] for i in range(n) if over[i] > 0
+            )
         if prob.compactness_weight > 0:
             rad = m.new_int_var(0, int(cost_i[:, j].max()), "")
             for i in range(n):

@@ -79,9 +79,11 @@ class _DistrictModel:
         score = score + self.compactness_weight * self.target * radius
         excess = np.zeros(len(cm))
         if self.max_cost is not None:
-            excess = np.maximum(sub - self.max_cost, 0.0).sum(axis=0)
+            over = np.maximum(sub - self.max_cost, 0.0)
+            excess = over.sum(axis=0)
             if not self.max_cost_hard:
-                score = score + self.target * excess
+                # soft limit: each resident-minute beyond it counts once more, for the residents actually there
+                score = score + self.w[m] @ over
         if self.max_cost is not None and self.max_cost_hard:
             j = int(np.lexsort((score, excess))[0])
             viol += excess[j] / self.max_cost

@@ -1,0 +1,87 @@
+"""C5 road contiguity: districts follow the roads over a ridge, offices by residents' travel (issue 17)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from district_fixtures import make_access, make_villages, rules
+from scipy.sparse.csgraph import shortest_path
+
+from planner.districts import plan_districts, village_adjacency
+from planner.districts.roads import outside_share
+from planner.model import TravelTimes
+from planner.offices import choose_office, place_offices
+
+
+def _two_valleys() -> tuple[object, TravelTimes]:
+    """Two rows of five 1 km villages, the rows sharing borders all along a ridge; the only road between
+    the valleys crosses the pass at the east end (V004 - V009, 30 min), each valley's road 3 min a village."""
+    villages = make_villages(2, 5, np.array([800, 500, 600, 700, 400, 900, 300, 650, 550, 450]))
+    n = 10
+    w = np.full((n, n), np.inf)
+    for row in (0, 5):
+        for c in range(4):
+            w[row + c, row + c + 1] = w[row + c + 1, row + c] = 3.0
+    w[4, 9] = w[9, 4] = 30.0
+    minutes = shortest_path(np.where(np.isfinite(w), w, 0.0), directed=False)
+    return villages, TravelTimes(villages.index, villages.index, minutes * 60.0)
+
+
+def test_valleys_that_meet_only_over_a_pass_get_districts_that_follow_the_roads() -> None:
+    """Borders join the valleys all along the ridge; roads join them only over the pass, and each valley is a
+    district whose office reaches every village without leaving it."""
+    villages, times = _two_valleys()
+    borders = village_adjacency(villages)
+    roads = village_adjacency(villages, times=times, contiguity="roads")
+    assert borders[0, 5] and borders[2, 7]  # neighbours across the ridge by border
+    assert not roads[0, 5] and not roads[2, 7] and roads[4, 9]  # by road only over the pass
+    assert roads[0, 1] and not roads[0, 2]  # V000 - V002 passes V001
+    r = rules(mode="villages", min_villages=5, max_villages=5)
+    part = plan_districts(villages, times, make_access(villages), rules=r, seed=0, time_limit=10)
+    plan = place_offices(part, rules=r)
+    d = plan.villages["district_id"]
+    assert d.iloc[:5].nunique() == 1 and d.iloc[5:].nunique() == 1 and d.iloc[0] != d.iloc[5]
+    minutes = times.seconds / 60.0
+    sites = [int(np.flatnonzero(villages.index == o)[0]) for o in plan.offices["village_id"]]
+    assert outside_share(part.labels, sites, minutes) == (0.0, 0.0)
+    assert not [v for v in plan.violations if v.rule in ("C5", "contiguity")]
+
+
+def test_office_is_the_village_of_least_resident_minutes_by_hand() -> None:
+    """A town of 4,608 and hamlets of 121 and 50 in a row, 10 min apart, limit 15 min soft: resident-minutes
+    from the town 121*10 + 50*20 = 2,210, from the middle hamlet 4,608*10 + 50*10 = 46,580, from the far one
+    4,608*20 + 121*10 = 93,370; the office is the town although the far hamlet is 5 minutes beyond the limit."""
+    villages = make_villages(1, 3, np.array([4608, 121, 50]))
+    minutes = np.array([[0.0, 10.0, 20.0], [10.0, 0.0, 10.0], [20.0, 10.0, 0.0]])
+    pop = villages["population"].to_numpy(float)
+    members = np.arange(3)
+    assert (
+        choose_office(members, minutes, pop, objective="pmedian", coverage_min=15, limit_min=(15, False)) == 0
+    )
+    # a hard limit puts the middle hamlet first: from it every village is within 15 minutes
+    assert (
+        choose_office(members, minutes, pop, objective="pmedian", coverage_min=15, limit_min=(15, True)) == 1
+    )
+    times = TravelTimes(villages.index, villages.index, minutes * 60.0)
+    r = rules(mode="villages", min_villages=3, max_villages=3, max_travel_min=15)
+    plan = place_offices(plan_districts(villages, times, make_access(villages), rules=r), rules=r)
+    why = plan.summary()["offices_explained"]
+    assert [w["village_id"] for w in why] == ["V000"]
+    assert why[0]["resident_min"] == 2210 and why[0]["best_of_district"]
+    assert why[0]["worst_village"] == {"village_id": "V002", "name": "V002", "minutes": 20.0}
+    assert why[0]["runner_up"]["village_id"] == "V001"
+    assert why[0]["runner_up"]["extra_resident_min"] == 46580 - 2210
+    assert isinstance(pd.DataFrame(why), pd.DataFrame)
+
+
+def test_contiguity_key_is_validated() -> None:
+    """[districts] contiguity is "roads" (default) or "borders"; anything else names the key."""
+    import pytest
+
+    from planner.errors import ValidationError
+    from planner.rules import Rules
+
+    assert Rules().districts.contiguity == "roads"
+    assert Rules.from_dict({"districts": {"contiguity": "borders"}}).districts.contiguity == "borders"
+    with pytest.raises(ValidationError, match=r"districts\.contiguity"):
+        Rules.from_dict({"districts": {"contiguity": "rivers"}})
