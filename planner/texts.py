@@ -135,6 +135,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.conclusion.all_met": ("无，全部规则均已满足。", "None: every rule is met."),
     "report.conclusion.break": ("{count}不满足{rule}：{cause}。", "{count}: {rule} broken, {cause}."),
     "report.conclusion.more_causes": ("另有{n}类原因，见“规则检查”。", "{n} more causes under Rule checks."),
+    "report.conclusion.estimated": (
+        "{total}个行政村中有{n}个村的车程为估算值（无道路数据：直线距离 × {circuity}，按 {kmh} 公里/小时），请以实地路况核实",
+        "travel times of {n} of {total} villages are estimates (no road data: straight line x {circuity} at "
+        "{kmh} km/h); check them against the roads on the ground",
+    ),
     "report.conclusion.soft": ("另有{n}处目标未达成（非硬性）。", "{n} goals (not hard rules) are missed."),
     "report.conclusion.r2_more": (
         "按R2还需增加{n}名民警：{districts}（每个警务室上限{cap}名，需提高上限或拆分警务区）。",

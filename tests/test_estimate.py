@@ -103,3 +103,19 @@ def test_a_plan_without_roads_runs_to_the_end_every_time_flagged_and_check_agree
     # district: the same break, so R2 is compared by district only
     assert [b for b in check_hard if b[0] != "R2"] == [b for b in plan_hard if b[0] != "R2"]
     assert {b for b in check_hard if b[0] == "R2"} <= set(plan_hard)
+
+
+def test_the_report_says_which_travel_times_are_estimates():
+    """A plan with estimated villages says so on the report's first page, with the factor and the speed."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from plan_fixture import make_plan
+
+    from planner.model import PlanData
+    from planner.outputs.report import report_html
+
+    p = make_plan()
+    s = {**p.summary, "estimated_villages": ["V1", "V2"], "network": {"circuity": 2.0, "speed_kmh": 25.0}}
+    page = report_html(PlanData(p.villages, p.districts, p.offices, s), lang="en")
+    assert "travel times of 2 of" in page and "straight line x 2.0 at 25.0 km/h" in page

@@ -283,6 +283,20 @@ def conclusion(plan: PlanData, lang: str) -> str:
     soft = sum(len(g.subjects) for g in groups if not g.hard)
     if soft:
         fails.append(t("report.conclusion.soft", lang, n=soft))
+    estimated = s.get("estimated_villages") or []
+    if estimated:
+        # issue 14: a travel time without a road to measure it is an estimate, and the chief must know
+        net = s.get("network") or {}
+        fails.append(
+            t(
+                "report.conclusion.estimated",
+                lang,
+                n=len(estimated),
+                total=s.get("villages", len(estimated)),
+                circuity=net.get("circuity", rules.network.circuity[-1]),
+                kmh=net.get("speed_kmh", rules.network.estimate_kmh[-1]),
+            )
+        )
     take = []
     short = _officers_short(plan, rules)
     if short:
