@@ -203,5 +203,10 @@ def write_outputs(
     if result.times is not None and len(result.times.origins) <= MAX_SHIPPED_MATRIX:
         extra[TIMES_FILE] = times_to_npz(result.times)
     write_plan_dir(
-        result.plan, out, overwrite=overwrite, extra_files=extra, shapefile_encoding=shapefile_encoding
+        result.plan,
+        out,
+        overwrite=overwrite,
+        extra_files=extra,
+        shapefile_encoding=shapefile_encoding,
+        lang=lang,
     )

@@ -24,6 +24,7 @@ import pyogrio.errors
 
 from planner.errors import ValidationError
 from planner.io.files import PLAN_MARKER, atomic_output_dir, read_layer_file, write_layer
+from planner.io.schedule_xlsx import read_schedule_xlsx, write_schedule_xlsx
 from planner.model import (
     DISTRICT_COLUMNS,
     OFFICE_COLUMNS,
@@ -155,35 +156,19 @@ def restored_cell(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:2] in FORMULA_START else value
 
 
-def _sheet_names(officers: list[str]) -> dict[str, str]:
-    """Valid, unique, inert Excel sheet names (<= 31 characters, none of []:*?/\\ or control characters,
-    not starting like a formula, not 'all' or Excel's reserved 'History')."""
-    used = {"all", "history"}
-    names: dict[str, str] = {}
-    for o in officers:
-        base = re.sub(r"[\[\]:*?/\\\x00-\x1f\x7f]", "_", o).strip("'") or "officer"
-        if base.startswith(FORMULA_START):
-            base = "_" + base
-        base = base[:31]
-        name, k = base, 2
-        while name.lower() in used:
-            suffix = f"~{k}"
-            name = base[: 31 - len(suffix)] + suffix
-            k += 1
-        used.add(name.lower())
-        names[o] = name
-    return names
-
-
-def _write_xlsx(schedule: pd.DataFrame, path: Path) -> None:
-    officers = sorted({str(o) for o in schedule["officer_id"]})
-    sheets = _sheet_names(officers)
-    cells, _ = safe_cells(schedule)
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        cells.to_excel(xl, sheet_name="all", index=False)
-        for officer in officers:
-            part = cells[schedule["officer_id"].astype(str) == officer]
-            part.to_excel(xl, sheet_name=sheets[officer], index=False)
+def _write_xlsx(plan: PlanData, schedule: pd.DataFrame, path: Path, *, lang: str) -> None:
+    """schedule.xlsx with the villages' names and townships beside their ids and each officer's km."""
+    v = plan.villages
+    ids = (v["village_id"] if "village_id" in v.columns else v.index.to_series()).astype(str).tolist()
+    names = dict(zip(ids, v["name"].astype(str), strict=True)) if "name" in v.columns else {}
+    towns = dict(zip(ids, v["township"].astype(str), strict=True)) if "township" in v.columns else {}
+    km: dict[str, float] = {}
+    if len(plan.routes) and {"officer_id", "km"} <= set(plan.routes.columns):
+        sums = pd.to_numeric(plan.routes["km"], errors="coerce").groupby(
+            plan.routes["officer_id"].astype(str)
+        )
+        km = {str(k): float(x) for k, x in sums.sum().items()}
+    write_schedule_xlsx(schedule, path, lang=lang, names=names, townships=towns, km=km)
 
 
 def write_table_csv(table: pd.DataFrame, path: Path) -> None:
@@ -229,6 +214,7 @@ def write_plan_dir(
     overwrite: bool = False,
     extra_files: dict[str, str | bytes] | None = None,
     shapefile_encoding: str | None = None,
+    lang: str = "zh",
 ) -> Path:
     """Write a plan directory atomically: plan.gpkg, summary.json, schedule.csv, schedule.xlsx, extra files.
 
@@ -248,6 +234,8 @@ def write_plan_dir(
     shapefile_encoding
         When given (e.g. ``"GBK"`` for older desktop GIS), also write every layer as a Shapefile in that
         encoding under ``shp/``.
+    lang
+        The language of schedule.xlsx's headers and activity names (``zh`` or ``en``).
 
     Returns
     -------
@@ -286,7 +274,7 @@ def write_plan_dir(
             pyogrio.write_dataframe(data, gpkg, layer=name, driver="GPKG", append=gpkg.exists())
         (tmp / SUMMARY_JSON).write_text(summary_text, encoding="utf-8")
         write_table_csv(schedule, tmp / SCHEDULE_CSV)
-        _write_xlsx(schedule, tmp / SCHEDULE_XLSX)
+        _write_xlsx(plan, schedule, tmp / SCHEDULE_XLSX, lang=lang)
         for rel, content in extras.items():
             target = tmp.joinpath(*rel.parts)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -424,24 +412,7 @@ def read_plan_dir(path: str | os.PathLike[str]) -> PlanData:
     else:
         log.warning("plan %s has no %s; figures will be recomputed where needed", folder, SUMMARY_JSON)
 
-    schedule_path = folder / SCHEDULE_CSV
-    if schedule_path.exists():
-        schedule = pd.read_csv(schedule_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        schedule = schedule.map(restored_cell)  # the quotes that kept spreadsheets from running formulas
-        missing = [c for c in SCHEDULE_COLUMNS if c not in schedule.columns]
-        if missing:
-            raise ValidationError(
-                f"plan {schedule_path}: missing column(s) {', '.join(missing)}",
-                zh=f"方案 {schedule_path}:缺少字段 {'、'.join(missing)}",
-            )
-        schedule = _typed(schedule, where=f"plan {schedule_path}", where_zh=f"方案 {schedule_path}")
-    else:
-        log.warning("plan %s has no %s; the schedule is empty", folder, SCHEDULE_CSV)
-        schedule = _typed(
-            pd.DataFrame({c: pd.Series([], dtype=object) for c in SCHEDULE_COLUMNS}),
-            where=str(folder),
-            where_zh=str(folder),
-        )
+    schedule = read_schedule(folder)
     return PlanData(
         villages=layers["villages"],
         districts=layers["districts"],
@@ -451,6 +422,59 @@ def read_plan_dir(path: str | os.PathLike[str]) -> PlanData:
         schedule=schedule,
         current=layers.get("current"),
     )
+
+
+def _schedule_csv(path: Path) -> pd.DataFrame:
+    schedule = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    schedule = schedule.map(restored_cell)  # the quotes that kept spreadsheets from running formulas
+    missing = [c for c in SCHEDULE_COLUMNS if c not in schedule.columns]
+    if missing:
+        raise ValidationError(
+            f"plan {path}: missing column(s) {', '.join(missing)}",
+            zh=f"方案 {path}:缺少字段 {'、'.join(missing)}",
+        )
+    return schedule
+
+
+def read_schedule(folder: Path) -> pd.DataFrame:
+    """The schedule of a plan directory: schedule.csv, or schedule.xlsx when it was edited (it differs from
+    the csv and is not older, or there is no csv). The file read is in ``.attrs["source"]``."""
+    csv_path, xlsx_path = folder / SCHEDULE_CSV, folder / SCHEDULE_XLSX
+    table: pd.DataFrame | None = None
+    source: Path | None = None
+    if csv_path.exists():
+        table, source = _schedule_csv(csv_path), csv_path
+    if xlsx_path.exists():
+        sheet = read_schedule_xlsx(xlsx_path)
+        newer = table is None or xlsx_path.stat().st_mtime >= csv_path.stat().st_mtime
+        if table is None or (newer and not _same_rows(sheet, table)):
+            table, source = sheet, xlsx_path
+    if table is None or source is None:
+        log.warning("plan %s has no %s; the schedule is empty", folder, SCHEDULE_CSV)
+        table = pd.DataFrame({c: pd.Series([], dtype=object) for c in SCHEDULE_COLUMNS})
+        out = _typed(table, where=str(folder), where_zh=str(folder))
+        out.attrs["source"] = ""
+        return out
+    log.info("schedule read from %s", source)
+    out = _typed(table, where=f"plan {source}", where_zh=f"方案 {source}")
+    out.attrs["source"] = str(source)
+    return out
+
+
+def _same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two schedules (text tables) hold the same rows in the same order (minutes compared as numbers)."""
+    if len(a) != len(b):
+        return False
+    for col in SCHEDULE_COLUMNS:
+        # a workbook stores a carriage return as a line feed (XML): that is no edit
+        x = [v.replace("\r", "\n") for v in a[col].astype(str)]
+        y = [v.replace("\r", "\n") for v in b[col].astype(str)]
+        if col == "minutes":
+            x = [str(float(pd.to_numeric(v, errors="coerce"))) for v in x]
+            y = [str(float(pd.to_numeric(v, errors="coerce"))) for v in y]
+        if x != y:
+            return False
+    return True
 
 
 TIMES_FILE = "travel_times.npz"
