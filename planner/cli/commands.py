@@ -306,12 +306,18 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """``planner check``: prints every violation; exit 1 when any hard rule is broken."""
+    """``planner check``: prints every violation (village names beside ids); exit 1 when any hard rule is
+    broken. With ``--write`` the edited plan is regenerated in place (layers, summary, report, map, sheets)."""
+    from planner.check import edited_plan, named
     from planner.io.plan_files import read_plan_dir
 
     path = Path(args.plan)
     plan_dir = path.parent if path.suffix == ".gpkg" else path
     plan = read_plan_dir(plan_dir)
+    zh = args.lang == "zh"
+    source = plan.schedule.attrs.get("source", "")
+    if source:
+        print(f"排班表读自 {source}" if zh else f"schedule read from {source}", file=sys.stderr)
     rules = load_rules(args.config) if args.config else rules_of(plan.summary)
     times = times_from_npz(plan_dir / TIMES_FILE) if (plan_dir / TIMES_FILE).is_file() else None
     if times is None:
@@ -321,11 +327,21 @@ def run_check(args: argparse.Namespace) -> int:
             TIMES_FILE,
         )
     violations = check_plan(plan, rules=rules, times=times)
-    zh = args.lang == "zh"
+    names = dict(zip(plan.villages["village_id"].astype(str), plan.villages["name"].astype(str), strict=True))
     for v in violations:
         kind = ("硬" if v.hard else "软") if zh else ("hard" if v.hard else "soft")
-        print(f"{v.rule}\t{kind}\t{v.subject}\t{(v.detail_zh if zh else v.detail) or v.detail}")
+        subject = named(str(v.subject), names)
+        print(f"{v.rule}\t{kind}\t{subject}\t{named((v.detail_zh if zh else v.detail) or v.detail, names)}")
     hard = [v for v in violations if v.hard]
+    if getattr(args, "write", False):
+        edited = edited_plan(plan, rules=rules, times=times, violations=violations)
+        write_outputs(
+            PlanResult(plan=edited, hard_breaks=len(hard), times=times),
+            plan_dir,
+            lang=args.lang,
+            overwrite=True,
+        )
+        print(f"已重新生成 {plan_dir}" if zh else f"regenerated {plan_dir}", file=sys.stderr)
     if hard:
         print(f"{len(hard)} 项违反硬性规则" if zh else f"{len(hard)} hard rule break(s)", file=sys.stderr)
         return 1
