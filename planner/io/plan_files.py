@@ -42,6 +42,7 @@ SUMMARY_JSON = "summary.json"
 SCHEDULE_CSV = "schedule.csv"
 SCHEDULE_XLSX = "schedule.xlsx"
 SHAPEFILE_DIR = "shp"
+OFFICERS_CSV = "officers.csv"
 
 #: Layer name -> required columns, in the order they are written.
 LAYER_COLUMNS: dict[str, list[str]] = {
@@ -70,7 +71,7 @@ _TEXT_COLUMNS = {
 }
 _INT_COLUMNS = {"population", "n_villages", "officers", "seq"}
 _FLOAT_COLUMNS = {"travel_min_to_office", "max_travel_min", "mean_travel_min", "minutes", "km"}
-_RESERVED = {PLAN_GPKG, SUMMARY_JSON, SCHEDULE_CSV, SCHEDULE_XLSX, PLAN_MARKER}
+_RESERVED = {PLAN_GPKG, SUMMARY_JSON, SCHEDULE_CSV, SCHEDULE_XLSX, OFFICERS_CSV, PLAN_MARKER}
 
 
 def _json_ready(value: Any) -> Any:
@@ -171,6 +172,35 @@ def _write_xlsx(plan: PlanData, schedule: pd.DataFrame, path: Path, *, lang: str
     write_schedule_xlsx(schedule, path, lang=lang, names=names, townships=towns, km=km)
 
 
+def officers_table(plan: PlanData) -> pd.DataFrame | None:
+    """The roster the plan used (summary.json's ``roster``) as officers.csv: a template a bureau fills in with
+    its officers' real ids and leave and gives back with ``--officers``. ``office`` is the village id of the
+    office (stable from one run to the next, unlike the office ids O01...), ``office_name`` its name."""
+    rows = plan.summary.get("roster")
+    if not isinstance(rows, list) or not rows:
+        return None
+    site = dict(
+        zip(plan.offices["office_id"].astype(str), plan.offices["village_id"].astype(str), strict=True)
+    )
+    v = plan.villages
+    ids = (v["village_id"] if "village_id" in v.columns else v.index.to_series()).astype(str)
+    names = dict(zip(ids, v["name"].astype(str), strict=True)) if "name" in v.columns else {}
+    out = []
+    for r in rows:
+        office = site.get(str(r.get("office", "")), str(r.get("office", "")))
+        out.append(
+            {
+                "officer_id": str(r.get("officer_id", "")),
+                "office": office,
+                "office_name": names.get(office, ""),
+                "kind": str(r.get("kind", "linked")),
+                "village_id": str(r.get("village_id") or ""),
+                "unavailable": ";".join(str(d) for d in r.get("unavailable", [])),
+            }
+        )
+    return pd.DataFrame(out)
+
+
 def write_table_csv(table: pd.DataFrame, path: Path) -> None:
     """A table as UTF-8 CSV (with BOM, for Excel) whose cells a spreadsheet never runs as formulas."""
     cells, quote = safe_cells(table)
@@ -216,7 +246,8 @@ def write_plan_dir(
     shapefile_encoding: str | None = None,
     lang: str = "zh",
 ) -> Path:
-    """Write a plan directory atomically: plan.gpkg, summary.json, schedule.csv, schedule.xlsx, extra files.
+    """Write a plan directory atomically: plan.gpkg, summary.json, schedule.csv, schedule.xlsx, officers.csv
+    (when the summary holds the roster), extra files.
 
     Parameters
     ----------
@@ -275,6 +306,9 @@ def write_plan_dir(
         (tmp / SUMMARY_JSON).write_text(summary_text, encoding="utf-8")
         write_table_csv(schedule, tmp / SCHEDULE_CSV)
         _write_xlsx(plan, schedule, tmp / SCHEDULE_XLSX, lang=lang)
+        officers = officers_table(plan)
+        if officers is not None:
+            write_table_csv(officers, tmp / OFFICERS_CSV)
         for rel, content in extras.items():
             target = tmp.joinpath(*rel.parts)
             target.parent.mkdir(parents=True, exist_ok=True)
