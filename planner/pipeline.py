@@ -169,6 +169,11 @@ def make_plan(
         summary=summary,
         current=_current_layer(villages, current),
     )
+    detected = villages.attrs.get("detected") or {}
+    if detected.get("crs"):  # layers go back in the user's CRS; GCJ-02 was converted, so WGS-84 and said so
+        summary["layer_crs"] = detected["crs"]
+        if detected.get("gcj02"):
+            summary["crs_note"] = "GCJ-02 input converted to WGS-84; layers are in WGS-84 (EPSG:4326)"
     if roster is not None:  # the officers the bureau has, not the ones R2 would give it
         summary["officers"] = len(patrol.roster)
     hard = [v for v in summary["violations"] if v["hard"]]

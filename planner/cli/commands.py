@@ -211,7 +211,9 @@ def run_plan_command(args: argparse.Namespace) -> int:
         lon_col=args.lon_col,
         lat_col=args.lat_col,
         crs=args.crs,
+        keep="all",
     )
+    say_detected(villages.attrs.get("detected", {}), args.lang)
     current = read_current(args.current, villages) if args.current else None
     roster = read_roster(args.officers) if args.officers else None
     if roster is not None:
@@ -234,6 +236,36 @@ def run_plan_command(args: argparse.Namespace) -> int:
         locked=locked,
         n_districts=args.districts,
     )
+
+
+def say_detected(found: dict[str, Any], lang: str) -> None:
+    """What read_villages found (columns, encoding, CRS, the user's own columns kept), in the user's language."""
+    if not found:
+        return
+    none = "无" if lang == "zh" else "none"
+    col = {k: found.get(k) or none for k in ("id", "name", "township", "population")}
+    kept = found.get("kept") or []
+    enc = found.get("encoding") or ("自动识别" if lang == "zh" else "detected")
+    if lang == "zh":
+        text = (
+            f"读取 {found.get('file')}: 村代码字段 {col['id']}, 村名 {col['name']}, 乡镇 {col['township']}, "
+            f"人口 {col['population']}; 编码 {enc}; 坐标系 {found.get('crs')} ({found.get('crs_name')})"
+            + (f"; 保留用户字段 {'、'.join(kept)}" if kept else "")
+            + ("; GCJ-02 坐标已转为 WGS-84, 输出图层为 WGS-84" if found.get("gcj02") else "")
+        )
+    else:
+        text = (
+            f"read {found.get('file')}: village id column {col['id']}, name {col['name']}, township "
+            f"{col['township']}, population {col['population']}; encoding {enc}; CRS {found.get('crs')} "
+            f"({found.get('crs_name')})"
+            + (f"; own columns kept: {', '.join(kept)}" if kept else "")
+            + (
+                "; GCJ-02 coordinates converted to WGS-84, layers written in WGS-84"
+                if found.get("gcj02")
+                else ""
+            )
+        )
+    print(text, file=sys.stderr)
 
 
 def cache_dir(args: argparse.Namespace, what: str = "travel_times") -> Path:

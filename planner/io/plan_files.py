@@ -43,6 +43,20 @@ SCHEDULE_CSV = "schedule.csv"
 SCHEDULE_XLSX = "schedule.xlsx"
 SHAPEFILE_DIR = "shp"
 OFFICERS_CSV = "officers.csv"
+SHAPEFILE_FIELDS = "fields.csv"
+#: The planner's columns as Shapefile fields (at most 10 bytes); shp/fields.csv lists every field of a plan.
+SHAPEFILE_NAMES = {
+    "district_id": "district",
+    "travel_min_to_office": "travel_min",
+    "population": "population",
+    "population_source": "pop_source",
+    "access_reason": "acc_reason",
+    "n_villages": "n_villages",
+    "max_travel_min": "max_min",
+    "mean_travel_min": "mean_min",
+    "officer_id": "officer",
+    "office_village_id": "office_vil",
+}
 
 #: Layer name -> required columns, in the order they are written.
 LAYER_COLUMNS: dict[str, list[str]] = {
@@ -97,8 +111,10 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def _ordered(gdf: gpd.GeoDataFrame, name: str, *, geographic: bool = True) -> gpd.GeoDataFrame:
-    """The layer with its required columns first (a named index counts), checked, in WGS-84."""
+def _ordered(
+    gdf: gpd.GeoDataFrame, name: str, *, geographic: bool = True, crs: Any = 4326
+) -> gpd.GeoDataFrame:
+    """The layer with its required columns first (a named index counts), checked, in ``crs`` (WGS-84)."""
     named = [n for n in gdf.index.names if n is not None]
     data = gdf.reset_index() if named and not set(named) & set(gdf.columns) else gdf.reset_index(drop=True)
     required = LAYER_COLUMNS[name]
@@ -113,7 +129,7 @@ def _ordered(gdf: gpd.GeoDataFrame, name: str, *, geographic: bool = True) -> gp
     geom = data.geometry.name
     extra = [c for c in data.columns if c not in required and c != geom]
     out = data[[*required, *extra, geom]]
-    return out.to_crs(4326) if geographic else out
+    return out.to_crs(crs) if geographic else out
 
 
 #: The first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
@@ -201,6 +217,30 @@ def officers_table(plan: PlanData) -> pd.DataFrame | None:
     return pd.DataFrame(out)
 
 
+def shapefile_fields(layer: gpd.GeoDataFrame, *, encoding: str) -> dict[str, str]:
+    """Column -> Shapefile field name (<= 10 bytes in ``encoding``, unique): :data:`SHAPEFILE_NAMES` for the
+    planner's columns, the others cut to 10 bytes with ``_2``, ``_3``... against clashes."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for col in layer.columns:
+        if col == layer.geometry.name:
+            continue
+        base = SHAPEFILE_NAMES.get(str(col), str(col))
+        while len(base.encode(encoding, errors="replace")) > 10:
+            base = base[:-1]
+        name, k = base, 2
+        while name.lower() in used:
+            suffix = f"_{k}"
+            name = base
+            while len((name + suffix).encode(encoding, errors="replace")) > 10:
+                name = name[:-1]
+            name += suffix
+            k += 1
+        used.add(name.lower())
+        out[str(col)] = name
+    return out
+
+
 def write_table_csv(table: pd.DataFrame, path: Path) -> None:
     """A table as UTF-8 CSV (with BOM, for Excel) whose cells a spreadsheet never runs as formulas."""
     cells, quote = safe_cells(table)
@@ -252,8 +292,8 @@ def write_plan_dir(
     Parameters
     ----------
     plan
-        The plan; layers are written in WGS-84 (EPSG:4326, what QGIS and web maps expect) with the columns of
-        :mod:`planner.plan` first. Not modified.
+        The plan; layers are written in ``summary["layer_crs"]`` (the input's CRS, recorded by the pipeline),
+        else WGS-84 (EPSG:4326), with the columns of :mod:`planner.plan` first. Not modified.
     out
         The plan directory.
     overwrite
@@ -278,14 +318,16 @@ def write_plan_dir(
     ValidationError
         ``out`` exists and is not empty without ``overwrite``; a layer lacks a column; a bad extra file name.
     """
+    # the CRS of the user's village layer (CGCS2000 stays CGCS2000), WGS-84 when none is recorded
+    crs = plan.summary.get("layer_crs") or 4326
     layers: dict[str, gpd.GeoDataFrame] = {
-        "villages": _ordered(plan.villages, "villages"),
-        "districts": _ordered(plan.districts, "districts"),
-        "offices": _ordered(plan.offices, "offices"),
-        "routes": _ordered(plan.routes, "routes"),
+        "villages": _ordered(plan.villages, "villages", crs=crs),
+        "districts": _ordered(plan.districts, "districts", crs=crs),
+        "offices": _ordered(plan.offices, "offices", crs=crs),
+        "routes": _ordered(plan.routes, "routes", crs=crs),
     }
     if plan.current is not None:
-        layers["current"] = _ordered(plan.current, "current")
+        layers["current"] = _ordered(plan.current, "current", crs=crs)
     schedule = _schedule_for_writing(plan.schedule)
     extras = {_check_extra_name(k): v for k, v in (extra_files or {}).items()}
     summary_text = (
@@ -317,11 +359,20 @@ def write_plan_dir(
             else:
                 target.write_text(content, encoding="utf-8")
         if shapefile_encoding:
+            fields: list[dict[str, str]] = []
             for name, layer in layers.items():
                 if len(layer) == 0:
                     log.info("shapefile export: layer %s is empty and is not written", name)
                     continue
-                write_layer(layer, tmp / SHAPEFILE_DIR / f"{name}.shp", encoding=shapefile_encoding)
+                short = shapefile_fields(layer, encoding=shapefile_encoding)
+                fields += [{"layer": name, "field": f, "column": c} for c, f in short.items()]
+                write_layer(
+                    layer.rename(columns=short),
+                    tmp / SHAPEFILE_DIR / f"{name}.shp",
+                    encoding=shapefile_encoding,
+                )
+            if fields:
+                write_table_csv(pd.DataFrame(fields), tmp / SHAPEFILE_DIR / SHAPEFILE_FIELDS)
     log.info(
         "plan written to %s (%d villages, %d districts, %d schedule rows)",
         out,

@@ -542,6 +542,28 @@ def _to_crs(crs: Any, path: Path) -> pyproj.CRS:
         ) from exc
 
 
+# columns the planner reads or writes itself: a column of the user's layer with such a name is not kept
+_PLANNER_COLUMNS = {
+    "village_id",
+    "name",
+    "township",
+    "population",
+    "population_source",
+    "district_id",
+    "office_id",
+    "office_village_id",
+    "travel_min_to_office",
+    "access",
+    "access_reason",
+    "anchor_x",
+    "anchor_y",
+    "officers",
+    "lon",
+    "lat",
+    "fid",
+}
+
+
 def read_villages(
     path: str | os.PathLike[str],
     *,
@@ -555,11 +577,14 @@ def read_villages(
     lon_col: str | None = None,
     lat_col: str | None = None,
     crs: Any = None,
-    keep: Sequence[str] = (),
+    keep: Sequence[str] | str = (),
 ) -> gpd.GeoDataFrame:
     """Read a village layer and return it in the Villages data model, in a metric CRS.
 
-    ``keep`` names columns of the layer that come along as text columns (e.g. the county of a province).
+    ``keep`` names columns of the layer that come along as text columns (e.g. the county of a province);
+    ``keep="all"`` keeps every column the planner does not read or write itself (a bureau's own ``备注``).
+    ``.attrs["detected"]`` records what was read: the id, name, township and population columns, the CRS
+    and whether GCJ-02 was converted (for the CLI to say in the user's language).
 
     Parameters
     ----------
@@ -631,8 +656,10 @@ def read_villages(
     anchors = None
     if layer_geoms is not None and bool(np.isin(shapely.get_type_id(geoms), [3, 6]).any()):
         anchors = _anchor_lonlat(df, p, rows, lon_col=lon_col, lat_col=lat_col)
-    names = _names(df, pick(name_col, NAME_COLUMNS, "--name-col", "village name", "村名"), ids, p)
-    towns = _townships(df, pick(township_col, TOWNSHIP_COLUMNS, "--township-col", "township", "乡镇"), ids, p)
+    name_name = pick(name_col, NAME_COLUMNS, "--name-col", "village name", "村名")
+    town_name = pick(township_col, TOWNSHIP_COLUMNS, "--township-col", "township", "乡镇")
+    names = _names(df, name_name, ids, p)
+    towns = _townships(df, town_name, ids, p)
 
     out = gpd.GeoDataFrame(
         {
@@ -645,6 +672,11 @@ def read_villages(
         index=pd.Index(ids, name="village_id", dtype="str"),
         crs=src_crs,
     )
+    used = {id_name, pop_name, lon_col, lat_col, name_name, town_name}
+    if isinstance(keep, str):
+        if keep != "all":
+            raise ValueError(f"keep must be 'all' or a list of column names, not {keep!r}")
+        keep = [c for c in columns if c not in used and c.lower() not in _PLANNER_COLUMNS and c != "geometry"]
     for col in keep:
         if col not in df.columns:
             raise ValidationError(
@@ -662,9 +694,22 @@ def read_villages(
         )
         log.info("%s: GCJ-02 coordinates converted to WGS-84", p.name)
     target = metric_crs(out)
+    source_crs = pyproj.CRS.from_user_input(src_crs)
     out = out.to_crs(target)
     if anchors is not None:
         out = _with_anchors(out, anchors, coords=coords, path=p)
+    out.attrs["detected"] = {
+        "file": str(p),
+        "id": id_name,
+        "name": name_name,
+        "township": town_name,
+        "population": pop_name,
+        "encoding": encoding or "",
+        "crs": "EPSG:4326" if coords == "gcj02" else source_crs.to_string(),
+        "crs_name": source_crs.name,
+        "gcj02": coords == "gcj02",
+        "kept": list(keep),
+    }
     log.info(
         "read %d villages from %s (population %d) in %s",
         len(out),
