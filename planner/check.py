@@ -32,14 +32,15 @@ def check_plan(plan: PlanData, *, rules: Rules, times: TravelTimes | None) -> li
     derived = edited_layers(plan, rules=rules, times=times)
     villages = derived.villages
     violations = list(check_districts(villages, times, rules=rules))
+    roster = _roster_of(plan)
+    if len(plan.schedule):  # stale rows need no travel times
+        violations += stale_rows(plan, derived, roster)
     if len(plan.schedule) and times is not None:
         from planner.patrol.month import check_schedule
         from planner.patrol.roster import patrol_assignment
 
         assignment = patrol_assignment(villages, derived.offices, derived.districts)
         month = str(plan.summary.get("month") or str(plan.schedule["date"].min())[:7])
-        roster = _roster_of(plan)
-        violations += stale_rows(plan, derived, roster)
         violations += list(
             check_schedule(plan.schedule, assignment, times, rules=rules.patrol, month=month, roster=roster)
         )
