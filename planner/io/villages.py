@@ -564,6 +564,36 @@ _PLANNER_COLUMNS = {
 }
 
 
+def _own_columns(columns: list[str], keep: Sequence[str] | str, *, used: set[str | None]) -> Sequence[str]:
+    """The columns ``keep`` names; for ``"all"`` every column the planner neither read nor writes itself."""
+    if not isinstance(keep, str):
+        return keep
+    if keep != "all":
+        raise ValueError(f"keep must be 'all' or a list of column names, not {keep!r}")
+    return [c for c in columns if c not in used and c.lower() not in _PLANNER_COLUMNS and c != "geometry"]
+
+
+def _detected(
+    p: Path,
+    cols: dict[str, str | None],
+    *,
+    encoding: str | None,
+    coords: str,
+    crs: pyproj.CRS,
+    kept: Sequence[str],
+) -> dict[str, Any]:
+    """What read_villages found, for the CLI to say: the columns used, encoding, CRS, GCJ-02, own columns."""
+    return {
+        "file": str(p),
+        **cols,
+        "encoding": encoding or "",
+        "crs": "EPSG:4326" if coords == "gcj02" else crs.to_string(),
+        "crs_name": crs.name,
+        "gcj02": coords == "gcj02",
+        "kept": list(kept),
+    }
+
+
 def read_villages(
     path: str | os.PathLike[str],
     *,
@@ -672,11 +702,7 @@ def read_villages(
         index=pd.Index(ids, name="village_id", dtype="str"),
         crs=src_crs,
     )
-    used = {id_name, pop_name, lon_col, lat_col, name_name, town_name}
-    if isinstance(keep, str):
-        if keep != "all":
-            raise ValueError(f"keep must be 'all' or a list of column names, not {keep!r}")
-        keep = [c for c in columns if c not in used and c.lower() not in _PLANNER_COLUMNS and c != "geometry"]
+    keep = _own_columns(columns, keep, used={id_name, pop_name, lon_col, lat_col, name_name, town_name})
     for col in keep:
         if col not in df.columns:
             raise ValidationError(
@@ -698,18 +724,8 @@ def read_villages(
     out = out.to_crs(target)
     if anchors is not None:
         out = _with_anchors(out, anchors, coords=coords, path=p)
-    out.attrs["detected"] = {
-        "file": str(p),
-        "id": id_name,
-        "name": name_name,
-        "township": town_name,
-        "population": pop_name,
-        "encoding": encoding or "",
-        "crs": "EPSG:4326" if coords == "gcj02" else source_crs.to_string(),
-        "crs_name": source_crs.name,
-        "gcj02": coords == "gcj02",
-        "kept": list(keep),
-    }
+    cols = {"id": id_name, "name": name_name, "township": town_name, "population": pop_name}
+    out.attrs["detected"] = _detected(p, cols, encoding=encoding, coords=coords, crs=source_crs, kept=keep)
     log.info(
         "read %d villages from %s (population %d) in %s",
         len(out),
