@@ -573,6 +573,21 @@ def _own_columns(columns: list[str], keep: Sequence[str] | str, *, used: set[str
     return [c for c in columns if c not in used and c.lower() not in _PLANNER_COLUMNS and c != "geometry"]
 
 
+def _encoding_read(p: Path, encoding: str | None) -> str:
+    """The text encoding the layer was read with: the given one, a Shapefile's detected one, UTF-8 for the
+    formats that are always UTF-8; "" when not known (a CSV's is detected by the table reader)."""
+    from planner.io.files import shapefile_encoding
+
+    if encoding:
+        return encoding
+    suffix = p.suffix.lower()
+    if suffix == ".shp":
+        cpg = p.with_suffix(".cpg")
+        declared = cpg.read_text(encoding="ascii", errors="replace").strip() if cpg.is_file() else ""
+        return shapefile_encoding(p) or declared
+    return "UTF-8" if suffix in (".gpkg", ".geojson", ".json", ".fgb") else ""
+
+
 def _detected(
     p: Path,
     cols: dict[str, str | None],
@@ -586,7 +601,7 @@ def _detected(
     return {
         "file": str(p),
         **cols,
-        "encoding": encoding or "",
+        "encoding": _encoding_read(p, encoding),
         "crs": "EPSG:4326" if coords == "gcj02" else crs.to_string(),
         "crs_name": crs.name,
         "gcj02": coords == "gcj02",
