@@ -7,38 +7,253 @@ re-checked with road travel times even when villages or offices were moved by ha
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from planner.model import PlanData, TravelTimes
+from planner.model import PlanData, TravelTimes, Violation
 from planner.rules import Rules, load_rules
 
 log = logging.getLogger(__name__)
 
 
-def check_plan(plan: PlanData, *, rules: Rules, times: TravelTimes | None) -> list[Any]:
-    """Every rule on a plan: districts and offices, then the schedule when there is one."""
-    from planner.districts import check_districts
-    from planner.geo import metric_crs
+def check_plan(plan: PlanData, *, rules: Rules, times: TravelTimes | None) -> list[Violation]:
+    """Every rule on a plan: districts and offices, then the schedule when there is one.
 
-    villages = plan.villages.set_index("village_id")
-    villages.index = villages.index.astype(str)
-    # the plan's layers are WGS-84; neighbour tests measure shared borders in metres
-    villages = villages.to_crs(metric_crs(villages))
-    violations = list(check_districts(villages, times, offices=plan.offices, rules=rules))
+    The districts and offices are re-derived from the villages layer (:func:`edited_layers`), so a district id
+    typed in QGIS, a village moved to another district or an office moved to another village are checked as
+    the plan they make; every schedule row made stale by such an edit is named (:func:`stale_rows`).
+    """
+    from planner.districts import check_districts
+
+    derived = edited_layers(plan, rules=rules, times=times)
+    villages = derived.villages
+    violations = list(check_districts(villages, times, rules=rules))
+    roster = _roster_of(plan)
+    if len(plan.schedule):  # stale rows need no travel times
+        violations += stale_rows(plan, derived, roster)
     if len(plan.schedule) and times is not None:
         from planner.patrol.month import check_schedule
         from planner.patrol.roster import patrol_assignment
 
-        assignment = patrol_assignment(villages, plan.offices, plan.districts)
+        assignment = patrol_assignment(villages, derived.offices, derived.districts)
         month = str(plan.summary.get("month") or str(plan.schedule["date"].min())[:7])
         violations += list(
-            check_schedule(
-                plan.schedule, assignment, times, rules=rules.patrol, month=month, roster=_roster_of(plan)
-            )
+            check_schedule(plan.schedule, assignment, times, rules=rules.patrol, month=month, roster=roster)
         )
     return violations
+
+
+def edited_layers(plan: PlanData, *, rules: Rules, times: TravelTimes | None) -> Any:
+    """The districts and offices the villages layer now makes, as a :class:`~planner.districts.DistrictPlan`
+    (villages indexed by village_id in a metric CRS, with ``office_village_id``).
+
+    A district's office is the office of the offices layer whose village lies in it; a district with none (a
+    new district id) gets the office id most of its villages carry if no other office has that id, else the
+    next free ``O..``, sited at its village with the shortest longest trip to the others. Officers: the
+    districts layer's for a district it knows, else R2's count for the district's residents.
+    """
+    from planner.districts.plan import DistrictPlan
+    from planner.geo import metric_crs
+
+    v = plan.villages.set_index("village_id")
+    v.index = v.index.astype(str)
+    v = v.to_crs(metric_crs(v))
+    district = v["district_id"].astype(str)
+    offices = plan.offices.assign(office_id=plan.offices["office_id"].astype(str))
+    site = dict(zip(offices["office_id"], offices["village_id"].astype(str), strict=True))
+    office_of: dict[str, str] = {}
+    for o, s in sorted(site.items()):
+        d = district.get(s)
+        if d is not None and d not in office_of:
+            office_of[d] = o
+    taken = set(site)
+    for d in sorted(set(district) - set(office_of)):
+        members = district.index[district == d]
+        votes = v.loc[members, "office_id"].astype(str).value_counts()
+        free = [o for o in votes.index if o and o not in taken and o != "nan"]
+        o = free[0] if free else _next_office_id(taken)
+        taken.add(o)
+        office_of[d] = o
+        site[o] = _best_site(members, times)
+    v["office_id"] = district.map(office_of)
+    v["office_village_id"] = v["office_id"].map(site)
+    if times is not None:
+        sub = times.subset(pd.Index(sorted(set(v["office_village_id"]))), v.index)
+        minutes = pd.DataFrame(sub.seconds / 60.0, index=sub.origins, columns=sub.destinations)
+        v["travel_min_to_office"] = [float(minutes.at[o, i]) for i, o in v["office_village_id"].items()]
+    known = plan.districts.set_index(plan.districts["district_id"].astype(str))["officers"]
+    rows = []
+    for d, grp in v.groupby(district, sort=True):
+        pop = float(grp["population"].sum())
+        travel = pd.to_numeric(grp["travel_min_to_office"], errors="coerce")
+        officers = int(known[d]) if d in known.index else rules.districts.officers_for(pop)
+        rows.append(
+            {
+                "district_id": d,
+                "n_villages": len(grp),
+                "population": int(pop),
+                "officers": officers,
+                "office_id": office_of[d],
+                "max_travel_min": float(travel.max()),
+                "mean_travel_min": float(travel.mean()),
+                "geometry": grp.geometry.union_all(),
+            }
+        )
+    districts = gpd.GeoDataFrame(rows, geometry="geometry", crs=v.crs)
+    old_points = dict(zip(offices["office_id"], offices.to_crs(v.crs).geometry, strict=True))
+    office_rows = []
+    for r in districts.itertuples():
+        o, s = str(r.office_id), site[str(r.office_id)]
+        moved = o not in old_points or str(plan.offices.set_index("office_id")["village_id"].get(o)) != s
+        point = v.geometry[s].representative_point() if moved or s not in v.index else old_points[o]
+        office_rows.append(
+            {
+                "office_id": o,
+                "village_id": s,
+                "district_id": r.district_id,
+                "officers": r.officers,
+                "geometry": point,
+            }
+        )
+    offices_out = gpd.GeoDataFrame(office_rows, geometry="geometry", crs=v.crs)
+    return DistrictPlan(villages=v, districts=districts, offices=offices_out, violations=[])
+
+
+def _next_office_id(taken: set[str]) -> str:
+    n = 1
+    while f"O{n:02d}" in taken:
+        n += 1
+    return f"O{n:02d}"
+
+
+def _best_site(members: pd.Index, times: TravelTimes | None) -> str:
+    """The member village whose longest trip to the others is shortest (the first by id without times)."""
+    ids = pd.Index(sorted(members.astype(str)))
+    if times is None or len(ids) == 1:
+        return str(ids[0])
+    worst = times.subset(ids, ids).seconds.max(axis=1)
+    return str(ids[int(np.argmin(worst))])
+
+
+_VISITS = ("visit", "night_visit")
+
+
+def stale_rows(plan: PlanData, derived: Any, roster: pd.DataFrame | None) -> list[Violation]:
+    """Schedule rows an edit made stale: a visit by an officer of another office than the village's (now),
+    an office day at a village that is no longer the officer's office; one violation per row, with names."""
+    v = derived.villages
+    office_of = v["office_id"].astype(str)
+    site = dict(
+        zip(derived.offices["office_id"].astype(str), derived.offices["village_id"].astype(str), strict=True)
+    )
+    names = v["name"].astype(str)
+    if roster is not None:
+        home = dict(zip(roster["officer_id"].astype(str), roster["office"].astype(str), strict=True))
+    else:
+        home = {}
+    out: list[Violation] = []
+    for i, r in enumerate(plan.schedule.itertuples(index=False), start=2):
+        officer, vid, act, day = str(r.officer_id), str(r.village_id), str(r.activity), str(r.date)
+        mine = home.get(officer) or officer.rsplit("-", 1)[0]
+        if mine not in site and mine not in set(office_of):
+            continue
+        name = f"{vid} ({names[vid]})" if vid in names.index else vid
+        if act in _VISITS and vid in office_of.index and office_of[vid] != mine:
+            d = str(v.at[vid, "district_id"])
+            out.append(
+                Violation(
+                    "R3",
+                    vid,
+                    f"schedule line {i}: officer {officer} (office {mine}) visits {name} on {day}, but the village "
+                    f"now belongs to district {d}, office {office_of[vid]}: re-plan the month (planner plan "
+                    "--current) or move the visit to an officer of that office",
+                    f"排班表第 {i} 行: 民警 {officer}(警务室 {mine})于 {day} 走访 {name}, 但该村现属警务区 {d}、"
+                    f"警务室 {office_of[vid]}: 请重新排班(planner plan --current)或改由该警务室民警走访",
+                    kind="schedule",
+                )
+            )
+        elif act == "office" and mine in site and vid and vid != site[mine]:
+            out.append(
+                Violation(
+                    "R3",
+                    officer,
+                    f"schedule line {i}: officer {officer} keeps office on {day} at {name}, but office {mine} is now "
+                    f"at {site[mine]} ({names.get(site[mine], '')})",
+                    f"排班表第 {i} 行: 民警 {officer} 于 {day} 在 {name} 坐班, 但警务室 {mine} 现位于 {site[mine]}"
+                    f"({names.get(site[mine], '')})",
+                    kind="schedule",
+                )
+            )
+    return out
+
+
+def named(text: str, names: dict[str, str]) -> str:
+    """``text`` with every village id in it followed by the village's name, and numpy's reprs of text removed
+    (``np.str_('O01')`` reads O01)."""
+    text = re.sub(r"np\.str_\('([^']*)'\)", r"\1", text)
+    ids = [i for i in names if i and names[i] and i in text]
+    if not ids:
+        return text
+    pattern = re.compile(
+        r"(?<![\w-])("
+        + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+        + r")(?![\w-]| \()"
+    )
+    return pattern.sub(lambda m: f"{m.group(1)} ({names[m.group(1)]})", text)
+
+
+def edited_plan(
+    plan: PlanData, *, rules: Rules, times: TravelTimes | None, violations: list[Violation]
+) -> PlanData:
+    """The plan the edits make (``planner check --write``): layers re-derived from the villages layer
+    (:func:`edited_layers`), the summary's district figures, coverage and violations recomputed, the schedule
+    and routes as they are."""
+    from planner.offices import service_area
+    from planner.settings import OUTPUT_CRS
+
+    derived = edited_layers(plan, rules=rules, times=times)
+    figures = derived.summary()
+    summary = dict(plan.summary)
+    for key in (
+        "villages",
+        "population",
+        "districts",
+        "offices",
+        "officers",
+        "max_travel_min",
+        "mean_travel_min",
+    ):
+        summary[key] = figures[key]
+    summary["district_villages"] = figures["district_villages"]
+    summary["district_population"] = figures["district_population"]
+    if times is not None:
+        sa = service_area(
+            times,
+            derived.offices["village_id"].tolist(),
+            derived.villages["population"],
+            thresholds_min=rules.offices.coverage_thresholds_min,
+        )
+        summary["coverage_pct"] = {
+            str(int(t)) if float(t).is_integer() else str(t): round(float(row["residents_pct"]), 2)
+            for t, row in sa.iterrows()
+        }
+    summary["violations"] = [{**x.to_dict(), "subject": str(x.subject)} for x in violations]
+    summary["rules"] = rules.to_dict()
+    summary["edited"] = True
+    villages = derived.villages.drop(columns=["office_village_id"]).reset_index()
+    return PlanData(
+        villages=villages.to_crs(OUTPUT_CRS),
+        districts=derived.districts.to_crs(OUTPUT_CRS),
+        offices=derived.offices.to_crs(OUTPUT_CRS),
+        summary=summary,
+        routes=plan.routes,
+        schedule=plan.schedule,
+        current=plan.current,
+    )
 
 
 def _roster_of(plan: PlanData) -> pd.DataFrame | None:

@@ -20,11 +20,11 @@ import pandas as pd
 
 from planner.errors import ValidationError
 from planner.io.cache import TravelTimeCache
-from planner.model import PlanData
+from planner.model import PlanData, Violation
 from planner.network import leg_lines
 from planner.network.estimate import ESTIMATED, straight_legs, terrain_factors
 from planner.outputs.summary import build_summary
-from planner.patrol.roster import patrol_assignment, resolve_roster_offices
+from planner.patrol.roster import check_roster, patrol_assignment, resolve_roster_offices
 from planner.rules import Rules
 from planner.settings import DISTRICTS_TIME_CAP, MAX_SHIPPED_MATRIX, OUTPUT_CRS, PATROL_WORK_BUDGET
 
@@ -146,6 +146,8 @@ def make_plan(
         assignment = patrol_assignment(dplan.villages, dplan.offices, dplan.districts)
         if roster is not None:
             roster = resolve_roster_offices(roster, assignment, source=roster_source)
+            # checked here, where the file is known, so that an error names it and the line
+            check_roster(roster, assignment.set_axis(assignment.index.astype(str)), source=roster_source)
         patrol = plan_month(
             assignment,
             times,
@@ -155,6 +157,8 @@ def make_plan(
             seed=seed,
             time_limit=time_limit or PATROL_WORK_BUDGET,
         )
+        if roster is not None:
+            patrol = _unstaffed_offices_once(patrol, assignment, dplan.villages)
     with clock.stage("routes"):
         routes = _route_lines(network, access, villages, patrol.legs, rules=rules)
     summary = build_summary(
@@ -185,6 +189,13 @@ def make_plan(
 
         # what the layer has, misses, adds or names otherwise against the county's official village list
         summary["nbs"] = compare_official(villages, county).summary()
+    detected = villages.attrs.get("detected") or {}
+    if detected.get("crs"):  # layers go back in the user's CRS; GCJ-02 was converted, so WGS-84 and said so
+        summary["layer_crs"] = detected["crs"]
+        if detected.get("gcj02"):
+            summary["crs_note"] = "GCJ-02 input converted to WGS-84; layers are in WGS-84 (EPSG:4326)"
+    if roster is not None:  # the officers the bureau has, not the ones R2 would give it
+        summary["officers"] = len(patrol.roster)
     hard = [v for v in summary["violations"] if v["hard"]]
     return PlanResult(plan=plan, hard_breaks=len(hard), times=times)
 
@@ -215,6 +226,41 @@ def _no_roads_summary(rules: Rules) -> dict[str, Any]:
         "circuity": circuity,
         "speed_kmh": kmh,
     }
+
+
+def _unstaffed_offices_once(patrol: Any, assignment: pd.DataFrame, villages: pd.DataFrame) -> Any:
+    """The patrol plan with one violation per office the roster gives no officer, in place of a line for every
+    rule each of its villages then breaks."""
+    import dataclasses
+
+    office = assignment["office_id"].astype(str)
+    office.index = office.index.astype(str)
+    empty = sorted(set(office) - set(patrol.roster["office"].astype(str)))
+    if not empty:
+        return patrol
+    names = villages["name"].astype(str)
+    names.index = names.index.astype(str)
+    site = assignment["office_village_id"].astype(str)
+    site.index = office.index
+    orphans = set(office.index[office.isin(empty)])
+    kept = [v for v in patrol.violations if str(v.subject) not in orphans]
+    for o in empty:
+        vill = office.index[office == o]
+        where = site[vill[0]]
+        shown = "、".join(f"{names.get(v, v)}" for v in vill[:8]) + ("…" if len(vill) > 8 else "")
+        shown_en = ", ".join(f"{names.get(v, v)}" for v in vill[:8]) + (", ..." if len(vill) > 8 else "")
+        kept.append(
+            Violation(
+                "R3",
+                o,
+                f"office {o} ({names.get(where, where)}) has no officer in the roster: its {len(vill)} villages "
+                f"({shown_en}) get no visits; add officers of {o} (or of village {where}) to the roster",
+                f"警务室 {o}({names.get(where, where)})在名册中没有民警: 其 {len(vill)} 个村({shown})无人走访;"
+                f"请在名册中为 {o}(或村代码 {where})添加民警",
+                kind="office",
+            )
+        )
+    return dataclasses.replace(patrol, violations=kept)
 
 
 def _current_layer(villages: gpd.GeoDataFrame, current: pd.Series | None) -> gpd.GeoDataFrame | None:
@@ -268,4 +314,11 @@ def write_outputs(
     plan = replace(result.plan, summary={**result.plan.summary, "report_pdf": status})
     if result.times is not None and len(result.times.origins) <= MAX_SHIPPED_MATRIX:
         extra[TIMES_FILE] = times_to_npz(result.times)
-    write_plan_dir(plan, out, overwrite=overwrite, extra_files=extra, shapefile_encoding=shapefile_encoding)
+    write_plan_dir(
+        plan,
+        out,
+        overwrite=overwrite,
+        extra_files=extra,
+        shapefile_encoding=shapefile_encoding,
+        lang=lang,
+    )

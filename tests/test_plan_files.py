@@ -201,11 +201,11 @@ def test_schedule_csv_has_bom_and_xlsx_has_officer_sheets(tmp_path: Path) -> Non
     assert raw.startswith(b"\xef\xbb\xbf")
     assert raw[3:].decode("utf-8").splitlines()[0] == ",".join(SCHEDULE_COLUMNS)
     wb = openpyxl.load_workbook(out / "schedule.xlsx", read_only=True)
-    assert wb.sheetnames == ["all", "P01", "P02", "警员_3"]  # '/' is not allowed in a sheet name
-    assert wb["all"].max_row == 5
+    assert wb.sheetnames == ["全部", "汇总", "P01", "P02", "警员_3"]  # '/' is not allowed in a sheet name
+    assert wb["全部"].max_row == 5
     rows = list(wb["P01"].iter_rows(values_only=True))
-    assert rows[0] == tuple(SCHEDULE_COLUMNS)
-    assert [r[5] for r in rows[1:]] == ["travel", "visit"]
+    assert rows[0] == ("民警", "日期", "开始", "结束", "村代码", "村名", "乡镇", "事项", "分钟")
+    assert [r[7] for r in rows[1:]] == ["路途", "走访"]
     wb.close()
 
 
@@ -363,7 +363,7 @@ def test_schedule_cells_that_look_like_formulas_are_neutralised(tmp_path: Path) 
                 assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
                 if isinstance(cell.value, str):
                     assert not cell.value.startswith(("=", "+", "-", "@", "\t", "\r")), cell.value
-    assert book["all"]["G2"].value == -2.5
+    assert book["全部"]["I2"].value == -2.5
     back = read_plan_dir(out)
     assert back.schedule["officer_id"].tolist() == HOSTILE
     assert back.schedule["village_id"].tolist() == list(reversed(HOSTILE))

@@ -18,7 +18,7 @@ from planner.errors import ValidationError
 from planner.io import locked_villages
 from planner.io.files import DEMO_DIR
 from planner.io.plan_files import TIMES_FILE, times_from_npz
-from planner.patrol.roster import check_roster_offices
+from planner.patrol.roster import check_roster_offices, name_roster_offices
 from planner.pipeline import PlanResult, StageClock, check_month, default_month, make_plan, write_outputs
 from planner.prepare_osm import prepare_osm
 from planner.rules import load_rules
@@ -192,14 +192,11 @@ def demo_inputs() -> tuple[str, ...]:
     return (str(DEMO_DIR / "villages.gpkg"), str(DEMO_DIR / "roads.osm.bz2"))
 
 
-def run_plan_command(args: argparse.Namespace) -> int:
-    """``planner plan``."""
-    from planner.io import read_current, read_office_sites, read_roster, read_villages
-    from planner.io.roads import read_roads
+def read_village_layer(args: argparse.Namespace, *, keep: Any = ()) -> gpd.GeoDataFrame:
+    """The village layer named by a command's village options (``--villages``, ``--id-col``, ... ``--crs``)."""
+    from planner.io import read_villages
 
-    rules = load_rules(args.config)
-    month = check_month(args.month or default_month())
-    villages = read_villages(
+    return read_villages(
         args.villages,
         id_col=args.id_col,
         name_col=args.name_col,
@@ -211,11 +208,24 @@ def run_plan_command(args: argparse.Namespace) -> int:
         lon_col=args.lon_col,
         lat_col=args.lat_col,
         crs=args.crs,
+        keep=keep,
     )
+
+
+def run_plan_command(args: argparse.Namespace) -> int:
+    """``planner plan``."""
+    from planner.io import read_current, read_office_sites, read_roster
+    from planner.io.roads import read_roads
+
+    rules = load_rules(args.config)
+    month = check_month(args.month or default_month())
+    villages = read_village_layer(args, keep="all")
+    say_detected(villages.attrs.get("detected", {}), args.lang)
     current = read_current(args.current, villages) if args.current else None
     roster = read_roster(args.officers) if args.officers else None
     if roster is not None:
         warn_leave_outside_month(roster, month, lang=args.lang, source=f"officer roster {args.officers}")
+        roster = name_roster_offices(roster, villages)
         check_roster_offices(roster, villages.index, source=f"officer roster {args.officers}")
     candidates = read_office_sites(args.offices, villages) if args.offices else None
     locked = locked_villages(args.lock, current) if args.lock else None
@@ -253,6 +263,36 @@ def _official_county(args: argparse.Namespace) -> Any:
     from planner.io.nbs import find_county
 
     return find_county(args.county)
+
+
+def say_detected(found: dict[str, Any], lang: str) -> None:
+    """What read_villages found (columns, encoding, CRS, the user's own columns kept), in the user's language."""
+    if not found:
+        return
+    none = "无" if lang == "zh" else "none"
+    col = {k: found.get(k) or none for k in ("id", "name", "township", "population")}
+    kept = found.get("kept") or []
+    enc = found.get("encoding") or ("自动识别" if lang == "zh" else "detected")
+    if lang == "zh":
+        text = (
+            f"读取 {found.get('file')}: 村代码字段 {col['id']}, 村名 {col['name']}, 乡镇 {col['township']}, "
+            f"人口 {col['population']}; 编码 {enc}; 坐标系 {found.get('crs')} ({found.get('crs_name')})"
+            + (f"; 保留用户字段 {'、'.join(kept)}" if kept else "")
+            + ("; GCJ-02 坐标已转为 WGS-84, 输出图层为 WGS-84" if found.get("gcj02") else "")
+        )
+    else:
+        text = (
+            f"read {found.get('file')}: village id column {col['id']}, name {col['name']}, township "
+            f"{col['township']}, population {col['population']}; encoding {enc}; CRS {found.get('crs')} "
+            f"({found.get('crs_name')})"
+            + (f"; own columns kept: {', '.join(kept)}" if kept else "")
+            + (
+                "; GCJ-02 coordinates converted to WGS-84, layers written in WGS-84"
+                if found.get("gcj02")
+                else ""
+            )
+        )
+    print(text, file=sys.stderr)
 
 
 def cache_dir(args: argparse.Namespace, what: str = "travel_times") -> Path:
@@ -326,12 +366,18 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """``planner check``: prints every violation; exit 1 when any hard rule is broken."""
+    """``planner check``: prints every violation (village names beside ids); exit 1 when any hard rule is
+    broken. With ``--write`` the edited plan is regenerated in place (layers, summary, report, map, sheets)."""
+    from planner.check import edited_plan, named
     from planner.io.plan_files import read_plan_dir
 
     path = Path(args.plan)
     plan_dir = path.parent if path.suffix == ".gpkg" else path
     plan = read_plan_dir(plan_dir)
+    zh = args.lang == "zh"
+    source = plan.schedule.attrs.get("source", "")
+    if source:
+        print(f"排班表读自 {source}" if zh else f"schedule read from {source}", file=sys.stderr)
     rules = load_rules(args.config) if args.config else rules_of(plan.summary)
     times = times_from_npz(plan_dir / TIMES_FILE) if (plan_dir / TIMES_FILE).is_file() else None
     if times is None:
@@ -341,11 +387,21 @@ def run_check(args: argparse.Namespace) -> int:
             TIMES_FILE,
         )
     violations = check_plan(plan, rules=rules, times=times)
-    zh = args.lang == "zh"
+    names = dict(zip(plan.villages["village_id"].astype(str), plan.villages["name"].astype(str), strict=True))
     for v in violations:
         kind = ("硬" if v.hard else "软") if zh else ("hard" if v.hard else "soft")
-        print(f"{v.rule}\t{kind}\t{v.subject}\t{(v.detail_zh if zh else v.detail) or v.detail}")
+        subject = named(str(v.subject), names)
+        print(f"{v.rule}\t{kind}\t{subject}\t{named((v.detail_zh if zh else v.detail) or v.detail, names)}")
     hard = [v for v in violations if v.hard]
+    if getattr(args, "write", False):
+        edited = edited_plan(plan, rules=rules, times=times, violations=violations)
+        write_outputs(
+            PlanResult(plan=edited, hard_breaks=len(hard), times=times),
+            plan_dir,
+            lang=args.lang,
+            overwrite=True,
+        )
+        print(f"已重新生成 {plan_dir}" if zh else f"regenerated {plan_dir}", file=sys.stderr)
     if hard:
         print(f"{len(hard)} 项违反硬性规则" if zh else f"{len(hard)} hard rule break(s)", file=sys.stderr)
         return 1

@@ -101,22 +101,9 @@ def _workers(args: argparse.Namespace) -> int | None:
 
 
 def _read(args: argparse.Namespace, *, keep: tuple[str, ...] = ()) -> Any:
-    from planner.io.villages import read_villages
+    from planner.cli.commands import read_village_layer
 
-    return read_villages(
-        args.villages,
-        id_col=args.id_col,
-        name_col=args.name_col,
-        township_col=args.township_col,
-        population_col=args.population_col,
-        layer=args.layer,
-        encoding=args.encoding,
-        coords=args.coords,
-        lon_col=args.lon_col,
-        lat_col=args.lat_col,
-        crs=args.crs,
-        keep=keep,
-    )
+    return read_village_layer(args, keep=keep)
 
 
 def _say_county(c: CountyOutcome, lang: str) -> None:

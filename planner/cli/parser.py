@@ -181,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="re-check a plan against the rules / 按规则复核方案")
     p.add_argument("plan", help="plan directory (or its plan.gpkg)")
     p.add_argument("--config", help="rules file (TOML)")
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="regenerate the edited plan in place: districts and offices layers from the villages layer, "
+        "summary.json, report, map and sheets / 按编辑后的村图层重新生成方案",
+    )
     _add_common(p)
 
     from planner.cli.fetch import add_fetch_command

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
+import pyogrio.errors
 
 from planner.errors import ValidationError
 from planner.io.files import check_input_path, read_layer_file
@@ -40,6 +42,23 @@ def _read_table_or_layer(
     return p, table, gdf
 
 
+def _plan_villages(path: str | os.PathLike[str]) -> str | os.PathLike[str]:
+    """A plan directory stands for its plan.gpkg."""
+    p = Path(path)
+    return p / "plan.gpkg" if p.is_dir() and (p / "plan.gpkg").is_file() else path
+
+
+def _is_plan_gpkg(path: str | os.PathLike[str]) -> bool:
+    p = Path(path)
+    if p.suffix.lower() != ".gpkg" or not p.is_file():
+        return False
+    try:
+        layers = {str(name) for name, _ in pyogrio.list_layers(p)}
+    except (pyogrio.errors.DataSourceError, OSError):
+        return False
+    return {"villages", "districts", "offices"} <= layers
+
+
 def read_current(path: str | os.PathLike[str], villages: gpd.GeoDataFrame) -> pd.Series:
     """The district in force today of every village, from a table, a village layer or district polygons.
 
@@ -64,7 +83,11 @@ def read_current(path: str | os.PathLike[str], villages: gpd.GeoDataFrame) -> pd
         Unreadable file, no district column, conflicting rows, or villages not covered (named).
     """
     what, what_zh = "current districts file", "现行警务区文件"
-    p, table, gdf = _read_table_or_layer(path, what=what, what_zh=what_zh, prefer_layer="current")
+    path = _plan_villages(path)
+    # a plan (directory or plan.gpkg): its villages layer holds the districts as edited (QGIS), not the
+    # districts layer (stale after an edit) nor the plan's own `current` layer (the districts before it)
+    prefer = "villages" if _is_plan_gpkg(path) else "current"
+    p, table, gdf = _read_table_or_layer(path, what=what, what_zh=what_zh, prefer_layer=prefer)
     columns = [str(c) for c in table.columns]
     district_cols = _find_column(columns, DISTRICT_COLUMNS)
     if not district_cols:

@@ -24,6 +24,7 @@ import pyogrio.errors
 
 from planner.errors import ValidationError
 from planner.io.files import PLAN_MARKER, atomic_output_dir, read_layer_file, write_layer
+from planner.io.schedule_xlsx import read_schedule_xlsx, write_schedule_xlsx
 from planner.model import (
     DISTRICT_COLUMNS,
     OFFICE_COLUMNS,
@@ -41,6 +42,21 @@ SUMMARY_JSON = "summary.json"
 SCHEDULE_CSV = "schedule.csv"
 SCHEDULE_XLSX = "schedule.xlsx"
 SHAPEFILE_DIR = "shp"
+OFFICERS_CSV = "officers.csv"
+SHAPEFILE_FIELDS = "fields.csv"
+#: The planner's columns as Shapefile fields (at most 10 bytes); shp/fields.csv lists every field of a plan.
+SHAPEFILE_NAMES = {
+    "district_id": "district",
+    "travel_min_to_office": "travel_min",
+    "population": "population",
+    "population_source": "pop_source",
+    "access_reason": "acc_reason",
+    "n_villages": "n_villages",
+    "max_travel_min": "max_min",
+    "mean_travel_min": "mean_min",
+    "officer_id": "officer",
+    "office_village_id": "office_vil",
+}
 
 #: Layer name -> required columns, in the order they are written.
 LAYER_COLUMNS: dict[str, list[str]] = {
@@ -69,7 +85,7 @@ _TEXT_COLUMNS = {
 }
 _INT_COLUMNS = {"population", "n_villages", "officers", "seq"}
 _FLOAT_COLUMNS = {"travel_min_to_office", "max_travel_min", "mean_travel_min", "minutes", "km"}
-_RESERVED = {PLAN_GPKG, SUMMARY_JSON, SCHEDULE_CSV, SCHEDULE_XLSX, PLAN_MARKER}
+_RESERVED = {PLAN_GPKG, SUMMARY_JSON, SCHEDULE_CSV, SCHEDULE_XLSX, OFFICERS_CSV, PLAN_MARKER}
 
 
 def _json_ready(value: Any) -> Any:
@@ -95,8 +111,10 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def _ordered(gdf: gpd.GeoDataFrame, name: str, *, geographic: bool = True) -> gpd.GeoDataFrame:
-    """The layer with its required columns first (a named index counts), checked, in WGS-84."""
+def _ordered(
+    gdf: gpd.GeoDataFrame, name: str, *, geographic: bool = True, crs: Any = 4326
+) -> gpd.GeoDataFrame:
+    """The layer with its required columns first (a named index counts), checked, in ``crs`` (WGS-84)."""
     named = [n for n in gdf.index.names if n is not None]
     data = gdf.reset_index() if named and not set(named) & set(gdf.columns) else gdf.reset_index(drop=True)
     required = LAYER_COLUMNS[name]
@@ -111,7 +129,7 @@ def _ordered(gdf: gpd.GeoDataFrame, name: str, *, geographic: bool = True) -> gp
     geom = data.geometry.name
     extra = [c for c in data.columns if c not in required and c != geom]
     out = data[[*required, *extra, geom]]
-    return out.to_crs(4326) if geographic else out
+    return out.to_crs(crs) if geographic else out
 
 
 #: The first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
@@ -155,35 +173,72 @@ def restored_cell(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:2] in FORMULA_START else value
 
 
-def _sheet_names(officers: list[str]) -> dict[str, str]:
-    """Valid, unique, inert Excel sheet names (<= 31 characters, none of []:*?/\\ or control characters,
-    not starting like a formula, not 'all' or Excel's reserved 'History')."""
-    used = {"all", "history"}
-    names: dict[str, str] = {}
-    for o in officers:
-        base = re.sub(r"[\[\]:*?/\\\x00-\x1f\x7f]", "_", o).strip("'") or "officer"
-        if base.startswith(FORMULA_START):
-            base = "_" + base
-        base = base[:31]
+def _write_xlsx(plan: PlanData, schedule: pd.DataFrame, path: Path, *, lang: str) -> None:
+    """schedule.xlsx with the villages' names and townships beside their ids and each officer's km."""
+    v = plan.villages
+    ids = (v["village_id"] if "village_id" in v.columns else v.index.to_series()).astype(str).tolist()
+    names = dict(zip(ids, v["name"].astype(str), strict=True)) if "name" in v.columns else {}
+    towns = dict(zip(ids, v["township"].astype(str), strict=True)) if "township" in v.columns else {}
+    km: dict[str, float] = {}
+    if len(plan.routes) and {"officer_id", "km"} <= set(plan.routes.columns):
+        sums = pd.to_numeric(plan.routes["km"], errors="coerce").groupby(
+            plan.routes["officer_id"].astype(str)
+        )
+        km = {str(k): float(x) for k, x in sums.sum().items()}
+    write_schedule_xlsx(schedule, path, lang=lang, names=names, townships=towns, km=km)
+
+
+def officers_table(plan: PlanData) -> pd.DataFrame | None:
+    """The roster the plan used (summary.json's ``roster``) as officers.csv: a template a bureau fills in with
+    its officers' real ids and leave and gives back with ``--officers``. ``office`` is the village id of the
+    office (stable from one run to the next, unlike the office ids O01...), ``office_name`` its name."""
+    rows = plan.summary.get("roster")
+    if not isinstance(rows, list) or not rows:
+        return None
+    site = dict(
+        zip(plan.offices["office_id"].astype(str), plan.offices["village_id"].astype(str), strict=True)
+    )
+    v = plan.villages
+    ids = (v["village_id"] if "village_id" in v.columns else v.index.to_series()).astype(str)
+    names = dict(zip(ids, v["name"].astype(str), strict=True)) if "name" in v.columns else {}
+    out = []
+    for r in rows:
+        office = site.get(str(r.get("office", "")), str(r.get("office", "")))
+        out.append(
+            {
+                "officer_id": str(r.get("officer_id", "")),
+                "office": office,
+                "office_name": names.get(office, ""),
+                "kind": str(r.get("kind", "linked")),
+                "village_id": str(r.get("village_id") or ""),
+                "unavailable": ";".join(str(d) for d in r.get("unavailable", [])),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def shapefile_fields(layer: gpd.GeoDataFrame, *, encoding: str) -> dict[str, str]:
+    """Column -> Shapefile field name (<= 10 bytes in ``encoding``, unique): :data:`SHAPEFILE_NAMES` for the
+    planner's columns, the others cut to 10 bytes with ``_2``, ``_3``... against clashes."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for col in layer.columns:
+        if col == layer.geometry.name:
+            continue
+        base = SHAPEFILE_NAMES.get(str(col), str(col))
+        while len(base.encode(encoding, errors="replace")) > 10:
+            base = base[:-1]
         name, k = base, 2
         while name.lower() in used:
-            suffix = f"~{k}"
-            name = base[: 31 - len(suffix)] + suffix
+            suffix = f"_{k}"
+            name = base
+            while len((name + suffix).encode(encoding, errors="replace")) > 10:
+                name = name[:-1]
+            name += suffix
             k += 1
         used.add(name.lower())
-        names[o] = name
-    return names
-
-
-def _write_xlsx(schedule: pd.DataFrame, path: Path) -> None:
-    officers = sorted({str(o) for o in schedule["officer_id"]})
-    sheets = _sheet_names(officers)
-    cells, _ = safe_cells(schedule)
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        cells.to_excel(xl, sheet_name="all", index=False)
-        for officer in officers:
-            part = cells[schedule["officer_id"].astype(str) == officer]
-            part.to_excel(xl, sheet_name=sheets[officer], index=False)
+        out[str(col)] = name
+    return out
 
 
 def write_table_csv(table: pd.DataFrame, path: Path) -> None:
@@ -229,14 +284,16 @@ def write_plan_dir(
     overwrite: bool = False,
     extra_files: dict[str, str | bytes] | None = None,
     shapefile_encoding: str | None = None,
+    lang: str = "zh",
 ) -> Path:
-    """Write a plan directory atomically: plan.gpkg, summary.json, schedule.csv, schedule.xlsx, extra files.
+    """Write a plan directory atomically: plan.gpkg, summary.json, schedule.csv, schedule.xlsx, officers.csv
+    (when the summary holds the roster), extra files.
 
     Parameters
     ----------
     plan
-        The plan; layers are written in WGS-84 (EPSG:4326, what QGIS and web maps expect) with the columns of
-        :mod:`planner.plan` first. Not modified.
+        The plan; layers are written in ``summary["layer_crs"]`` (the input's CRS, recorded by the pipeline),
+        else WGS-84 (EPSG:4326), with the columns of :mod:`planner.plan` first. Not modified.
     out
         The plan directory.
     overwrite
@@ -248,6 +305,8 @@ def write_plan_dir(
     shapefile_encoding
         When given (e.g. ``"GBK"`` for older desktop GIS), also write every layer as a Shapefile in that
         encoding under ``shp/``.
+    lang
+        The language of schedule.xlsx's headers and activity names (``zh`` or ``en``).
 
     Returns
     -------
@@ -259,14 +318,16 @@ def write_plan_dir(
     ValidationError
         ``out`` exists and is not empty without ``overwrite``; a layer lacks a column; a bad extra file name.
     """
+    # the CRS of the user's village layer (CGCS2000 stays CGCS2000), WGS-84 when none is recorded
+    crs = plan.summary.get("layer_crs") or 4326
     layers: dict[str, gpd.GeoDataFrame] = {
-        "villages": _ordered(plan.villages, "villages"),
-        "districts": _ordered(plan.districts, "districts"),
-        "offices": _ordered(plan.offices, "offices"),
-        "routes": _ordered(plan.routes, "routes"),
+        "villages": _ordered(plan.villages, "villages", crs=crs),
+        "districts": _ordered(plan.districts, "districts", crs=crs),
+        "offices": _ordered(plan.offices, "offices", crs=crs),
+        "routes": _ordered(plan.routes, "routes", crs=crs),
     }
     if plan.current is not None:
-        layers["current"] = _ordered(plan.current, "current")
+        layers["current"] = _ordered(plan.current, "current", crs=crs)
     schedule = _schedule_for_writing(plan.schedule)
     extras = {_check_extra_name(k): v for k, v in (extra_files or {}).items()}
     summary_text = (
@@ -286,7 +347,10 @@ def write_plan_dir(
             pyogrio.write_dataframe(data, gpkg, layer=name, driver="GPKG", append=gpkg.exists())
         (tmp / SUMMARY_JSON).write_text(summary_text, encoding="utf-8")
         write_table_csv(schedule, tmp / SCHEDULE_CSV)
-        _write_xlsx(schedule, tmp / SCHEDULE_XLSX)
+        _write_xlsx(plan, schedule, tmp / SCHEDULE_XLSX, lang=lang)
+        officers = officers_table(plan)
+        if officers is not None:
+            write_table_csv(officers, tmp / OFFICERS_CSV)
         for rel, content in extras.items():
             target = tmp.joinpath(*rel.parts)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -295,11 +359,20 @@ def write_plan_dir(
             else:
                 target.write_text(content, encoding="utf-8")
         if shapefile_encoding:
+            fields: list[dict[str, str]] = []
             for name, layer in layers.items():
                 if len(layer) == 0:
                     log.info("shapefile export: layer %s is empty and is not written", name)
                     continue
-                write_layer(layer, tmp / SHAPEFILE_DIR / f"{name}.shp", encoding=shapefile_encoding)
+                short = shapefile_fields(layer, encoding=shapefile_encoding)
+                fields += [{"layer": name, "field": f, "column": c} for c, f in short.items()]
+                write_layer(
+                    layer.rename(columns=short),
+                    tmp / SHAPEFILE_DIR / f"{name}.shp",
+                    encoding=shapefile_encoding,
+                )
+            if fields:
+                write_table_csv(pd.DataFrame(fields), tmp / SHAPEFILE_DIR / SHAPEFILE_FIELDS)
     log.info(
         "plan written to %s (%d villages, %d districts, %d schedule rows)",
         out,
@@ -424,24 +497,7 @@ def read_plan_dir(path: str | os.PathLike[str]) -> PlanData:
     else:
         log.warning("plan %s has no %s; figures will be recomputed where needed", folder, SUMMARY_JSON)
 
-    schedule_path = folder / SCHEDULE_CSV
-    if schedule_path.exists():
-        schedule = pd.read_csv(schedule_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        schedule = schedule.map(restored_cell)  # the quotes that kept spreadsheets from running formulas
-        missing = [c for c in SCHEDULE_COLUMNS if c not in schedule.columns]
-        if missing:
-            raise ValidationError(
-                f"plan {schedule_path}: missing column(s) {', '.join(missing)}",
-                zh=f"方案 {schedule_path}:缺少字段 {'、'.join(missing)}",
-            )
-        schedule = _typed(schedule, where=f"plan {schedule_path}", where_zh=f"方案 {schedule_path}")
-    else:
-        log.warning("plan %s has no %s; the schedule is empty", folder, SCHEDULE_CSV)
-        schedule = _typed(
-            pd.DataFrame({c: pd.Series([], dtype=object) for c in SCHEDULE_COLUMNS}),
-            where=str(folder),
-            where_zh=str(folder),
-        )
+    schedule = read_schedule(folder)
     return PlanData(
         villages=layers["villages"],
         districts=layers["districts"],
@@ -451,6 +507,59 @@ def read_plan_dir(path: str | os.PathLike[str]) -> PlanData:
         schedule=schedule,
         current=layers.get("current"),
     )
+
+
+def _schedule_csv(path: Path) -> pd.DataFrame:
+    schedule = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    schedule = schedule.map(restored_cell)  # the quotes that kept spreadsheets from running formulas
+    missing = [c for c in SCHEDULE_COLUMNS if c not in schedule.columns]
+    if missing:
+        raise ValidationError(
+            f"plan {path}: missing column(s) {', '.join(missing)}",
+            zh=f"方案 {path}:缺少字段 {'、'.join(missing)}",
+        )
+    return schedule
+
+
+def read_schedule(folder: Path) -> pd.DataFrame:
+    """The schedule of a plan directory: schedule.csv, or schedule.xlsx when it was edited (it differs from
+    the csv and is not older, or there is no csv). The file read is in ``.attrs["source"]``."""
+    csv_path, xlsx_path = folder / SCHEDULE_CSV, folder / SCHEDULE_XLSX
+    table: pd.DataFrame | None = None
+    source: Path | None = None
+    if csv_path.exists():
+        table, source = _schedule_csv(csv_path), csv_path
+    if xlsx_path.exists():
+        sheet = read_schedule_xlsx(xlsx_path)
+        newer = table is None or xlsx_path.stat().st_mtime >= csv_path.stat().st_mtime
+        if table is None or (newer and not _same_rows(sheet, table)):
+            table, source = sheet, xlsx_path
+    if table is None or source is None:
+        log.warning("plan %s has no %s; the schedule is empty", folder, SCHEDULE_CSV)
+        table = pd.DataFrame({c: pd.Series([], dtype=object) for c in SCHEDULE_COLUMNS})
+        out = _typed(table, where=str(folder), where_zh=str(folder))
+        out.attrs["source"] = ""
+        return out
+    log.info("schedule read from %s", source)
+    out = _typed(table, where=f"plan {source}", where_zh=f"方案 {source}")
+    out.attrs["source"] = str(source)
+    return out
+
+
+def _same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two schedules (text tables) hold the same rows in the same order (minutes compared as numbers)."""
+    if len(a) != len(b):
+        return False
+    for col in SCHEDULE_COLUMNS:
+        # a workbook stores a carriage return as a line feed (XML): that is no edit
+        x = [v.replace("\r", "\n") for v in a[col].astype(str)]
+        y = [v.replace("\r", "\n") for v in b[col].astype(str)]
+        if col == "minutes":
+            x = [str(float(pd.to_numeric(v, errors="coerce"))) for v in x]
+            y = [str(float(pd.to_numeric(v, errors="coerce"))) for v in y]
+        if x != y:
+            return False
+    return True
 
 
 TIMES_FILE = "travel_times.npz"

@@ -542,6 +542,73 @@ def _to_crs(crs: Any, path: Path) -> pyproj.CRS:
         ) from exc
 
 
+# columns the planner reads or writes itself: a column of the user's layer with such a name is not kept
+_PLANNER_COLUMNS = {
+    "village_id",
+    "name",
+    "township",
+    "population",
+    "population_source",
+    "district_id",
+    "office_id",
+    "office_village_id",
+    "travel_min_to_office",
+    "access",
+    "access_reason",
+    "anchor_x",
+    "anchor_y",
+    "officers",
+    "lon",
+    "lat",
+    "fid",
+}
+
+
+def _own_columns(columns: list[str], keep: Sequence[str] | str, *, used: set[str | None]) -> Sequence[str]:
+    """The columns ``keep`` names; for ``"all"`` every column the planner neither read nor writes itself."""
+    if not isinstance(keep, str):
+        return keep
+    if keep != "all":
+        raise ValueError(f"keep must be 'all' or a list of column names, not {keep!r}")
+    return [c for c in columns if c not in used and c.lower() not in _PLANNER_COLUMNS and c != "geometry"]
+
+
+def _encoding_read(p: Path, encoding: str | None) -> str:
+    """The text encoding the layer was read with: the given one, a Shapefile's detected one, UTF-8 for the
+    formats that are always UTF-8; "" when not known (a CSV's is detected by the table reader)."""
+    from planner.io.files import shapefile_encoding
+
+    if encoding:
+        return encoding
+    suffix = p.suffix.lower()
+    if suffix == ".shp":
+        cpg = p.with_suffix(".cpg")
+        declared = cpg.read_text(encoding="ascii", errors="replace").strip() if cpg.is_file() else ""
+        return shapefile_encoding(p) or declared
+    return "UTF-8" if suffix in (".gpkg", ".geojson", ".json", ".fgb") else ""
+
+
+def _detected(
+    p: Path,
+    cols: dict[str, str | None],
+    *,
+    encoding: str | None,
+    coords: str,
+    crs: pyproj.CRS,
+    kept: Sequence[str],
+) -> dict[str, Any]:
+    """What read_villages found, for the CLI to say: the columns used, encoding, CRS, GCJ-02, own columns."""
+    return {
+        "file": str(p),
+        **cols,
+        "encoding": _encoding_read(p, encoding),
+        "crs": "EPSG:4326" if coords == "gcj02" else crs.to_string(),
+        "crs_name": crs.name,
+        "gcj02": coords == "gcj02",
+        "kept": list(kept),
+    }
+
+
 def read_villages(
     path: str | os.PathLike[str],
     *,
@@ -555,11 +622,14 @@ def read_villages(
     lon_col: str | None = None,
     lat_col: str | None = None,
     crs: Any = None,
-    keep: Sequence[str] = (),
+    keep: Sequence[str] | str = (),
 ) -> gpd.GeoDataFrame:
     """Read a village layer and return it in the Villages data model, in a metric CRS.
 
-    ``keep`` names columns of the layer that come along as text columns (e.g. the county of a province).
+    ``keep`` names columns of the layer that come along as text columns (e.g. the county of a province);
+    ``keep="all"`` keeps every column the planner does not read or write itself (a bureau's own ``备注``).
+    ``.attrs["detected"]`` records what was read: the id, name, township and population columns, the CRS
+    and whether GCJ-02 was converted (for the CLI to say in the user's language).
 
     Parameters
     ----------
@@ -631,8 +701,10 @@ def read_villages(
     anchors = None
     if layer_geoms is not None and bool(np.isin(shapely.get_type_id(geoms), [3, 6]).any()):
         anchors = _anchor_lonlat(df, p, rows, lon_col=lon_col, lat_col=lat_col)
-    names = _names(df, pick(name_col, NAME_COLUMNS, "--name-col", "village name", "村名"), ids, p)
-    towns = _townships(df, pick(township_col, TOWNSHIP_COLUMNS, "--township-col", "township", "乡镇"), ids, p)
+    name_name = pick(name_col, NAME_COLUMNS, "--name-col", "village name", "村名")
+    town_name = pick(township_col, TOWNSHIP_COLUMNS, "--township-col", "township", "乡镇")
+    names = _names(df, name_name, ids, p)
+    towns = _townships(df, town_name, ids, p)
 
     out = gpd.GeoDataFrame(
         {
@@ -645,6 +717,7 @@ def read_villages(
         index=pd.Index(ids, name="village_id", dtype="str"),
         crs=src_crs,
     )
+    keep = _own_columns(columns, keep, used={id_name, pop_name, lon_col, lat_col, name_name, town_name})
     for col in keep:
         if col not in df.columns:
             raise ValidationError(
@@ -663,10 +736,13 @@ def read_villages(
         )
         log.info("%s: GCJ-02 coordinates converted to WGS-84", p.name)
     target = metric_crs(out)
+    source_crs = pyproj.CRS.from_user_input(src_crs)
     out = out.to_crs(target)
     _warn_same_point(out, p)
     if anchors is not None:
         out = _with_anchors(out, anchors, coords=coords, path=p)
+    cols = {"id": id_name, "name": name_name, "township": town_name, "population": pop_name}
+    out.attrs["detected"] = _detected(p, cols, encoding=encoding, coords=coords, crs=source_crs, kept=keep)
     log.info(
         "read %d villages from %s (population %d) in %s",
         len(out),

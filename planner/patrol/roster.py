@@ -45,6 +45,26 @@ def check_roster_offices(roster: pd.DataFrame, villages: pd.Index, *, source: st
             )
 
 
+def name_roster_offices(roster: pd.DataFrame, villages: pd.DataFrame) -> pd.DataFrame:
+    """Roster offices written as a village's name (``上庄村`` or ``上庄村警务室``) become that village's id, when
+    the name is unique in the layer; ids and office ids are left as they are."""
+    if "name" not in villages.columns:
+        return roster
+    ids = set(villages.index.astype(str))
+    names = villages["name"].astype(str)
+    counts = names.value_counts()
+    by_name = {n: str(i) for i, n in names.items() if counts[n] == 1}
+    out = []
+    for office in roster["office"].astype(str):
+        key = office.strip()
+        if key in ids or re.fullmatch(r"O\d+", key):
+            out.append(key)
+            continue
+        bare = key.removesuffix("警务室").removesuffix("警务站").strip()
+        out.append(by_name.get(key) or by_name.get(bare) or key)
+    return roster.assign(office=out)
+
+
 def resolve_roster_offices(roster: pd.DataFrame, assignment: pd.DataFrame, *, source: str) -> pd.DataFrame:
     """Roster offices given as village ids become the office of the district that holds that village (a
     bureau knows where its officers sit, not the ids of offices the planner has yet to place)."""
@@ -101,9 +121,14 @@ def make_roster(assignment: pd.DataFrame, *, rules: PatrolRules) -> pd.DataFrame
     return pd.DataFrame(rows, columns=ROSTER_COLUMNS)
 
 
-def check_roster(roster: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def check_roster(roster: pd.DataFrame, a: pd.DataFrame, *, source: str = "roster") -> pd.DataFrame:
     """A given roster checked against the assignment ``a`` (indexed by village_id as text): unique ids, known
-    offices and villages, kinds resident / linked, unavailable dates parsed; in :data:`ROSTER_COLUMNS`."""
+    offices and villages, kinds resident / linked, unavailable dates parsed; in :data:`ROSTER_COLUMNS`.
+    A blank ``village_id`` (a linked officer) is no village; errors name ``source`` and the 1-based CSV line."""
     missing = [c for c in ("officer_id", "office", "kind") if c not in roster.columns]
     if missing:
         raise ValidationError(
@@ -113,6 +138,7 @@ def check_roster(roster: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:
             "可选 village_id 和 unavailable (日期)。",
         )
     r = roster.copy().reset_index(drop=True)
+    where = f"{source}: line"
     r["officer_id"] = r["officer_id"].astype(str)
     r["office"] = r["office"].astype(str)
     if "village_id" not in r.columns:
@@ -121,28 +147,29 @@ def check_roster(roster: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:
         r["unavailable"] = [[] for _ in range(len(r))]
     offices = set(a["office_id"])
     out_unavail = []
-    for i, row in r.iterrows():
-        if row["officer_id"] in set(r["officer_id"].iloc[: int(str(i))]):
+    for k, (_, row) in enumerate(r.iterrows()):
+        line = k + 2  # the header is line 1
+        if row["officer_id"] in set(r["officer_id"].iloc[:k]):
             raise ValidationError(
-                f"roster row {i}: officer_id '{row['officer_id']}' appears twice; make ids unique.",
-                zh=f"警员名单第 {i} 行: officer_id '{row['officer_id']}' 重复; 请保证唯一。",
+                f"{where} {line}: officer_id '{row['officer_id']}' appears twice; make ids unique.",
+                zh=f"{source}: 警员名单第 {line} 行: officer_id '{row['officer_id']}' 重复; 请保证唯一。",
             )
         if row["office"] not in offices:
             raise ValidationError(
-                f"roster row {i}: office '{row['office']}' is not an office of the plan; use one of "
+                f"{where} {line}: office '{row['office']}' is not an office of the plan; use one of "
                 f"{sorted(offices)[:10]}.",
-                zh=f"警员名单第 {i} 行: 警务室 '{row['office']}' 不在规划中; 请使用 {sorted(offices)[:10]} 之一。",
+                zh=f"{source}: 警员名单第 {line} 行: 警务室 '{row['office']}' 不在规划中; 请使用 {sorted(offices)[:10]} 之一。",
             )
         if row["kind"] not in ("resident", "linked"):
             raise ValidationError(
-                f"roster row {i}: kind '{row['kind']}' must be resident or linked.",
-                zh=f"警员名单第 {i} 行: kind '{row['kind']}' 必须是 resident 或 linked。",
+                f"{where} {line}: kind '{row['kind']}' must be resident or linked.",
+                zh=f"{source}: 警员名单第 {line} 行: kind '{row['kind']}' 必须是 resident 或 linked。",
             )
         vid = row["village_id"]
-        if vid is not None and not (isinstance(vid, float) and math.isnan(vid)) and str(vid) not in a.index:
+        if not _blank(vid) and str(vid) not in a.index:
             raise ValidationError(
-                f"roster row {i}: village_id '{vid}' is not a village of the plan.",
-                zh=f"警员名单第 {i} 行: village_id '{vid}' 不是规划中的村。",
+                f"{where} {line}: village_id '{vid}' is not a village of the plan.",
+                zh=f"{source}: 警员名单第 {line} 行: village_id '{vid}' 不是规划中的村。",
             )
         raw = row["unavailable"]
         dates: list[dt.date] = []
@@ -153,12 +180,10 @@ def check_roster(roster: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:
                 dates.append(x if isinstance(x, dt.date) else dt.date.fromisoformat(str(x).strip()))
             except ValueError:
                 raise ValidationError(
-                    f"roster row {i}: unavailable date '{x}' is not an ISO date (YYYY-MM-DD).",
-                    zh=f"警员名单第 {i} 行: 不在岗日期 '{x}' 不是 ISO 日期 (YYYY-MM-DD)。",
+                    f"{where} {line}: unavailable date '{x}' is not an ISO date (YYYY-MM-DD).",
+                    zh=f"{source}: 警员名单第 {line} 行: 不在岗日期 '{x}' 不是 ISO 日期 (YYYY-MM-DD)。",
                 ) from None
         out_unavail.append(sorted(set(dates)))
-    r["village_id"] = [
-        None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in r["village_id"]
-    ]
+    r["village_id"] = [None if _blank(v) else str(v) for v in r["village_id"]]
     r["unavailable"] = out_unavail
     return r[ROSTER_COLUMNS]

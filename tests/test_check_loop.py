@@ -1,0 +1,146 @@
+"""`planner check` closes the QGIS loop: edits to plan.gpkg's villages layer and to schedule.xlsx are checked,
+named, and with --write regenerated; `plan --current` reads an edited plan's villages layer."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+
+from planner.cli import main
+from planner.io import read_current, read_villages
+from planner.io.files import DEMO_DIR
+
+
+@pytest.fixture
+def plan_dir(demo_plan: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> Path:
+    """A fresh copy of the demo plan to edit."""
+    out, p = demo_plan
+    assert p.returncode == 0, p.stderr[-2000:]
+    return Path(shutil.copytree(out, tmp_path / "plan"))
+
+
+def _edit_villages(plan: Path, changes: dict[str, str]) -> gpd.GeoDataFrame:
+    """Set district_id of villages (id -> district) in plan.gpkg's villages layer, as QGIS would save it."""
+    gpkg = plan / "plan.gpkg"
+    v = gpd.read_file(gpkg, layer="villages")
+    for vid, d in changes.items():
+        v.loc[v["village_id"] == vid, "district_id"] = d
+    pyogrio.write_dataframe(v, gpkg, layer="villages", driver="GPKG")
+    return v
+
+
+def _movable(plan: Path, district: str, n: int = 1) -> list[str]:
+    v = gpd.read_file(plan / "plan.gpkg", layer="villages")
+    sites = set(gpd.read_file(plan / "plan.gpkg", layer="offices")["village_id"])
+    return sorted(set(v.loc[v["district_id"] == district, "village_id"]) - sites)[:n]
+
+
+def _check(plan: Path, capsys: pytest.CaptureFixture[str], *more: str) -> tuple[int, str, str]:
+    code = main(["check", str(plan), "--lang", "zh", *more])
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def test_new_district_id_is_checked_not_a_crash(plan_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two villages given a district id the plan never had: exit 1 (not 3), the new district's sizes and the
+    stale visits of their old officer named with village names; no numpy repr leaks."""
+    moved = _movable(plan_dir, "D03", 2)
+    _edit_villages(plan_dir, dict.fromkeys(moved, "D99"))
+    code, out, err = _check(plan_dir, capsys)
+    assert code == 1, err
+    assert "R1\t硬\tD99" in out
+    v = gpd.read_file(plan_dir / "plan.gpkg", layer="villages").set_index("village_id")
+    stale = [line for line in out.splitlines() if line.startswith("R3") and "D99" in line]
+    assert stale and all(any(f"{m} ({v.at[m, 'name']})" in line for m in moved) for line in stale)
+    assert "np.str_" not in out and "排班表读自" in err
+
+
+def test_moved_village_names_its_stale_visits(plan_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A village moved from D01 to D02: every visit its old officer (of office O01) still makes is named,
+    with the officer, the village's name and the date."""
+    (vid,) = _movable(plan_dir, "D01")
+    _edit_villages(plan_dir, {vid: "D02"})
+    code, out, _ = _check(plan_dir, capsys)
+    assert code == 1
+    lines = [x for x in out.splitlines() if x.startswith("R3") and vid in x]
+    sched = pd.read_csv(plan_dir / "schedule.csv", dtype=str, encoding="utf-8-sig")
+    visits = sched[(sched["village_id"] == vid) & sched["activity"].isin(["visit", "night_visit"])]
+    assert len(lines) == len(visits) > 0
+    first = visits.iloc[0]
+    assert any(first["officer_id"] in x and first["date"] in x and "O02" in x for x in lines)
+
+
+def test_changed_office_site_makes_office_days_stale(
+    plan_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """O01 moved (offices layer) to another village of D01: the office days at the old site are named."""
+    gpkg = plan_dir / "plan.gpkg"
+    o = gpd.read_file(gpkg, layer="offices")
+    (new_site,) = _movable(plan_dir, "D01")
+    old_site = o.loc[o["office_id"] == "O01", "village_id"].iloc[0]
+    o.loc[o["office_id"] == "O01", "village_id"] = new_site
+    pyogrio.write_dataframe(o, gpkg, layer="offices", driver="GPKG")
+    code, out, _ = _check(plan_dir, capsys)
+    assert code == 1
+    assert any(x.startswith("R3") and old_site in x and new_site in x for x in out.splitlines())
+
+
+def test_xlsx_edit_is_the_schedule_checked(plan_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A visit handed to an officer of another office in schedule.xlsx: check says it read the xlsx and names
+    the row."""
+    wb = openpyxl.load_workbook(plan_dir / "schedule.xlsx")
+    ws = wb.worksheets[0]
+    row = next(
+        r
+        for r in range(2, ws.max_row + 1)
+        if ws.cell(r, 8).value == "走访" and ws.cell(r, 1).value.startswith("O01-")
+    )
+    ws.cell(row, 1).value = "O02-1"
+    wb.save(plan_dir / "schedule.xlsx")
+    later = (plan_dir / "schedule.csv").stat().st_mtime + 5
+    os.utime(plan_dir / "schedule.xlsx", (later, later))
+    code, out, err = _check(plan_dir, capsys)
+    assert code == 1 and "schedule.xlsx" in err
+    assert any(x.startswith("R3") and f"第 {row} 行" in x and "O02-1" in x for x in out.splitlines())
+
+
+def test_write_regenerates_the_edited_plan(plan_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--write: the districts and offices layers follow the villages layer (a new district gets an office),
+    summary.json counts them, report, map and sheets are written again, travel times kept."""
+    moved = _movable(plan_dir, "D03", 2)
+    _edit_villages(plan_dir, dict.fromkeys(moved, "D99"))
+    before = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
+    code, _, err = _check(plan_dir, capsys, "--write")
+    assert code == 1 and "已重新生成" in err
+    d = gpd.read_file(plan_dir / "plan.gpkg", layer="districts").set_index("district_id")
+    o = gpd.read_file(plan_dir / "plan.gpkg", layer="offices").set_index("office_id")
+    v = gpd.read_file(plan_dir / "plan.gpkg", layer="villages").set_index("village_id")
+    assert d.at["D99", "n_villages"] == 2 and o.at[d.at["D99", "office_id"], "village_id"] in moved
+    assert set(v.loc[moved, "office_id"]) == {d.at["D99", "office_id"]}
+    summary = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["districts"] == before["districts"] + 1 and summary["edited"] is True
+    assert any(x["subject"] == "D99" and x["rule"] == "R1" for x in summary["violations"])
+    for name in ("report.html", "map.html", "route_sheets.html", "schedule.xlsx", "travel_times.npz"):
+        assert (plan_dir / name).is_file(), name
+    code, out, _ = _check(plan_dir, capsys)  # the regenerated plan reads back and checks the same
+    assert code == 1 and "R1\t硬\tD99" in out
+
+
+def test_current_from_a_plan_dir_reads_its_villages_layer(plan_dir: Path) -> None:
+    """`--current PLAN` (the directory or its plan.gpkg) takes each village's district_id from the villages
+    layer as edited, not from the districts layer."""
+    moved = _movable(plan_dir, "D03", 2)
+    _edit_villages(plan_dir, dict.fromkeys(moved, "D99"))
+    villages = read_villages(DEMO_DIR / "villages.gpkg")
+    for path in (plan_dir, plan_dir / "plan.gpkg"):
+        current = read_current(path, villages)
+        assert set(current[moved]) == {"D99"}
