@@ -183,6 +183,11 @@ def _swapped_points(network: RoadNetwork, xy: np.ndarray) -> np.ndarray | None:
     return out[np.all(np.isfinite(out), axis=1)]
 
 
+# a road piece of its own serves its villages when it has at least this many nodes (a node alone is a one-way
+# fragment's dead end, not a road network)
+_MIN_ISLAND_NODES = 3
+
+
 def _main_piece(network: RoadNetwork, xy: np.ndarray, *, rules: NetworkRules) -> int:
     """The strongly connected piece nearest to most villages (ties: the largest)."""
     pieces = network.strong_pieces
@@ -222,6 +227,25 @@ def _snap(network: RoadNetwork, xy: np.ndarray, *, rules: NetworkRules) -> dict[
     frac = np.full(n, np.nan)
     snap = np.full((n, 2), np.nan)
     ok = d_main <= rules.max_walk_m
+    # issue 12: an island (a road piece of its own, beyond walking reach of the main network) is not
+    # unreachable: its villages snap to their own piece, whose office serves them; travel between the pieces
+    # stays infinite, so only a village that no office of its district can reach loses its visits
+    island = ~ok & (d_any <= rules.max_walk_m)
+    if island.any():
+        usable = np.flatnonzero(
+            (pieces[network.edge_u] == pieces[network.edge_v])
+            & (network.edge_u != network.edge_v)
+            & (np.bincount(pieces)[pieces[network.edge_u]] >= _MIN_ISLAND_NODES)
+        )
+        tree_own = shapely.STRtree(network.edge_geometry[usable])
+        (qo, eo), dist_own = tree_own.query_nearest(pts[island], return_distance=True, all_matches=False)
+        idx = np.flatnonzero(island)[qo]
+        near = dist_own <= rules.max_walk_m
+        d_main[idx[near]] = dist_own[near]
+        edge[idx[near]] = usable[eo[near]]
+        ok = d_main <= rules.max_walk_m
+        island[idx[~near]] = False
+        island &= ok
     if ok.any():
         g = network.edge_geometry[edge[ok]]
         t = shapely.line_locate_point(g, pts[ok], normalized=True)
@@ -234,6 +258,7 @@ def _snap(network: RoadNetwork, xy: np.ndarray, *, rules: NetworkRules) -> dict[
         access[ok] = np.where(d_main[ok] > rules.max_snap_m, "walk", "road")
     return {
         "ok": ok,
+        "island": island,
         "node": node,
         "access": access,
         "walk_s": walk_s,
@@ -253,7 +278,13 @@ def _reasons(snap: dict[str, np.ndarray], *, rules: NetworkRules) -> tuple[list[
     reason = [""] * n
     reason_zh = [""] * n
     for k in range(n):
-        if access[k] == "walk":
+        if snap["island"][k]:
+            reason[k] = (
+                "on a road piece of its own, not connected to the main network: only an office on the same "
+                "piece reaches it"
+            )
+            reason_zh[k] = "位于与主路网不连通的独立路网上: 只有同一路网上的警务室能到达"
+        elif access[k] == "walk":
             mins = walk_s[k] / 60
             reason[k] = (
                 f"nearest connected road {_km(d_main[k])} away, beyond the {_km(rules.max_snap_m)} snapping "
