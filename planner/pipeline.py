@@ -285,15 +285,15 @@ def write_outputs(
     """plan.gpkg, summary.json, schedule, map.html, report.html and report.pdf (and Shapefiles on request),
     atomically.
 
-    report.pdf is printed by headless Chromium (:func:`planner.outputs.pdf.report_pdf`); without it the plan is
+    report.pdf is printed by headless Chromium (:func:`planner.io.pdf.report_pdf`); without it the plan is
     still written, summary.json's ``report_pdf`` says why there is no PDF and how to get one, and a warning says
     it on the terminal.
     """
     from dataclasses import replace
 
+    from planner.io.pdf import report_pdf
     from planner.io.plan_files import TIMES_FILE, times_to_npz, write_plan_dir
     from planner.outputs.maps import map_html, plan_map
-    from planner.outputs.pdf import report_pdf
     from planner.outputs.report import report_html
     from planner.outputs.sheets import route_sheets_html
 

@@ -199,8 +199,8 @@ def test_map_labels_districts_always_and_villages_when_zoomed_in(chromium: Chrom
 
 
 def test_report_pdf_prints_the_first_page_and_stays_short(tmp_path: Path) -> None:
-    """planner.outputs.pdf prints the report to A4: the first page holds the title, conclusion and rules."""
-    from planner.outputs.pdf import report_pdf
+    """planner.io.pdf prints the report to A4: the first page holds the title, conclusion and rules."""
+    from planner.io.pdf import report_pdf
 
     result = report_pdf(report_html(make_plan(), lang="zh"))
     assert result.pdf is not None, result.reason

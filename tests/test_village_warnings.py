@@ -41,3 +41,19 @@ def test_villages_sharing_a_point_are_reported(tmp_path, caplog):
     assert (
         "share a point" in caplog.text and "V0 = V1" in caplog.text and "V2" not in caplog.text.split("(")[1]
     )
+
+
+def test_duplicate_ids_are_named_in_chinese_without_english_fragments(tmp_path):
+    """The zh message of duplicate ids names the lines in Chinese (第 2 行), never 'line 2'."""
+    import pytest
+
+    from planner.errors import ValidationError
+
+    path = _csv(tmp_path, [100.0, 100.1, 100.2], [25.0, 25.1, 25.2])
+    table = pd.read_csv(path)
+    table.loc[1, "code"] = "V0"
+    table.to_csv(path, index=False)
+    with pytest.raises(ValidationError) as err:
+        read_villages(path)
+    zh = err.value.text("zh")
+    assert "第 2 行" in zh and "第 3 行" in zh and "line" not in zh

@@ -131,7 +131,7 @@ def _say_county(c: CountyOutcome, lang: str) -> None:
 def run_province(args: argparse.Namespace) -> int:
     """``planner province``: exit 0 when every county is planned within the rules, 1 when a county failed or
     breaks a hard rule (each listed), 2 on bad input."""
-    from planner.io.province import write_province
+    from planner.io.textfiles import write_text_files
     from planner.outputs.many import province_html, province_map_html
 
     rules = load_rules(args.config)
@@ -171,7 +171,7 @@ def run_province(args: argparse.Namespace) -> int:
         )
     summary = result.summary()
     outlines = _outlines(counties)
-    write_province(
+    write_text_files(
         out,
         {
             PROVINCE_JSON: json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
@@ -209,6 +209,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     """``planner sweep``: every combination planned; exit 1 when any combination failed."""
     from planner.cli.commands import cache_dir
     from planner.io.roads import read_roads
+    from planner.io.textfiles import write_text_files
     from planner.outputs.many import sweep_html
 
     rules = load_rules(args.config)
@@ -249,10 +250,14 @@ def run_sweep_command(args: argparse.Namespace) -> int:
                 on_row=say,
             )
         best = fewest_officers(rows, minutes=args.coverage_min, share=args.coverage_share)
-        sweep_table(rows).to_csv(tmp / SWEEP_CSV, index=False, encoding="utf-8-sig")
-        (tmp / "sweep.html").write_text(
-            sweep_html(rows, best, lang=args.lang, minutes=args.coverage_min, share=args.coverage_share),
-            encoding="utf-8",
+        write_text_files(
+            tmp,
+            {
+                SWEEP_CSV: "\ufeff" + sweep_table(rows).to_csv(index=False),  # a BOM: Excel reads it as UTF-8
+                "sweep.html": sweep_html(
+                    rows, best, lang=args.lang, minutes=args.coverage_min, share=args.coverage_share
+                ),
+            },
         )
     question = t(
         "many.sweep.question", args.lang, share=f"{args.coverage_share:g}", minutes=args.coverage_min

@@ -486,10 +486,15 @@ def _village_ids(df: pd.DataFrame, col: str | None, path: Path, rows: _Rows) -> 
             f"{k} ({', '.join(rows.one(int(i))[0].split(' (')[0] for i in v)})"
             for k, v in list(groups.items())[:_MAX_LISTED]
         ]
+        listed_zh = [
+            f"{k}({'、'.join(rows.one(int(i))[1].split('(')[0] for i in v)})"
+            for k, v in list(groups.items())[:_MAX_LISTED]
+        ]
         more = f" and {len(groups) - _MAX_LISTED} more" if len(groups) > _MAX_LISTED else ""
+        more_zh = f" 等共 {len(groups)} 组" if len(groups) > _MAX_LISTED else ""
         raise ValidationError(
             f"{path}: duplicate village ids (column {col}): {'; '.join(listed)}{more}; make each id unique",
-            zh=f"{path}:村编号重复(字段 {col}):{';'.join(listed)};请保证编号唯一",
+            zh=f"{path}:村编号重复(字段 {col}):{';'.join(listed_zh)}{more_zh};请保证编号唯一",
         )
     return ids
 

@@ -1,4 +1,5 @@
-"""The files of a province directory beside its county plans: province.json, index.html, province_map.html."""
+"""Text files written whole into a folder: a province's province.json, index.html and map beside its county plans; a
+sweep's sweep.csv and sweep.html."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 
-def write_province(out: Path, files: dict[str, str]) -> None:
+def write_text_files(out: Path, files: dict[str, str]) -> None:
     """Write each file into ``out`` atomically (a temporary file in ``out``, then a rename), so that a reader or
     an interrupted run never sees half a province.json; the county plan directories beside them are left as
     they are."""
