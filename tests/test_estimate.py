@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import run_planner
 from corpus.make_corpus import county
 
 from planner.model import TravelTimes
@@ -60,25 +60,18 @@ def test_a_plan_without_roads_runs_to_the_end_every_time_flagged_and_check_agree
     """`--roads none` on the demo villages: a complete plan directory, every village 'estimated', the network
     summary says how, and `planner check` finds exactly the plan's hard breaks."""
     out = tmp_path / "plan"
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "planner",
-            "plan",
-            "--villages",
-            str(ROOT / "data" / "demo" / "villages.gpkg"),
-            "--roads",
-            "none",
-            "--out",
-            str(out),
-            "--month",
-            "2026-12",
-            "--lang",
-            "en",
-        ],
-        capture_output=True,
-        text=True,
+    p = run_planner(
+        "plan",
+        "--villages",
+        str(ROOT / "data" / "demo" / "villages.gpkg"),
+        "--roads",
+        "none",
+        "--out",
+        str(out),
+        "--month",
+        "2026-12",
+        "--lang",
+        "en",
         timeout=1200,
     )
     assert p.returncode in (0, 1), p.stderr
@@ -88,12 +81,7 @@ def test_a_plan_without_roads_runs_to_the_end_every_time_flagged_and_check_agree
         s["schedule" if "schedule" in s else "visit_requirements_met_pct"]
         and (out / "schedule.csv").is_file()
     )
-    c = subprocess.run(
-        [sys.executable, "-m", "planner", "check", str(out), "--lang", "en"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    c = run_planner("check", str(out), "--lang", "en", timeout=600)
     plan_hard = sorted((v["rule"], v["subject"]) for v in s["violations"] if v["hard"])
     check_hard = sorted(
         tuple(line.split("\t")[::2][:2]) for line in c.stdout.splitlines() if "\thard\t" in line
@@ -107,7 +95,6 @@ def test_a_plan_without_roads_runs_to_the_end_every_time_flagged_and_check_agree
 
 def test_the_report_says_which_travel_times_are_estimates():
     """A plan with estimated villages says so on the report's first page, with the factor and the speed."""
-    import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
     from plan_fixture import make_plan

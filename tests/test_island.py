@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import geopandas as gpd
 import pandas as pd
+from cli_run import run_planner
 from corpus.make_corpus import county
 
 
@@ -27,25 +26,18 @@ def test_an_island_with_its_own_roads_gets_its_own_district_and_patrols(tmp_path
     villages.reset_index().to_file(vpath, layer="villages")
     roads.to_file(rpath)
     out = tmp_path / "plan"
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "planner",
-            "plan",
-            "--villages",
-            str(vpath),
-            "--roads",
-            str(rpath),
-            "--out",
-            str(out),
-            "--month",
-            "2026-12",
-            "--lang",
-            "en",
-        ],
-        capture_output=True,
-        text=True,
+    p = run_planner(
+        "plan",
+        "--villages",
+        str(vpath),
+        "--roads",
+        str(rpath),
+        "--out",
+        str(out),
+        "--month",
+        "2026-12",
+        "--lang",
+        "en",
         timeout=600,
     )
     assert p.returncode in (0, 1), p.stderr

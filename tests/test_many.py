@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
+from cli_run import run_planner
 from corpus.make_corpus import county
 
 from planner.errors import ValidationError
@@ -17,12 +16,6 @@ from planner.many import SweepRow, combinations, county_folder, fewest_officers,
 from planner.rules import Rules
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _run(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "planner", *args], capture_output=True, text=True, timeout=timeout
-    )
 
 
 def test_vary_reads_toml_values_and_keeps_lists_whole():
@@ -91,7 +84,7 @@ def test_a_province_of_two_real_regions_plans_both_counties_and_a_rerun_resumes(
     `planner check`, province.json and index.html list them, and a second run keeps both without planning."""
     raw = shared / "data" / "raw"
     li = tmp_path / "li.gpkg"
-    p = _run(
+    p = run_planner(
         "prepare-osm",
         "--osm",
         str(raw / "osm-liechtenstein-2024" / "liechtenstein-latest.osm.pbf"),
@@ -122,7 +115,7 @@ def test_a_province_of_two_real_regions_plans_both_counties_and_a_rerun_resumes(
         "--lang",
         "en",
     ]
-    first = _run(*args)
+    first = run_planner(*args)
     assert first.returncode == 1, first.stderr  # Andorra la Vella breaks R2 (24,678 residents in one village)
     province = json.loads((tmp_path / "out" / "province.json").read_text(encoding="utf-8"))
     status = {c["county"]: c for c in province["county_list"]}
@@ -138,13 +131,13 @@ def test_a_province_of_two_real_regions_plans_both_counties_and_a_rerun_resumes(
         log = browser.open((tmp_path / "out" / "province_map.html").as_uri())
         assert log.errors == []
         assert browser.evaluate("document.querySelectorAll('path.leaflet-interactive').length") == 2
-    check = _run("check", str(tmp_path / "out" / "Liechtenstein"), "--lang", "en")
+    check = run_planner("check", str(tmp_path / "out" / "Liechtenstein"), "--lang", "en")
     assert check.returncode == 0, check.stdout + check.stderr
-    check = _run("check", str(tmp_path / "out" / "安道尔"), "--lang", "en")
+    check = run_planner("check", str(tmp_path / "out" / "安道尔"), "--lang", "en")
     assert check.returncode == 1 and "R2" in check.stdout  # the same break as the plan, and no other rule
     assert {line.split("\t")[0] for line in check.stdout.splitlines() if "\t" in line} <= {"R2", "R5"}
     stamp = (tmp_path / "out" / "Liechtenstein" / "summary.json").stat().st_mtime_ns
-    second = _run(*args)
+    second = run_planner(*args)
     assert second.returncode == 1, second.stderr
     assert second.stderr.count("kept from an earlier run") == 2
     again = json.loads((tmp_path / "out" / "province.json").read_text(encoding="utf-8"))
@@ -163,7 +156,7 @@ def test_a_sweep_plans_every_combination_and_answers_its_question(tmp_path):
     vpath, rpath = tmp_path / "villages.gpkg", tmp_path / "roads.gpkg"
     villages.reset_index().to_file(vpath, layer="villages")
     lines.to_file(rpath)
-    p = _run(
+    p = run_planner(
         "sweep",
         "--villages",
         str(vpath),

@@ -101,8 +101,8 @@ def test_plan_with_county_reports_completeness_in_summary_json(tmp_path):
     generator, one renamed, one natural village added): summary.json's nbs names the missing, extra and renamed
     units, and the empty township column is filled from the codes."""
     import json
-    import subprocess
-    import sys
+
+    from cli_run import run_planner
 
     county = find_county("532527")
     first = county.townships["code"].iloc[0]
@@ -130,29 +130,22 @@ def test_plan_with_county_reports_completeness_in_summary_json(tmp_path):
     path = tmp_path / "villages.csv"
     rows.to_csv(path, index=False)
     out = tmp_path / "plan"
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "planner",
-            "plan",
-            "--villages",
-            str(path),
-            "--id-col",
-            "code",
-            "--roads",
-            "none",
-            "--county",
-            "泸西县",
-            "--out",
-            str(out),
-            "--month",
-            "2026-12",
-            "--lang",
-            "en",
-        ],
-        capture_output=True,
-        text=True,
+    p = run_planner(
+        "plan",
+        "--villages",
+        str(path),
+        "--id-col",
+        "code",
+        "--roads",
+        "none",
+        "--county",
+        "泸西县",
+        "--out",
+        str(out),
+        "--month",
+        "2026-12",
+        "--lang",
+        "en",
         timeout=600,
     )
     assert p.returncode in (0, 1), p.stderr
