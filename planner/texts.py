@@ -177,6 +177,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "least and the most within an office is its workload spread.",
     ),
     "report.workload.aid": ("邻近警务室支援", "Help from a neighbouring office"),
+    "report.workload.shortfall": (
+        "警力缺口：完成走访所需与现有警员工时之比",
+        "Officers short: the officer-hours the visits need against those the office has",
+    ),
     "report.workload.aid_item": (
         "{village}（{office}）由 {helper_office} 的民警 {officer} 走访",
         "{village} ({office}) visited by {officer} of {helper_office}",

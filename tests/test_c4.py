@@ -101,3 +101,33 @@ def test_mutual_aid_only_when_the_rules_allow_it(aid):
     assert (helped["note"].str.contains("O1")).all()
     assert plan.visit_requirements_met_pct > base.visit_requirements_met_pct
     assert len(plan.dropped_visits) < len(base.dropped_visits)
+
+
+def test_workload_spread_is_the_officers_hours_and_the_report_shows_it():
+    """summary()'s workload is each office's least, mean and most scheduled hours across its officers, read
+    from the schedule; the report's workload section shows them, with the shortfall's officer-hours."""
+    from planner.outputs.report import report_html
+    from tests.plan_fixture import make_plan
+
+    a, times, roster = _two_officers_one_away()
+    plan = plan_month(a, times, rules=RULES, month=MONTH, roster=roster, seed=0, time_limit=5)
+    (w,) = plan.summary()["workload"]
+    hours = plan.schedule.groupby("officer_id")["minutes"].sum() / 60
+    assert w["office_id"] == "O1" and w["officers"] == 2
+    assert w["hours_min"] == round(hours.min(), 1) and w["hours_max"] == round(hours.max(), 1)
+    assert w["hours_min"] <= w["hours_mean"] <= w["hours_max"]
+    assert w["officer_min"] == "B"  # on leave three weeks
+    shown = make_plan()
+    shown.summary["workload"] = [w]
+    shown.summary["shortfall"] = [
+        {
+            "office_id": "O1",
+            "detail": "office O1 needs 26 officer-days (208 officer-hours)",
+            "detail_zh": "缺 24 警员小时",
+        }
+    ]
+    for lang in ("zh", "en"):
+        page = report_html(shown, lang=lang)
+        section = page.split("<section id='workload'>")[1].split("</section>")[0]
+        assert str(w["hours_max"]) in section and "(B)" in section
+        assert ("缺 24 警员小时" if lang == "zh" else "208 officer-hours") in section

@@ -472,7 +472,9 @@ def _unstaffed_office(ctx: MonthContext, office: str, vill: list[str]) -> _Offic
             )
         )
         res.required += ctx.village_units()
-    res.shortfall.append(shortfall_row(office, 0, 0, 1, "no officer", "没有警员"))
+    res.shortfall.append(
+        shortfall_row(office, 0, 0, 1, "no officer", "没有警员", shift_hours=ctx.rules.shift_hours)
+    )
     res.missed = {"": {v: ctx.village_units() for v in vill}}
     return res
 
