@@ -356,6 +356,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "rule.candidates": ("警务室候选村", "office candidate villages"),
     # route sheets (route_sheets.html, planner.sheets)
     "sheets.title": ("民警巡逻路线单", "Officer route sheets"),
+    "sheets.walk": ("其中步行 {n} 分钟", "of which {n} min on foot"),
     "sheets.heading": ("民警 {officer} 巡逻路线单", "Route sheet of officer {officer}"),
     "sheets.none": (
         "本方案未编制巡逻计划，没有路线单。",

@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -310,7 +311,7 @@ def plan_month(
         schedule = schedule.sort_values(["officer_id", "date", "start", "end"], kind="stable").reset_index(
             drop=True
         )
-    schedule = _aid_notes(schedule, aid)
+    schedule = _walk_minutes(_aid_notes(schedule, aid), a)
     legs_df = pd.DataFrame(month_result.legs, columns=LEG_COLUMNS)
     violations = check_schedule(schedule, assignment, times, rules=rules, month=month, roster=r)
     met, required = month_result.met, month_result.required
@@ -449,6 +450,31 @@ def _replan(
     if not staff:
         return _unstaffed_office(ctx, office, vill)
     return _plan_office(ctx, office, vill, staff, seed=seed, time_limit=time_limit)
+
+
+def _walk_minutes(schedule: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:
+    """The schedule with its ``walk_minutes`` column: of a travel row's minutes, those walked between the road
+    and a village beyond it (access "walk", the assignment's optional ``walk_min`` one way; the travel times
+    include it), at the village driven to and at the one left."""
+    s = schedule.copy()
+    s["walk_minutes"] = 0
+    if "walk_min" not in a.columns or not len(s):
+        return s
+    walk = {str(v): math.ceil(float(w)) for v, w in a["walk_min"].items() if pd.notna(w) and float(w) > 0}
+    if not walk:
+        return s
+    prev: dict[tuple[str, str], str] = {}
+    out = []
+    for r in s.itertuples(index=False):
+        key = (str(r.officer_id), str(r.date))
+        left = prev.get(key)
+        w = 0
+        if r.activity == "travel":
+            w = walk.get(str(r.village_id), 0) + (walk.get(left, 0) if left and left != r.village_id else 0)
+        out.append(min(w, int(r.minutes)))
+        prev[key] = str(r.village_id)
+    s["walk_minutes"] = out
+    return s
 
 
 def _aid_notes(schedule: pd.DataFrame, aid: list[dict[str, str]]) -> pd.DataFrame:
