@@ -46,3 +46,30 @@ def test_route_sheet_says_how_long_a_drive_is_on_foot():
     for lang in ("zh", "en"):
         page = route_sheets_html(plan, lang=lang)
         assert page.count(t("sheets.walk", lang, n=7)) == 1
+
+
+def test_map_route_tooltip_says_how_long_a_drive_is_on_foot():
+    """The map's route leg to a village beyond the road says its walking minutes, read from the schedule."""
+    import dataclasses
+
+    from plan_fixture import make_generated_plan
+
+    from planner.outputs.maps import plan_map
+    from planner.texts import t
+
+    plan = make_generated_plan()
+    s = plan.schedule.copy()
+    s["walk_minutes"] = 0
+    legs = plan.routes.sort_values(["officer_id", "date", "seq"])
+    leg = legs.iloc[0]
+    hit = (
+        (s["activity"] == "travel")
+        & (s["officer_id"].astype(str) == str(leg["officer_id"]))
+        & (s["date"].astype(str).str[:10] == str(leg["date"])[:10])
+        & (s["village_id"].astype(str) == str(leg["to_id"]))
+    )
+    assert hit.any()
+    s.loc[hit, "walk_minutes"] = 9
+    page = plan_map(dataclasses.replace(plan, schedule=s), lang="en", tiles="none").get_root().render()
+    assert t("sheets.walk", "en", n=9) in page
+    assert t("sheets.walk", "en", n=9) not in plan_map(plan, lang="en", tiles="none").get_root().render()
