@@ -117,6 +117,7 @@ def check(
         return []
     cal = month_calendar(month, rules)
     per_day = s.groupby(["officer_id", "d"])["dur"].sum()
+    driven = s[s["activity"] == "travel"].groupby(["officer_id", "d"])["dur"].sum()
     out: list[Violation] = []
     by_officer: dict[str, list[tuple[dt.date, str]]] = {}
     for (oid, d), minutes in per_day.items():
@@ -126,8 +127,8 @@ def check(
         for v, what in missing[office]:
             home = str(a.loc[v, "office_village_id"])
             trip = _round_trip(times, home, v)
-            # no road, or beyond the driving limit: impossible for him
-            if trip > work.drive or a.loc[v, "access"] == "unreachable":
+            # no road, or the day's driving with the round trip beyond the limit: impossible for him
+            if trip + int(driven.get((oid, d), 0)) > work.drive or a.loc[v, "access"] == "unreachable":
                 continue
             need = r5.full_visit_service(rules) if what == "R5" else int(rules.weekly_visit_minutes)
             if what == "R7":
