@@ -144,6 +144,9 @@ def make_plan(
         dplan = place_offices(partition, rules=rules)
     with clock.stage("patrol"):
         assignment = patrol_assignment(dplan.villages, dplan.offices, dplan.districts)
+        # a village beyond the road: its walk (one way, minutes) is marked as walking in the schedule
+        walk_s = access["walk_s"].where(access["access"] == "walk", 0.0)
+        assignment["walk_min"] = (walk_s.reindex(assignment.index) / 60.0).fillna(0.0)
         if roster is not None:
             roster = resolve_roster_offices(roster, assignment, source=roster_source)
             # checked here, where the file is known, so that an error names it and the line

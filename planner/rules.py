@@ -245,6 +245,7 @@ class PatrolRules:
     linked_days_per_month: int = 4  # R4, a linked officer in his linked villages
     holidays: tuple[dt.date, ...] = ()  # added to calendar.extra_holidays (kept from 0.1)
     night_overtime_hours: float = 0.0  # C3: overtime a night-visit day may take (a bureau that pays for it)
+    mutual_aid: bool = False  # C4: the nearest office with slack helps an office that misses visits
     calendar: CalendarRules = field(default_factory=CalendarRules)  # the [calendar] section of the rules file
     source: str = field(default="<defaults>", compare=False, repr=False)
 

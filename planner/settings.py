@@ -25,3 +25,14 @@ PATROL_WORK_BUDGET = 60.0
 # The travel-time cache (planner.io.cache) is pruned, oldest entries first, to stay under this many bytes: about
 # fourteen province-size matrices (3,000 x 3,000 float64 = 72 MB each), dozens of county-size ones.
 CACHE_MAX_BYTES = 1 << 30
+
+
+# Shared capacity (C4, planner.patrol.rulebook.c4): when an officer misses visits and a colleague of his office
+# has field days under half a shift, one village moves to the colleague and the office is solved again, at most
+# this many times (each round a full day assignment under the office's deterministic budget, kept only when it
+# meets more requirements), so the plan stays reproducible and the month's run time bounded.
+RELINK_ROUNDS = 3
+
+# Mutual aid (C4, ``[patrol] mutual_aid``): an office that still misses visits asks the nearest offices by travel
+# time, at most this many, for an officer with slack; each ask solves both offices again.
+AID_NEIGHBOURS = 2

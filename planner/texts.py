@@ -170,6 +170,26 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.section.explain": ("问题说明", "Explanations"),
     "report.section.routes": ("民警巡逻安排汇总", "Patrol summary per officer"),
     "report.section.timing": ("各步骤用时", "Time per stage"),
+    "report.section.workload": ("各警务室民警工作量", "Workload per office"),
+    "report.workload.note": (
+        "每名民警本月安排的总小时数（坐班、外勤、路途、夜访）；同一警务室内最少与最多之差即工作量差距。",
+        "Each officer's scheduled hours this month (office, field, travel, night visits); the gap between the "
+        "least and the most within an office is its workload spread.",
+    ),
+    "report.workload.aid": ("邻近警务室支援", "Help from a neighbouring office"),
+    "report.workload.shortfall": (
+        "警力缺口：完成走访所需与现有警员工时之比",
+        "Officers short: the officer-hours the visits need against those the office has",
+    ),
+    "report.workload.aid_item": (
+        "{village}（{office}）由 {helper_office} 的民警 {officer} 走访",
+        "{village} ({office}) visited by {officer} of {helper_office}",
+    ),
+    "report.col.office_id": ("警务室", "Office"),
+    "report.col.hours_min": ("最少小时", "Least hours"),
+    "report.col.hours_mean": ("平均小时", "Mean hours"),
+    "report.col.hours_max": ("最多小时", "Most hours"),
+    "report.col.spread": ("差距（小时）", "Spread (h)"),
     "report.fig.villages": ("行政村数", "Villages"),
     "report.fig.population": ("实有人口", "Population"),
     "report.fig.districts": ("警务区数", "Districts"),
@@ -325,6 +345,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "rule.access": ("通达：村须可由道路或步行到达", "access: villages reachable by road or on foot"),
     "rule.drive": ("C3 每日驾车时间上限", "C3 the day's driving limit"),
     "rule.shift": ("C3 工作日不超出班次", "C3 the working day within the shift"),
+    "rule.C4": (
+        "C4 警务室有走访未完成时，警员不得有不足半个班次的工作日（同室分担，邻室支援）",
+        "C4 no officer works under half a shift while his office misses a visit (shared villages, neighbours' aid)",
+    ),
     "rule.office": ("每个警务区一个警务室", "one office per district"),
     "rule.membership": ("每村属于且仅属于一个警务区", "every village in exactly one district"),
     "rule.schedule": ("巡逻计划表的完整性", "the schedule's consistency"),
@@ -332,6 +356,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "rule.candidates": ("警务室候选村", "office candidate villages"),
     # route sheets (route_sheets.html, planner.sheets)
     "sheets.title": ("民警巡逻路线单", "Officer route sheets"),
+    "sheets.walk": ("其中步行 {n} 分钟", "of which {n} min on foot"),
     "sheets.heading": ("民警 {officer} 巡逻路线单", "Route sheet of officer {officer}"),
     "sheets.none": (
         "本方案未编制巡逻计划，没有路线单。",

@@ -685,11 +685,33 @@ def current_layer(current: gpd.GeoDataFrame, *, lang: str = "zh", m: folium.Map 
     return m
 
 
+def walk_minutes(schedule: pd.DataFrame | None) -> dict[tuple[str, str, str], float]:
+    """(officer_id, date, village driven to) -> the travel row's minutes on foot (schedule ``walk_minutes``)."""
+    if schedule is None or "walk_minutes" not in schedule.columns or not len(schedule):
+        return {}
+    s = schedule[schedule["activity"].astype(str) == "travel"]
+    w = pd.to_numeric(s["walk_minutes"], errors="coerce").fillna(0)
+    return {
+        (str(o), str(d)[:10], str(v)): float(x)
+        for o, d, v, x in zip(s["officer_id"], s["date"], s["village_id"], w, strict=True)
+        if x > 0
+    }
+
+
+def _walk_note(
+    walk: Mapping[tuple[str, str, str], float] | None, officer: str, date: str, leg: Any, lang: str
+) -> str:
+    """ "of which N min on foot" for a leg to or from a village beyond the road, else nothing."""
+    n = (walk or {}).get((officer, str(date)[:10], str(leg.get("to_id", ""))), 0.0)
+    return f" · {t('sheets.walk', lang, n=js_number(n, 0))}" if n else ""
+
+
 def routes_layer(
     routes: gpd.GeoDataFrame,
     *,
     lang: str = "zh",
     names: Mapping[str, str],
+    walk: Mapping[tuple[str, str, str], float] | None = None,
     m: folium.Map | None = None,
 ) -> folium.Map:
     """Add the routes: one layer per officer (off until switched on), one colour per day (MAP_DAY_COLOURS).
@@ -702,6 +724,9 @@ def routes_layer(
         "zh" or "en".
     names
         village_id -> name, for the legs' tooltips.
+    walk
+        (officer_id, date, to village) -> minutes on foot of that drive (a village beyond the road): the leg's
+        tooltip says so (:func:`walk_minutes`).
     m
         The map to add to; a new one when None.
 
@@ -729,6 +754,7 @@ def routes_layer(
                             minutes=js_number(leg.get("minutes"), 0),
                             km=js_number(leg.get("km"), 1),
                         )
+                        + _walk_note(walk, officer, date, leg, lang)
                     ),
                     "colour": colour,
                 }
@@ -866,7 +892,7 @@ def plan_map(
         current_layer(current, lang=lang, m=m)
     n_route_layers = 0
     if routes is not None:
-        routes_layer(routes, lang=lang, names=names, m=m)
+        routes_layer(routes, lang=lang, names=names, walk=walk_minutes(plan.schedule), m=m)
         n_route_layers = routes["officer_id"].astype(str).nunique()  # routes_layer adds one layer per officer
     has_current = current is not None
     controls(

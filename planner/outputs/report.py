@@ -632,6 +632,51 @@ def _routes(plan: PlanData, names: dict[str, str], lang: str) -> str:
     return _table(head, rows)
 
 
+def _workload(summary: dict[str, Any], names: dict[str, str], lang: str) -> str:
+    """Per office the spread of hours across its officers (summary.json ``workload``, C4), and the villages a
+    neighbouring office helped with (``mutual_aid``)."""
+    rows = [
+        [
+            (escape(str(w["office_id"])), False),
+            (number(w["officers"]), True),
+            (number(w["hours_min"], 1) + escape(f" ({w['officer_min']})"), True),
+            (number(w["hours_mean"], 1), True),
+            (number(w["hours_max"], 1) + escape(f" ({w['officer_max']})"), True),
+            (number(float(w["hours_max"]) - float(w["hours_min"]), 1), True),
+        ]
+        for w in summary.get("workload") or []
+    ]
+    if not rows:
+        return ""
+    keys = ("office_id", "officers", "hours_min", "hours_mean", "hours_max", "spread")
+    out = f"<p class='note'>{escape(t('report.workload.note', lang))}</p>"
+    out += _table([t(f"report.col.{k}", lang) for k in keys], rows)
+    aid = summary.get("mutual_aid") or []
+    if aid:
+        items = "".join(
+            "<li>"
+            + escape(
+                t(
+                    "report.workload.aid_item",
+                    lang,
+                    village=_subject(e["village_id"], names),
+                    office=e["office_id"],
+                    officer=e["officer_id"],
+                    helper_office=e["helper_office"],
+                )
+            )
+            + "</li>"
+            for e in aid
+        )
+        out += f"<h3>{escape(t('report.workload.aid', lang))}</h3><ul>{items}</ul>"
+    short = [r for r in summary.get("shortfall") or [] if r.get("detail")]
+    if short:
+        col = "detail_zh" if lang == "zh" else "detail"
+        items = "".join(f"<li>{escape(str(r.get(col) or r['detail']))}</li>" for r in short)
+        out += f"<h3>{escape(t('report.workload.shortfall', lang))}</h3><ul>{items}</ul>"
+    return out
+
+
 def _timing(summary: dict[str, Any], lang: str) -> str:
     """The seconds each stage took (the one part of the report that differs between two runs of a plan)."""
     seconds = summary.get("seconds")
@@ -690,6 +735,7 @@ def report_html(plan: PlanData, *, lang: str = "zh", generated: str | None = Non
         ("charts", _charts(plan, lang)),
         ("explain", _explain(plan, names, lang)),
         ("routes", _routes(plan, names, lang)),
+        ("workload", _workload(summary, names, lang)),
         ("compare", _compare(plan, lang)),
     ]
 

@@ -109,6 +109,8 @@ class _Entry:
     km: float = math.nan
     from_id: str | None = None
     row: Any = None  # the schedule row's index label; None for a leg without a schedule row
+    walk_min: float = 0.0  # of a travel row's minutes, those on foot (a village beyond the road)
+    note: str = ""  # the schedule's note (e.g. mutual aid)
 
 
 @dataclass
@@ -179,6 +181,8 @@ def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
             end=str(r["end"]),
             minutes=_to_float(r["minutes"]),
             row=rows.index[i],
+            walk_min=_to_float(r["walk_minutes"]) if "walk_minutes" in rows.columns else 0.0,
+            note=str(r["note"]) if "note" in rows.columns and isinstance(r["note"], str) else "",
         )
         if activity == "travel":
             match = next(
@@ -426,6 +430,10 @@ def _day_rows(day: _Day, names: dict[str, tuple[str, str]], lang: str) -> str:
             place = _place(e.village_id, names, lang)
         if e.row is None:
             place += f" <span class='note'>{escape(t('sheets.leg_unscheduled', lang))}</span>"
+        if e.walk_min and e.walk_min == e.walk_min:  # not NaN
+            place += f" <span class='note walk'>{escape(t('sheets.walk', lang, n=number(e.walk_min)))}</span>"
+        if e.note:
+            place += f" <span class='note'>{escape(e.note)}</span>"
         times = f"{escape(e.start)}–{escape(e.end)}" if e.start or e.end else ""
         row_attr = f" data-row='{escape(e.row)}'" if e.row is not None else " data-leg='1'"
         km = number(e.km, 1) if not math.isnan(e.km) else ""

@@ -64,6 +64,9 @@ def build_summary(
         "coverage_any_office_pct": nearest,
         **{k: districts[k] for k in _DISTRICT_FIGURES[5:]},
         "visit_requirements_met_pct": round(float(month_figures["visit_requirements_met_pct"]), 2),
+        # C4: per office the spread of hours across its officers, and the villages a neighbouring office helped
+        "workload": month_figures.get("workload", []),
+        "mutual_aid": month_figures.get("mutual_aid", []),
         "unreachable_villages": sorted(access.index[access["access"] == "unreachable"].astype(str).tolist()),
         "walk_villages": sorted(access.index[access["access"] == "walk"].astype(str).tolist()),
         # villages whose travel times are estimated (no road data, or beyond the roads given): flagged everywhere

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from planner.model import SCHEDULE_COLUMNS, TravelTimes, Violation
-from planner.patrol.rulebook import r5, r6, r7, r8
+from planner.patrol.rulebook import c4, r5, r6, r7, r8
 from planner.patrol.rulebook.calendar import check_working_day, parse_month
 from planner.patrol.rulebook.worktime import TOLERANCE, check_day_work, check_night_trip, to_minutes
 from planner.rules import PatrolRules
@@ -35,7 +35,8 @@ def check_schedule(
     Checks per officer-day: shift length, driving (day and night trip separately), day plus night trip within
     shift + overtime, night visits on a night weekday inside the night window, no work on weekends or holidays,
     travel rows at least as long as the road network says; per village: a visit each ISO week (R8), full visit
-    days (R5, ``visit_hours``), household time (R6), night visits (R7); per officer: office days per ISO week (R8).
+    days (R5, ``visit_hours``), household time (R6), night visits (R7); per officer: office days per ISO week (R8)
+    and no working day under half a shift beside a visit his office misses that he could have made (C4, soft).
 
     Parameters
     ----------
@@ -70,6 +71,7 @@ def check_schedule(
             unavailable[str(row.officer_id)] = set(getattr(row, "unavailable", []) or [])
         officers = sorted(set(officers) | set(roster["officer_id"].astype(str)))
     out += r8.check_office_days(s, officers, unavailable, month, rules=rules)
+    out += c4.check(s, a, times, out, rules=rules, month=month, office_of=c4.officer_offices(s, a, roster))
     return out
 
 

@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,7 +80,7 @@ from planner.patrol.dayroutes import RouteCache, leg, route_days, row
 from planner.patrol.explain import OfficerOutcome, explain_officer
 from planner.patrol.patterns import MAX_STOPS, greedy_days, patterns
 from planner.patrol.roster import ROSTER_COLUMNS, check_roster, make_roster
-from planner.patrol.rulebook import r4, r5, r6, r7, r8
+from planner.patrol.rulebook import c4, r4, r5, r6, r7, r8
 from planner.patrol.rulebook.calendar import (
     iso_week,
     month_calendar,
@@ -140,6 +141,9 @@ class PatrolPlan:
     offices_not_proven
         Offices whose day assignment stopped on its work budget before CP-SAT proved the fewest missed
         requirements (the plan is the best found, not proven best).
+    mutual_aid
+        With ``[patrol] mutual_aid``: per village served by an officer of another office, village_id, office_id
+        (its own), officer_id and helper_office (C4); their schedule rows carry a ``note``.
     """
 
     month: str
@@ -152,6 +156,7 @@ class PatrolPlan:
     visit_requirements_met_pct: float
     links: pd.Series = field(repr=False, default_factory=lambda: pd.Series(dtype=object))
     offices_not_proven: tuple[str, ...] = ()
+    mutual_aid: tuple[dict[str, str], ...] = ()
 
     def summary(self) -> dict[str, Any]:
         """Key figures of the month."""
@@ -173,7 +178,31 @@ class PatrolPlan:
             "shortfall_offices": len(self.shortfall),
             "violations": len(self.violations),
             "visit_requirements_met_pct": self.visit_requirements_met_pct,
+            "workload": self.workload(),
+            "mutual_aid": [dict(e) for e in self.mutual_aid],
         }
+
+    def workload(self) -> list[dict[str, Any]]:
+        """Per office, the spread of the month's hours across its officers (every schedule row: office, field,
+        travel, night visits; an officer without a row counts 0 h): officers, hours_min, hours_mean,
+        hours_max, and the officers at the min and max."""
+        s, r = self.schedule, self.roster
+        hours = (s.groupby("officer_id")["minutes"].sum() / 60.0) if len(s) else pd.Series(dtype=float)
+        out = []
+        for office, g in r.groupby("office", sort=True):
+            h = pd.Series({str(o): float(hours.get(o, 0.0)) for o in g["officer_id"]}).sort_index()
+            out.append(
+                {
+                    "office_id": str(office),
+                    "officers": len(h),
+                    "hours_min": round(float(h.min()), 1),
+                    "hours_mean": round(float(h.mean()), 1),
+                    "hours_max": round(float(h.max()), 1),
+                    "officer_min": str(h.idxmin()),
+                    "officer_max": str(h.idxmax()),
+                }
+            )
+        return out
 
 
 _ASSIGNMENT_COLUMNS = ("district_id", "office_id", "office_village_id", "officers", "access")
@@ -256,25 +285,33 @@ def plan_month(
     not_proven: list[str] = []
     pool = float(time_limit)
     left = len(a)
+    done: dict[str, _OfficeResult] = {}
+    budgets: dict[str, float] = {}
     for office in sorted(a["office_id"].unique()):
         vill = sorted(a.index[a["office_id"] == office])
         staff = [o for o in officers if o.office == office]
         if not staff:
-            month_result.add(_unstaffed_office(ctx, office, vill))
+            done[office] = _unstaffed_office(ctx, office, vill)
             continue
         # deterministic seconds shared by village count; what an office leaves unused goes to the next ones
         budget = max(0.5, pool * len(vill) / max(left, 1))
         res = _plan_office(ctx, office, vill, staff, seed=seed, time_limit=budget)
         pool = max(pool - res.deterministic_seconds, 0.0)
         left -= len(vill)
-        month_result.add(res)
-        if not res.proven:
+        done[office], budgets[office] = res, budget
+    aid: list[dict[str, str]] = []
+    if rules.mutual_aid:
+        aid = _mutual_aid(ctx, done, officers, budgets, seed=seed)
+    for office in sorted(done):
+        month_result.add(done[office])
+        if not done[office].proven:
             not_proven.append(office)
     schedule = pd.DataFrame(month_result.rows, columns=SCHEDULE_COLUMNS)
     if len(schedule):
         schedule = schedule.sort_values(["officer_id", "date", "start", "end"], kind="stable").reset_index(
             drop=True
         )
+    schedule = _walk_minutes(_aid_notes(schedule, aid), a)
     legs_df = pd.DataFrame(month_result.legs, columns=LEG_COLUMNS)
     violations = check_schedule(schedule, assignment, times, rules=rules, month=month, roster=r)
     met, required = month_result.met, month_result.required
@@ -297,6 +334,7 @@ def plan_month(
         round(pct, 2),
         pd.Series(month_result.links, dtype=object),
         tuple(not_proven),
+        tuple(aid),
     )
 
 
@@ -313,6 +351,14 @@ class _OfficeResult:
     links: dict[str, str] = field(default_factory=dict)  # village -> its officer
     deterministic_seconds: float = 0.0
     proven: bool = True
+    slack: dict[str, int] = field(default_factory=dict)  # officer -> field days under half a shift (C4)
+    missed: dict[str, dict[str, int]] = field(
+        default_factory=dict
+    )  # officer -> village -> visit units missed
+
+    def relink(self, pinned: set[str], tried: set[tuple[str, str]]) -> tuple[str, str, str] | None:
+        """The next village to move within the office (C4), see :func:`planner.patrol.rulebook.c4.relink_move`."""
+        return c4.relink_move(self.links, self.slack, self.missed, pinned=pinned, tried=tried)
 
     def add(self, other: _OfficeResult) -> None:
         """Append another office's plan to this one."""
@@ -325,6 +371,123 @@ class _OfficeResult:
         self.links.update(other.links)
 
 
+def _mutual_aid(
+    ctx: MonthContext,
+    done: dict[str, _OfficeResult],
+    officers: list[Officer],
+    budgets: dict[str, float],
+    *,
+    seed: int,
+) -> list[dict[str, str]]:
+    """C4 with ``[patrol] mutual_aid``: an office that still misses visits gives its village missing the most
+    (not a resident's own) to the officer with the most field days under half a shift of the nearest office by
+    travel time that has one (at most :data:`~planner.settings.AID_NEIGHBOURS` tries per office); both offices
+    are solved again and the aid is kept only when together they meet more requirements. Updates ``done`` and
+    returns the aid kept: village_id, office_id, officer_id, helper_office."""
+    from planner.settings import AID_NEIGHBOURS
+
+    a = ctx.a
+    office_village = {o: str(a.loc[a["office_id"] == o, "office_village_id"].iloc[0]) for o in done}
+    own = {o: sorted(a.index[a["office_id"] == o]) for o in done}
+    staff_of = {o: [x for x in officers if x.office == o] for o in done}
+    aid: list[dict[str, str]] = []
+    for office in sorted(done):
+        pinned = {x.home for x in staff_of[office] if x.home is not None and x.days}
+        neighbours = c4.nearest_offices(office, office_village, ctx.times)
+        tries = 0
+        for nb in neighbours:
+            if tries >= AID_NEIGHBOURS:
+                break
+            res, nres = done[office], done[nb]
+            missed: dict[str, int] = {}
+            for per in res.missed.values():
+                for v, n in per.items():
+                    if n and v in own[office] and v not in pinned:
+                        missed[v] = missed.get(v, 0) + n
+            helpers = sorted((o for o, n in nres.slack.items() if n), key=lambda o: (-nres.slack[o], o))
+            if not missed or not helpers:
+                continue
+            tries += 1
+            v = min(missed, key=lambda x: (-missed[x], x))
+            forced = {x: oid for x, oid in nres.links.items() if a.loc[x, "office_id"] != nb}
+            forced[v] = helpers[0]
+            new_nb = _plan_office(
+                ctx,
+                nb,
+                sorted({*own[nb], *forced}),
+                staff_of[nb],
+                seed=seed,
+                time_limit=budgets[nb],
+                forced=forced,
+            )
+            rest = [x for x in own[office] if x != v and x not in {e["village_id"] for e in aid}]
+            new_a = _replan(
+                ctx, office, rest, staff_of[office], seed=seed, time_limit=budgets.get(office, 0.5)
+            )
+            log.info(
+                "office %s: %s helped by %s of %s (mutual aid): %.1f -> %.1f units met",
+                office,
+                v,
+                helpers[0],
+                nb,
+                res.met + nres.met,
+                new_a.met + new_nb.met,
+            )
+            if new_a.met + new_nb.met > res.met + nres.met:
+                done[office], done[nb] = new_a, new_nb
+                aid.append(
+                    {"village_id": v, "office_id": office, "officer_id": helpers[0], "helper_office": nb}
+                )
+    return aid
+
+
+def _replan(
+    ctx: MonthContext, office: str, vill: list[str], staff: list[Officer], *, seed: int, time_limit: float
+) -> _OfficeResult:
+    """An office planned again for ``vill`` (what is left after mutual aid)."""
+    if not vill:
+        return _OfficeResult()
+    if not staff:
+        return _unstaffed_office(ctx, office, vill)
+    return _plan_office(ctx, office, vill, staff, seed=seed, time_limit=time_limit)
+
+
+def _walk_minutes(schedule: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:
+    """The schedule with its ``walk_minutes`` column: of a travel row's minutes, those walked between the road
+    and a village beyond it (access "walk", the assignment's optional ``walk_min`` one way; the travel times
+    include it), at the village driven to and at the one left."""
+    s = schedule.copy()
+    s["walk_minutes"] = 0
+    if "walk_min" not in a.columns or not len(s):
+        return s
+    walk = {str(v): math.ceil(float(w)) for v, w in a["walk_min"].items() if pd.notna(w) and float(w) > 0}
+    if not walk:
+        return s
+    prev: dict[tuple[str, str], str] = {}
+    out = []
+    for r in s.itertuples(index=False):
+        key = (str(r.officer_id), str(r.date))
+        left = prev.get(key)
+        w = 0
+        if r.activity == "travel":
+            w = walk.get(str(r.village_id), 0) + (walk.get(left, 0) if left and left != r.village_id else 0)
+        out.append(min(w, int(r.minutes)))
+        prev[key] = str(r.village_id)
+    s["walk_minutes"] = out
+    return s
+
+
+def _aid_notes(schedule: pd.DataFrame, aid: list[dict[str, str]]) -> pd.DataFrame:
+    """The schedule with its ``note`` column: on the rows of an officer helping another office (C4, mutual
+    aid), for the village he helps with and the drives to it, "支援 <office> / aid to <office>"."""
+    s = schedule.copy()
+    s["note"] = ""
+    for e in aid:
+        hit = (s["officer_id"] == e["officer_id"]) & (s["village_id"] == e["village_id"])
+        s.loc[hit, "note"] = f"支援 {e['office_id']} / aid to {e['office_id']}"
+    return s
+
+
 def _unstaffed_office(ctx: MonthContext, office: str, vill: list[str]) -> _OfficeResult:
     """An office without an officer in the roster: every visit of its villages dropped, and a shortfall."""
     res = _OfficeResult()
@@ -335,16 +498,31 @@ def _unstaffed_office(ctx: MonthContext, office: str, vill: list[str]) -> _Offic
             )
         )
         res.required += ctx.village_units()
-    res.shortfall.append(shortfall_row(office, 0, 0, 1, "no officer", "没有警员"))
+    res.shortfall.append(
+        shortfall_row(office, 0, 0, 1, "no officer", "没有警员", shift_hours=ctx.rules.shift_hours)
+    )
+    res.missed = {"": {v: ctx.village_units() for v in vill}}
     return res
 
 
 def _link_villages(
-    ctx: MonthContext, vill: list[str], staff: list[Officer], t: np.ndarray, ids: list[str]
+    ctx: MonthContext,
+    vill: list[str],
+    staff: list[Officer],
+    t: np.ndarray,
+    ids: list[str],
+    forced: dict[str, str] | None = None,
 ) -> None:
-    """Link each village to one officer (resident's own village, roster village, then least estimated work)."""
+    """Link each village to one officer: ``forced`` links first (a re-link, C4), then a resident's own village
+    and a roster village, then the least estimated work per working day. An officer without a working day
+    takes no village while a colleague has one (C4: his villages would all be missed)."""
     load = {o.officer_id: 0.0 for o in staff}
     taken: set[str] = set()
+    by_id = {o.officer_id: o for o in staff}
+    for v, oid in sorted((forced or {}).items()):
+        if v in vill and oid in by_id:
+            by_id[oid].villages.append(v)
+            taken.add(v)
     for o in staff:
         if o.home is not None and o.home in vill and o.home not in taken:
             o.villages.append(o.home)
@@ -358,10 +536,11 @@ def _link_villages(
 
     for o in staff:
         load[o.officer_id] = sum(est(v) for v in o.villages)
+    working = [o for o in staff if o.days] or staff
     rest = sorted((v for v in vill if v not in taken), key=lambda v: (-est(v), v))
     for v in rest:
         # capacity per officer: his working days; the least loaded per available day takes the village
-        o = min(staff, key=lambda o: (load[o.officer_id] / max(len(o.days), 1), o.officer_id))
+        o = min(working, key=lambda o: (load[o.officer_id] / max(len(o.days), 1), o.officer_id))
         o.villages.append(v)
         load[o.officer_id] += est(v)
     for o in staff:
@@ -369,16 +548,74 @@ def _link_villages(
 
 
 def _plan_office(
-    ctx: MonthContext, office: str, vill: list[str], staff: list[Officer], *, seed: int, time_limit: float
+    ctx: MonthContext,
+    office: str,
+    vill: list[str],
+    staff: list[Officer],
+    *,
+    seed: int,
+    time_limit: float,
+    forced: dict[str, str] | None = None,
 ) -> _OfficeResult:
-    """One office's month: link its villages to its officers, build and solve the day model, route the days,
-    explain what is missed and say how many officers more it would take."""
-    home = str(ctx.a.loc[vill[0], "office_village_id"])
+    """One office's month: link its villages to its officers, solve the day model, and while an officer misses
+    visits and a colleague has field days under half a shift (C4), move one village to the colleague and solve
+    again (at most :data:`~planner.settings.RELINK_ROUNDS` times, a round kept only when it meets more
+    requirements). ``vill`` may hold villages of another office served by one of ``staff`` (mutual aid, linked
+    in ``forced``)."""
+    from planner.settings import RELINK_ROUNDS
+
+    home = str(ctx.a.loc[next(v for v in vill if ctx.a.loc[v, "office_id"] == office), "office_village_id"])
     ids = [home, *vill]
     t = ctx.matrix(ids)
     for o in staff:
         o.villages = []
-    _link_villages(ctx, vill, staff, t, ids)
+    _link_villages(ctx, vill, staff, t, ids, forced)
+    res = _solve_office(ctx, office, staff, home, t, ids, seed=seed, time_limit=time_limit)
+    pinned = {o.home for o in staff if o.home is not None and o.days} | set(forced or {})
+    tried: set[tuple[str, str]] = set()
+    used = res.deterministic_seconds
+    for _round in range(RELINK_ROUNDS if len(staff) > 1 else 0):
+        move = res.relink(pinned, tried)
+        if move is None:
+            break
+        v, src, dst = move
+        tried.add((v, dst))
+        links = dict(res.links)
+        links[v] = dst
+        for o in staff:
+            o.villages = sorted(x for x, oid in links.items() if oid == o.officer_id)
+        trial = _solve_office(ctx, office, staff, home, t, ids, seed=seed, time_limit=time_limit)
+        used += trial.deterministic_seconds
+        log.info(
+            "office %s: %s moves from %s to %s (C4): %.1f -> %.1f units met",
+            office,
+            v,
+            src,
+            dst,
+            res.met,
+            trial.met,
+        )
+        if trial.met > res.met:
+            res = trial
+    for o in staff:  # the kept round's links
+        o.villages = sorted(x for x, oid in res.links.items() if oid == o.officer_id)
+    res.deterministic_seconds = used
+    return res
+
+
+def _solve_office(
+    ctx: MonthContext,
+    office: str,
+    staff: list[Officer],
+    home: str,
+    t: np.ndarray,
+    ids: list[str],
+    *,
+    seed: int,
+    time_limit: float,
+) -> _OfficeResult:
+    """Build and solve the office's day model for the officers' linked villages, route the days, explain what
+    is missed and say how many officers more it would take."""
     dm = DayModel()
     states = [_officer_model(dm, ctx, o, home, t, ids, shift_by=i) for i, o in enumerate(staff)]
     r8.add_office_rotation(dm, states)
@@ -397,6 +634,20 @@ def _plan_office(
     rows = [sf for out in outcomes if (sf := officer_shortfall(out, office)) is not None]
     res.shortfall = merge_shortfall(office, rows)
     res.links = {v: o.officer_id for o in staff for v in o.villages}
+    work = ctx.work
+    res.slack = {
+        om.officer.officer_id: c4.short_days(solved.solver, om, work) for om in states if om.officer.days
+    }
+    res.missed = {om.officer.officer_id: c4.missed_units(solved.solver, om) for om in states}
+    # the weekly visits of the weeks he is away are missed too, and a colleague may make them
+    for out in outcomes:
+        away = len(r8.weeks_away(out))
+        for v in out.model.villages if away else []:
+            per = res.missed[out.officer.officer_id]
+            per[v] = per.get(v, 0) + away
+    for om in states:
+        if not om.officer.days:  # every village of an officer without a working day is missed
+            res.missed[om.officer.officer_id] = {v: ctx.village_units() for v in om.officer.villages}
     return res
 
 

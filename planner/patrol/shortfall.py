@@ -16,16 +16,35 @@ from planner.patrol.rulebook.calendar import days_in_week, office_days_required
 
 
 def shortfall_row(
-    office: str, needed: int, available: int, more: int, why: str, why_zh: str
+    office: str,
+    needed: int,
+    available: int,
+    more: int,
+    why: str,
+    why_zh: str,
+    *,
+    shift_hours: float = 8.0,
 ) -> dict[str, Any]:
-    """One office's shortfall: the officer-days it needs and has, the officers more, and why in en and zh."""
+    """One office's shortfall: the officer-days (and officer-hours, at ``shift_hours`` a day) it needs and has,
+    the officers more, and the arithmetic in words a station chief reads, en and zh."""
+    h = float(shift_hours)
+    need_h, has_h = needed * h, available * h
     return {
         "office_id": office,
         "needed_days": needed,
         "available_days": available,
+        "needed_hours": round(need_h, 1),
+        "available_hours": round(has_h, 1),
+        "short_hours": round(max(need_h - has_h, 0.0), 1),
         "more_officers": more,
-        "detail": f"office {office} needs {needed} officer-days, has {available}: {more} more officer(s) ({why})",
-        "detail_zh": f"警务室 {office} 需要 {needed} 个警员工作日, 现有 {available}: 还需 {more} 名警员 ({why_zh})",
+        "shift_hours": h,
+        "why": why,
+        "why_zh": why_zh,
+        "detail": f"office {office} needs {needed} officer-days for its visits ({need_h:g} officer-hours at "
+        f"{h:g} h a day) and has {available} ({has_h:g} officer-hours): {max(need_h - has_h, 0):g} officer-hours "
+        f"short, {more} more officer(s) ({why})",
+        "detail_zh": f"警务室 {office} 完成走访需要 {needed} 个警员工作日 (按每天 {h:g} 小时计 {need_h:g} 警员小时), "
+        f"现有 {available} 个 ({has_h:g} 警员小时): 缺 {max(need_h - has_h, 0):g} 警员小时, 还需 {more} 名警员 ({why_zh})",
     }
 
 
@@ -36,9 +55,9 @@ def merge_shortfall(office: str, rows: list[dict[str, Any]]) -> list[dict[str, A
     needed = sum(r["needed_days"] for r in rows)
     has = sum(r["available_days"] for r in rows)
     more = sum(r["more_officers"] for r in rows)
-    why = "; ".join(r["detail"].split("(", 1)[1].rstrip(")") for r in rows)
-    why_zh = "; ".join(r["detail_zh"].split("(", 1)[1].rstrip(")") for r in rows)
-    return [shortfall_row(office, needed, has, more, why, why_zh)]
+    why = "; ".join(r["why"] for r in rows)
+    why_zh = "; ".join(r["why_zh"] for r in rows)
+    return [shortfall_row(office, needed, has, more, why, why_zh, shift_hours=rows[0]["shift_hours"])]
 
 
 def _fixable(out: OfficerOutcome, key: SlackKey, full_ok: set[str], any_ok: set[str]) -> bool:
@@ -83,4 +102,5 @@ def officer_shortfall(out: OfficerOutcome, office: str) -> dict[str, Any] | None
         f"{o.officer_id}: {field_days} field days after {office_days} office days; at most {best_full} full "
         f"visit day(s) fit one shift",
         f"{o.officer_id}: 除 {office_days} 个坐班日外有 {field_days} 个外勤日; 每个班次最多完成 {best_full} 个整日走访",
+        shift_hours=out.ctx.rules.shift_hours,
     )

@@ -1,0 +1,75 @@
+"""Walk legs (issue 11): a village beyond the road shows its walking minutes in the schedule and the sheets."""
+
+from __future__ import annotations
+
+from planner.patrol import plan_month
+from tests.test_month import EASY, MONTH, RULES, _district
+
+
+def test_travel_rows_to_and_from_a_walk_village_carry_its_walk():
+    """V3 lies 12 minutes' walk beyond the road: every drive to it and away from it shows 12 walking minutes,
+    every other drive none, and no row walks longer than it lasts."""
+    a, times = _district(EASY, officers=2, access=["road", "road", "walk", "road", "road"])
+    a["walk_min"] = [0.0, 0.0, 11.2, 0.0, 0.0]
+    plan = plan_month(a, times, rules=RULES, month=MONTH, seed=1, time_limit=10)
+    s = plan.schedule.reset_index(drop=True)
+    travel = s[s["activity"] == "travel"]
+    to_v3 = travel[travel["village_id"] == "V3"]
+    assert len(to_v3) and (to_v3["walk_minutes"] >= 12).all()
+    left_v3 = [
+        i
+        for i in travel.index
+        if i > 0 and s.at[i - 1, "village_id"] == "V3" and s.at[i - 1, "officer_id"] == s.at[i, "officer_id"]
+    ]
+    assert left_v3 and all(s.at[i, "walk_minutes"] >= 12 for i in left_v3)
+    others = travel.drop(index=[*to_v3.index, *left_v3])
+    assert (others["walk_minutes"] == 0).all()
+    assert (s["walk_minutes"] <= s["minutes"]).all()
+    assert (s.loc[s["activity"] != "travel", "walk_minutes"] == 0).all()
+
+
+def test_route_sheet_says_how_long_a_drive_is_on_foot():
+    """A travel row with walking minutes is marked on the officer's route sheet, in zh and en."""
+    import dataclasses
+
+    from plan_fixture import make_generated_plan
+
+    from planner.outputs.sheets import route_sheets_html
+    from planner.texts import t
+
+    plan = make_generated_plan()
+    s = plan.schedule.copy()
+    s["walk_minutes"] = 0
+    first = s.index[s["activity"] == "travel"][0]
+    s.loc[first, "walk_minutes"] = 7
+    plan = dataclasses.replace(plan, schedule=s)
+    for lang in ("zh", "en"):
+        page = route_sheets_html(plan, lang=lang)
+        assert page.count(t("sheets.walk", lang, n=7)) == 1
+
+
+def test_map_route_tooltip_says_how_long_a_drive_is_on_foot():
+    """The map's route leg to a village beyond the road says its walking minutes, read from the schedule."""
+    import dataclasses
+
+    from plan_fixture import make_generated_plan
+
+    from planner.outputs.maps import plan_map
+    from planner.texts import t
+
+    plan = make_generated_plan()
+    s = plan.schedule.copy()
+    s["walk_minutes"] = 0
+    legs = plan.routes.sort_values(["officer_id", "date", "seq"])
+    leg = legs.iloc[0]
+    hit = (
+        (s["activity"] == "travel")
+        & (s["officer_id"].astype(str) == str(leg["officer_id"]))
+        & (s["date"].astype(str).str[:10] == str(leg["date"])[:10])
+        & (s["village_id"].astype(str) == str(leg["to_id"]))
+    )
+    assert hit.any()
+    s.loc[hit, "walk_minutes"] = 9
+    page = plan_map(dataclasses.replace(plan, schedule=s), lang="en", tiles="none").get_root().render()
+    assert t("sheets.walk", "en", n=9) in page
+    assert t("sheets.walk", "en", n=9) not in plan_map(plan, lang="en", tiles="none").get_root().render()
