@@ -271,6 +271,11 @@ def _roster_of(plan: PlanData) -> pd.DataFrame | None:
             "kind": [str(r.get("kind", "linked")) for r in rows],
             "village_id": [str(r.get("village_id") or "") or None for r in rows],
             "unavailable": [tuple(dt.date.fromisoformat(d) for d in r.get("unavailable", [])) for r in rows],
+            **{
+                k: [str(r.get(k, "")) for r in rows]
+                for k in ("name", "station", "home_village", "skills")
+                if any(k in r for r in rows)
+            },
         }
     )
 
@@ -288,16 +293,18 @@ def rule_labels(rules: Rules, lang: str = "zh") -> dict[str, str]:
     """Every bureau rule's one-line description with the values in force (R1-R11), by rule id.
 
     Each label comes from the module where its rule lives (districts/check for R1, R2; patrol's rulebook for
-    R4-R8; offices for R11); R3, R9 and R10, which no stage plans yet, keep their fixed texts.
+    R4-R8, R10; stations for R9; offices for R11); R3 keeps its fixed text.
     """
     from planner.districts.check import r1_label, r2_label
     from planner.offices import r11_label
-    from planner.patrol.rulebook import labels
+    from planner.patrol.rulebook import labels, r10
+    from planner.stations import label as r9_label
     from planner.texts import t
 
     out = {"R1": r1_label(rules, lang), "R2": r2_label(rules, lang)}
     out["R3"] = t("rule.R3", lang)
     out.update(labels(rules.patrol, lang))
-    out.update({r: t(f"rule.{r}", lang) for r in ("R9", "R10")})
+    out["R9"] = r9_label(rules.stations, lang)
+    out["R10"] = r10.label(rules.matching, lang)
     out["R11"] = r11_label(rules, lang)
     return out

@@ -228,6 +228,11 @@ def run_plan_command(args: argparse.Namespace) -> int:
         roster = name_roster_offices(roster, villages)
         check_roster_offices(roster, villages.index, source=f"officer roster {args.officers}")
     candidates = read_office_sites(args.offices, villages) if args.offices else None
+    stations = None
+    if getattr(args, "stations", None):
+        from planner.io.stations import read_stations
+
+        stations = read_stations(args.stations, crs=villages.crs)
     locked = locked_villages(args.lock, current) if args.lock else None
     official = _official_county(args)
     if official is not None:
@@ -253,6 +258,8 @@ def run_plan_command(args: argparse.Namespace) -> int:
         locked=locked,
         n_districts=args.districts,
         county=official,
+        stations=stations,
+        stations_source=str(args.stations) if stations is not None else "townships",
     )
 
 

@@ -79,7 +79,7 @@ from planner.patrol.dayroutes import RouteCache, leg, route_days, row
 from planner.patrol.explain import OfficerOutcome, explain_officer
 from planner.patrol.patterns import MAX_STOPS, greedy_days, patterns
 from planner.patrol.roster import ROSTER_COLUMNS, check_roster, make_roster
-from planner.patrol.rulebook import r4, r5, r6, r7, r8
+from planner.patrol.rulebook import r4, r5, r6, r7, r8, r10
 from planner.patrol.rulebook.calendar import (
     iso_week,
     month_calendar,
@@ -209,6 +209,7 @@ def plan_month(
     rules: PatrolRules,
     month: str,
     roster: pd.DataFrame | None = None,
+    matching: r10.Matching | None = None,
     seed: int = 0,
     time_limit: float = 60.0,
 ) -> PatrolPlan:
@@ -228,6 +229,8 @@ def plan_month(
     roster
         officer_id, office, kind (resident / linked), optional village_id and unavailable (list of dates);
         generated with :func:`make_roster` when None.
+    matching
+        R10's skills, home villages and village needs: weighted preferences of the linking (None: none).
     seed, time_limit
         CP-SAT seed and the day assignment's total budget in CP-SAT *deterministic* seconds (shared by the
         offices by village count; not wall time, so the plan does not depend on machine load). Measured on the
@@ -252,6 +255,7 @@ def plan_month(
         for row in r.itertuples(index=False)
     ]
     ctx = MonthContext(a, times, rules, month, days_all)
+    ctx.matching = matching
     month_result = _OfficeResult()
     not_proven: list[str] = []
     pool = float(time_limit)
@@ -342,7 +346,8 @@ def _unstaffed_office(ctx: MonthContext, office: str, vill: list[str]) -> _Offic
 def _link_villages(
     ctx: MonthContext, vill: list[str], staff: list[Officer], t: np.ndarray, ids: list[str]
 ) -> None:
-    """Link each village to one officer (resident's own village, roster village, then least estimated work)."""
+    """Link each village to one officer (resident's own village, roster village, then least estimated work,
+    weighed by R10's preferences)."""
     load = {o.officer_id: 0.0 for o in staff}
     taken: set[str] = set()
     for o in staff:
@@ -360,8 +365,16 @@ def _link_villages(
         load[o.officer_id] = sum(est(v) for v in o.villages)
     rest = sorted((v for v in vill if v not in taken), key=lambda v: (-est(v), v))
     for v in rest:
-        # capacity per officer: his working days; the least loaded per available day takes the village
-        o = min(staff, key=lambda o: (load[o.officer_id] / max(len(o.days), 1), o.officer_id))
+        # capacity per officer: his working days; the least loaded per available day takes the village, a
+        # matched officer (R10) with his match's weight in villages' work taken off his load
+        o = min(
+            staff,
+            key=lambda o: (
+                (load[o.officer_id] - r10.bonus(ctx.matching, o.officer_id, v) * est(v))
+                / max(len(o.days), 1),
+                o.officer_id,
+            ),
+        )
         o.villages.append(v)
         load[o.officer_id] += est(v)
     for o in staff:
