@@ -259,6 +259,11 @@ def _add_stations_and_matches(
         station_plan.stations, patrol.roster, officer_station, rules=rules.stations
     )
     summary["stations"] = {**station_plan.summary(), "force": rows}
+    station_name = dict(
+        zip(station_plan.stations["station_id"], station_plan.stations["name"].astype(str), strict=True)
+    )
+    for r in summary["roster"]:  # officers.csv then names each officer's station, for the bureau to edit
+        r["station"] = station_name.get(officer_station.get(r["officer_id"], ""), "")
     found = list(r9_breaks)
     if matching is not None:
         names = dict(zip(villages.index.astype(str), villages["name"].astype(str), strict=True))

@@ -393,7 +393,14 @@ def run_check(args: argparse.Namespace) -> int:
             plan_dir,
             TIMES_FILE,
         )
-    violations = check_plan(plan, rules=rules, times=times)
+    roster = None
+    if getattr(args, "officers", None):
+        from planner.io import read_roster
+
+        roster = read_roster(args.officers)
+    violations = check_plan(
+        plan, rules=rules, times=times, roster=roster, roster_source=f"officer roster {args.officers}"
+    )
     names = dict(zip(plan.villages["village_id"].astype(str), plan.villages["name"].astype(str), strict=True))
     for v in violations:
         kind = ("硬" if v.hard else "软") if zh else ("hard" if v.hard else "soft")

@@ -106,6 +106,10 @@ def stations_html(plan: PlanData, lang: str) -> str:
     return f"<p>{escape(lead)}</p>{_table(head, rows)}" + (f"<ul>{tail}</ul>" if tail else "")
 
 
+def _person(officer: str, people: dict[str, str]) -> str:
+    return f"{officer} {people[officer]}" if people.get(officer) else officer
+
+
 def matches_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
     """Every R10 match the rules want, met or missed with its reason; "" when the plan had no roster."""
     s = plan.summary or {}
@@ -115,6 +119,7 @@ def matches_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
     if not matches:
         return f"<p>{escape(t('matches.none', lang))}</p>"
     met = sum(1 for m in matches if m.get("met"))
+    people = {str(r.get("officer_id")): str(r.get("name") or "") for r in s.get("roster") or []}
     rows = []
     for m in sorted(
         matches, key=lambda m: (bool(m.get("met")), str(m.get("need")), str(m.get("village_id")))
@@ -126,7 +131,7 @@ def matches_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
             [
                 (escape(t(f"matches.need.{m.get('need')}", lang)), False),
                 (escape(f"{names.get(vid, vid)} ({vid})" if names.get(vid) else vid), False),
-                (escape(m.get("officer_id", "")), False),
+                (escape(_person(str(m.get("officer_id", "")), people)), False),
                 (result if ok else f"<b class='bad'>{result}</b>", False),
                 (escape(m.get("reason_zh" if lang == "zh" else "reason", "")), False),
             ]
