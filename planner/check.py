@@ -64,6 +64,7 @@ def _given_roster(roster: pd.DataFrame, derived: Any, *, source: str) -> pd.Data
     then checked like the planner checks it."""
     from planner.patrol.roster import (
         check_roster,
+        name_roster_homes,
         name_roster_offices,
         patrol_assignment,
         resolve_roster_offices,
@@ -71,7 +72,7 @@ def _given_roster(roster: pd.DataFrame, derived: Any, *, source: str) -> pd.Data
 
     a = patrol_assignment(derived.villages, derived.offices, derived.districts)
     a.index = a.index.astype(str)
-    r = name_roster_offices(roster, derived.villages)
+    r = name_roster_homes(name_roster_offices(roster, derived.villages), derived.villages)
     r = resolve_roster_offices(r, a, source=source)
     return check_roster(r, a, source=source)
 

@@ -192,3 +192,23 @@ def test_r9_label_is_built_from_the_values_in_force():
     rules = Rules.from_dict({"stations": {"community_share": 0.5, "min_officers": 7}})
     assert "50%" in rule_labels(rules, "zh")["R9"] and "7" in rule_labels(rules, "zh")["R9"]
     assert "at least 50% of a station's force" in rule_labels(rules, "en")["R9"]
+
+
+def test_a_polygon_station_serves_the_townships_of_the_villages_inside_it():
+    """A polygon over V4-V6 and one over V1-V3, no townships named: B and A, seats their most populous villages."""
+    given = gpd.GeoDataFrame(
+        {
+            "name": ["东所", "西所"],
+            "townships": [(), ()],
+            "other_officers": [np.nan, np.nan],
+            "rural": [None, None],
+        },
+        geometry=[box(3000, 0, 6000, 1000), box(0, 0, 3000, 1000)],
+        crs=CRS,
+    )
+    sp = plan_stations(
+        _county(["D1"] * 3 + ["D2"] * 3), None, rules=StationRules(), given=given, source="s.gpkg"
+    )
+    st = sp.stations.set_index("station_id")
+    assert list(st["townships"]) == ["B", "A"] and list(st["village_id"]) == ["V4", "V2"]
+    assert sp.district_station == {"D1": "S02", "D2": "S01"} and not sp.notes

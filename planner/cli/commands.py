@@ -18,7 +18,7 @@ from planner.errors import ValidationError
 from planner.io import locked_villages
 from planner.io.files import DEMO_DIR
 from planner.io.plan_files import TIMES_FILE, times_from_npz
-from planner.patrol.roster import check_roster_offices, name_roster_offices
+from planner.patrol.roster import check_roster_offices, name_roster_homes, name_roster_offices
 from planner.pipeline import PlanResult, StageClock, check_month, default_month, make_plan, write_outputs
 from planner.prepare_osm import prepare_osm
 from planner.rules import load_rules
@@ -225,7 +225,7 @@ def run_plan_command(args: argparse.Namespace) -> int:
     roster = read_roster(args.officers) if args.officers else None
     if roster is not None:
         warn_leave_outside_month(roster, month, lang=args.lang, source=f"officer roster {args.officers}")
-        roster = name_roster_offices(roster, villages)
+        roster = name_roster_homes(name_roster_offices(roster, villages), villages)
         check_roster_offices(roster, villages.index, source=f"officer roster {args.officers}")
     candidates = read_office_sites(args.offices, villages) if args.offices else None
     stations = None

@@ -67,6 +67,23 @@ def name_roster_offices(roster: pd.DataFrame, villages: pd.DataFrame) -> pd.Data
     return roster.assign(office=out)
 
 
+def name_roster_homes(roster: pd.DataFrame, villages: pd.DataFrame) -> pd.DataFrame:
+    """A roster's ``home_village`` (R10) written as a village's name becomes its id when the name is unique in
+    the layer; ids, blanks and unknown names are left as they are (an unknown one is reported as a missed
+    match)."""
+    if "home_village" not in roster.columns or "name" not in villages.columns:
+        return roster
+    ids = set(villages.index.astype(str))
+    names = villages["name"].astype(str)
+    counts = names.value_counts()
+    by_name = {n: str(i) for i, n in names.items() if counts[n] == 1}
+    out = []
+    for v in roster["home_village"]:
+        key = "" if _blank(v) else str(v).strip()
+        out.append(key if key in ids or not key else by_name.get(key, key))
+    return roster.assign(home_village=out)
+
+
 def resolve_roster_offices(roster: pd.DataFrame, assignment: pd.DataFrame, *, source: str) -> pd.DataFrame:
     """Roster offices given as village ids become the office of the district that holds that village (a
     bureau knows where its officers sit, not the ids of offices the planner has yet to place)."""
