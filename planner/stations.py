@@ -304,8 +304,8 @@ def station_force(
     -------
     The station rows (station_id, name, resident, linked, community, other, force, community_pct, rural,
     checked, r9_share_ok, r9_min_ok, more_community), the violations (soft: staffing is the bureau's, the plan
-    cannot change it) and the shortfall rows (as summary.json's ``shortfall``; ``office_id`` is the station's
-    name, so the conclusion names it).
+    cannot change it) and the shortfall rows (as summary.json's ``shortfall``: ``station_id``, ``office_id``
+    the station's name, ``more_community_officers``; ``more_officers``, the officers the month's visits need, 0).
     """
     kind = dict(zip(roster["officer_id"].astype(str), roster["kind"].astype(str), strict=True))
     rows, violations, shortfall = [], [], []
@@ -375,7 +375,9 @@ def station_force(
                     "station_id": sid,
                     "needed_days": 0,
                     "available_days": 0,
-                    "more_officers": more,
+                    # patrol's officer-days short are more_officers; R9's are community officers, apart
+                    "more_officers": 0,
+                    "more_community_officers": more,
                     "detail": f"station {name} needs {more} more community officer(s) (R9: {community} of {force})",
                     "detail_zh": f"派出所 {name} 还需 {more} 名社区民警 (R9: 现有 {community}/{force})",
                 }

@@ -229,3 +229,30 @@ def test_the_report_shows_every_station_figure_and_every_match_in_both_languages
     )
     assert "共 2 项匹配需求：满足 1 项，未满足 1 项。" in zh and "2 wanted matches: 1 met, 1 missed." in en
     assert "O2 没有侦查民警" in zh and "no investigator in O2" in en
+
+
+def test_the_station_section_states_r9_and_r10_with_the_values_in_force():
+    plan = _plan()
+    rules = Rules.from_dict({"stations": {"community_share": 0.5}, "matching": {"main_road_m": 150}})
+    listed = [
+        {"station_id": "S01", "name": "共和派出所", "districts": ["D1"], "villages": 6, "population": 1}
+    ]
+    summary = {
+        **plan.summary,
+        "rules": rules.to_dict(),
+        "matches": [
+            {
+                "need": "traffic",
+                "village_id": "V4",
+                "officer_id": "P1",
+                "met": True,
+                "reason": "",
+                "reason_zh": "",
+            }
+        ],
+        "stations": {"source": "townships", "list": listed, "force": [], "notes": []},
+    }
+    zh = report_html(
+        PlanData(villages=plan.villages, districts=plan.districts, offices=plan.offices, summary=summary)
+    )
+    assert "不少于派出所警力的50%" in zh and "150 米内" in zh

@@ -158,7 +158,7 @@ def test_r9_share_and_rural_minimum_with_the_community_officers_short():
         "station 中枢派出所 needs 2 more community officer(s)",
         "station 东山派出所 needs 2 more community officer(s)",
     ]
-    assert short[0]["office_id"] == "中枢派出所" and short[0]["more_officers"] == 2
+    assert short[0]["office_id"] == "中枢派出所" and short[0]["more_community_officers"] == 2
 
 
 def test_r9_is_not_checked_without_the_station_force_and_follows_the_rules_in_force():

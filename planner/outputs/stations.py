@@ -25,6 +25,13 @@ def _table(head: list[str], rows: list[list[tuple[str, bool]]]) -> str:
     return f"<table class='stations'><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _labels(summary: dict[str, Any], lang: str) -> dict[str, str]:
+    """The rules' one-line texts with the values the plan was made with (summary.json's rules)."""
+    from planner.check import rule_labels, rules_of
+
+    return rule_labels(rules_of(summary), lang)
+
+
 def _r9_cell(f: dict[str, Any], rules: dict[str, Any], lang: str) -> str:
     if not f.get("checked"):
         return escape(t("stations.r9.unknown", lang))
@@ -92,6 +99,7 @@ def stations_html(plan: PlanData, lang: str) -> str:
         )
     ]
     src = st.get("source", "townships")
+    labels = _labels(s, lang)
     lead = (
         t("stations.source.townships", lang)
         if src == "townships"
@@ -103,7 +111,8 @@ def stations_html(plan: PlanData, lang: str) -> str:
     short = [x for x in s.get("shortfall") or [] if x.get("station_id")]
     notes += [str(x.get("detail_zh" if lang == "zh" else "detail", "")) for x in short]
     tail = "".join(f"<li>{escape(n)}</li>" for n in notes if n)
-    return f"<p>{escape(lead)}</p>{_table(head, rows)}" + (f"<ul>{tail}</ul>" if tail else "")
+    rule = f"<p class='note'>R9: {escape(labels.get('R9', ''))}; R4: {escape(labels.get('R4', ''))}</p>"
+    return f"<p>{escape(lead)}</p>{rule}{_table(head, rows)}" + (f"<ul>{tail}</ul>" if tail else "")
 
 
 def _person(officer: str, people: dict[str, str]) -> str:
@@ -138,4 +147,5 @@ def matches_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
         )
     head = [t(f"matches.col.{k}", lang) for k in ("need", "village", "officer", "result", "reason")]
     lead = t("matches.summary", lang, n=len(matches), met=met, miss=len(matches) - met)
-    return f"<p>{escape(lead)}</p>{_table(head, rows)}"
+    rule = f"<p class='note'>R10: {escape(_labels(s, lang).get('R10', ''))}</p>"
+    return f"<p>{escape(lead)}</p>{rule}{_table(head, rows)}"
