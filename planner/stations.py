@@ -169,11 +169,8 @@ def _township_seats(v: gpd.GeoDataFrame, town: pd.Series, *, rural: bool) -> lis
     out = []
     groups = sorted(v.groupby(town), key=lambda kv: str(kv[0]))
     for k, (t, grp) in enumerate(groups, start=1):
-        order = grp.sort_values("population", ascending=False, kind="stable")
-        seat = str(order.index[0]) if len(order) else ""
-        seat = min(
-            (i for i in grp.index if grp.at[i, "population"] == order["population"].iloc[0]), default=seat
-        )
+        top = grp["population"].max()
+        seat = min(str(i) for i in grp.index[grp["population"] == top])  # ties: the first village id
         out.append(
             {
                 "station_id": f"S{k:02d}",
