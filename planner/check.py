@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.model import PlanData, TravelTimes, Violation
+from planner.model import ROSTER_EXTRA, PlanData, TravelTimes, Violation
 from planner.rules import Rules, load_rules
 
 log = logging.getLogger(__name__)
@@ -337,11 +337,7 @@ def _roster_of(plan: PlanData) -> pd.DataFrame | None:
             "kind": [str(r.get("kind", "linked")) for r in rows],
             "village_id": [str(r.get("village_id") or "") or None for r in rows],
             "unavailable": [tuple(dt.date.fromisoformat(d) for d in r.get("unavailable", [])) for r in rows],
-            **{
-                k: [str(r.get(k, "")) for r in rows]
-                for k in ("name", "station", "home_village", "skills")
-                if any(k in r for r in rows)
-            },
+            **{k: [str(r.get(k, "")) for r in rows] for k in ROSTER_EXTRA if any(k in r for r in rows)},
         }
     )
 

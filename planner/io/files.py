@@ -32,6 +32,7 @@ import pyogrio.errors
 
 from planner.errors import ValidationError
 from planner.io.formats import INPUT_EXTENSIONS, LAYER_DRIVERS, TABLE_SUFFIXES, read_table
+from planner.model import ROSTER_EXTRA
 
 log = logging.getLogger(__name__)
 
@@ -672,8 +673,6 @@ ROSTER_ALIASES: dict[str, tuple[str, ...]] = {
     "home_village": ("home_village", "家乡村", "籍贯村", "户籍村"),
     "skills": ("skills", "skill", "专长", "技能"),
 }
-#: The optional roster columns kept when a roster gives them (R9, R10).
-ROSTER_EXTRA = ("name", "station", "home_village", "skills")
 #: Officer kinds as written in rosters -> the planner's word (DOMAIN.md: 驻村民警 / 挂村民警, 包村民警).
 OFFICER_KINDS = {
     "resident": "resident",

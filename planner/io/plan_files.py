@@ -28,6 +28,7 @@ from planner.io.schedule_xlsx import read_schedule_xlsx, write_schedule_xlsx
 from planner.model import (
     DISTRICT_COLUMNS,
     OFFICE_COLUMNS,
+    ROSTER_EXTRA,
     ROUTE_COLUMNS,
     SCHEDULE_COLUMNS,
     STATION_COLUMNS,
@@ -215,7 +216,7 @@ def officers_table(plan: PlanData) -> pd.DataFrame | None:
                 "village_id": str(r.get("village_id") or ""),
                 "unavailable": ";".join(str(d) for d in r.get("unavailable", [])),
                 # name, station, home village and skills (R9, R10) when the roster gave them
-                **{k: str(r[k]) for k in ("name", "station", "home_village", "skills") if k in r},
+                **{k: str(r[k]) for k in ROSTER_EXTRA if k in r},
             }
         )
     return pd.DataFrame(out).fillna("")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner.model import ROSTER_EXTRA
 from planner.rules import Rules
 
 _DISTRICT_FIGURES = (
@@ -140,7 +141,7 @@ def _violation_dict(v: Any) -> dict[str, Any]:
 def _roster_extra(row: dict[str, Any]) -> dict[str, str]:
     """The roster's optional name, station, home village and skills (R9, R10), as text, when given."""
     out: dict[str, str] = {}
-    for k in ("name", "station", "home_village", "skills"):
+    for k in ROSTER_EXTRA:
         v = row.get(k)
         if k in row and not (v is None or (isinstance(v, float) and pd.isna(v))):
             out[k] = str(v)

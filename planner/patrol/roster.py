@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import ValidationError
+from planner.model import ROSTER_EXTRA
 from planner.rules import PatrolRules
 
 ROSTER_COLUMNS = ["officer_id", "office", "kind", "village_id", "unavailable"]
-#: Optional roster columns carried through the plan when given: for the stations (R9) and matching (R10).
-ROSTER_EXTRA = ["name", "station", "home_village", "skills"]
 
 
 def patrol_assignment(villages: pd.DataFrame, offices: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:
@@ -205,4 +204,4 @@ def check_roster(roster: pd.DataFrame, a: pd.DataFrame, *, source: str = "roster
         out_unavail.append(sorted(set(dates)))
     r["village_id"] = [None if _blank(v) else str(v) for v in r["village_id"]]
     r["unavailable"] = out_unavail
-    return r[ROSTER_COLUMNS + [c for c in ROSTER_EXTRA if c in r.columns]]
+    return r[[*ROSTER_COLUMNS, *(c for c in ROSTER_EXTRA if c in r.columns)]]
