@@ -113,6 +113,7 @@ def test_evaluate_reports_every_match_met_or_missed_with_its_reason():
     assert "no officer of office O1 has the skill investigation" in got["investigation", "V5"]["reason"]
     assert "侦查" in got["investigation", "V5"]["reason_zh"]
     assert not got["home", "V4"]["met"] and "balanced" in got["home", "V4"]["reason"]
+    assert (got["home", "V4"]["officer_id"], got["home", "V4"]["linked"]) == ("A", "B")
     assert [v.rule for v in r10.violations(list(got.values()))] == ["R10"] * 3
     assert all(not v.hard for v in r10.violations(list(got.values())))
 

@@ -140,7 +140,7 @@ def matches_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
             [
                 (escape(t(f"matches.need.{m.get('need')}", lang)), False),
                 (escape(f"{names.get(vid, vid)} ({vid})" if names.get(vid) else vid), False),
-                (escape(_person(str(m.get("officer_id", "")), people)), False),
+                (escape(_person(str(m.get("linked", m.get("officer_id", ""))), people)), False),
                 (result if ok else f"<b class='bad'>{result}</b>", False),
                 (escape(m.get("reason_zh" if lang == "zh" else "reason", "")), False),
             ]

@@ -278,6 +278,7 @@ def _skill_match(
         "village_id": v,
         "officer_id": officer,
         "office_id": office,
+        "linked": officer,
     }
     have = sorted(o for o in staff.get(office, []) if skill.lower() in matching.skills.get(o, frozenset()))
     vn, sz = _name(v, names), skill_zh(skill)
@@ -322,7 +323,7 @@ def _home_match(
     linked = links.get(hv, "")
     forbid = matching.rules.home == "forbid"
     row = {"rule": "R10", "need": "home_forbidden" if forbid else "home", "skill": "", "village_id": hv}
-    row.update(officer_id=oid, office_id=office)
+    row.update(officer_id=oid, office_id=office, linked=linked)  # officer_id: whose home it is
     hn = _name(hv, names)
     if hv not in office_of.index:
         en, zh = f"{oid}'s home village {hv} is not a village of the plan", f"{oid} 的家乡村 {hv} 不在方案中"
