@@ -34,7 +34,15 @@ from planner.texts import check_lang
 
 log = logging.getLogger(__name__)
 
-__all__ = ["STATION_COLUMNS", "StationPlan", "label", "plan_stations", "roster_stations", "station_force"]
+__all__ = [
+    "STATION_COLUMNS",
+    "StationPlan",
+    "check_townships",
+    "label",
+    "plan_stations",
+    "roster_stations",
+    "station_force",
+]
 
 
 def label(rules: StationRules, lang: str = "zh") -> str:
@@ -211,18 +219,7 @@ def _given_sites(
             pop = v.loc[inside].groupby(town[inside])["population"].sum()
             towns = tuple(sorted(str(t) for t in pop.index if t))
         for t in towns:
-            if t not in known:
-                raise ValidationError(
-                    f"station file {source}: station {r.name} serves township '{t}', which the village layer does "
-                    f"not have (it has {sorted(known)[:12]})",
-                    zh=f"派出所文件 {source}:派出所 {r.name} 管辖的乡镇“{t}”不在村庄图层中(现有 {sorted(known)[:12]})",
-                )
-            if t in claimed:
-                raise ValidationError(
-                    f"station file {source}: township '{t}' is served by both {claimed[t]} and {r.name}; "
-                    "give each township to one station",
-                    zh=f"派出所文件 {source}:乡镇“{t}”同时属于 {claimed[t]} 和 {r.name};每个乡镇只属一个派出所",
-                )
+            _check_township(t, str(r.name), known, claimed, source)
             claimed[t] = str(r.name)
         if polygon and len(inside):
             seat = str(v.loc[inside, "population"].sort_values(ascending=False, kind="stable").index[0])
@@ -241,6 +238,32 @@ def _given_sites(
             }
         )
     return out
+
+
+def check_townships(given: pd.DataFrame, villages: pd.DataFrame, *, source: str) -> None:
+    """Before any solving: every township a station names is one of the village layer's, and none is named by
+    two stations (an input error naming the file and the stations)."""
+    known = set(villages["township"].fillna("").astype(str)) if "township" in villages.columns else set()
+    claimed: dict[str, str] = {}
+    for name, towns in zip(given["name"].astype(str), given["townships"], strict=True):
+        for t in towns:
+            _check_township(t, name, known, claimed, source)
+            claimed[t] = name
+
+
+def _check_township(t: str, name: str, known: set[str], claimed: dict[str, str], source: str) -> None:
+    if t not in known:
+        raise ValidationError(
+            f"station file {source}: station {name} serves township '{t}', which the village layer does "
+            f"not have (it has {sorted(known)[:12]})",
+            zh=f"派出所文件 {source}:派出所 {name} 管辖的乡镇“{t}”不在村庄图层中(现有 {sorted(known)[:12]})",
+        )
+    if t in claimed:
+        raise ValidationError(
+            f"station file {source}: township '{t}' is served by both {claimed[t]} and {name}; "
+            "give each township to one station",
+            zh=f"派出所文件 {source}:乡镇“{t}”同时属于 {claimed[t]} 和 {name};每个乡镇只属一个派出所",
+        )
 
 
 def _office_sites(v: pd.DataFrame) -> dict[str, str]:

@@ -12,7 +12,7 @@ from planner.errors import ValidationError
 from planner.io.stations import read_stations
 from planner.model import TravelTimes
 from planner.rules import Rules, StationRules
-from planner.stations import plan_stations, roster_stations, station_force
+from planner.stations import check_townships, plan_stations, roster_stations, station_force
 
 CRS = "EPSG:32648"
 
@@ -92,6 +92,12 @@ def test_a_station_file_naming_an_unknown_township_is_an_input_error():
     )
     with pytest.raises(ValidationError, match=r"s\.csv: station 东所 serves township 'C'"):
         plan_stations(_county(["D1"] * 6), None, rules=StationRules(), given=given, source="s.csv")
+    with pytest.raises(ValidationError, match=r"s\.csv: station 东所 serves township 'C'"):
+        check_townships(given, _county(["D1"] * 6), source="s.csv")
+    twice = given.assign(townships=[("A",)])
+    twice = pd.concat([twice, twice.assign(name="西所")])
+    with pytest.raises(ValidationError, match=r"township 'A' is served by both 东所 and 西所"):
+        check_townships(twice, _county(["D1"] * 6), source="s.csv")
 
 
 def test_read_stations_csv_names_the_file_and_line(tmp_path):

@@ -231,8 +231,10 @@ def run_plan_command(args: argparse.Namespace) -> int:
     stations = None
     if getattr(args, "stations", None):
         from planner.io.stations import read_stations
+        from planner.stations import check_townships
 
         stations = read_stations(args.stations, crs=villages.crs)
+        check_townships(stations, villages, source=str(args.stations))  # before any solving
     locked = locked_villages(args.lock, current) if args.lock else None
     official = _official_county(args)
     if official is not None:
