@@ -14,25 +14,35 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.model import PlanData, TravelTimes, Violation
+from planner.model import ROSTER_EXTRA, PlanData, TravelTimes, Violation
 from planner.rules import Rules, load_rules
 
 log = logging.getLogger(__name__)
 
 
-def check_plan(plan: PlanData, *, rules: Rules, times: TravelTimes | None) -> list[Violation]:
-    """Every rule on a plan: districts and offices, then the schedule when there is one.
+def check_plan(
+    plan: PlanData,
+    *,
+    rules: Rules,
+    times: TravelTimes | None,
+    roster: pd.DataFrame | None = None,
+    roster_source: str = "officer roster",
+) -> list[Violation]:
+    """Every rule on a plan: districts and offices, then the schedule when there is one, then the stations'
+    force (R9) and the matches by need (R10).
 
     The districts and offices are re-derived from the villages layer (:func:`edited_layers`), so a district id
     typed in QGIS, a village moved to another district or an office moved to another village are checked as
-    the plan they make; every schedule row made stale by such an edit is named (:func:`stale_rows`).
+    the plan they make; every schedule row made stale by such an edit is named (:func:`stale_rows`). ``roster``
+    (e.g. the plan's officers.csv edited: stations, skills, home villages) replaces the plan's own roster.
     """
     from planner.districts import check_districts
 
     derived = edited_layers(plan, rules=rules, times=times)
     villages = derived.villages
     violations = list(check_districts(villages, times, rules=rules))
-    roster = _roster_of(plan)
+    # a roster given to the check (edited stations, skills, home villages) replaces the plan's own
+    roster = _given_roster(roster, derived, source=roster_source) if roster is not None else _roster_of(plan)
     if len(plan.schedule):  # stale rows need no travel times
         violations += stale_rows(plan, derived, roster)
     if len(plan.schedule) and times is not None:
@@ -44,7 +54,63 @@ def check_plan(plan: PlanData, *, rules: Rules, times: TravelTimes | None) -> li
         violations += list(
             check_schedule(plan.schedule, assignment, times, rules=rules.patrol, month=month, roster=roster)
         )
+    if roster is not None:
+        violations += check_people(plan, derived, roster, rules=rules, source=roster_source)
     return violations
+
+
+def _given_roster(roster: pd.DataFrame, derived: Any, *, source: str) -> pd.DataFrame:
+    """A roster file given to ``planner check``: offices as village ids or names resolved to the plan's offices,
+    then checked like the planner checks it."""
+    from planner.patrol.roster import (
+        check_roster,
+        name_roster_homes,
+        name_roster_offices,
+        patrol_assignment,
+        resolve_roster_offices,
+    )
+
+    a = patrol_assignment(derived.villages, derived.offices, derived.districts)
+    a.index = a.index.astype(str)
+    r = name_roster_homes(name_roster_offices(roster, derived.villages), derived.villages)
+    r = resolve_roster_offices(r, a, source=source)
+    return check_roster(r, a, source=source)
+
+
+def check_people(
+    plan: PlanData, derived: Any, roster: pd.DataFrame, *, rules: Rules, source: str
+) -> list[Violation]:
+    """R9 on the plan's stations layer and R10 on the schedule's links (the officer who visits a village most),
+    both with ``roster``; a plan without a stations layer or village needs is not checked for them."""
+    from planner.patrol.rulebook import r10
+    from planner.stations import roster_stations, station_force
+
+    out: list[Violation] = []
+    v = derived.villages
+    office_of = v["office_id"].astype(str)
+    if plan.stations is not None and len(plan.stations):
+        st = plan.stations.assign(station_id=plan.stations["station_id"].astype(str))
+        d_station = {
+            d: str(s)
+            for s, ds in zip(st["station_id"], st["districts"], strict=True)
+            for d in str(ds).split(";")
+            if d
+        }
+        district = v["district_id"].astype(str)
+        office_station = {str(o): d_station.get(district[vid], "") for vid, o in office_of.items()}
+        who = roster_stations(roster, st, office_station, source=source)
+        out += station_force(st, roster, who, rules=rules.stations)[1]
+    needs = plan.summary.get("village_needs")
+    if isinstance(needs, dict) and needs and len(plan.schedule):
+        frame = pd.DataFrame.from_dict(needs, orient="index")
+        frame.index = frame.index.astype(str)
+        frame["main_road"] = frame["main_road"].astype(bool)
+        frame["high_incident"] = frame["high_incident"].astype(bool)
+        matching = r10.Matching.of(roster, frame, rules=rules.matching)
+        links = r10.links_from_schedule(plan.schedule)
+        names = dict(zip(v.index.astype(str), v["name"].astype(str), strict=True))
+        out += r10.violations(r10.evaluate(matching, links, roster, office_of, names=names))
+    return out
 
 
 def edited_layers(plan: PlanData, *, rules: Rules, times: TravelTimes | None) -> Any:
@@ -271,6 +337,7 @@ def _roster_of(plan: PlanData) -> pd.DataFrame | None:
             "kind": [str(r.get("kind", "linked")) for r in rows],
             "village_id": [str(r.get("village_id") or "") or None for r in rows],
             "unavailable": [tuple(dt.date.fromisoformat(d) for d in r.get("unavailable", [])) for r in rows],
+            **{k: [str(r.get(k, "")) for r in rows] for k in ROSTER_EXTRA if any(k in r for r in rows)},
         }
     )
 
@@ -288,16 +355,18 @@ def rule_labels(rules: Rules, lang: str = "zh") -> dict[str, str]:
     """Every bureau rule's one-line description with the values in force (R1-R11), by rule id.
 
     Each label comes from the module where its rule lives (districts/check for R1, R2; patrol's rulebook for
-    R4-R8; offices for R11); R3, R9 and R10, which no stage plans yet, keep their fixed texts.
+    R4-R8, R10; stations for R9; offices for R11); R3 keeps its fixed text.
     """
     from planner.districts.check import r1_label, r2_label
     from planner.offices import r11_label
-    from planner.patrol.rulebook import labels
+    from planner.patrol.rulebook import labels, r10
+    from planner.stations import label as r9_label
     from planner.texts import t
 
     out = {"R1": r1_label(rules, lang), "R2": r2_label(rules, lang)}
     out["R3"] = t("rule.R3", lang)
     out.update(labels(rules.patrol, lang))
-    out.update({r: t(f"rule.{r}", lang) for r in ("R9", "R10")})
+    out["R9"] = r9_label(rules.stations, lang)
+    out["R10"] = r10.label(rules.matching, lang)
     out["R11"] = r11_label(rules, lang)
     return out

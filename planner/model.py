@@ -66,6 +66,26 @@ class PlanData:
     )
     schedule: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({c: [] for c in SCHEDULE_COLUMNS}))
     current: gpd.GeoDataFrame | None = None
+    stations: gpd.GeoDataFrame | None = None  # the police stations (派出所) and their figures
+
+
+#: The roster's optional columns, carried through a plan when given: for the stations (R9) and matching (R10).
+ROSTER_EXTRA = ("name", "station", "home_village", "skills")
+
+#: The ``stations`` layer of plan.gpkg, in this order (docs/INTERFACE.md; planner.stations makes it).
+STATION_COLUMNS = [
+    "station_id",
+    "name",
+    "village_id",
+    "townships",
+    "districts",
+    "n_districts",
+    "n_villages",
+    "population",
+    "other_officers",
+    "rural",
+    "geometry",
+]
 
 
 @dataclass(frozen=True)

@@ -98,12 +98,16 @@ def make_plan(
     cache_dir: Path | None = None,
     clock: StageClock | None = None,
     county: Any = None,
+    stations: gpd.GeoDataFrame | None = None,
+    stations_source: str = "townships",
 ) -> PlanResult:
     """Run every stage on villages (metric CRS, indexed by village_id) and roads read by planner.io.roads.
 
     Returns the plan in WGS-84 with its summary; raises the planner's errors when a stage cannot go on.
     ``roads`` None plans without road data (every travel time estimated); ``county`` (an official county of
     planner.io.nbs) adds summary.json's ``nbs``, the layer's completeness against the official list.
+    ``stations`` (planner.io.stations.read_stations) are the county's police stations; None gives one per
+    township at its seat (planner.stations).
     """
     from planner.districts import plan_districts
     from planner.network import build_network, locate_villages, travel_times
@@ -142,21 +146,33 @@ def make_plan(
             time_limit=time_limit or DISTRICTS_TIME_CAP,
         )
         dplan = place_offices(partition, rules=rules)
-    with clock.stage("patrol"):
+    with clock.stage("stations"):
+        from planner.stations import plan_stations
+
         assignment = patrol_assignment(dplan.villages, dplan.offices, dplan.districts)
         # a village beyond the road: its walk (one way, minutes) is marked as walking in the schedule
         walk_s = access["walk_s"].where(access["access"] == "walk", 0.0)
         assignment["walk_min"] = (walk_s.reindex(assignment.index) / 60.0).fillna(0.0)
+        station_plan = plan_stations(
+            dplan.villages.assign(office_village_id=assignment["office_village_id"]),
+            times,
+            rules=rules.stations,
+            given=stations,
+            source=stations_source,
+        )
+    with clock.stage("patrol"):
         if roster is not None:
             roster = resolve_roster_offices(roster, assignment, source=roster_source)
             # checked here, where the file is known, so that an error names it and the line
             check_roster(roster, assignment.set_axis(assignment.index.astype(str)), source=roster_source)
+        matching = _matching(villages, network, roster, rules=rules)
         patrol = plan_month(
             assignment,
             times,
             rules=rules.patrol,
             month=month,
             roster=roster,
+            matching=matching,
             seed=seed,
             time_limit=time_limit or PATROL_WORK_BUDGET,
         )
@@ -174,6 +190,9 @@ def make_plan(
         seconds=clock.seconds,
         network_summary=network.summary() if network is not None else _no_roads_summary(rules),
     )
+    _add_stations_and_matches(
+        summary, station_plan, patrol, assignment, matching, dplan.villages, rules, roster_source
+    )
     # why a village is walk-only or unreachable travels with it into the layer a planner opens in QGIS
     villages_out = dplan.villages.assign(
         access_reason=access["reason"].reindex(dplan.villages.index)
@@ -186,6 +205,7 @@ def make_plan(
         schedule=patrol.schedule,
         summary=summary,
         current=_current_layer(villages, current),
+        stations=station_plan.stations.to_crs(OUTPUT_CRS),
     )
     if county is not None:
         from planner.nbs import compare_official
@@ -201,6 +221,72 @@ def make_plan(
         summary["officers"] = len(patrol.roster)
     hard = [v for v in summary["violations"] if v["hard"]]
     return PlanResult(plan=plan, hard_breaks=len(hard), times=times)
+
+
+def _matching(villages: gpd.GeoDataFrame, network: Any, roster: pd.DataFrame | None, *, rules: Rules) -> Any:
+    """R10's preferences for the linking: the villages' needs (main roads from the network, incidents from the
+    layer) and the roster's skills and home villages; None without a roster (a generated roster has neither)."""
+    from planner.patrol.rulebook import r10
+
+    if roster is None:
+        return None
+    needs = r10.village_needs(villages, network, rules=rules.matching)
+    return r10.Matching.of(roster, needs, rules=rules.matching)
+
+
+def _add_stations_and_matches(
+    summary: dict[str, Any],
+    station_plan: Any,
+    patrol: Any,
+    assignment: pd.DataFrame,
+    matching: Any,
+    villages: pd.DataFrame,
+    rules: Rules,
+    roster_source: str,
+) -> None:
+    """summary.json's ``stations`` (the layer's figures, officers by kind and R9 per station) and ``matches``
+    (R10: every wanted match, met or missed with its reason), their breaks in ``violations`` and the stations
+    short of community officers in ``shortfall``."""
+    from planner.patrol.rulebook import r10
+    from planner.stations import roster_stations, station_force
+
+    office_of = assignment["office_id"].astype(str)
+    office_of.index = office_of.index.astype(str)
+    district_of = assignment["district_id"].astype(str)
+    district_of.index = office_of.index
+    office_station = {o: station_plan.district_station[district_of[v]] for v, o in office_of.items()}
+    officer_station = roster_stations(
+        patrol.roster, station_plan.stations, office_station, source=roster_source
+    )
+    rows, r9_breaks, short = station_force(
+        station_plan.stations, patrol.roster, officer_station, rules=rules.stations
+    )
+    summary["stations"] = {**station_plan.summary(), "force": rows}
+    station_name = dict(
+        zip(station_plan.stations["station_id"], station_plan.stations["name"].astype(str), strict=True)
+    )
+    for r in summary["roster"]:  # officers.csv then names each officer's station, for the bureau to edit
+        r["station"] = station_name.get(officer_station.get(r["officer_id"], ""), "")
+    found = list(r9_breaks)
+    if matching is not None:
+        names = dict(zip(villages.index.astype(str), villages["name"].astype(str), strict=True))
+        matches = r10.evaluate(matching, patrol.links, patrol.roster, office_of, names=names)
+        summary["matches"] = matches
+        summary["village_needs"] = {
+            str(i): {
+                "main_road": bool(r.main_road),
+                "main_road_m": None if pd.isna(r.main_road_m) else round(float(r.main_road_m)),
+                "incidents": None if pd.isna(r.incidents) else float(r.incidents),
+                "high_incident": bool(r.high_incident),
+            }
+            for i, r in matching.needs.iterrows()
+        }
+        found += r10.violations(matches)
+    summary["violations"] = [
+        *summary["violations"],
+        *({**v.to_dict(), "subject": str(v.subject)} for v in found),
+    ]
+    summary["shortfall"] = [*summary["shortfall"], *short]
 
 
 def _route_lines(

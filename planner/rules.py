@@ -453,6 +453,77 @@ class NetworkRules:
 
 
 @dataclass(frozen=True)
+class StationRules:
+    """The police station's force (R9): the community officers' share and a rural station's least force."""
+
+    community_share: float = 0.4  # resident and linked officers over the station's whole force
+    min_officers: int = 5  # a rural station's whole force
+    rural: bool = True  # stations are rural unless the station file says otherwise (column rural / urban)
+    source: str = field(default="<defaults>", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        s = self.source
+        _check(
+            0 <= self.community_share < 1,
+            "stations.community_share",
+            "must be at least 0 and below 1 (a share of the force)",
+            "必须不小于 0 且小于 1 (占全所警力的比例)",
+            s,
+        )
+        _check(self.min_officers >= 0, "stations.min_officers", "must be 0 or more", "必须不小于 0", s)
+
+
+HOME_MODES = ("prefer", "forbid", "ignore")
+
+
+@dataclass(frozen=True)
+class MatchRules:
+    """Officers matched to villages by need (R10), as weighted preferences of the village-to-officer linking.
+
+    A weight is worth that many villages' work: with weight 1 the matched officer takes the village while
+    his load stays within one village's work of the least loaded officer of his office.
+    """
+
+    traffic_weight: float = 1.0  # a "traffic" officer for villages on a main road
+    traffic_skill: str = "traffic"
+    main_road_classes: tuple[str, ...] = ("motorway", "trunk", "primary")
+    main_road_m: float = 300.0  # a village whose point lies this close to a main road is on it
+    investigation_weight: float = 1.0  # an "investigation" officer for the villages with the most incidents
+    investigation_skill: str = "investigation"
+    incident_share: float = 0.2  # the share of the villages (with incidents) that count as "most incidents"
+    incidents_col: str = "incidents"  # the village layer's column of incidents a year
+    home: str = "prefer"  # an officer for his home village: "prefer", "forbid" (回避) or "ignore"
+    home_weight: float = 1.0
+    source: str = field(default="<defaults>", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        s = self.source
+        for key in ("traffic_weight", "investigation_weight", "home_weight"):
+            _check(
+                0 <= getattr(self, key) <= 100,
+                f"matching.{key}",
+                "must be 0 to 100 (villages' work)",
+                "必须在 0 到 100 之间 (以村的工作量计)",
+                s,
+            )
+        _check(self.main_road_m >= 0, "matching.main_road_m", "must be 0 or more", "必须不小于 0", s)
+        _check(
+            0 < self.incident_share <= 1,
+            "matching.incident_share",
+            "must be above 0 and at most 1",
+            "必须大于 0 且不超过 1",
+            s,
+        )
+        _check(
+            self.home in HOME_MODES,
+            "matching.home",
+            f"'{self.home}' is not one of {', '.join(HOME_MODES)}",
+            f"'{self.home}' 不是 {'、'.join(HOME_MODES)} 之一",
+            s,
+        )
+
+
+@dataclass(frozen=True)
 class Rules:
     """Every rule the planner enforces, validated."""
 
@@ -460,6 +531,8 @@ class Rules:
     offices: OfficeRules = field(default_factory=OfficeRules)
     patrol: PatrolRules = field(default_factory=PatrolRules)
     network: NetworkRules = field(default_factory=NetworkRules)
+    stations: StationRules = field(default_factory=StationRules)
+    matching: MatchRules = field(default_factory=MatchRules)
     source: str = field(default="<defaults>", compare=False)
 
     @property
@@ -476,6 +549,8 @@ class Rules:
             "calendar": CalendarRules,
             "patrol": PatrolRules,
             "network": NetworkRules,
+            "stations": StationRules,
+            "matching": MatchRules,
         }
         unknown = sorted(set(data) - set(sections))
         if unknown:
@@ -511,7 +586,7 @@ class Rules:
             return v
 
         out: dict[str, Any] = {}
-        for name in ("districts", "offices", "calendar", "patrol", "network"):
+        for name in ("districts", "offices", "calendar", "patrol", "network", "stations", "matching"):
             section = getattr(self, name)
             out[name] = {
                 f.name: plain(getattr(section, f.name))

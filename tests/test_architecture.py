@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "planner.districts",
             "planner.offices",
+            "planner.stations",
             "planner.patrol",
             "planner.prepare_osm",
             "planner.nbs",

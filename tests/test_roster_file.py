@@ -76,3 +76,27 @@ def test_roster_for_two_offices(
     assert len(back) == 4
     villages = read_villages(DEMO_DIR / "villages.gpkg")
     assert set(name_roster_offices(back, villages)["office"]) <= set(villages.index)
+
+
+def test_roster_keeps_name_station_home_village_and_skills(tmp_path):
+    """The optional R9/R10 columns, Chinese headers accepted; a home village written as a unique name becomes
+    its id."""
+    import pandas as pd
+
+    from planner.io import read_roster
+    from planner.patrol.roster import name_roster_homes
+
+    p = tmp_path / "r.csv"
+    p.write_text(
+        "警号,姓名,警务室,类型,派出所,家乡村,专长\n053121,王建国,V1,驻村,中枢派出所,上庄村,traffic;investigation\n",
+        encoding="utf-8",
+    )
+    r = read_roster(p)
+    assert r.loc[0, ["name", "station", "home_village", "skills"]].tolist() == [
+        "王建国",
+        "中枢派出所",
+        "上庄村",
+        "traffic;investigation",
+    ]
+    villages = pd.DataFrame({"name": ["上庄村", "下庄村"]}, index=pd.Index(["V1", "V2"]))
+    assert name_roster_homes(r, villages).loc[0, "home_village"] == "V1"

@@ -18,7 +18,7 @@ from planner.errors import ValidationError
 from planner.io import locked_villages
 from planner.io.files import DEMO_DIR
 from planner.io.plan_files import TIMES_FILE, times_from_npz
-from planner.patrol.roster import check_roster_offices, name_roster_offices
+from planner.patrol.roster import check_roster_offices, name_roster_homes, name_roster_offices
 from planner.pipeline import PlanResult, StageClock, check_month, default_month, make_plan, write_outputs
 from planner.prepare_osm import prepare_osm
 from planner.rules import load_rules
@@ -225,9 +225,16 @@ def run_plan_command(args: argparse.Namespace) -> int:
     roster = read_roster(args.officers) if args.officers else None
     if roster is not None:
         warn_leave_outside_month(roster, month, lang=args.lang, source=f"officer roster {args.officers}")
-        roster = name_roster_offices(roster, villages)
+        roster = name_roster_homes(name_roster_offices(roster, villages), villages)
         check_roster_offices(roster, villages.index, source=f"officer roster {args.officers}")
     candidates = read_office_sites(args.offices, villages) if args.offices else None
+    stations = None
+    if getattr(args, "stations", None):
+        from planner.io.stations import read_stations
+        from planner.stations import check_townships
+
+        stations = read_stations(args.stations, crs=villages.crs)
+        check_townships(stations, villages, source=str(args.stations))  # before any solving
     locked = locked_villages(args.lock, current) if args.lock else None
     official = _official_county(args)
     if official is not None:
@@ -253,6 +260,8 @@ def run_plan_command(args: argparse.Namespace) -> int:
         locked=locked,
         n_districts=args.districts,
         county=official,
+        stations=stations,
+        stations_source=str(args.stations) if stations is not None else "townships",
     )
 
 
@@ -386,7 +395,14 @@ def run_check(args: argparse.Namespace) -> int:
             plan_dir,
             TIMES_FILE,
         )
-    violations = check_plan(plan, rules=rules, times=times)
+    roster = None
+    if getattr(args, "officers", None):
+        from planner.io import read_roster
+
+        roster = read_roster(args.officers)
+    violations = check_plan(
+        plan, rules=rules, times=times, roster=roster, roster_source=f"officer roster {args.officers}"
+    )
     names = dict(zip(plan.villages["village_id"].astype(str), plan.villages["name"].astype(str), strict=True))
     for v in violations:
         kind = ("硬" if v.hard else "软") if zh else ("hard" if v.hard else "soft")

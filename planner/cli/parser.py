@@ -64,6 +64,21 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_people_options(p: argparse.ArgumentParser) -> None:
+    """The roster and the stations (R9, R10) of ``planner plan``."""
+    p.add_argument(
+        "--officers",
+        help="officer roster CSV (officer_id, office, kind, unavailable; optional name, station, home_village, "
+        "skills e.g. traffic;investigation) / 警员名册",
+    )
+    p.add_argument(
+        "--stations",
+        help="the county's police stations: points or polygons (or a CSV with lon/lat) with name, optional "
+        "townships and other_officers (non-community officers, for R9); default: one per township at its "
+        "most populous village / 派出所图层",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -143,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="plan directory to write")
     p.add_argument("--config", help="rules file (TOML) / 规则文件")
     p.add_argument("--offices", help="existing or candidate office sites (village ids or points)")
-    p.add_argument("--officers", help="officer roster CSV (officer_id, office, kind, unavailable)")
+    _add_people_options(p)
     p.add_argument("--current", help="the districts in force today, to compare / 现行警务区")
     p.add_argument(
         "--lock",
@@ -181,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="re-check a plan against the rules / 按规则复核方案")
     p.add_argument("plan", help="plan directory (or its plan.gpkg)")
     p.add_argument("--config", help="rules file (TOML)")
+    p.add_argument(
+        "--officers",
+        help="an edited roster (e.g. the plan's officers.csv) to check R9 and R10 with / 用编辑后的名册复核 R9、R10",
+    )
     p.add_argument(
         "--write",
         action="store_true",

@@ -32,6 +32,7 @@ import pyogrio.errors
 
 from planner.errors import ValidationError
 from planner.io.formats import INPUT_EXTENSIONS, LAYER_DRIVERS, TABLE_SUFFIXES, read_table
+from planner.model import ROSTER_EXTRA
 
 log = logging.getLogger(__name__)
 
@@ -666,6 +667,11 @@ ROSTER_ALIASES: dict[str, tuple[str, ...]] = {
     "kind": ("kind", "type", "类型", "类别"),
     "village_id": ("village_id", "village", "村代码", "村编号", "驻村村"),
     "unavailable": ("unavailable", "不可用日期", "请假日期", "不在岗日期"),
+    # optional, for the stations (R9) and the matching by need (R10)
+    "name": ("name", "officer_name", "姓名"),
+    "station": ("station", "派出所", "所属派出所"),
+    "home_village": ("home_village", "家乡村", "籍贯村", "户籍村"),
+    "skills": ("skills", "skill", "专长", "技能"),
 }
 #: Officer kinds as written in rosters -> the planner's word (DOMAIN.md: 驻村民警 / 挂村民警, 包村民警).
 OFFICER_KINDS = {
@@ -782,7 +788,7 @@ def read_roster(path: str | os.PathLike[str]) -> pd.DataFrame:
             f"{what} {p}: " + "; ".join(problems_en[:_MAX_PROBLEMS]),
             zh=f"{what_zh} {p}:" + ";".join(problems_zh[:_MAX_PROBLEMS]),
         )
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "officer_id": pd.array(officer, dtype="str"),
             "office": pd.array(office, dtype="str"),
@@ -791,6 +797,10 @@ def read_roster(path: str | os.PathLike[str]) -> pd.DataFrame:
             "unavailable": pd.Series(dates, dtype=object),
         }
     )
+    for key in ROSTER_EXTRA:  # name, station, home village and skills (R9, R10), kept when given
+        if cols[key] is not None:
+            out[key] = pd.Series([x if x.lower() != "nan" else "" for x in column(key)], dtype=object)
+    return out
 
 
 def demo_dir() -> Path:

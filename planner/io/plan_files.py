@@ -28,8 +28,10 @@ from planner.io.schedule_xlsx import read_schedule_xlsx, write_schedule_xlsx
 from planner.model import (
     DISTRICT_COLUMNS,
     OFFICE_COLUMNS,
+    ROSTER_EXTRA,
     ROUTE_COLUMNS,
     SCHEDULE_COLUMNS,
+    STATION_COLUMNS,
     VILLAGE_COLUMNS,
     PlanData,
     TravelTimes,
@@ -65,6 +67,7 @@ LAYER_COLUMNS: dict[str, list[str]] = {
     "offices": OFFICE_COLUMNS,
     "routes": ROUTE_COLUMNS,
     "current": [*VILLAGE_COLUMNS[:4], "district_id"],
+    "stations": [c for c in STATION_COLUMNS if c != "geometry"],
 }
 _REQUIRED_LAYERS = ("villages", "districts", "offices", "routes")
 # Identifier columns stay text whatever QGIS made of them; numeric ones are numbers.
@@ -212,9 +215,11 @@ def officers_table(plan: PlanData) -> pd.DataFrame | None:
                 "kind": str(r.get("kind", "linked")),
                 "village_id": str(r.get("village_id") or ""),
                 "unavailable": ";".join(str(d) for d in r.get("unavailable", [])),
+                # name, station, home village and skills (R9, R10) when the roster gave them
+                **{k: str(r[k]) for k in ROSTER_EXTRA if k in r},
             }
         )
-    return pd.DataFrame(out)
+    return pd.DataFrame(out).fillna("")
 
 
 def shapefile_fields(layer: gpd.GeoDataFrame, *, encoding: str) -> dict[str, str]:
@@ -328,6 +333,8 @@ def write_plan_dir(
     }
     if plan.current is not None:
         layers["current"] = _ordered(plan.current, "current", crs=crs)
+    if plan.stations is not None:
+        layers["stations"] = _ordered(plan.stations, "stations", crs=crs)
     schedule = _schedule_for_writing(plan.schedule)
     extras = {_check_extra_name(k): v for k, v in (extra_files or {}).items()}
     summary_text = (
@@ -471,7 +478,7 @@ def read_plan_dir(path: str | os.PathLike[str]) -> PlanData:
             zh=f"方案 {gpkg}:缺少图层 {'、'.join(missing_layers)};方案须含图层 {'、'.join(_REQUIRED_LAYERS)}",
         )
     layers: dict[str, gpd.GeoDataFrame] = {}
-    for name in (*_REQUIRED_LAYERS, "current"):
+    for name in (*_REQUIRED_LAYERS, "current", "stations"):
         if name not in present:
             continue
         gdf = read_layer_file(gpkg, layer=name, what="plan", what_zh="方案")
@@ -506,6 +513,7 @@ def read_plan_dir(path: str | os.PathLike[str]) -> PlanData:
         routes=layers["routes"],
         schedule=schedule,
         current=layers.get("current"),
+        stations=layers.get("stations"),
     )
 
 

@@ -33,6 +33,7 @@ from planner.outputs.html import (
     svg_image,
 )
 from planner.outputs.lookups import VISIT_ACTIVITIES, office_villages, travel_minutes, village_names
+from planner.outputs.stations import matches_html, stations_html
 from planner.texts import check_lang, has, t
 
 logger = logging.getLogger(__name__)
@@ -732,6 +733,8 @@ def report_html(plan: PlanData, *, lang: str = "zh", generated: str | None = Non
         ("map", _static_map(plan, lang)),
         ("checks", breaks_html(plan, names, lang)),
         ("districts", _district_table(plan, names, lang)),
+        ("stations", stations_html(plan, lang)),
+        ("matches", matches_html(plan, names, lang)),
         ("charts", _charts(plan, lang)),
         ("explain", _explain(plan, names, lang)),
         ("routes", _routes(plan, names, lang)),

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner.model import ROSTER_EXTRA
 from planner.rules import Rules
 
 _DISTRICT_FIGURES = (
@@ -97,6 +98,7 @@ def build_summary(
                 "kind": str(r.kind),
                 "village_id": "" if pd.isna(r.village_id) else str(r.village_id),
                 "unavailable": sorted(str(d) for d in (r.unavailable or ())),
+                **_roster_extra(r._asdict()),
             }
             for r in patrol.roster.itertuples()
         ],
@@ -136,4 +138,14 @@ def _violation_dict(v: Any) -> dict[str, Any]:
     out = {"rule": v.rule, "subject": str(v.subject), "detail": v.detail, "hard": bool(v.hard)}
     if v.detail_zh:
         out["detail_zh"] = v.detail_zh
+    return out
+
+
+def _roster_extra(row: dict[str, Any]) -> dict[str, str]:
+    """The roster's optional name, station, home village and skills (R9, R10), as text, when given."""
+    out: dict[str, str] = {}
+    for k in ROSTER_EXTRA:
+        v = row.get(k)
+        if k in row and not (v is None or (isinstance(v, float) and pd.isna(v))):
+            out[k] = str(v)
     return out

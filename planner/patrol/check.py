@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from planner.model import SCHEDULE_COLUMNS, TravelTimes, Violation
-from planner.patrol.rulebook import c4, r5, r6, r7, r8
+from planner.patrol.rulebook import c4, r4, r5, r6, r7, r8
 from planner.patrol.rulebook.calendar import check_working_day, parse_month
 from planner.patrol.rulebook.worktime import TOLERANCE, check_day_work, check_night_trip, to_minutes
 from planner.rules import PatrolRules
@@ -63,7 +63,15 @@ def check_schedule(
     for (oid, ds), g in s.groupby(["officer_id", "date"], sort=True):
         out += _check_officer_day(str(oid), str(ds), g, rules=rules, month=month)
     out += _check_travel(s, a, times)
-    out += _check_villages(s, a, month, rules=rules)
+    own = {}  # a resident officer's own village: R4 governs it, not R5
+    if roster is not None:
+        own = {
+            str(r.village_id): str(r.officer_id)
+            for r in roster.itertuples(index=False)
+            if r.kind == "resident" and r.village_id
+        }
+    out += _check_villages(s, a, month, rules=rules, own=own)
+    out += r4.check(s, roster, rules=rules)
     unavailable: dict[str, set[dt.date]] = defaultdict(set)
     officers = sorted(set(s["officer_id"]))
     if roster is not None:
@@ -201,8 +209,11 @@ def _check_travel(s: pd.DataFrame, a: pd.DataFrame, times: TravelTimes) -> list[
     return out
 
 
-def _check_villages(s: pd.DataFrame, a: pd.DataFrame, month: str, *, rules: PatrolRules) -> list[Violation]:
-    """Each village's month: weekly visits (R8), full visit days (R5), household time (R6), night visits (R7)."""
+def _check_villages(
+    s: pd.DataFrame, a: pd.DataFrame, month: str, *, rules: PatrolRules, own: dict[str, str]
+) -> list[Violation]:
+    """Each village's month: weekly visits (R8), full visit days (R5; not a resident officer's own village in
+    ``own``, which R4 governs), household time (R6), night visits (R7)."""
     out: list[Violation] = []
     vis = s[s["activity"] == "visit"]
     per_day = vis.groupby(["village_id", "officer_id", "date"])["dur"].sum()
@@ -211,7 +222,8 @@ def _check_villages(s: pd.DataFrame, a: pd.DataFrame, month: str, *, rules: Patr
         unreachable = a.loc[vid, "access"] == "unreachable"
         tag = (" (the village is unreachable)", " (该村无路可达)") if unreachable else ("", "")
         out += r8.check_village(vid, mv, month, tag, rules=rules)
-        out += r5.check_village(vid, per_day, tag, rules=rules)
+        if vid not in own:
+            out += r5.check_village(vid, per_day, tag, rules=rules)
         out += r6.check_village(vid, mv, tag, rules=rules)
         out += r7.check_village(vid, s, tag, rules=rules)
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,9 @@ class MonthContext:
         self.work = WorkTime.of(rules)
         self.full = r5.visit_day_minutes(rules)
         self.household_minutes = r6.household_minutes(rules)
+        self.matching: Any = (
+            None  # R10's preferences (planner.patrol.rulebook.r10.Matching), set by plan_month
+        )
 
     def short(self, weeks: int) -> int:
         """A weekly visit's length for an officer working ``weeks`` ISO weeks (R8, carrying R6 without R5)."""

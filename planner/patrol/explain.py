@@ -92,6 +92,10 @@ def explain_officer(
         k = ids.index(v)
         round_trip = int(times[0, k] + times[k, 0])
         req = per_village
+        if not r5.governs(
+            o.kind, o.home, v
+        ):  # a resident's own village owes R4's days, not R5's (R4 counts them)
+            req -= r5.visit_days_owed(rules)
         required += req
         away = r8.weeks_away(out)
         if away and v in om.villages:

@@ -80,7 +80,7 @@ from planner.patrol.dayroutes import RouteCache, leg, route_days, row
 from planner.patrol.explain import OfficerOutcome, explain_officer
 from planner.patrol.patterns import MAX_STOPS, greedy_days, patterns
 from planner.patrol.roster import ROSTER_COLUMNS, check_roster, make_roster
-from planner.patrol.rulebook import c4, r4, r5, r6, r7, r8
+from planner.patrol.rulebook import c4, r4, r5, r6, r7, r8, r10
 from planner.patrol.rulebook.calendar import (
     iso_week,
     month_calendar,
@@ -238,6 +238,7 @@ def plan_month(
     rules: PatrolRules,
     month: str,
     roster: pd.DataFrame | None = None,
+    matching: r10.Matching | None = None,
     seed: int = 0,
     time_limit: float = 60.0,
 ) -> PatrolPlan:
@@ -257,6 +258,8 @@ def plan_month(
     roster
         officer_id, office, kind (resident / linked), optional village_id and unavailable (list of dates);
         generated with :func:`make_roster` when None.
+    matching
+        R10's skills, home villages and village needs: weighted preferences of the linking (None: none).
     seed, time_limit
         CP-SAT seed and the day assignment's total budget in CP-SAT *deterministic* seconds (shared by the
         offices by village count; not wall time, so the plan does not depend on machine load). Measured on the
@@ -281,6 +284,7 @@ def plan_month(
         for row in r.itertuples(index=False)
     ]
     ctx = MonthContext(a, times, rules, month, days_all)
+    ctx.matching = matching
     month_result = _OfficeResult()
     not_proven: list[str] = []
     pool = float(time_limit)
@@ -514,8 +518,9 @@ def _link_villages(
     forced: dict[str, str] | None = None,
 ) -> None:
     """Link each village to one officer: ``forced`` links first (a re-link, C4), then a resident's own village
-    and a roster village, then the least estimated work per working day. An officer without a working day
-    takes no village while a colleague has one (C4: his villages would all be missed)."""
+    and a roster village, then the least estimated work per working day, weighed by R10's preferences. An
+    officer without a working day takes no village while a colleague has one (C4: his villages would all be
+    missed)."""
     load = {o.officer_id: 0.0 for o in staff}
     taken: set[str] = set()
     by_id = {o.officer_id: o for o in staff}
@@ -539,8 +544,16 @@ def _link_villages(
     working = [o for o in staff if o.days] or staff
     rest = sorted((v for v in vill if v not in taken), key=lambda v: (-est(v), v))
     for v in rest:
-        # capacity per officer: his working days; the least loaded per available day takes the village
-        o = min(working, key=lambda o: (load[o.officer_id] / max(len(o.days), 1), o.officer_id))
+        # capacity per officer: his working days; the least loaded per available day takes the village, a
+        # matched officer (R10) with his match's weight in villages' work taken off his load
+        o = min(
+            working,
+            key=lambda o: (
+                (load[o.officer_id] - r10.bonus(ctx.matching, o.officer_id, v) * est(v))
+                / max(len(o.days), 1),
+                o.officer_id,
+            ),
+        )
         o.villages.append(v)
         load[o.officer_id] += est(v)
     for o in staff:

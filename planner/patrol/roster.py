@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import ValidationError
+from planner.model import ROSTER_EXTRA
 from planner.rules import PatrolRules
 
 ROSTER_COLUMNS = ["officer_id", "office", "kind", "village_id", "unavailable"]
@@ -63,6 +64,23 @@ def name_roster_offices(roster: pd.DataFrame, villages: pd.DataFrame) -> pd.Data
         bare = key.removesuffix("警务室").removesuffix("警务站").strip()
         out.append(by_name.get(key) or by_name.get(bare) or key)
     return roster.assign(office=out)
+
+
+def name_roster_homes(roster: pd.DataFrame, villages: pd.DataFrame) -> pd.DataFrame:
+    """A roster's ``home_village`` (R10) written as a village's name becomes its id when the name is unique in
+    the layer; ids, blanks and unknown names are left as they are (an unknown one is reported as a missed
+    match)."""
+    if "home_village" not in roster.columns or "name" not in villages.columns:
+        return roster
+    ids = set(villages.index.astype(str))
+    names = villages["name"].astype(str)
+    counts = names.value_counts()
+    by_name = {n: str(i) for i, n in names.items() if counts[n] == 1}
+    out = []
+    for v in roster["home_village"]:
+        key = "" if _blank(v) else str(v).strip()
+        out.append(key if key in ids or not key else by_name.get(key, key))
+    return roster.assign(home_village=out)
 
 
 def resolve_roster_offices(roster: pd.DataFrame, assignment: pd.DataFrame, *, source: str) -> pd.DataFrame:
@@ -186,4 +204,4 @@ def check_roster(roster: pd.DataFrame, a: pd.DataFrame, *, source: str = "roster
         out_unavail.append(sorted(set(dates)))
     r["village_id"] = [None if _blank(v) else str(v) for v in r["village_id"]]
     r["unavailable"] = out_unavail
-    return r[ROSTER_COLUMNS]
+    return r[[*ROSTER_COLUMNS, *(c for c in ROSTER_EXTRA if c in r.columns)]]

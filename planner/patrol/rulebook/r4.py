@@ -4,15 +4,18 @@ officer in his linked villages at least ``linked_days_per_month`` days.
 Demand: per officer, those days. A resident officer's days count his office days when the office is in his
 village (he works in the village) plus his full visit days there; a linked officer's days are his full visit
 days (R5). Constraint: soft at the full weight.
-Check: a schedule alone does not say which officer is linked to which village, so :func:`check` re-checks
-nothing; the plan's explanations report R4's shortfall.
+Check: with the roster, :func:`check` counts the same days in the schedule. A resident officer's own village
+is governed by R4 alone, not also by R5 (docs/DOMAIN.md, "R4 and R5 by officer kind").
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from planner.model import DroppedVisit, Violation
+from planner.patrol.rulebook.worktime import TOLERANCE
 from planner.rules import PatrolRules
 from planner.texts import check_lang
 
@@ -86,6 +89,44 @@ def explain_linked(out: OfficerOutcome) -> list[DroppedVisit]:
     ]
 
 
-def check(*_args: object, **_kwargs: object) -> list[Violation]:
-    """R4 is not re-checked from a schedule (it does not say which officer is linked to which village)."""
-    return []
+def check(s: pd.DataFrame, roster: pd.DataFrame | None, *, rules: PatrolRules) -> list[Violation]:
+    """R4 on a parsed schedule (``dur`` minutes per row) with the roster: a resident officer's days in his own
+    village (office days there, and days of at least ``visit_hours`` of visits there), a linked officer's full
+    visit days (a village and a day with at least ``visit_hours`` of visits), as the planner counts them."""
+    if roster is None or not len(s):
+        return []
+    full = rules.visit_hours * 60 - TOLERANCE
+    out: list[Violation] = []
+    for r in roster.itertuples(index=False):
+        oid, kind, home = str(r.officer_id), str(r.kind), r.village_id
+        mine = s[s["officer_id"] == oid]
+        visits = mine[mine["activity"] == "visit"].groupby(["village_id", "date"])["dur"].sum()
+        if kind == "resident" and home and rules.resident_days_per_month:
+            at_office = set(
+                mine.loc[(mine["activity"] == "office") & (mine["village_id"] == str(home)), "date"]
+            )
+            visiting = {d for (vid, d), m in visits.items() if vid == str(home) and m >= full}
+            got, need = len(at_office | visiting), rules.resident_days_per_month
+            if got < need:
+                out.append(
+                    Violation(
+                        "R4",
+                        oid,
+                        f"resident officer {oid} spends {got} of the {need} days a month in his village {home}",
+                        f"驻村民警 {oid} 在本村 {home} 仅 {got}/{need} 天",
+                        kind="officer",
+                    )
+                )
+        elif kind == "linked" and rules.linked_days_per_month and len(mine):
+            got, need = int((visits >= full).sum()), rules.linked_days_per_month
+            if got < need:
+                out.append(
+                    Violation(
+                        "R4",
+                        oid,
+                        f"linked officer {oid} spends {got} of the {need} days a month in his villages",
+                        f"挂村民警 {oid} 在联系村仅 {got}/{need} 天",
+                        kind="officer",
+                    )
+                )
+    return out

@@ -58,12 +58,20 @@ def full_visit_service(rules: PatrolRules) -> int:
     return visit_day_minutes(rules) if visit_days_owed(rules) else NO_ROAD
 
 
+def governs(kind: str, home: str | None, village: str) -> bool:
+    """Whether R5 applies to ``village`` of an officer of ``kind`` whose own village is ``home``: R5 is a linked
+    officer's rule; a resident officer's own village is governed by R4 (its days a month) and not also by R5
+    (docs/DOMAIN.md, "R4 and R5 by officer kind")."""
+    return not (kind == "resident" and home is not None and village == home)
+
+
 # -- constraint ----------------------------------------------------------------------------------------------
 
 
 def add_visit_days(dm: DayModel, om: OfficerModel, j: int, village: str, *, rules: PatrolRules) -> None:
-    """Village ``j`` of the officer gets its full visit days (soft, further days cheaper than the first)."""
-    if rules.visit_days_per_village:
+    """Village ``j`` of the officer gets its full visit days (soft, further days cheaper than the first); a
+    resident officer's own village owes R4's days instead (:func:`governs`)."""
+    if rules.visit_days_per_village and governs(om.officer.kind, om.officer.home, village):
         dm.soft(
             om,
             sum(om.full[d, j] for d in om.days),
@@ -74,7 +82,10 @@ def add_visit_days(dm: DayModel, om: OfficerModel, j: int, village: str, *, rule
 
 
 def spread_visit_days(dm: DayModel, om: OfficerModel, j: int, *, rules: PatrolRules) -> None:
-    """One full visit day of village ``j`` in each equal slice of the officer's days (soft)."""
+    """One full visit day of village ``j`` in each equal slice of the officer's days (soft); not for a resident
+    officer's own village, which R4 governs (:func:`governs`)."""
+    if not governs(om.officer.kind, om.officer.home, om.villages[j]):
+        return
     dm.spread([om.full[d, j] for d in om.days], visit_days_owed(rules))
 
 

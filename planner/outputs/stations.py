@@ -1,0 +1,151 @@
+"""The report's station sections: the police stations with their districts, villages, residents and officers by
+kind, R9's figures per station (issue 15), and every R10 match wanted, met or missed with its reason.
+
+Everything is read from summary.json (``stations``, ``matches``): the same figures as the terminal and
+``planner check``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from planner.model import PlanData
+from planner.outputs.html import escape, number
+from planner.texts import t
+
+__all__ = ["matches_html", "stations_html"]
+
+
+def _table(head: list[str], rows: list[list[tuple[str, bool]]]) -> str:
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td class='n'>{c}</td>" if num else f"<td>{c}</td>" for c, num in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table class='stations'><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _labels(summary: dict[str, Any], lang: str) -> dict[str, str]:
+    """The rules' one-line texts with the values the plan was made with (summary.json's rules)."""
+    from planner.check import rule_labels, rules_of
+
+    return rule_labels(rules_of(summary), lang)
+
+
+def _r9_cell(f: dict[str, Any], rules: dict[str, Any], lang: str) -> str:
+    if not f.get("checked"):
+        return escape(t("stations.r9.unknown", lang))
+    broken = []
+    if f.get("r9_share_ok") is False:
+        broken.append(t("stations.r9.share", lang, pct=round(float(rules.get("community_share", 0.4)) * 100)))
+    if f.get("r9_min_ok") is False:
+        broken.append(t("stations.r9.min", lang, n=rules.get("min_officers", 5)))
+    if not broken:
+        return escape(t("stations.r9.ok", lang))
+    return "<b class='bad'>" + escape("; ".join(broken)) + "</b>"
+
+
+def stations_html(plan: PlanData, lang: str) -> str:
+    """The station table: one row per station, its figures, its officers by kind and R9; "" without stations."""
+    s = plan.summary or {}
+    st = s.get("stations")
+    if not isinstance(st, dict) or not st.get("list"):
+        return ""
+    rules = (s.get("rules") or {}).get("stations") or {}
+    force = {str(f["station_id"]): f for f in st.get("force") or []}
+    rows = []
+    for r in st["list"]:
+        f = force.get(str(r["station_id"]), {})
+        share = f.get("community_pct")
+        urban = "" if r.get("rural", True) else t("stations.urban", lang)
+        rows.append(
+            [
+                (escape(f"{r['name']}{urban}"), False),
+                (
+                    escape(
+                        "、".join(r.get("townships") or [])
+                        if lang == "zh"
+                        else ", ".join(r.get("townships") or [])
+                    ),
+                    False,
+                ),
+                (escape(", ".join(r.get("districts") or [])), False),
+                (number(r.get("villages")), True),
+                (number(r.get("population")), True),
+                (number(f.get("resident")), True),
+                (number(f.get("linked")), True),
+                (number(f.get("other")), True),
+                (number(f.get("force")), True),
+                ("—" if share is None else f"{float(share):.0f}%", True),
+                (_r9_cell(f, rules, lang), False),
+                (number(f.get("more_community")) if f.get("more_community") else "", True),
+            ]
+        )
+    head = [
+        t(f"stations.col.{k}", lang)
+        for k in (
+            "station",
+            "townships",
+            "districts",
+            "villages",
+            "population",
+            "resident",
+            "linked",
+            "other",
+            "force",
+            "share",
+            "r9",
+            "more",
+        )
+    ]
+    src = st.get("source", "townships")
+    labels = _labels(s, lang)
+    lead = (
+        t("stations.source.townships", lang)
+        if src == "townships"
+        else t("stations.source.file", lang, file=src)
+    )
+    notes = [n.get("zh" if lang == "zh" else "en", "") for n in st.get("notes") or []]
+    if any(not f.get("checked") for f in force.values()):
+        notes.append(t("stations.note_unknown", lang))
+    short = [x for x in s.get("shortfall") or [] if x.get("station_id")]
+    notes += [str(x.get("detail_zh" if lang == "zh" else "detail", "")) for x in short]
+    tail = "".join(f"<li>{escape(n)}</li>" for n in notes if n)
+    rule = f"<p class='note'>R9: {escape(labels.get('R9', ''))}; R4: {escape(labels.get('R4', ''))}</p>"
+    return f"<p>{escape(lead)}</p>{rule}{_table(head, rows)}" + (f"<ul>{tail}</ul>" if tail else "")
+
+
+def _person(officer: str, people: dict[str, str]) -> str:
+    return f"{officer} {people[officer]}" if people.get(officer) else officer
+
+
+def matches_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
+    """Every R10 match the rules want, met or missed with its reason; "" when the plan had no roster."""
+    s = plan.summary or {}
+    if "matches" not in s:
+        return ""
+    matches = s.get("matches") or []
+    if not matches:
+        return f"<p>{escape(t('matches.none', lang))}</p>"
+    met = sum(1 for m in matches if m.get("met"))
+    people = {str(r.get("officer_id")): str(r.get("name") or "") for r in s.get("roster") or []}
+    rows = []
+    for m in sorted(
+        matches, key=lambda m: (bool(m.get("met")), str(m.get("need")), str(m.get("village_id")))
+    ):
+        vid = str(m.get("village_id", ""))
+        ok = bool(m.get("met"))
+        result = escape(t("matches.met" if ok else "matches.missed", lang))
+        rows.append(
+            [
+                (escape(t(f"matches.need.{m.get('need')}", lang)), False),
+                (escape(f"{names.get(vid, vid)} ({vid})" if names.get(vid) else vid), False),
+                (escape(_person(str(m.get("linked", m.get("officer_id", ""))), people)), False),
+                (result if ok else f"<b class='bad'>{result}</b>", False),
+                (escape(m.get("reason_zh" if lang == "zh" else "reason", "")), False),
+            ]
+        )
+    head = [t(f"matches.col.{k}", lang) for k in ("need", "village", "officer", "result", "reason")]
+    lead = t("matches.summary", lang, n=len(matches), met=met, miss=len(matches) - met)
+    rule = f"<p class='note'>R10: {escape(_labels(s, lang).get('R10', ''))}</p>"
+    return f"<p>{escape(lead)}</p>{rule}{_table(head, rows)}"
