@@ -118,6 +118,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.breaks.soft": ("目标", "goal"),
     "report.breaks.n_villages": ("{n}个行政村", "{n} villages"),
     "report.breaks.n_items": ("{n}处", "{n} cases"),
+    "report.breaks.more": ("另{n}个（-v 列出全部）", "{n} more (-v lists all)"),
     "report.dropped.n": ("{n}次走访", "{n} visits"),
     "report.officer_each": ("该民警", "the officer"),
     "report.conclusion.head_works": ("可行之处：", "What works: "),

@@ -81,7 +81,7 @@ def test_a_plan_without_roads_runs_to_the_end_every_time_flagged_and_check_agree
         s["schedule" if "schedule" in s else "visit_requirements_met_pct"]
         and (out / "schedule.csv").is_file()
     )
-    c = run_planner("check", str(out), "--lang", "en", timeout=600)
+    c = run_planner("check", str(out), "--lang", "en", "-v", timeout=600)
     plan_hard = sorted((v["rule"], v["subject"]) for v in s["violations"] if v["hard"])
     # check prints: rule, hard/soft, subject (the village's name beside its id), detail
     fields = [line.split("\t") for line in c.stdout.splitlines() if "\thard\t" in line]

@@ -18,6 +18,7 @@ from planner.errors import ValidationError
 from planner.io import locked_villages
 from planner.io.files import DEMO_DIR
 from planner.io.plan_files import TIMES_FILE, times_from_npz
+from planner.outputs.front import TERMINAL_NAMES
 from planner.patrol.roster import check_roster_offices, name_roster_offices
 from planner.pipeline import PlanResult, StageClock, check_month, default_month, make_plan, write_outputs
 from planner.prepare_osm import prepare_osm
@@ -51,7 +52,7 @@ def _progress(lang: str) -> tuple[Callable[[str], None], Callable[[], None]]:
     return on_stage, status.stop
 
 
-def _say_result(result: PlanResult, out: Path, lang: str) -> None:
+def _say_result(result: PlanResult, out: Path, lang: str, *, verbose: bool = False) -> None:
     s = result.plan.summary
     if lang == "zh":
         print(
@@ -72,20 +73,12 @@ def _say_result(result: PlanResult, out: Path, lang: str) -> None:
             "raise --time-limit",
             file=sys.stderr,
         )
-    names = dict(
-        zip(
-            result.plan.villages["village_id"].astype(str),
-            result.plan.villages["name"].astype(str),
-            strict=True,
-        )
+    say_breaks(
+        s["violations"],
+        result.plan,
+        lang=lang,
+        verbose=verbose,
     )
-    for v in s["violations"]:
-        detail = v.get("detail_zh", v["detail"]) if lang == "zh" else v["detail"]
-        name = (
-            f" ({names[v['subject']]})" if v["subject"] in names else ""
-        )  # ids alone mean little to a bureau
-        soft = ("[软] " if lang == "zh" else "[soft] ") if not v["hard"] else ""
-        print(f"  {soft}{v['rule']} {v['subject']}{name}: {detail}", file=sys.stderr)
     if s["dropped_visits"]:
         n = len(s["dropped_visits"])
         print(
@@ -93,6 +86,28 @@ def _say_result(result: PlanResult, out: Path, lang: str) -> None:
             f"({'见' if lang == 'zh' else 'see'} report.html)",
             file=sys.stderr,
         )
+
+
+def say_breaks(
+    violations: list[dict[str, Any]], plan: Any, *, lang: str, verbose: bool, file: Any = None
+) -> None:
+    """The rule breaks grouped by cause as the report groups them (planner.outputs.front.breaks_lines), hard
+    apart from goals, the villages named; ``verbose`` names every subject of a group."""
+    from planner.check import named
+    from planner.outputs.front import breaks_lines
+    from planner.outputs.lookups import village_names
+
+    districts = set(plan.districts["district_id"].astype(str)) if "district_id" in plan.districts else set()
+    names = village_names(plan.villages)
+    lines = breaks_lines(
+        violations,
+        names,
+        lang,
+        districts=districts,
+        limit=None if verbose else TERMINAL_NAMES,
+    )
+    for line in lines:
+        print(named(line, names), file=file or sys.stderr)  # ids inside a cause get their names too
 
 
 MAX_SEED = 2**31 - 1  # the solvers take a 32-bit signed seed
@@ -330,7 +345,7 @@ def _plan_and_write(
             )
     finally:
         stop()
-    _say_result(result, out, args.lang)
+    _say_result(result, out, args.lang, verbose=bool(getattr(args, "verbose", False)))
     return result.exit_code
 
 
@@ -370,6 +385,7 @@ def run_check(args: argparse.Namespace) -> int:
     broken. With ``--write`` the edited plan is regenerated in place (layers, summary, report, map, sheets)."""
     from planner.check import edited_plan, named
     from planner.io.plan_files import read_plan_dir
+    from planner.outputs.lookups import village_names
 
     path = Path(args.plan)
     plan_dir = path.parent if path.suffix == ".gpkg" else path
@@ -387,11 +403,16 @@ def run_check(args: argparse.Namespace) -> int:
             TIMES_FILE,
         )
     violations = check_plan(plan, rules=rules, times=times)
-    names = dict(zip(plan.villages["village_id"].astype(str), plan.villages["name"].astype(str), strict=True))
-    for v in violations:
-        kind = ("硬" if v.hard else "软") if zh else ("hard" if v.hard else "soft")
-        subject = named(str(v.subject), names)
-        print(f"{v.rule}\t{kind}\t{subject}\t{named((v.detail_zh if zh else v.detail) or v.detail, names)}")
+    # grouped by cause, as the report shows them; -v adds every break, one tab-separated line each, for scripts
+    say_breaks([v.to_dict() for v in violations], plan, lang=args.lang, verbose=args.verbose, file=sys.stdout)
+    if args.verbose:
+        names = village_names(plan.villages)
+        for v in violations:
+            kind = ("硬" if v.hard else "软") if zh else ("hard" if v.hard else "soft")
+            subject = named(str(v.subject), names)
+            print(
+                f"{v.rule}\t{kind}\t{subject}\t{named((v.detail_zh if zh else v.detail) or v.detail, names)}"
+            )
     hard = [v for v in violations if v.hard]
     if getattr(args, "write", False):
         edited = edited_plan(plan, rules=rules, times=times, violations=violations)

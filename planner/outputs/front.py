@@ -22,7 +22,19 @@ from planner.outputs.lookups import village_names
 from planner.rules import Rules
 from planner.texts import t
 
-__all__ = ["Group", "break_groups", "conclusion", "dropped_groups", "rules_table", "title_block"]
+__all__ = [
+    "Group",
+    "break_groups",
+    "breaks_lines",
+    "conclusion",
+    "dropped_groups",
+    "group_breaks",
+    "rules_table",
+    "title_block",
+]
+
+#: How many subjects a terminal line names before it says how many more there are (``-v`` names them all).
+TERMINAL_NAMES = 8
 
 #: The prefixes a violation's detail names its subject with; a group's cause is the detail without them.
 _SUBJECT_WORDS = ("村", "警务区", "警务室", "民警", "village", "district", "office", "officer")
@@ -128,8 +140,14 @@ def _detail(item: dict[str, Any], key: str, lang: str) -> str:
 
 def break_groups(summary: dict[str, Any], lang: str) -> list[Group]:
     """summary.json's violations grouped by (rule, hard, cause), the largest group first."""
+    return group_breaks(summary.get("violations") or [], lang)
+
+
+def group_breaks(violations: Sequence[dict[str, Any]], lang: str) -> list[Group]:
+    """Violations (as summary.json holds them) grouped by (rule, hard, cause), hard first, the largest group
+    first: the one grouping the report, the conclusion and the terminal show."""
     groups: dict[tuple[str, bool, str], Group] = {}
-    for v in summary.get("violations") or []:
+    for v in violations:
         rule, hard, subject = str(v.get("rule", "")), bool(v.get("hard", True)), str(v.get("subject", ""))
         cause = _cause(_detail(v, "detail", lang), subject)
         g = groups.setdefault((rule, hard, cause), Group(rule, hard, cause))
@@ -169,6 +187,44 @@ def _count_text(subjects: Sequence[str], names: dict[str, str], lang: str, distr
     return t("report.breaks.n_items", lang, n=len(subjects))
 
 
+def _subject_text(subject: str, names: dict[str, str]) -> str:
+    """A subject for the terminal: the id with the village's name beside it, as ``planner check`` names ids."""
+    return f"{subject} ({names[subject]})" if subject in names and names[subject] != subject else subject
+
+
+def breaks_lines(
+    violations: Sequence[dict[str, Any]],
+    names: dict[str, str],
+    lang: str,
+    *,
+    districts: set[str],
+    limit: int | None = TERMINAL_NAMES,
+) -> list[str]:
+    """The rule breaks as the terminal prints them: a count line, then one line per cause (hard or goal, the
+    count, the rule, the cause) with the subjects named below it, at most ``limit`` of them (all when None).
+
+    The groups are :func:`group_breaks`'s, the ones the report shows.
+    """
+    groups = group_breaks(violations, lang)
+    if not groups:
+        return [t("report.checks.ok", lang)]
+    n_hard = sum(len(g.subjects) for g in groups if g.hard)
+    n_soft = sum(len(g.subjects) for g in groups if not g.hard)
+    head = t("report.breaks.count", lang, hard=n_hard, causes=sum(g.hard for g in groups))
+    lines = [head + (t("report.breaks.count_soft", lang, soft=n_soft) if n_soft else "")]
+    sep = "、" if lang == "zh" else ", "
+    for g in groups:
+        tag = t("report.breaks.hard" if g.hard else "report.breaks.soft", lang)
+        count = _count_text(g.subjects, names, lang, districts)
+        lines.append(f"  [{tag}] {count} {g.rule}{t('colon', lang)}{g.cause}")
+        shown = g.subjects if limit is None else g.subjects[:limit]
+        who = sep.join(_subject_text(s, names) for s in shown)
+        if len(g.subjects) > len(shown):
+            who += sep + t("report.breaks.more", lang, n=len(g.subjects) - len(shown))
+        lines.append(f"      {who}")
+    return lines
+
+
 def _district_ids(plan: PlanData) -> set[str]:
     return set(plan.districts["district_id"].astype(str)) if "district_id" in plan.districts else set()
 
@@ -185,7 +241,7 @@ def breaks_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
     n_hard = sum(len(g.subjects) for g in groups if g.hard)
     n_soft = sum(len(g.subjects) for g in groups if not g.hard)
     head = escape(
-        t("report.breaks.count", lang, hard=n_hard, causes=len(groups))
+        t("report.breaks.count", lang, hard=n_hard, causes=sum(g.hard for g in groups))
         + (t("report.breaks.count_soft", lang, soft=n_soft) if n_soft else "")
     )
     items = []
