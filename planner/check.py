@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from planner.model import PlanData, TravelTimes, Violation
-from planner.rules import Rules, load_rules
+from planner.rules import Rules
 
 log = logging.getLogger(__name__)
 
@@ -278,10 +278,7 @@ def _roster_of(plan: PlanData) -> pd.DataFrame | None:
 def rules_of(summary: dict[str, Any]) -> Rules:
     """The rules a plan was made with (its summary.json), so that a check without --config checks the same
     rules and the report describes the rules in force; the defaults for a summary without them."""
-    data = summary.get("rules")
-    if not isinstance(data, dict):
-        return load_rules(None)
-    return Rules.from_dict(data, source="summary.json rules")
+    return Rules.of_summary(summary)
 
 
 def rule_labels(rules: Rules, lang: str = "zh") -> dict[str, str]:

@@ -311,7 +311,10 @@ def write_outputs(
     else:
         log.warning("%s", pdf.reason_zh if lang == "zh" else pdf.reason)
         status = {"made": False, "reason": pdf.reason, "reason_zh": pdf.reason_zh}
-    plan = replace(result.plan, summary={**result.plan.summary, "report_pdf": status})
+    # how the plan directory was exported, so that `planner check --write` writes the same set of files (the
+    # tile key is a credential and is not kept: a regenerated Tianditu map needs it again)
+    exports = {"shapefile_encoding": shapefile_encoding, "basemap": basemap}
+    plan = replace(result.plan, summary={**result.plan.summary, "report_pdf": status, "exports": exports})
     if result.times is not None and len(result.times.origins) <= MAX_SHIPPED_MATRIX:
         extra[TIMES_FILE] = times_to_npz(result.times)
     write_plan_dir(

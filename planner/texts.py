@@ -109,6 +109,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "硬性规则未满足{hard}处，共{causes}类原因",
         "{hard} hard rule breaks from {causes} causes",
     ),
+    "report.breaks.count_none": ("硬性规则全部满足", "every hard rule is met"),
     "report.breaks.count_soft": ("；另有{soft}处目标未达成", "; {soft} goals missed"),
     "report.breaks.n_districts": ("{n}个警务区", "{n} districts"),
     "report.breaks.n_districts_one": ("{n}个警务区", "{n} district"),

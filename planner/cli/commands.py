@@ -17,7 +17,7 @@ from planner.check import check_plan, rules_of
 from planner.errors import ValidationError
 from planner.io import locked_villages
 from planner.io.files import DEMO_DIR
-from planner.io.plan_files import TIMES_FILE, times_from_npz
+from planner.io.plan_files import TIMES_FILE, shapefile_encoding_of, times_from_npz
 from planner.outputs.front import TERMINAL_NAMES
 from planner.patrol.roster import check_roster_offices, name_roster_offices
 from planner.pipeline import PlanResult, StageClock, check_month, default_month, make_plan, write_outputs
@@ -95,10 +95,10 @@ def say_breaks(
     apart from goals, the villages named; ``verbose`` names every subject of a group."""
     from planner.check import named
     from planner.outputs.front import breaks_lines
-    from planner.outputs.lookups import village_names
+    from planner.outputs.lookups import village_names, with_shown_names
 
     districts = set(plan.districts["district_id"].astype(str)) if "district_id" in plan.districts else set()
-    names = village_names(plan.villages)
+    names = village_names(with_shown_names(plan).villages)
     lines = breaks_lines(
         violations,
         names,
@@ -416,11 +416,16 @@ def run_check(args: argparse.Namespace) -> int:
     hard = [v for v in violations if v.hard]
     if getattr(args, "write", False):
         edited = edited_plan(plan, rules=rules, times=times, violations=violations)
+        # the same files as `plan` wrote: the Shapefile export and the base map as recorded in summary.json
+        exports = plan.summary.get("exports") or {}
+        basemap = exports.get("basemap") or "none"
         write_outputs(
             PlanResult(plan=edited, hard_breaks=len(hard), times=times),
             plan_dir,
             lang=args.lang,
             overwrite=True,
+            basemap="none" if basemap == "tianditu" else basemap,  # the tile key is not kept
+            shapefile_encoding=exports.get("shapefile_encoding") or shapefile_encoding_of(plan_dir),
         )
         print(f"已重新生成 {plan_dir}" if zh else f"regenerated {plan_dir}", file=sys.stderr)
     if hard:

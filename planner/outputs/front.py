@@ -187,6 +187,13 @@ def _count_text(subjects: Sequence[str], names: dict[str, str], lang: str, distr
     return t("report.breaks.n_items", lang, n=len(subjects))
 
 
+def _count_head(n_hard: int, causes: int, lang: str) -> str:
+    """'14 hard rule breaks from 3 causes', or that every hard rule is met."""
+    if not n_hard:
+        return t("report.breaks.count_none", lang)
+    return t("report.breaks.count", lang, hard=n_hard, causes=causes)
+
+
 def _subject_text(subject: str, names: dict[str, str]) -> str:
     """A subject for the terminal: the id with the village's name beside it, as ``planner check`` names ids."""
     return f"{subject} ({names[subject]})" if subject in names and names[subject] != subject else subject
@@ -210,7 +217,7 @@ def breaks_lines(
         return [t("report.checks.ok", lang)]
     n_hard = sum(len(g.subjects) for g in groups if g.hard)
     n_soft = sum(len(g.subjects) for g in groups if not g.hard)
-    head = t("report.breaks.count", lang, hard=n_hard, causes=sum(g.hard for g in groups))
+    head = _count_head(n_hard, sum(g.hard for g in groups), lang)
     lines = [head + (t("report.breaks.count_soft", lang, soft=n_soft) if n_soft else "")]
     sep = "、" if lang == "zh" else ", "
     for g in groups:
@@ -241,7 +248,7 @@ def breaks_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
     n_hard = sum(len(g.subjects) for g in groups if g.hard)
     n_soft = sum(len(g.subjects) for g in groups if not g.hard)
     head = escape(
-        t("report.breaks.count", lang, hard=n_hard, causes=sum(g.hard for g in groups))
+        _count_head(n_hard, sum(g.hard for g in groups), lang)
         + (t("report.breaks.count_soft", lang, soft=n_soft) if n_soft else "")
     )
     items = []

@@ -37,7 +37,13 @@ from planner.geo import wgs84_to_gcj02
 from planner.model import PlanData
 from planner.outputs.colours import MAP_DAY_COLOURS, district_colours
 from planner.outputs.html import js_number, js_text
-from planner.outputs.lookups import office_villages, travel_minutes, village_names, visiting_officers
+from planner.outputs.lookups import (
+    office_villages,
+    travel_minutes,
+    village_names,
+    visiting_officers,
+    with_shown_names,
+)
 from planner.outputs.maplabels import labels_layer, tile_note, title_control
 from planner.texts import check_lang, t
 
@@ -827,6 +833,7 @@ def plan_map(
         layer control, legend, scale, full-screen button and measure tool.
     """
     check_lang(lang)
+    plan = with_shown_names(plan)  # [names] short: the labels and popups show 大寨村, not 大寨村民委员会
     base = _base_map(tiles, tile_key)
     shift = _gcj02_transform() if base is not None and base.gcj02 else None
     villages = _to_map_crs(plan.villages, "villages", shift)

@@ -32,7 +32,13 @@ from planner.outputs.html import (
     number,
     svg_image,
 )
-from planner.outputs.lookups import VISIT_ACTIVITIES, office_villages, travel_minutes, village_names
+from planner.outputs.lookups import (
+    VISIT_ACTIVITIES,
+    office_villages,
+    travel_minutes,
+    village_names,
+    with_shown_names,
+)
 from planner.texts import check_lang, has, t
 
 logger = logging.getLogger(__name__)
@@ -675,6 +681,7 @@ def report_html(plan: PlanData, *, lang: str = "zh", generated: str | None = Non
         The page: inline CSS (with a print stylesheet) and inline SVG charts, no external resource.
     """
     check_lang(lang)
+    plan = with_shown_names(plan)  # [names] short: 大寨村, not 大寨村民委员会
     names = village_names(plan.villages)
     summary = plan.summary or {}
     made = generated or dt.date.today().isoformat()

@@ -43,7 +43,7 @@ from planner.outputs.html import (
     number,
     svg_image,
 )
-from planner.outputs.lookups import VISIT_ACTIVITIES, village_places
+from planner.outputs.lookups import VISIT_ACTIVITIES, village_places, with_shown_names
 from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
@@ -555,6 +555,7 @@ def route_sheets_html(plan: PlanData, *, lang: str = "zh") -> str:
         officer, no script and no external resource. Officers are those of the schedule and of the routes.
     """
     check_lang(lang)
+    plan = with_shown_names(plan)  # [names] short: 大寨村, not 大寨村民委员会
     sched = plan.schedule.copy()
     sched["_date"] = [_text_date(d) for d in sched["date"]] if len(sched) else pd.Series(dtype=str)
     sched["officer_id"] = sched["officer_id"].astype(str)
