@@ -172,6 +172,49 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.section.explain": ("问题说明", "Explanations"),
     "report.section.routes": ("民警巡逻安排汇总", "Patrol summary per officer"),
     "report.section.timing": ("各步骤用时", "Time per stage"),
+    # the data a plan was made from (planner.outputs.datanotes): completeness, estimates, coordinates
+    "report.section.completeness": ("与官方村名单比对", "Against the official village list"),
+    "report.section.data": ("数据说明", "About the data"),
+    "nbs.head": (
+        "{county}（{code}）的官方名单（统计用区划代码 2023）有{official}个村级单位；图层中对上{matched}个。",
+        "The official list of {county} ({code}, NBS 2023) has {official} village-level units; the layer "
+        "matches {matched} of them.",
+    ),
+    "nbs.by_name": (
+        "其中{n}个没有官方代码，按乡镇内的村名对上。",
+        "{n} of them have no official code and match by name within the township.",
+    ),
+    "nbs.complete": (
+        "图层与官方名单一致：无缺少、无多出、无改名。",
+        "The layer agrees with the official list: none missing, extra or renamed.",
+    ),
+    "nbs.missing": (
+        "图层缺少{n}个官方单位：{units}。",
+        "{n} official units are missing from the layer: {units}.",
+    ),
+    "nbs.extra": (
+        "图层多出{n}个官方名单中没有的单位：{units}。",
+        "{n} units of the layer are not on the official list: {units}.",
+    ),
+    "nbs.renamed": (
+        "{n}个单位在图层中用的是旧名（图层名 → 官方名）：{units}。",
+        "{n} units carry another name in the layer (layer → official): {units}.",
+    ),
+    "note.estimated": (
+        "以下{n}个村的车程为估算值（无道路可量：直线距离 × {circuity}，按 {kmh} 公里/小时），请以实地路况核实：{villages}。",
+        "Travel times to {n} villages are estimates (no road to measure them: straight line x {circuity} at "
+        "{kmh} km/h); check them on the ground: {villages}.",
+    ),
+    "note.estimated_all": (
+        "全部{n}个村的车程均为估算值（没有道路数据：直线距离 × {circuity}，按 {kmh} 公里/小时），请以实地路况核实。",
+        "Travel times to all {n} villages are estimates (no road data: straight line x {circuity} at {kmh} "
+        "km/h); check them on the ground.",
+    ),
+    "note.gcj02": (
+        "输入坐标为 GCJ-02（高德、腾讯地图），已转换为 WGS-84：输出图层为 WGS-84（EPSG:4326），不是输入的偏移坐标。",
+        "The input coordinates were GCJ-02 (Amap, Tencent) and were converted: the layers are written in "
+        "WGS-84 (EPSG:4326), not in the input's offset coordinates.",
+    ),
     "report.fig.villages": ("行政村数", "Villages"),
     "report.fig.population": ("实有人口", "Population"),
     "report.fig.districts": ("警务区数", "Districts"),

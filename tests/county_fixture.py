@@ -18,8 +18,8 @@ from shapely.geometry import Point
 from planner.io.nbs import find_county
 
 COUNTY = "532323"
-LEFT_OUT = ("532323101002", "532323202003")  # two official units the layer misses
-RENAMED = ("532323103001", "旧名村民委员会")  # a unit the layer keeps under an old name
+LEFT_OUT = ("532323101002", "532323103212")  # two official units the layer misses
+RENAMED = ("532323103201", "旧名村民委员会")  # a unit the layer keeps under an old name
 EXTRA = ("X-001", "新增自然村")  # a natural village the official list does not have
 RULES_TOML = "[names]\nshort = true\n"
 

@@ -54,3 +54,53 @@ def test_short_names_are_shown_and_the_layers_keep_the_official_ones(plan: Path)
     cells = {str(c.value) for row in ws.iter_rows(min_row=2) for c in row if c.value is not None}
     assert not any("委员会" in c for c in cells)
     assert any(c.endswith("村") for c in cells)
+
+
+def test_plan_prints_and_reports_completeness_against_the_official_list(county_plan: Plan) -> None:
+    """plan --county: the terminal and the report say, in the same words, the official count, the two units
+    left out, the added one and the renamed one (old -> new), short names as the rules ask."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from county_fixture import EXTRA
+
+    out, p = county_plan
+    assert p.returncode in (0, 1), p.stderr[-3000:]
+    report = (out / "report.html").read_text(encoding="utf-8")
+    part = report.split("<section id='completeness'>")[1].split("</section>")[0]
+    for text in (
+        "兴和社区 (532323101002)",
+        "丰乐村 (532323103212)",
+        f"{EXTRA[1]} ({EXTRA[0]})",
+        "旧名村 → 龙排村",
+    ):
+        assert text in part and text in p.stderr, text
+    assert "有89个村级单位；图层中对上87个" in part and "有89个村级单位；图层中对上87个" in p.stderr
+
+
+def test_plan_without_roads_says_so_on_the_report_and_every_sheet(plan: Path) -> None:
+    """--roads none: the report's data notes say every travel time is an estimate; every officer's route sheet
+    names his villages whose times are estimated."""
+    report = (plan / "report.html").read_text(encoding="utf-8")
+    assert "全部88个村的车程均为估算值" in report.split("<section id='data'>")[1]
+    sheets = (plan / "route_sheets.html").read_text(encoding="utf-8")
+    sections = sheets.split("<section class='officer'")[1:]
+    assert sections and all("class='note estimated'>以下" in s for s in sections)
+
+
+def test_check_county_prints_the_comparison_and_write_keeps_it(plan: Path, tmp_path: Path) -> None:
+    """check --county 532323 compares the plan's villages with the official list and prints it on stdout;
+    with --write summary.json's nbs is the comparison made."""
+    import json
+
+    copy = Path(shutil.copytree(plan, tmp_path / "plan"))
+    summary = json.loads((copy / "summary.json").read_text(encoding="utf-8"))
+    del summary["nbs"]
+    (copy / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
+    p = run_planner("check", str(copy), "--county", "532323", "--write", "--lang", "en")
+    assert p.returncode in (0, 1), p.stderr
+    assert "has 89 village-level units; the layer matches 87 of them" in p.stdout
+    assert "2 official units are missing from the layer: 兴和社区 (532323101002)" in p.stdout
+    nbs = json.loads((copy / "summary.json").read_text(encoding="utf-8"))["nbs"]
+    assert nbs["matched"] == 87 and [e["village_id"] for e in nbs["extra"]] == ["X-001"]
+    assert "id='completeness'" in (copy / "report.html").read_text(encoding="utf-8")

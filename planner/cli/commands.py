@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import dataclasses
 import logging
 import math
 import sys
@@ -73,12 +74,8 @@ def _say_result(result: PlanResult, out: Path, lang: str, *, verbose: bool = Fal
             "raise --time-limit",
             file=sys.stderr,
         )
-    say_breaks(
-        s["violations"],
-        result.plan,
-        lang=lang,
-        verbose=verbose,
-    )
+    say_breaks(s["violations"], result.plan, lang=lang, verbose=verbose)
+    say_data_notes(s, lang=lang, verbose=verbose)
     if s["dropped_visits"]:
         n = len(s["dropped_visits"])
         print(
@@ -108,6 +105,22 @@ def say_breaks(
     )
     for line in lines:
         print(named(line, names), file=file or sys.stderr)  # ids inside a cause get their names too
+
+
+def say_data_notes(
+    summary: dict[str, Any], *, lang: str, verbose: bool, file: Any = None, rules: Any = None
+) -> None:
+    """The completeness against the official list (with --county) and the coordinates note (a GCJ-02 input is
+    written back in WGS-84), in the words of the report (planner.outputs.datanotes); names shown as the rules
+    (``rules``, else the summary's) want them."""
+    from planner.outputs.datanotes import completeness_lines, crs_note
+
+    shown = (rules or rules_of(summary)).names.shown
+    limit = None if verbose else TERMINAL_NAMES
+    lines = completeness_lines(summary.get("nbs") or {}, lang, limit=limit, shown=shown)
+    note = crs_note(summary, lang)
+    for line in [*lines, *([note] if note else [])]:
+        print(line, file=file or sys.stderr)
 
 
 MAX_SEED = 2**31 - 1  # the solvers take a 32-bit signed seed
@@ -414,8 +427,11 @@ def run_check(args: argparse.Namespace) -> int:
                 f"{v.rule}\t{kind}\t{subject}\t{named((v.detail_zh if zh else v.detail) or v.detail, names)}"
             )
     hard = [v for v in violations if v.hard]
+    nbs = _check_county(plan, args, rules=rules)
     if getattr(args, "write", False):
         edited = edited_plan(plan, rules=rules, times=times, violations=violations)
+        if nbs is not None:
+            edited = dataclasses.replace(edited, summary={**edited.summary, "nbs": nbs})
         # the same files as `plan` wrote: the Shapefile export and the base map as recorded in summary.json
         exports = plan.summary.get("exports") or {}
         basemap = exports.get("basemap") or "none"
@@ -433,6 +449,22 @@ def run_check(args: argparse.Namespace) -> int:
         return 1
     print("方案符合全部规则" if zh else "the plan meets every rule", file=sys.stderr)
     return 0
+
+
+def _check_county(plan: Any, args: argparse.Namespace, *, rules: Any) -> dict[str, Any] | None:
+    """``check --county``: the plan's villages against the county's official list, printed as the report words
+    it; summary.json's ``nbs`` (None without --county)."""
+    official = _official_county(args)
+    if official is None:
+        return None
+    from planner.nbs import compare_official
+
+    villages = plan.villages.set_index(plan.villages["village_id"].astype(str))
+    nbs = compare_official(villages, official).summary()
+    say_data_notes(
+        {"nbs": nbs}, lang=args.lang, verbose=args.verbose, file=sys.stdout, rules=rules_of(plan.summary)
+    )
+    return nbs
 
 
 def run_prepare_osm(args: argparse.Namespace) -> int:

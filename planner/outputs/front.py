@@ -17,6 +17,7 @@ import pandas as pd
 
 from planner.check import rule_labels, rules_of
 from planner.model import PlanData
+from planner.outputs.datanotes import estimate_factors
 from planner.outputs.html import escape, month_text, number
 from planner.outputs.lookups import village_names
 from planner.rules import Rules
@@ -349,15 +350,15 @@ def conclusion(plan: PlanData, lang: str) -> str:
     estimated = s.get("estimated_villages") or []
     if estimated:
         # issue 14: a travel time without a road to measure it is an estimate, and the chief must know
-        net = s.get("network") or {}
+        circuity, kmh = estimate_factors(s)
         fails.append(
             t(
                 "report.conclusion.estimated",
                 lang,
                 n=len(estimated),
                 total=s.get("villages", len(estimated)),
-                circuity=net.get("circuity", rules.network.circuity[-1]),
-                kmh=net.get("speed_kmh", rules.network.estimate_kmh[-1]),
+                circuity=f"{circuity:g}",
+                kmh=f"{kmh:g}",
             )
         )
     take = []

@@ -21,6 +21,7 @@ import pandas as pd
 from planner.districts.compare import match_districts, village_moves
 from planner.model import PlanData
 from planner.outputs.colours import ACCENT, ALERT
+from planner.outputs.datanotes import completeness_html, data_notes_html
 from planner.outputs.front import breaks_html, conclusion, dropped_html, rules_table, title_block
 from planner.outputs.html import (
     CSS_LIGHT,
@@ -693,6 +694,8 @@ def report_html(plan: PlanData, *, lang: str = "zh", generated: str | None = Non
     sections = [
         ("map", _static_map(plan, lang)),
         ("checks", breaks_html(plan, names, lang)),
+        ("completeness", completeness_html(summary, lang)),
+        ("data", data_notes_html(summary, names, lang)),
         ("districts", _district_table(plan, names, lang)),
         ("charts", _charts(plan, lang)),
         ("explain", _explain(plan, names, lang)),

@@ -33,6 +33,7 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.model import ROUTE_COLUMNS, PlanData
 from planner.outputs.colours import ACCENT, ALERT, DAY_COLOURS
+from planner.outputs.datanotes import estimated_sentence
 from planner.outputs.html import (
     CSS_LIGHT,
     CSS_NOTE,
@@ -523,13 +524,19 @@ def _officer_section(
     ]
     thead = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join(_day_rows(d, names, lang) for d in days)
+    # issue 14: the officer is told which of his villages' travel times are estimates (no road to measure)
+    visited = sched.loc[act.isin(VISIT_ACTIVITIES), "village_id"].dropna().astype(str)
+    estimate = estimated_sentence(
+        list(visited), {k: v[0] for k, v in names.items()}, plan.summary or {}, lang
+    )
+    note = f"<p class='note estimated'>{escape(estimate)}</p>" if estimate else ""
     return (
         f"<section class='officer' data-officer='{escape(officer.officer_id)}'>"
         f"<h2>{escape(t('sheets.heading', lang, officer=officer.officer_id))}</h2>"
         f"<div class='head'><div class='facts'><table>{_facts(officer, plan, names, month_text, lang)}</table>"
         f"<p class='summary' data-field-days='{field_days}' data-office-days='{office_days}' "
         f"data-night-visits='{nights}'>{escape(summary)}</p></div>{map_html}</div>"
-        f"<table class='sheet'><thead><tr>{thead}</tr></thead><tbody>{body}</tbody></table>"
+        f"{note}<table class='sheet'><thead><tr>{thead}</tr></thead><tbody>{body}</tbody></table>"
         f"<p class='sign'>{escape(t('sheets.sign', lang))}</p></section>"
     )
 
