@@ -254,14 +254,16 @@ def _village_popup(
 
 
 class _Legend(MacroElement):
-    """A fixed legend box; ``body`` is HTML built from escaped texts only."""
+    """A fixed legend box at the bottom left, above the scale bar and below the zoom, full-screen and measure
+    buttons: the layer control (top right, open) grows with the routes and would cover a legend on the right.
+    ``body`` is HTML built from escaped texts only."""
 
     _template = Template(
         """
         {% macro html(this, kwargs) %}
-        <div class="planner-legend" style="position:fixed;bottom:24px;right:10px;z-index:9999;background:#fff;
-             padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px/1.45 sans-serif;max-height:60%;
-             overflow:auto;box-shadow:0 1px 4px rgba(0,0,0,.3)">{{ this.body }}</div>
+        <div class="planner-legend" style="position:fixed;bottom:36px;left:10px;z-index:9999;background:#fff;
+             padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px/1.45 sans-serif;
+             max-height:calc(100% - 230px);overflow:auto;box-shadow:0 1px 4px rgba(0,0,0,.3)">{{ this.body }}</div>
         {% endmacro %}
         """
     )
