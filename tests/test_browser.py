@@ -239,3 +239,30 @@ def test_demo_map_legend_covers_no_control(demo_plan, size: tuple[int, int]) -> 
     for name, (a0, b0, a1, b1) in boxes.items():
         if name != "legend":
             assert a1 <= x0 or x1 <= a0 or b1 <= y0 or y1 <= b0, (name, boxes)
+
+
+def test_a_map_of_village_points_draws_dots_and_district_outlines_not_pins(
+    chromium: Chromium, tmp_path: Path
+) -> None:
+    """Villages given as committee points (the common Chinese layer): each village is a coloured dot with its
+    popup, each district an outline around its points; no Leaflet pin, whose image an offline map lacks."""
+    import dataclasses
+
+    plan = make_plan()
+    points = plan.villages.assign(geometry=plan.villages.geometry.representative_point())
+    districts = plan.districts.assign(
+        geometry=[
+            points[points["district_id"] == d].geometry.union_all() for d in plan.districts["district_id"]
+        ]
+    )
+    plan = dataclasses.replace(plan, villages=points, districts=districts, current=None)
+    path = tmp_path / "map.html"
+    path.write_text(map_html(plan_map(plan, tiles="none")), encoding="utf-8")
+    log = chromium.open(path.as_uri())
+    assert log.errors == []
+    assert _count(chromium, "img.leaflet-marker-icon") == 0
+    assert _count(chromium, "path.planner-village") == len(plan.villages)
+    assert _count(chromium, "path.planner-district") == len(plan.districts)
+    _click(chromium, "path.planner-village", 1)
+    assert EVIL_NAME in chromium.evaluate("document.querySelector('.leaflet-popup-content').textContent")
+    chromium.screenshot(ARTIFACTS / "map_points.png")

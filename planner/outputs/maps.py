@@ -187,6 +187,23 @@ def _display(geom: Any) -> Any:
     return shapely.transform(geom, lambda xy: np.round(xy, DISPLAY_DECIMALS))
 
 
+#: How far (degrees, about 1 km) the outline of a district of point villages lies beyond its villages.
+POINT_OUTLINE_DEG = 0.01
+
+
+def _point_outline(geom: Any) -> Any:
+    """The outline the map draws for a district: its own shape, or, for points, their widened hull."""
+    if geom is None or geom.is_empty or geom.geom_type not in ("Point", "MultiPoint"):
+        return geom
+    return geom.convex_hull.buffer(POINT_OUTLINE_DEG, quad_segs=4)
+
+
+def _village_dot(class_name: str) -> folium.CircleMarker:
+    """How a village given as a point (a layer of village-committee points) is drawn: a dot styled like the
+    polygons, not Leaflet's default pin, whose image an offline map.html does not carry."""
+    return folium.CircleMarker(radius=7, fill=True, className=class_name)
+
+
 def _feature_collection(gdf: gpd.GeoDataFrame, props: list[dict[str, Any]]) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of ``gdf``'s geometries (for display: :func:`_display`) with the given
     (already escaped) properties."""
@@ -456,6 +473,7 @@ def villages_layer(
         tooltip=_tooltip(),
         popup=_popup(),
         className="planner-village",
+        marker=_village_dot("planner-village"),
     ).add_to(m)
     return m
 
@@ -489,8 +507,11 @@ def districts_layer(
         }
         for _, d in districts.iterrows()
     ]
+    # a district of point villages (a layer of committee points) is the points themselves: its outline is their
+    # hull, a little widened, not a pin per village
+    outlines = districts.assign(geometry=[_point_outline(g) for g in districts.geometry.values])
     folium.GeoJson(
-        _feature_collection(districts, props),
+        _feature_collection(outlines, props),
         name=js_text(t("map.layer.districts", lang)),
         style_function=lambda f: {"fill": False, "color": "#222222", "weight": 3, "interactive": False},
         className="planner-district",
@@ -535,6 +556,7 @@ def coverage_layer(
         },
         tooltip=_tooltip(),
         className="planner-coverage",
+        marker=_village_dot("planner-coverage"),
         show=False,
     ).add_to(m)
     return m
