@@ -87,6 +87,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{region}　·　{month}巡逻计划　·　{villages}个行政村　·　生成日期 {date}",
         "{region} · plan for {month} · {villages} villages · made {date}",
     ),
+    "report.conclusion.nbs": (
+        "与{county}官方村名单相比，图层缺少{missing}个、多出{extra}个、{renamed}个用旧名（见“与官方村名单比对”）。",
+        "Against the official list of {county} the layer misses {missing} units, adds {extra} and names {renamed} "
+        "otherwise (see Against the official village list).",
+    ),
     "report.region.many": ("{first}等{n}个乡镇", "{first} and others ({n} townships)"),
     "report.section.conclusion": ("结论", "Conclusion"),
     "report.section.rules": ("执行的规则", "Rules in force"),
@@ -138,9 +143,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.conclusion.break": ("{count}不满足{rule}：{cause}。", "{count}: {rule} broken, {cause}."),
     "report.conclusion.more_causes": ("另有{n}类原因，见“规则检查”。", "{n} more causes under Rule checks."),
     "report.conclusion.estimated": (
-        "{total}个行政村中有{n}个村的车程为估算值（无道路数据：直线距离 × {circuity}，按 {kmh} 公里/小时），请以实地路况核实",
-        "travel times of {n} of {total} villages are estimates (no road data: straight line x {circuity} at "
-        "{kmh} km/h); check them against the roads on the ground",
+        "{total}个行政村中有{n}个村的车程为估算值（无道路数据：直线距离 × {circuity}，按 {kmh} 公里/小时），请以实地路况核实。",
+        "Travel times of {n} of {total} villages are estimates (no road data: straight line x {circuity} at "
+        "{kmh} km/h); check them against the roads on the ground.",
     ),
     "report.conclusion.soft": ("另有{n}处目标未达成（非硬性）。", "{n} goals (not hard rules) are missed."),
     "report.conclusion.r2_more": (

@@ -116,3 +116,12 @@ def test_gcj02_note_in_report_and_terminal(lang: str, capsys: pytest.CaptureFixt
     say_data_notes(plan.summary, lang=lang, verbose=False)
     assert t("note.gcj02", lang) in capsys.readouterr().err
     assert "id='data'" not in report_html(make_plan(), lang=lang)
+
+
+def test_first_page_names_the_county_and_what_the_official_list_found() -> None:
+    """With nbs the title names the county, and the conclusion says how many units are missing, added and
+    renamed."""
+    page = report_html(_plan(nbs=NBS), lang="en")
+    front = page.split("<div id='front'>")[1].split("<section id='figures'>")[0]
+    assert "牟定县" in front.split("</p>")[0]
+    assert t("report.conclusion.nbs", "en", county="牟定县", missing=2, extra=1, renamed=1) in front

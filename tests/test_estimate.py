@@ -105,4 +105,4 @@ def test_the_report_says_which_travel_times_are_estimates():
     p = make_plan()
     s = {**p.summary, "estimated_villages": ["V1", "V2"], "network": {"circuity": 2.0, "speed_kmh": 25.0}}
     page = report_html(PlanData(p.villages, p.districts, p.offices, s), lang="en")
-    assert "travel times of 2 of" in page and "straight line x 2.0 at 25.0 km/h" in page
+    assert "Travel times of 2 of" in page and "straight line x 2 at 25 km/h" in page

@@ -50,7 +50,11 @@ def name_html(subject: str, names: dict[str, str]) -> str:
 
 
 def region_name(summary: dict[str, Any], lang: str) -> str:
-    """The region the plan covers as summary.json's ``region`` names it ('' when it has none)."""
+    """The region the plan covers: the county of ``--county`` (summary.json's ``nbs``), else the townships of
+    summary.json's ``region`` ('' when it has none)."""
+    county = (summary.get("nbs") or {}).get("county") or {}
+    if county.get("name"):
+        return str(county["name"])
     region = summary.get("region") or {}
     towns = [str(x) for x in region.get("townships") or []] if isinstance(region, dict) else []
     if not towns:
@@ -359,6 +363,19 @@ def conclusion(plan: PlanData, lang: str) -> str:
                 total=s.get("villages", len(estimated)),
                 circuity=f"{circuity:g}",
                 kmh=f"{kmh:g}",
+            )
+        )
+    nbs = s.get("nbs") or {}
+    if nbs and (nbs.get("missing") or nbs.get("extra") or nbs.get("renamed")):
+        # issue 14: a layer that misses official villages plans a county that is not the whole county
+        fails.append(
+            t(
+                "report.conclusion.nbs",
+                lang,
+                county=(nbs.get("county") or {}).get("name", ""),
+                missing=len(nbs.get("missing") or []),
+                extra=len(nbs.get("extra") or []),
+                renamed=len(nbs.get("renamed") or []),
             )
         )
     take = []
