@@ -125,3 +125,29 @@ def test_first_page_names_the_county_and_what_the_official_list_found() -> None:
     front = page.split("<div id='front'>")[1].split("<section id='figures'>")[0]
     assert "牟定县" in front.split("</p>")[0]
     assert t("report.conclusion.nbs", "en", county="牟定县", missing=2, extra=1, renamed=1) in front
+
+
+def test_a_gcj02_plan_says_once_on_the_terminal_and_in_the_report_that_layers_are_wgs84(tmp_path) -> None:
+    """plan --coords gcj02 (Amap points): summary.json has the note in en and zh, the terminal says it once
+    after the plan, the report's data notes say it."""
+    import json
+
+    import geopandas as gpd
+    from cli_run import run_planner
+
+    from planner.io.files import DEMO_DIR
+
+    v = gpd.read_file(DEMO_DIR / "villages.gpkg").head(10)
+    pts = v.geometry.representative_point()
+    path = tmp_path / "amap.csv"
+    v.assign(lon=pts.x, lat=pts.y).drop(columns="geometry").to_csv(path, index=False)
+    out = tmp_path / "plan"
+    p = run_planner(
+        "plan", "--villages", str(path), "--coords", "gcj02", "--roads", "none", "--out", str(out),
+        "--month", "2026-12", "--lang", "zh", timeout=600,
+    )  # fmt: skip
+    assert p.returncode in (0, 1), p.stderr
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["crs_note"] == t("note.gcj02", "en") and s["crs_note_zh"] == t("note.gcj02", "zh")
+    assert p.stderr.count(t("note.gcj02", "zh")) == 1
+    assert escape(t("note.gcj02", "zh")) in (out / "report.html").read_text(encoding="utf-8")

@@ -294,7 +294,8 @@ def _official_county(args: argparse.Namespace) -> Any:
 
 
 def say_detected(found: dict[str, Any], lang: str) -> None:
-    """What read_villages found (columns, encoding, CRS, the user's own columns kept), in the user's language."""
+    """What read_villages found (columns, encoding, CRS, the user's own columns kept), in the user's language;
+    a GCJ-02 input's note is said once, after the plan, from summary.json (:func:`say_data_notes`)."""
     if not found:
         return
     none = "无" if lang == "zh" else "none"
@@ -306,19 +307,12 @@ def say_detected(found: dict[str, Any], lang: str) -> None:
             f"读取 {found.get('file')}: 村代码字段 {col['id']}, 村名 {col['name']}, 乡镇 {col['township']}, "
             f"人口 {col['population']}; 编码 {enc}; 坐标系 {found.get('crs')} ({found.get('crs_name')})"
             + (f"; 保留用户字段 {'、'.join(kept)}" if kept else "")
-            + ("; GCJ-02 坐标已转为 WGS-84, 输出图层为 WGS-84" if found.get("gcj02") else "")
         )
     else:
         text = (
             f"read {found.get('file')}: village id column {col['id']}, name {col['name']}, township "
             f"{col['township']}, population {col['population']}; encoding {enc}; CRS {found.get('crs')} "
-            f"({found.get('crs_name')})"
-            + (f"; own columns kept: {', '.join(kept)}" if kept else "")
-            + (
-                "; GCJ-02 coordinates converted to WGS-84, layers written in WGS-84"
-                if found.get("gcj02")
-                else ""
-            )
+            f"({found.get('crs_name')})" + (f"; own columns kept: {', '.join(kept)}" if kept else "")
         )
     print(text, file=sys.stderr)
 
