@@ -212,7 +212,7 @@ def edited_plan(
     """The plan the edits make (``planner check --write``): layers re-derived from the villages layer
     (:func:`edited_layers`), the summary's district figures, coverage and violations recomputed, the schedule
     and routes as they are."""
-    from planner.offices import service_area
+    from planner.offices import coverage_by_minutes, own_office_coverage, service_area
     from planner.settings import OUTPUT_CRS
 
     derived = edited_layers(plan, rules=rules, times=times)
@@ -230,17 +230,20 @@ def edited_plan(
         summary[key] = figures[key]
     summary["district_villages"] = figures["district_villages"]
     summary["district_population"] = figures["district_population"]
+    thresholds = rules.offices.coverage_thresholds_min
+    # coverage is each village's own office (R11), as in a fresh plan; the nearest office of any district is
+    # kept under its own name
+    summary["coverage_pct"] = coverage_by_minutes(
+        own_office_coverage(derived.villages, thresholds_min=thresholds)
+    )
     if times is not None:
         sa = service_area(
             times,
             derived.offices["village_id"].tolist(),
             derived.villages["population"],
-            thresholds_min=rules.offices.coverage_thresholds_min,
+            thresholds_min=thresholds,
         )
-        summary["coverage_pct"] = {
-            str(int(t)) if float(t).is_integer() else str(t): round(float(row["residents_pct"]), 2)
-            for t, row in sa.iterrows()
-        }
+        summary["coverage_any_office_pct"] = coverage_by_minutes(sa)
     summary["violations"] = [{**x.to_dict(), "subject": str(x.subject)} for x in violations]
     summary["rules"] = rules.to_dict()
     summary["edited"] = True

@@ -193,3 +193,21 @@ def test_plan_prints_breaks_grouped(demo_plan: tuple[Path, subprocess.CompletedP
     assert len(r5) > 1
     assert sum(" R5：" in x for x in p.stderr.splitlines()) == 1
     assert f"[硬性] {len(r5)}个行政村 R5" in p.stderr
+
+
+def test_write_keeps_coverage_the_own_office_figure(
+    plan_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After --write summary.json's coverage_pct is still each village's own office (as a fresh plan and the
+    report define it), computed from the written villages layer; the nearest-any-office figure keeps its name."""
+    from planner.offices import coverage_by_minutes, own_office_coverage
+
+    moved = _movable(plan_dir, "D03", 2)
+    _edit_villages(plan_dir, dict.fromkeys(moved, "D01"))
+    main(["check", str(plan_dir), "--write", "--lang", "en"])
+    capsys.readouterr()
+    summary = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
+    v = gpd.read_file(plan_dir / "plan.gpkg", layer="villages")
+    own = coverage_by_minutes(own_office_coverage(v, thresholds_min=(15, 30, 60)))
+    assert summary["coverage_pct"] == own
+    assert set(summary["coverage_any_office_pct"]) == set(own)
