@@ -369,9 +369,8 @@ def run_demo(args: argparse.Namespace) -> int:
                 "(pip install --force-reinstall planner) or restore planner/demo/ from the repository.",
                 zh=f"{p}: 安装包中缺少示例数据; 请重新安装 planner, 或从代码仓库恢复 planner/demo/。",
             )
-    villages = read_villages(
-        villages_path, keep="all"
-    )  # as `planner plan` reads a layer: own columns, CRS kept
+    # read as `planner plan` reads a layer: the own columns and the CRS are kept
+    villages = read_villages(villages_path, keep="all")
     roads = read_roads(roads_path)
     # The demo overwrites its own output directory: it is a sample, re-run at will.
     demo_args = argparse.Namespace(**{**vars(args), "overwrite": True})
