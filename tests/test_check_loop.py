@@ -211,3 +211,18 @@ def test_write_keeps_coverage_the_own_office_figure(
     own = coverage_by_minutes(own_office_coverage(v, thresholds_min=(15, 30, 60)))
     assert summary["coverage_pct"] == own
     assert set(summary["coverage_any_office_pct"]) == set(own)
+
+
+def test_plan_prints_each_reason_for_dropped_visits_once(
+    demo_plan: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """The visits `planner plan` could not place are one line per reason (count, officers), as in the report."""
+    from planner.outputs.front import dropped_groups
+
+    out, p = demo_plan
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    groups = dropped_groups(summary, "zh")
+    assert groups  # the demo drops visits
+    lines = [x for x in p.stderr.splitlines() if x.startswith("    ") and "次走访 (" in x]
+    assert len(lines) == len(groups)
+    assert [int(x.split("次走访")[0]) for x in lines] == [len(g.subjects) for g in groups]

@@ -24,6 +24,7 @@ from planner.patrol.roster import check_roster_offices, name_roster_offices
 from planner.pipeline import PlanResult, StageClock, check_month, default_month, make_plan, write_outputs
 from planner.prepare_osm import prepare_osm
 from planner.rules import load_rules
+from planner.texts import t
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +78,21 @@ def _say_result(result: PlanResult, out: Path, lang: str, *, verbose: bool = Fal
     say_breaks(s["violations"], result.plan, lang=lang, verbose=verbose)
     say_data_notes(s, lang=lang, verbose=verbose)
     if s["dropped_visits"]:
+        from planner.outputs.front import dropped_groups
+
         n = len(s["dropped_visits"])
         print(
             f"  {'未能安排的走访' if lang == 'zh' else 'visits that could not be planned'}: {n} "
             f"({'见' if lang == 'zh' else 'see'} report.html)",
             file=sys.stderr,
         )
+        for g in dropped_groups(s, lang):  # one line per reason, as the report lists them
+            officers = ", ".join(g.officers)
+            reason = g.first if len(g.subjects) == 1 else g.cause
+            print(
+                f"    {t('report.dropped.n', lang, n=len(g.subjects))} ({officers}): {reason}",
+                file=sys.stderr,
+            )
 
 
 def say_breaks(
