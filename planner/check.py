@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from planner.model import ROSTER_EXTRA, PlanData, TravelTimes, Violation
-from planner.rules import Rules, load_rules
+from planner.rules import Rules
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +278,7 @@ def edited_plan(
     """The plan the edits make (``planner check --write``): layers re-derived from the villages layer
     (:func:`edited_layers`), the summary's district figures, coverage and violations recomputed, the schedule
     and routes as they are."""
-    from planner.offices import service_area
+    from planner.offices import coverage_by_minutes, own_office_coverage, service_area
     from planner.settings import OUTPUT_CRS
 
     derived = edited_layers(plan, rules=rules, times=times)
@@ -296,17 +296,20 @@ def edited_plan(
         summary[key] = figures[key]
     summary["district_villages"] = figures["district_villages"]
     summary["district_population"] = figures["district_population"]
+    thresholds = rules.offices.coverage_thresholds_min
+    # coverage is each village's own office (R11), as in a fresh plan; the nearest office of any district is
+    # kept under its own name
+    summary["coverage_pct"] = coverage_by_minutes(
+        own_office_coverage(derived.villages, thresholds_min=thresholds)
+    )
     if times is not None:
         sa = service_area(
             times,
             derived.offices["village_id"].tolist(),
             derived.villages["population"],
-            thresholds_min=rules.offices.coverage_thresholds_min,
+            thresholds_min=thresholds,
         )
-        summary["coverage_pct"] = {
-            str(int(t)) if float(t).is_integer() else str(t): round(float(row["residents_pct"]), 2)
-            for t, row in sa.iterrows()
-        }
+        summary["coverage_any_office_pct"] = coverage_by_minutes(sa)
     summary["violations"] = [{**x.to_dict(), "subject": str(x.subject)} for x in violations]
     summary["rules"] = rules.to_dict()
     summary["edited"] = True
@@ -319,6 +322,8 @@ def edited_plan(
         routes=plan.routes,
         schedule=plan.schedule,
         current=plan.current,
+        # the stations stay as the plan placed them (a station serves townships, which an edit does not move)
+        stations=plan.stations,
     )
 
 
@@ -345,10 +350,7 @@ def _roster_of(plan: PlanData) -> pd.DataFrame | None:
 def rules_of(summary: dict[str, Any]) -> Rules:
     """The rules a plan was made with (its summary.json), so that a check without --config checks the same
     rules and the report describes the rules in force; the defaults for a summary without them."""
-    data = summary.get("rules")
-    if not isinstance(data, dict):
-        return load_rules(None)
-    return Rules.from_dict(data, source="summary.json rules")
+    return Rules.of_summary(summary)
 
 
 def rule_labels(rules: Rules, lang: str = "zh") -> dict[str, str]:

@@ -21,8 +21,8 @@ from typing import Any
 import pandas as pd
 
 from planner.io.nbs import OfficialCounty
+from planner.rules import VILLAGE_SUFFIXES
 
-_VILLAGE_SUFFIXES = ("社区居民委员会", "居民委员会", "村民委员会", "村委会", "居委会", "社区", "村")
 _TOWNSHIP_SUFFIXES = ("街道办事处", "街道", "镇", "乡")
 _CODE = re.compile(r"\d{12}")
 
@@ -32,7 +32,7 @@ def normal_name(name: Any, *, township: bool = False) -> str:
     ``township``, the township) suffix. A name that is only a suffix is kept as it is."""
     text = unicodedata.normalize("NFKC", str(name or "")).strip()
     text = re.sub(r"\s+", "", text)
-    for suffix in _TOWNSHIP_SUFFIXES if township else _VILLAGE_SUFFIXES:
+    for suffix in _TOWNSHIP_SUFFIXES if township else VILLAGE_SUFFIXES:
         if text.endswith(suffix) and len(text) > len(suffix):
             return text[: -len(suffix)]
     return text

@@ -261,6 +261,15 @@ def service_area(
     return pd.DataFrame(rows).set_index("threshold_min")
 
 
+def coverage_by_minutes(table: pd.DataFrame) -> dict[str, float]:
+    """residents_pct of a coverage table (:func:`own_office_coverage`, :func:`service_area`) keyed by its
+    minutes as summary.json writes them ("15", "30", ...)."""
+    return {
+        str(int(t)) if float(t).is_integer() else str(t): round(float(row["residents_pct"]), 2)
+        for t, row in table.iterrows()
+    }
+
+
 def own_office_coverage(
     villages: pd.DataFrame,
     *,

@@ -27,6 +27,7 @@ from planner.outputs.summary import build_summary
 from planner.patrol.roster import check_roster, patrol_assignment, resolve_roster_offices
 from planner.rules import Rules
 from planner.settings import DISTRICTS_TIME_CAP, MAX_SHIPPED_MATRIX, OUTPUT_CRS, PATROL_WORK_BUDGET
+from planner.texts import t
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +217,8 @@ def make_plan(
     if detected.get("crs"):  # layers go back in the user's CRS; GCJ-02 was converted, so WGS-84 and said so
         summary["layer_crs"] = detected["crs"]
         if detected.get("gcj02"):
-            summary["crs_note"] = "GCJ-02 input converted to WGS-84; layers are in WGS-84 (EPSG:4326)"
+            summary["crs_note"] = t("note.gcj02", "en")
+            summary["crs_note_zh"] = t("note.gcj02", "zh")
     if roster is not None:  # the officers the bureau has, not the ones R2 would give it
         summary["officers"] = len(patrol.roster)
     hard = [v for v in summary["violations"] if v["hard"]]
@@ -400,7 +402,10 @@ def write_outputs(
     else:
         log.warning("%s", pdf.reason_zh if lang == "zh" else pdf.reason)
         status = {"made": False, "reason": pdf.reason, "reason_zh": pdf.reason_zh}
-    plan = replace(result.plan, summary={**result.plan.summary, "report_pdf": status})
+    # how the plan directory was exported, so that `planner check --write` writes the same set of files (the
+    # tile key is a credential and is not kept: a regenerated Tianditu map needs it again)
+    exports = {"shapefile_encoding": shapefile_encoding, "basemap": basemap}
+    plan = replace(result.plan, summary={**result.plan.summary, "report_pdf": status, "exports": exports})
     if result.times is not None and len(result.times.origins) <= MAX_SHIPPED_MATRIX:
         extra[TIMES_FILE] = times_to_npz(result.times)
     write_plan_dir(

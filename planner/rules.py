@@ -19,6 +19,18 @@ from typing import Any
 from planner.errors import ValidationError
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: The committee suffixes of an official village name (统计用区划代码), longest first: 大寨村民委员会 is 大寨村
+#: to the bureau, 大寨 to the matching of planner.nbs.
+VILLAGE_SUFFIXES = ("社区居民委员会", "居民委员会", "村民委员会", "村委会", "居委会", "社区", "村")
+#: The suffixes [names] short = true drops, with what is left in their place (a village stays a 村, a community
+#: a 社区): 大寨村民委员会 -> 大寨村, 茅阳社区居民委员会 -> 茅阳社区.
+_SHORT_NAMES = (
+    ("社区居民委员会", "社区"),
+    ("居民委员会", "社区"),
+    ("村民委员会", "村"),
+    ("村委会", "村"),
+    ("居委会", "社区"),
+)
 TERRAINS = ("flat", "hill", "mountain")
 
 # Free-flow speeds (km/h) per OSM highway class, chosen for rural China: national roads (国道) are mostly
@@ -524,6 +536,27 @@ class MatchRules:
 
 
 @dataclass(frozen=True)
+class NameRules:
+    """How village names are shown in the report, the map and the sheets (the layers keep the official name).
+
+    ``short``: drop the committee's redundant words, 大寨村民委员会 -> 大寨村, 茅阳社区居民委员会 -> 茅阳社区.
+    """
+
+    short: bool = False
+    source: str = field(default="<defaults>", compare=False, repr=False)
+
+    def shown(self, name: str) -> str:
+        """``name`` as the bureau wants it shown: shortened when ``short``, else as it is."""
+        if not self.short:
+            return name
+        text = str(name).strip()
+        for suffix, kept in _SHORT_NAMES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                return text[: -len(suffix)] + kept
+        return text
+
+
+@dataclass(frozen=True)
 class Rules:
     """Every rule the planner enforces, validated."""
 
@@ -533,6 +566,7 @@ class Rules:
     network: NetworkRules = field(default_factory=NetworkRules)
     stations: StationRules = field(default_factory=StationRules)
     matching: MatchRules = field(default_factory=MatchRules)
+    names: NameRules = field(default_factory=NameRules)
     source: str = field(default="<defaults>", compare=False)
 
     @property
@@ -551,6 +585,7 @@ class Rules:
             "network": NetworkRules,
             "stations": StationRules,
             "matching": MatchRules,
+            "names": NameRules,
         }
         unknown = sorted(set(data) - set(sections))
         if unknown:
@@ -571,6 +606,14 @@ class Rules:
             parts[name] = _build_section(klass, name, raw, source, **extra)
         return cls(**parts, source=source)
 
+    @classmethod
+    def of_summary(cls, summary: dict[str, Any]) -> Rules:
+        """The rules a plan was made with (its summary.json's ``rules``); the defaults when it has none."""
+        data = summary.get("rules")
+        if not isinstance(data, dict):
+            return cls()
+        return cls.from_dict(data, source="summary.json rules")
+
     def to_dict(self) -> dict[str, Any]:
         """The rules as plain TOML-like data (times and dates as ISO strings), for summary.json."""
 
@@ -586,7 +629,16 @@ class Rules:
             return v
 
         out: dict[str, Any] = {}
-        for name in ("districts", "offices", "calendar", "patrol", "network", "stations", "matching"):
+        for name in (
+            "districts",
+            "offices",
+            "calendar",
+            "patrol",
+            "network",
+            "stations",
+            "matching",
+            "names",
+        ):
             section = getattr(self, name)
             out[name] = {
                 f.name: plain(getattr(section, f.name))

@@ -87,6 +87,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{region}　·　{month}巡逻计划　·　{villages}个行政村　·　生成日期 {date}",
         "{region} · plan for {month} · {villages} villages · made {date}",
     ),
+    "report.conclusion.nbs": (
+        "与{county}官方村名单相比，图层缺少{missing}个、多出{extra}个、{renamed}个用旧名（见“与官方村名单比对”）。",
+        "Against the official list of {county} the layer misses {missing} units, adds {extra} and names {renamed} "
+        "otherwise (see Against the official village list).",
+    ),
     "report.region.many": ("{first}等{n}个乡镇", "{first} and others ({n} townships)"),
     "report.section.conclusion": ("结论", "Conclusion"),
     "report.section.rules": ("执行的规则", "Rules in force"),
@@ -109,6 +114,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "硬性规则未满足{hard}处，共{causes}类原因",
         "{hard} hard rule breaks from {causes} causes",
     ),
+    "report.breaks.count_none": ("硬性规则全部满足", "every hard rule is met"),
     "report.breaks.count_soft": ("；另有{soft}处目标未达成", "; {soft} goals missed"),
     "report.breaks.n_districts": ("{n}个警务区", "{n} districts"),
     "report.breaks.n_districts_one": ("{n}个警务区", "{n} district"),
@@ -118,6 +124,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.breaks.soft": ("目标", "goal"),
     "report.breaks.n_villages": ("{n}个行政村", "{n} villages"),
     "report.breaks.n_items": ("{n}处", "{n} cases"),
+    "report.breaks.more": ("另{n}个（-v 列出全部）", "{n} more (-v lists all)"),
     "report.dropped.n": ("{n}次走访", "{n} visits"),
     "report.officer_each": ("该民警", "the officer"),
     "report.conclusion.head_works": ("可行之处：", "What works: "),
@@ -136,9 +143,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.conclusion.break": ("{count}不满足{rule}：{cause}。", "{count}: {rule} broken, {cause}."),
     "report.conclusion.more_causes": ("另有{n}类原因，见“规则检查”。", "{n} more causes under Rule checks."),
     "report.conclusion.estimated": (
-        "{total}个行政村中有{n}个村的车程为估算值（无道路数据：直线距离 × {circuity}，按 {kmh} 公里/小时），请以实地路况核实",
-        "travel times of {n} of {total} villages are estimates (no road data: straight line x {circuity} at "
-        "{kmh} km/h); check them against the roads on the ground",
+        "{total}个行政村中有{n}个村的车程为估算值（无道路数据：直线距离 × {circuity}，按 {kmh} 公里/小时），请以实地路况核实。",
+        "Travel times of {n} of {total} villages are estimates (no road data: straight line x {circuity} at "
+        "{kmh} km/h); check them against the roads on the ground.",
     ),
     "report.conclusion.soft": ("另有{n}处目标未达成（非硬性）。", "{n} goals (not hard rules) are missed."),
     "report.conclusion.r2_more": (
@@ -190,6 +197,49 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.col.hours_mean": ("平均小时", "Mean hours"),
     "report.col.hours_max": ("最多小时", "Most hours"),
     "report.col.spread": ("差距（小时）", "Spread (h)"),
+    # the data a plan was made from (planner.outputs.datanotes): completeness, estimates, coordinates
+    "report.section.completeness": ("与官方村名单比对", "Against the official village list"),
+    "report.section.data": ("数据说明", "About the data"),
+    "nbs.head": (
+        "{county}（{code}）的官方名单（统计用区划代码 2023）有{official}个村级单位；图层中对上{matched}个。",
+        "The official list of {county} ({code}, NBS 2023) has {official} village-level units; the layer "
+        "matches {matched} of them.",
+    ),
+    "nbs.by_name": (
+        "其中{n}个没有官方代码，按乡镇内的村名对上。",
+        "{n} of them have no official code and match by name within the township.",
+    ),
+    "nbs.complete": (
+        "图层与官方名单一致：无缺少、无多出、无改名。",
+        "The layer agrees with the official list: none missing, extra or renamed.",
+    ),
+    "nbs.missing": (
+        "图层缺少{n}个官方单位：{units}。",
+        "{n} official units are missing from the layer: {units}.",
+    ),
+    "nbs.extra": (
+        "图层多出{n}个官方名单中没有的单位：{units}。",
+        "{n} units of the layer are not on the official list: {units}.",
+    ),
+    "nbs.renamed": (
+        "{n}个单位在图层中用的是旧名（图层名 → 官方名）：{units}。",
+        "{n} units carry another name in the layer (layer → official): {units}.",
+    ),
+    "note.estimated": (
+        "以下{n}个村的车程为估算值（无道路可量：直线距离 × {circuity}，按 {kmh} 公里/小时），请以实地路况核实：{villages}。",
+        "Travel times to {n} villages are estimates (no road to measure them: straight line x {circuity} at "
+        "{kmh} km/h); check them on the ground: {villages}.",
+    ),
+    "note.estimated_all": (
+        "全部{n}个村的车程均为估算值（没有道路数据：直线距离 × {circuity}，按 {kmh} 公里/小时），请以实地路况核实。",
+        "Travel times to all {n} villages are estimates (no road data: straight line x {circuity} at {kmh} "
+        "km/h); check them on the ground.",
+    ),
+    "note.gcj02": (
+        "输入坐标为 GCJ-02（高德、腾讯地图），已转换为 WGS-84：输出图层为 WGS-84（EPSG:4326），不是输入的偏移坐标。",
+        "The input coordinates were GCJ-02 (Amap, Tencent) and were converted: the layers are written in "
+        "WGS-84 (EPSG:4326), not in the input's offset coordinates.",
+    ),
     "report.fig.villages": ("行政村数", "Villages"),
     "report.fig.population": ("实有人口", "Population"),
     "report.fig.districts": ("警务区数", "Districts"),

@@ -210,3 +210,59 @@ def test_report_pdf_prints_the_first_page_and_stays_short(tmp_path: Path) -> Non
     first = _pdf_text(path, page=1)
     if first is not None:
         assert "警务区划分与巡逻计划报告" in first and "结论" in first and "执行的规则" in first
+
+
+_BOXES = """JSON.stringify(Object.fromEntries([
+  ['legend', '.planner-legend'], ['layers', '.leaflet-control-layers'], ['buttons', '.leaflet-top.leaflet-left'],
+  ['scale', '.leaflet-control-scale'], ['title', '.planner-title']
+].filter(([k, s]) => document.querySelector(s)).map(([k, s]) => {
+  const r = document.querySelector(s).getBoundingClientRect();
+  return [k, [r.left, r.top, r.right, r.bottom]];
+})))"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1024, 600)])
+def test_demo_map_legend_covers_no_control(demo_plan, size: tuple[int, int]) -> None:
+    """On a laptop screen the legend's box meets neither the layer control (open, one line per officer), nor
+    the zoom / full-screen / measure buttons, nor the scale bar; it stays inside the window."""
+    out, p = demo_plan
+    assert p.returncode == 0, p.stderr[-2000:]
+    width, height = size
+    with Chromium(width=width, height=height) as browser:
+        log = browser.open((out / "map.html").as_uri(), settle=1.0)
+        assert log.errors == []
+        boxes = json.loads(browser.evaluate(_BOXES))
+        browser.screenshot(ARTIFACTS / f"demo_map_{width}x{height}.png")
+    assert {"legend", "layers", "buttons", "scale"} <= set(boxes)
+    x0, y0, x1, y1 = boxes["legend"]
+    assert x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height
+    for name, (a0, b0, a1, b1) in boxes.items():
+        if name != "legend":
+            assert a1 <= x0 or x1 <= a0 or b1 <= y0 or y1 <= b0, (name, boxes)
+
+
+def test_a_map_of_village_points_draws_dots_and_district_outlines_not_pins(
+    chromium: Chromium, tmp_path: Path
+) -> None:
+    """Villages given as committee points (the common Chinese layer): each village is a coloured dot with its
+    popup, each district an outline around its points; no Leaflet pin, whose image an offline map lacks."""
+    import dataclasses
+
+    plan = make_plan()
+    points = plan.villages.assign(geometry=plan.villages.geometry.representative_point())
+    districts = plan.districts.assign(
+        geometry=[
+            points[points["district_id"] == d].geometry.union_all() for d in plan.districts["district_id"]
+        ]
+    )
+    plan = dataclasses.replace(plan, villages=points, districts=districts, current=None)
+    path = tmp_path / "map.html"
+    path.write_text(map_html(plan_map(plan, tiles="none")), encoding="utf-8")
+    log = chromium.open(path.as_uri())
+    assert log.errors == []
+    assert _count(chromium, "img.leaflet-marker-icon") == 0
+    assert _count(chromium, "path.planner-village") == len(plan.villages)
+    assert _count(chromium, "path.planner-district") == len(plan.districts)
+    _click(chromium, "path.planner-village", 1)
+    assert EVIL_NAME in chromium.evaluate("document.querySelector('.leaflet-popup-content').textContent")
+    chromium.screenshot(ARTIFACTS / "map_points.png")

@@ -45,7 +45,7 @@ def _movable(plan: Path, district: str, n: int = 1) -> list[str]:
 
 
 def _check(plan: Path, capsys: pytest.CaptureFixture[str], *more: str) -> tuple[int, str, str]:
-    code = main(["check", str(plan), "--lang", "zh", *more])
+    code = main(["check", str(plan), "--lang", "zh", "-v", *more])  # -v: every break, one line each
     cap = capsys.readouterr()
     return code, cap.out, cap.err
 
@@ -144,3 +144,85 @@ def test_current_from_a_plan_dir_reads_its_villages_layer(plan_dir: Path) -> Non
     for path in (plan_dir, plan_dir / "plan.gpkg"):
         current = read_current(path, villages)
         assert set(current[moved]) == {"D99"}
+
+
+def test_check_groups_breaks_by_cause_as_the_report_does(
+    plan_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without -v, check prints one line per cause (hard or goal, the count, the rule) with at most eight
+    villages named below it and how many more, grouped as the report groups; no tab-separated line."""
+    from planner.check import check_plan, rules_of
+    from planner.io.plan_files import TIMES_FILE, read_plan_dir, times_from_npz
+    from planner.outputs.front import TERMINAL_NAMES, group_breaks
+
+    plan = read_plan_dir(plan_dir)
+    found = check_plan(plan, rules=rules_of(plan.summary), times=times_from_npz(plan_dir / TIMES_FILE))
+    groups = group_breaks([v.to_dict() for v in found], "en")
+    big = max(groups, key=lambda g: len(g.subjects))
+    # the terminal names TERMINAL_NAMES villages a cause; fewer here, so that the demo's biggest cause is cut
+    limit = min(TERMINAL_NAMES, len(big.subjects) - 1)
+    assert limit >= 1  # the demo has a cause shared by several villages
+    monkeypatch.setattr("planner.cli.commands.TERMINAL_NAMES", limit)
+    code = main(["check", str(plan_dir), "--lang", "en"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1 and not any("\t" in x for x in lines)
+    heads = [x for x in lines if x.startswith("  [")]
+    assert len(heads) == len(groups)
+    n_hard = sum(v.hard for v in found)
+    assert lines[0].startswith(f"{n_hard} hard rule breaks from {sum(g.hard for g in groups)} causes")
+    kinds = [x.startswith("  [hard]") for x in heads]
+    assert kinds == sorted(kinds, reverse=True)  # every hard break before the goals
+    at = lines.index(
+        next(x for x in heads if x.startswith(f"  [hard] {len(big.subjects)} villages {big.rule}"))
+    )
+    v = plan.villages.set_index("village_id")
+    first = big.subjects[0]
+    assert f"{first} ({v.at[first, 'name']})" in lines[at + 1]
+    assert f"{len(big.subjects) - limit} more" in lines[at + 1] and big.subjects[-1] not in lines[at + 1]
+    main(["check", str(plan_dir), "--lang", "en", "-v"])
+    full = capsys.readouterr().out.splitlines()
+    assert big.subjects[-1] in full[at + 1]  # -v names every village of the group
+    assert sum("\thard\t" in x for x in full) == n_hard
+
+
+def test_plan_prints_breaks_grouped(demo_plan: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """`planner plan` (here the demo) prints each cause once with its count, not a line per village."""
+    out, p = demo_plan
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    r5 = [v for v in summary["violations"] if v["rule"] == "R5"]
+    assert len(r5) > 1
+    assert sum(" R5：" in x for x in p.stderr.splitlines()) == 1
+    assert f"[硬性] {len(r5)}个行政村 R5" in p.stderr
+
+
+def test_write_keeps_coverage_the_own_office_figure(
+    plan_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After --write summary.json's coverage_pct is still each village's own office (as a fresh plan and the
+    report define it), computed from the written villages layer; the nearest-any-office figure keeps its name."""
+    from planner.offices import coverage_by_minutes, own_office_coverage
+
+    moved = _movable(plan_dir, "D03", 2)
+    _edit_villages(plan_dir, dict.fromkeys(moved, "D01"))
+    main(["check", str(plan_dir), "--write", "--lang", "en"])
+    capsys.readouterr()
+    summary = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
+    v = gpd.read_file(plan_dir / "plan.gpkg", layer="villages")
+    own = coverage_by_minutes(own_office_coverage(v, thresholds_min=(15, 30, 60)))
+    assert summary["coverage_pct"] == own
+    assert set(summary["coverage_any_office_pct"]) == set(own)
+
+
+def test_plan_prints_each_reason_for_dropped_visits_once(
+    demo_plan: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """The visits `planner plan` could not place are one line per reason (count, officers), as in the report."""
+    from planner.outputs.front import dropped_groups
+
+    out, p = demo_plan
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    groups = dropped_groups(summary, "zh")
+    assert groups  # the demo drops visits
+    lines = [x for x in p.stderr.splitlines() if x.startswith("    ") and "次走访 (" in x]
+    assert len(lines) == len(groups)
+    assert [int(x.split("次走访")[0]) for x in lines] == [len(g.subjects) for g in groups]

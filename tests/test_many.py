@@ -133,7 +133,7 @@ def test_a_province_of_two_real_regions_plans_both_counties_and_a_rerun_resumes(
         assert browser.evaluate("document.querySelectorAll('path.leaflet-interactive').length") == 2
     check = run_planner("check", str(tmp_path / "out" / "Liechtenstein"), "--lang", "en")
     assert check.returncode == 0, check.stdout + check.stderr
-    check = run_planner("check", str(tmp_path / "out" / "安道尔"), "--lang", "en")
+    check = run_planner("check", str(tmp_path / "out" / "安道尔"), "--lang", "en", "-v")
     assert check.returncode == 1 and "R2" in check.stdout  # the same break as the plan, and no other rule
     hard = {line.split("\t")[0] for line in check.stdout.splitlines() if "\thard\t" in line}
     assert hard <= {"R2", "R5"}  # soft notes (C5 routes through a neighbour) may come beside them
@@ -181,3 +181,57 @@ def test_a_sweep_plans_every_combination_and_answers_its_question(tmp_path):
     assert table.loc[0, "districts"] >= table.loc[1, "districts"]  # smaller districts: at least as many
     page = (tmp_path / "sweep" / "sweep.html").read_text(encoding="utf-8")
     assert "Question: how many officers" in page and "<svg" in page
+
+
+def test_a_provinces_counties_keep_the_bureaus_columns_and_crs(tmp_path):
+    """planner province reads the layer as plan does (keep="all"): each county's plan.gpkg carries 备注 and the
+    county column and is written in the input's CGCS2000, though each county is planned in its own metric
+    CRS."""
+    import argparse
+
+    import geopandas as gpd
+    import pyogrio
+
+    from planner.cli.many import _read
+    from planner.io.files import DEMO_DIR
+    from planner.many import plan_county, split_counties
+    from planner.rules import Rules
+
+    v = gpd.read_file(DEMO_DIR / "villages.gpkg").head(12)
+    v["备注"] = [f"注{i}" for i in range(len(v))]
+    v["县"] = ["甲县"] * 6 + ["乙县"] * 6
+    path = tmp_path / "v.gpkg"
+    v.to_crs(4490).to_file(path, layer="villages", driver="GPKG")
+    options = dict.fromkeys(
+        (
+            "id_col",
+            "name_col",
+            "township_col",
+            "population_col",
+            "layer",
+            "encoding",
+            "lon_col",
+            "lat_col",
+            "crs",
+        )
+    )
+    args = argparse.Namespace(villages=str(path), coords="wgs84", lang="en", **options)
+    counties = split_counties(_read(args), _read(args)["县"])
+    assert {c.attrs["detected"]["crs"] for c in counties.values()} == {"EPSG:4490"}
+    out = tmp_path / "out" / "甲县"
+    outcome = plan_county(
+        "甲县",
+        counties["甲县"],
+        [str(DEMO_DIR / "roads.osm.bz2")],
+        out,
+        rules=Rules.from_dict({"districts": {"min_villages": 1, "max_villages": 6}}).to_dict(),
+        month="2026-12",
+        seed=0,
+        time_limit=None,
+        lang="en",
+        overwrite=False,
+        cache_dir=None,
+    )
+    assert outcome.status != "failed", outcome.reason
+    info = pyogrio.read_info(out / "plan.gpkg", layer="villages")
+    assert info["crs"] == "EPSG:4490" and {"备注", "县"} <= set(info["fields"])

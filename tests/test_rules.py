@@ -100,3 +100,22 @@ def test_round_trip_through_plain_data() -> None:
     """The rules written into summary.json read back to the same rules (planner check relies on it)."""
     r = Rules.from_dict({"districts": {"mode": "villages"}, "patrol": {"holidays": ["2026-12-25"]}})
     assert Rules.from_dict(r.to_dict()) == r
+
+
+def test_names_short_drops_the_committee_words_and_keeps_village_or_community():
+    """[names] short = true: 大寨村民委员会 -> 大寨村, 茅阳社区居民委员会 -> 茅阳社区, 新村委会 -> 新村; a bare name
+    or a name that is only the suffix stays; off by default; a wrong type names the key."""
+    from planner.rules import Rules
+
+    short = Rules.from_dict({"names": {"short": True}}).names
+    assert [short.shown(n) for n in ("大寨村民委员会", "茅阳社区居民委员会", "新村委会", "城东居委会")] == [
+        "大寨村",
+        "茅阳社区",
+        "新村",
+        "城东社区",
+    ]
+    assert short.shown("大寨村") == "大寨村" and short.shown("村民委员会") == "村民委员会"
+    assert Rules().names.shown("大寨村民委员会") == "大寨村民委员会"
+    assert Rules.from_dict(Rules.from_dict({"names": {"short": True}}).to_dict()).names.short
+    with pytest.raises(ValidationError, match=r"names\.short"):
+        Rules.from_dict({"names": {"short": "yes"}})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import dataclasses
 import logging
 import math
 import sys
@@ -17,11 +18,13 @@ from planner.check import check_plan, rules_of
 from planner.errors import ValidationError
 from planner.io import locked_villages
 from planner.io.files import DEMO_DIR
-from planner.io.plan_files import TIMES_FILE, times_from_npz
+from planner.io.plan_files import TIMES_FILE, shapefile_encoding_of, times_from_npz
+from planner.outputs.front import TERMINAL_NAMES
 from planner.patrol.roster import check_roster_offices, name_roster_homes, name_roster_offices
 from planner.pipeline import PlanResult, StageClock, check_month, default_month, make_plan, write_outputs
 from planner.prepare_osm import prepare_osm
 from planner.rules import load_rules
+from planner.texts import t
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ def _progress(lang: str) -> tuple[Callable[[str], None], Callable[[], None]]:
     return on_stage, status.stop
 
 
-def _say_result(result: PlanResult, out: Path, lang: str) -> None:
+def _say_result(result: PlanResult, out: Path, lang: str, *, verbose: bool = False) -> None:
     s = result.plan.summary
     if lang == "zh":
         print(
@@ -72,27 +75,62 @@ def _say_result(result: PlanResult, out: Path, lang: str) -> None:
             "raise --time-limit",
             file=sys.stderr,
         )
-    names = dict(
-        zip(
-            result.plan.villages["village_id"].astype(str),
-            result.plan.villages["name"].astype(str),
-            strict=True,
-        )
-    )
-    for v in s["violations"]:
-        detail = v.get("detail_zh", v["detail"]) if lang == "zh" else v["detail"]
-        name = (
-            f" ({names[v['subject']]})" if v["subject"] in names else ""
-        )  # ids alone mean little to a bureau
-        soft = ("[软] " if lang == "zh" else "[soft] ") if not v["hard"] else ""
-        print(f"  {soft}{v['rule']} {v['subject']}{name}: {detail}", file=sys.stderr)
+    say_breaks(s["violations"], result.plan, lang=lang, verbose=verbose)
+    say_data_notes(s, lang=lang, verbose=verbose)
     if s["dropped_visits"]:
+        from planner.outputs.front import dropped_groups
+
         n = len(s["dropped_visits"])
         print(
             f"  {'未能安排的走访' if lang == 'zh' else 'visits that could not be planned'}: {n} "
             f"({'见' if lang == 'zh' else 'see'} report.html)",
             file=sys.stderr,
         )
+        for g in dropped_groups(s, lang):  # one line per reason, as the report lists them
+            officers = ", ".join(g.officers)
+            reason = g.first if len(g.subjects) == 1 else g.cause
+            print(
+                f"    {t('report.dropped.n', lang, n=len(g.subjects))} ({officers}): {reason}",
+                file=sys.stderr,
+            )
+
+
+def say_breaks(
+    violations: list[dict[str, Any]], plan: Any, *, lang: str, verbose: bool, file: Any = None
+) -> None:
+    """The rule breaks grouped by cause as the report groups them (planner.outputs.front.breaks_lines), hard
+    apart from goals, the villages named; ``verbose`` names every subject of a group."""
+    from planner.check import named
+    from planner.outputs.front import breaks_lines
+    from planner.outputs.lookups import village_names, with_shown_names
+
+    districts = set(plan.districts["district_id"].astype(str)) if "district_id" in plan.districts else set()
+    names = village_names(with_shown_names(plan).villages)
+    lines = breaks_lines(
+        violations,
+        names,
+        lang,
+        districts=districts,
+        limit=None if verbose else TERMINAL_NAMES,
+    )
+    for line in lines:
+        print(named(line, names), file=file or sys.stderr)  # ids inside a cause get their names too
+
+
+def say_data_notes(
+    summary: dict[str, Any], *, lang: str, verbose: bool, file: Any = None, rules: Any = None
+) -> None:
+    """The completeness against the official list (with --county) and the coordinates note (a GCJ-02 input is
+    written back in WGS-84), in the words of the report (planner.outputs.datanotes); names shown as the rules
+    (``rules``, else the summary's) want them."""
+    from planner.outputs.datanotes import completeness_lines, crs_note
+
+    shown = (rules or rules_of(summary)).names.shown
+    limit = None if verbose else TERMINAL_NAMES
+    lines = completeness_lines(summary.get("nbs") or {}, lang, limit=limit, shown=shown)
+    note = crs_note(summary, lang)
+    for line in [*lines, *([note] if note else [])]:
+        print(line, file=file or sys.stderr)
 
 
 MAX_SEED = 2**31 - 1  # the solvers take a 32-bit signed seed
@@ -275,7 +313,8 @@ def _official_county(args: argparse.Namespace) -> Any:
 
 
 def say_detected(found: dict[str, Any], lang: str) -> None:
-    """What read_villages found (columns, encoding, CRS, the user's own columns kept), in the user's language."""
+    """What read_villages found (columns, encoding, CRS, the user's own columns kept), in the user's language;
+    a GCJ-02 input's note is said once, after the plan, from summary.json (:func:`say_data_notes`)."""
     if not found:
         return
     none = "无" if lang == "zh" else "none"
@@ -287,19 +326,12 @@ def say_detected(found: dict[str, Any], lang: str) -> None:
             f"读取 {found.get('file')}: 村代码字段 {col['id']}, 村名 {col['name']}, 乡镇 {col['township']}, "
             f"人口 {col['population']}; 编码 {enc}; 坐标系 {found.get('crs')} ({found.get('crs_name')})"
             + (f"; 保留用户字段 {'、'.join(kept)}" if kept else "")
-            + ("; GCJ-02 坐标已转为 WGS-84, 输出图层为 WGS-84" if found.get("gcj02") else "")
         )
     else:
         text = (
             f"read {found.get('file')}: village id column {col['id']}, name {col['name']}, township "
             f"{col['township']}, population {col['population']}; encoding {enc}; CRS {found.get('crs')} "
-            f"({found.get('crs_name')})"
-            + (f"; own columns kept: {', '.join(kept)}" if kept else "")
-            + (
-                "; GCJ-02 coordinates converted to WGS-84, layers written in WGS-84"
-                if found.get("gcj02")
-                else ""
-            )
+            f"({found.get('crs_name')})" + (f"; own columns kept: {', '.join(kept)}" if kept else "")
         )
     print(text, file=sys.stderr)
 
@@ -339,7 +371,7 @@ def _plan_and_write(
             )
     finally:
         stop()
-    _say_result(result, out, args.lang)
+    _say_result(result, out, args.lang, verbose=bool(getattr(args, "verbose", False)))
     return result.exit_code
 
 
@@ -356,7 +388,8 @@ def run_demo(args: argparse.Namespace) -> int:
                 "(pip install --force-reinstall planner) or restore planner/demo/ from the repository.",
                 zh=f"{p}: 安装包中缺少示例数据; 请重新安装 planner, 或从代码仓库恢复 planner/demo/。",
             )
-    villages = read_villages(villages_path)
+    # read as `planner plan` reads a layer: the own columns and the CRS are kept
+    villages = read_villages(villages_path, keep="all")
     roads = read_roads(roads_path)
     # The demo overwrites its own output directory: it is a sample, re-run at will.
     demo_args = argparse.Namespace(**{**vars(args), "overwrite": True})
@@ -379,6 +412,7 @@ def run_check(args: argparse.Namespace) -> int:
     broken. With ``--write`` the edited plan is regenerated in place (layers, summary, report, map, sheets)."""
     from planner.check import edited_plan, named
     from planner.io.plan_files import read_plan_dir
+    from planner.outputs.lookups import village_names
 
     path = Path(args.plan)
     plan_dir = path.parent if path.suffix == ".gpkg" else path
@@ -403,19 +437,32 @@ def run_check(args: argparse.Namespace) -> int:
     violations = check_plan(
         plan, rules=rules, times=times, roster=roster, roster_source=f"officer roster {args.officers}"
     )
-    names = dict(zip(plan.villages["village_id"].astype(str), plan.villages["name"].astype(str), strict=True))
-    for v in violations:
-        kind = ("硬" if v.hard else "软") if zh else ("hard" if v.hard else "soft")
-        subject = named(str(v.subject), names)
-        print(f"{v.rule}\t{kind}\t{subject}\t{named((v.detail_zh if zh else v.detail) or v.detail, names)}")
+    # grouped by cause, as the report shows them; -v adds every break, one tab-separated line each, for scripts
+    say_breaks([v.to_dict() for v in violations], plan, lang=args.lang, verbose=args.verbose, file=sys.stdout)
+    if args.verbose:
+        names = village_names(plan.villages)
+        for v in violations:
+            kind = ("硬" if v.hard else "软") if zh else ("hard" if v.hard else "soft")
+            subject = named(str(v.subject), names)
+            print(
+                f"{v.rule}\t{kind}\t{subject}\t{named((v.detail_zh if zh else v.detail) or v.detail, names)}"
+            )
     hard = [v for v in violations if v.hard]
+    nbs = _check_county(plan, args, rules=rules)
     if getattr(args, "write", False):
         edited = edited_plan(plan, rules=rules, times=times, violations=violations)
+        if nbs is not None:
+            edited = dataclasses.replace(edited, summary={**edited.summary, "nbs": nbs})
+        # the same files as `plan` wrote: the Shapefile export and the base map as recorded in summary.json
+        exports = plan.summary.get("exports") or {}
+        basemap = exports.get("basemap") or "none"
         write_outputs(
             PlanResult(plan=edited, hard_breaks=len(hard), times=times),
             plan_dir,
             lang=args.lang,
             overwrite=True,
+            basemap="none" if basemap == "tianditu" else basemap,  # the tile key is not kept
+            shapefile_encoding=exports.get("shapefile_encoding") or shapefile_encoding_of(plan_dir),
         )
         print(f"已重新生成 {plan_dir}" if zh else f"regenerated {plan_dir}", file=sys.stderr)
     if hard:
@@ -423,6 +470,22 @@ def run_check(args: argparse.Namespace) -> int:
         return 1
     print("方案符合全部规则" if zh else "the plan meets every rule", file=sys.stderr)
     return 0
+
+
+def _check_county(plan: Any, args: argparse.Namespace, *, rules: Any) -> dict[str, Any] | None:
+    """``check --county``: the plan's villages against the county's official list, printed as the report words
+    it; summary.json's ``nbs`` (None without --county)."""
+    official = _official_county(args)
+    if official is None:
+        return None
+    from planner.nbs import compare_official
+
+    villages = plan.villages.set_index(plan.villages["village_id"].astype(str))
+    nbs = compare_official(villages, official).summary()
+    say_data_notes(
+        {"nbs": nbs}, lang=args.lang, verbose=args.verbose, file=sys.stdout, rules=rules_of(plan.summary)
+    )
+    return nbs
 
 
 def run_prepare_osm(args: argparse.Namespace) -> int:

@@ -100,10 +100,13 @@ def _workers(args: argparse.Namespace) -> int | None:
     return args.workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
 
-def _read(args: argparse.Namespace, *, keep: tuple[str, ...] = ()) -> Any:
-    from planner.cli.commands import read_village_layer
+def _read(args: argparse.Namespace) -> Any:
+    """The village layer with every column of the bureau's own (keep="all", as `planner plan` reads it)."""
+    from planner.cli.commands import read_village_layer, say_detected
 
-    return read_village_layer(args, keep=keep)
+    villages = read_village_layer(args, keep="all")
+    say_detected(villages.attrs.get("detected", {}), args.lang)
+    return villages
 
 
 def _say_county(c: CountyOutcome, lang: str) -> None:
@@ -142,8 +145,17 @@ def run_province(args: argparse.Namespace) -> int:
                 f"--roads {road}: file not found; give the road files that cover the province.",
                 zh=f"--roads {road}: 找不到文件; 请给出覆盖全省的道路文件。",
             )
-    villages = _read(args, keep=(args.county_col,))
-    counties = split_counties(villages.drop(columns=[args.county_col]), villages[args.county_col])
+    # every column of the bureau's own comes along, the county's included, and each county's layers are written
+    # in the input's CRS, as `planner plan` writes them
+    villages = _read(args)
+    if args.county_col not in villages.columns:
+        raise ValidationError(
+            f"{args.villages}: no column '{args.county_col}' (--county-col); its own columns are: "
+            f"{', '.join(villages.attrs.get('detected', {}).get('kept') or []) or 'none'}",
+            zh=f"{args.villages}:没有字段 '{args.county_col}'(--county-col);其余字段:"
+            f"{'、'.join(villages.attrs.get('detected', {}).get('kept') or []) or '无'}",
+        )
+    counties = split_counties(villages, villages[args.county_col])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     from planner.cli.commands import cache_dir

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Any
 
 DEFAULT_LANG = os.environ.get("PLANNER_LANG", "zh")
 
@@ -77,6 +78,30 @@ def _add_people_options(p: argparse.ArgumentParser) -> None:
         "townships and other_officers (non-community officers, for R9); default: one per township at its "
         "most populous village / 派出所图层",
     )
+
+
+def _add_check_command(sub: Any) -> None:
+    """``planner check PLAN [--config] [--write] [--county]``."""
+    p = sub.add_parser("check", help="re-check a plan against the rules / 按规则复核方案")
+    p.add_argument("plan", help="plan directory (or its plan.gpkg)")
+    p.add_argument("--config", help="rules file (TOML)")
+    p.add_argument(
+        "--officers",
+        help="an edited roster (e.g. the plan's officers.csv) to check R9 and R10 with / 用编辑后的名册复核 R9、R10",
+    )
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="regenerate the edited plan in place: districts and offices layers from the villages layer, "
+        "summary.json, report, map and sheets / 按编辑后的村图层重新生成方案",
+    )
+    p.add_argument(
+        "--county",
+        help="code (e.g. 532527) or name (泸西县) of the county: the plan's villages are compared with the official "
+        "NBS 2023 village list and the result printed (and, with --write, put in summary.json and the report) / "
+        "与统计用区划代码比对",
+    )
+    _add_common(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,20 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(p)
     _add_common(p)
 
-    p = sub.add_parser("check", help="re-check a plan against the rules / 按规则复核方案")
-    p.add_argument("plan", help="plan directory (or its plan.gpkg)")
-    p.add_argument("--config", help="rules file (TOML)")
-    p.add_argument(
-        "--officers",
-        help="an edited roster (e.g. the plan's officers.csv) to check R9 and R10 with / 用编辑后的名册复核 R9、R10",
-    )
-    p.add_argument(
-        "--write",
-        action="store_true",
-        help="regenerate the edited plan in place: districts and offices layers from the villages layer, "
-        "summary.json, report, map and sheets / 按编辑后的村图层重新生成方案",
-    )
-    _add_common(p)
+    _add_check_command(sub)
 
     from planner.cli.fetch import add_fetch_command
     from planner.cli.many import add_many_commands

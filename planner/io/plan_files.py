@@ -36,6 +36,7 @@ from planner.model import (
     PlanData,
     TravelTimes,
 )
+from planner.rules import Rules
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,8 @@ def _write_xlsx(plan: PlanData, schedule: pd.DataFrame, path: Path, *, lang: str
     """schedule.xlsx with the villages' names and townships beside their ids and each officer's km."""
     v = plan.villages
     ids = (v["village_id"] if "village_id" in v.columns else v.index.to_series()).astype(str).tolist()
-    names = dict(zip(ids, v["name"].astype(str), strict=True)) if "name" in v.columns else {}
+    shown = Rules.of_summary(plan.summary).names.shown  # [names] short: 大寨村民委员会 reads 大寨村
+    names = dict(zip(ids, v["name"].astype(str).map(shown), strict=True)) if "name" in v.columns else {}
     towns = dict(zip(ids, v["township"].astype(str), strict=True)) if "township" in v.columns else {}
     km: dict[str, float] = {}
     if len(plan.routes) and {"officer_id", "km"} <= set(plan.routes.columns):
@@ -388,6 +390,16 @@ def write_plan_dir(
         len(schedule),
     )
     return Path(out)
+
+
+def shapefile_encoding_of(folder: str | os.PathLike[str]) -> str | None:
+    """The encoding of the Shapefile export in a plan directory (its shp/*.cpg), None when it has none: a plan
+    written before summary.json recorded its ``exports``."""
+    for cpg in sorted((Path(folder) / SHAPEFILE_DIR).glob("*.cpg")):
+        text = cpg.read_text(encoding="ascii", errors="replace").strip()
+        if text:
+            return text
+    return None
 
 
 def _typed(df: pd.DataFrame, *, where: str, where_zh: str) -> pd.DataFrame:

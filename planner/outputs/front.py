@@ -17,12 +17,25 @@ import pandas as pd
 
 from planner.check import rule_labels, rules_of
 from planner.model import PlanData
+from planner.outputs.datanotes import estimate_factors
 from planner.outputs.html import escape, month_text, number
 from planner.outputs.lookups import village_names
 from planner.rules import Rules
 from planner.texts import t
 
-__all__ = ["Group", "break_groups", "conclusion", "dropped_groups", "rules_table", "title_block"]
+__all__ = [
+    "Group",
+    "break_groups",
+    "breaks_lines",
+    "conclusion",
+    "dropped_groups",
+    "group_breaks",
+    "rules_table",
+    "title_block",
+]
+
+#: How many subjects a terminal line names before it says how many more there are (``-v`` names them all).
+TERMINAL_NAMES = 8
 
 #: The prefixes a violation's detail names its subject with; a group's cause is the detail without them.
 _SUBJECT_WORDS = ("村", "警务区", "警务室", "民警", "village", "district", "office", "officer")
@@ -37,7 +50,11 @@ def name_html(subject: str, names: dict[str, str]) -> str:
 
 
 def region_name(summary: dict[str, Any], lang: str) -> str:
-    """The region the plan covers as summary.json's ``region`` names it ('' when it has none)."""
+    """The region the plan covers: the county of ``--county`` (summary.json's ``nbs``), else the townships of
+    summary.json's ``region`` ('' when it has none)."""
+    county = (summary.get("nbs") or {}).get("county") or {}
+    if county.get("name"):
+        return str(county["name"])
     region = summary.get("region") or {}
     towns = [str(x) for x in region.get("townships") or []] if isinstance(region, dict) else []
     if not towns:
@@ -128,8 +145,14 @@ def _detail(item: dict[str, Any], key: str, lang: str) -> str:
 
 def break_groups(summary: dict[str, Any], lang: str) -> list[Group]:
     """summary.json's violations grouped by (rule, hard, cause), the largest group first."""
+    return group_breaks(summary.get("violations") or [], lang)
+
+
+def group_breaks(violations: Sequence[dict[str, Any]], lang: str) -> list[Group]:
+    """Violations (as summary.json holds them) grouped by (rule, hard, cause), hard first, the largest group
+    first: the one grouping the report, the conclusion and the terminal show."""
     groups: dict[tuple[str, bool, str], Group] = {}
-    for v in summary.get("violations") or []:
+    for v in violations:
         rule, hard, subject = str(v.get("rule", "")), bool(v.get("hard", True)), str(v.get("subject", ""))
         cause = _cause(_detail(v, "detail", lang), subject)
         g = groups.setdefault((rule, hard, cause), Group(rule, hard, cause))
@@ -169,6 +192,51 @@ def _count_text(subjects: Sequence[str], names: dict[str, str], lang: str, distr
     return t("report.breaks.n_items", lang, n=len(subjects))
 
 
+def _count_head(n_hard: int, causes: int, lang: str) -> str:
+    """'14 hard rule breaks from 3 causes', or that every hard rule is met."""
+    if not n_hard:
+        return t("report.breaks.count_none", lang)
+    return t("report.breaks.count", lang, hard=n_hard, causes=causes)
+
+
+def _subject_text(subject: str, names: dict[str, str]) -> str:
+    """A subject for the terminal: the id with the village's name beside it, as ``planner check`` names ids."""
+    return f"{subject} ({names[subject]})" if subject in names and names[subject] != subject else subject
+
+
+def breaks_lines(
+    violations: Sequence[dict[str, Any]],
+    names: dict[str, str],
+    lang: str,
+    *,
+    districts: set[str],
+    limit: int | None = TERMINAL_NAMES,
+) -> list[str]:
+    """The rule breaks as the terminal prints them: a count line, then one line per cause (hard or goal, the
+    count, the rule, the cause) with the subjects named below it, at most ``limit`` of them (all when None).
+
+    The groups are :func:`group_breaks`'s, the ones the report shows.
+    """
+    groups = group_breaks(violations, lang)
+    if not groups:
+        return [t("report.checks.ok", lang)]
+    n_hard = sum(len(g.subjects) for g in groups if g.hard)
+    n_soft = sum(len(g.subjects) for g in groups if not g.hard)
+    head = _count_head(n_hard, sum(g.hard for g in groups), lang)
+    lines = [head + (t("report.breaks.count_soft", lang, soft=n_soft) if n_soft else "")]
+    sep = "、" if lang == "zh" else ", "
+    for g in groups:
+        tag = t("report.breaks.hard" if g.hard else "report.breaks.soft", lang)
+        count = _count_text(g.subjects, names, lang, districts)
+        lines.append(f"  [{tag}] {count} {g.rule}{t('colon', lang)}{g.cause}")
+        shown = g.subjects if limit is None else g.subjects[:limit]
+        who = sep.join(_subject_text(s, names) for s in shown)
+        if len(g.subjects) > len(shown):
+            who += sep + t("report.breaks.more", lang, n=len(g.subjects) - len(shown))
+        lines.append(f"      {who}")
+    return lines
+
+
 def _district_ids(plan: PlanData) -> set[str]:
     return set(plan.districts["district_id"].astype(str)) if "district_id" in plan.districts else set()
 
@@ -185,7 +253,7 @@ def breaks_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
     n_hard = sum(len(g.subjects) for g in groups if g.hard)
     n_soft = sum(len(g.subjects) for g in groups if not g.hard)
     head = escape(
-        t("report.breaks.count", lang, hard=n_hard, causes=len(groups))
+        _count_head(n_hard, sum(g.hard for g in groups), lang)
         + (t("report.breaks.count_soft", lang, soft=n_soft) if n_soft else "")
     )
     items = []
@@ -286,15 +354,28 @@ def conclusion(plan: PlanData, lang: str) -> str:
     estimated = s.get("estimated_villages") or []
     if estimated:
         # issue 14: a travel time without a road to measure it is an estimate, and the chief must know
-        net = s.get("network") or {}
+        circuity, kmh = estimate_factors(s)
         fails.append(
             t(
                 "report.conclusion.estimated",
                 lang,
                 n=len(estimated),
                 total=s.get("villages", len(estimated)),
-                circuity=net.get("circuity", rules.network.circuity[-1]),
-                kmh=net.get("speed_kmh", rules.network.estimate_kmh[-1]),
+                circuity=f"{circuity:g}",
+                kmh=f"{kmh:g}",
+            )
+        )
+    nbs = s.get("nbs") or {}
+    if nbs and (nbs.get("missing") or nbs.get("extra") or nbs.get("renamed")):
+        # issue 14: a layer that misses official villages plans a county that is not the whole county
+        fails.append(
+            t(
+                "report.conclusion.nbs",
+                lang,
+                county=(nbs.get("county") or {}).get("name", ""),
+                missing=len(nbs.get("missing") or []),
+                extra=len(nbs.get("extra") or []),
+                renamed=len(nbs.get("renamed") or []),
             )
         )
     take = []

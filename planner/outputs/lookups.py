@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
+
+from planner.model import PlanData
+from planner.rules import Rules
 
 __all__ = [
     "VISIT_ACTIVITIES",
@@ -12,10 +17,21 @@ __all__ = [
     "village_names",
     "village_places",
     "visiting_officers",
+    "with_shown_names",
 ]
 
 #: The schedule activities that take an officer into a village (a day at the office, or a drive, does not).
 VISIT_ACTIVITIES = ("visit", "night_visit")
+
+
+def with_shown_names(plan: PlanData) -> PlanData:
+    """The plan with its villages named as the bureau wants them shown (rules ``[names] short``: 大寨村民委员会
+    reads 大寨村) for the report, the map and the sheets; the layers keep the official names."""
+    names = Rules.of_summary(plan.summary or {}).names
+    if not names.short or "name" not in plan.villages:
+        return plan
+    shown = plan.villages["name"].map(lambda n: names.shown(n) if isinstance(n, str) else n)
+    return dataclasses.replace(plan, villages=plan.villages.assign(name=shown))
 
 
 def village_names(villages: pd.DataFrame) -> dict[str, str]:

@@ -14,13 +14,10 @@ named ``<script>alert(1)</script>`` is shown as text.
 
 from __future__ import annotations
 
-import base64
 import logging
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import folium
@@ -37,8 +34,15 @@ from planner.geo import wgs84_to_gcj02
 from planner.model import PlanData
 from planner.outputs.colours import MAP_DAY_COLOURS, district_colours
 from planner.outputs.html import js_number, js_text
-from planner.outputs.lookups import office_villages, travel_minutes, village_names, visiting_officers
+from planner.outputs.lookups import (
+    office_villages,
+    travel_minutes,
+    village_names,
+    visiting_officers,
+    with_shown_names,
+)
 from planner.outputs.maplabels import labels_layer, tile_note, title_control
+from planner.outputs.mappage import map_html
 from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
@@ -71,8 +75,6 @@ _ACCESS_COLOURS = {"walk": _WALK_COLOUR, "unreachable": _UNREACHABLE_COLOUR, "es
 _CURRENT_COLOUR = "#d6008f"
 _OFFICE_COLOUR = "#08306b"
 _NO_DISTRICT_COLOUR = "#999999"
-
-_VENDOR = Path(__file__).resolve().parents[1] / "static" / "vendor"
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,23 @@ def _display(geom: Any) -> Any:
     return shapely.transform(geom, lambda xy: np.round(xy, DISPLAY_DECIMALS))
 
 
+#: How far (degrees, about 1 km) the outline of a district of point villages lies beyond its villages.
+POINT_OUTLINE_DEG = 0.01
+
+
+def _point_outline(geom: Any) -> Any:
+    """The outline the map draws for a district: its own shape, or, for points, their widened hull."""
+    if geom is None or geom.is_empty or geom.geom_type not in ("Point", "MultiPoint"):
+        return geom
+    return geom.convex_hull.buffer(POINT_OUTLINE_DEG, quad_segs=4)
+
+
+def _village_dot(class_name: str) -> folium.CircleMarker:
+    """How a village given as a point (a layer of village-committee points) is drawn: a dot styled like the
+    polygons, not Leaflet's default pin, whose image an offline map.html does not carry."""
+    return folium.CircleMarker(radius=7, fill=True, className=class_name)
+
+
 def _feature_collection(gdf: gpd.GeoDataFrame, props: list[dict[str, Any]]) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of ``gdf``'s geometries (for display: :func:`_display`) with the given
     (already escaped) properties."""
@@ -248,14 +267,16 @@ def _village_popup(
 
 
 class _Legend(MacroElement):
-    """A fixed legend box; ``body`` is HTML built from escaped texts only."""
+    """A fixed legend box at the bottom left, above the scale bar and below the zoom, full-screen and measure
+    buttons: the layer control (top right, open) grows with the routes and would cover a legend on the right.
+    ``body`` is HTML built from escaped texts only."""
 
     _template = Template(
         """
         {% macro html(this, kwargs) %}
-        <div class="planner-legend" style="position:fixed;bottom:24px;right:10px;z-index:9999;background:#fff;
-             padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px/1.45 sans-serif;max-height:60%;
-             overflow:auto;box-shadow:0 1px 4px rgba(0,0,0,.3)">{{ this.body }}</div>
+        <div class="planner-legend" style="position:fixed;bottom:36px;left:10px;z-index:9999;background:#fff;
+             padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px/1.45 sans-serif;
+             max-height:calc(100% - 230px);overflow:auto;box-shadow:0 1px 4px rgba(0,0,0,.3)">{{ this.body }}</div>
         {% endmacro %}
         """
     )
@@ -448,6 +469,7 @@ def villages_layer(
         tooltip=_tooltip(),
         popup=_popup(),
         className="planner-village",
+        marker=_village_dot("planner-village"),
     ).add_to(m)
     return m
 
@@ -481,8 +503,11 @@ def districts_layer(
         }
         for _, d in districts.iterrows()
     ]
+    # a district of point villages (a layer of committee points) is the points themselves: its outline is their
+    # hull, a little widened, not a pin per village
+    outlines = districts.assign(geometry=[_point_outline(g) for g in districts.geometry.values])
     folium.GeoJson(
-        _feature_collection(districts, props),
+        _feature_collection(outlines, props),
         name=js_text(t("map.layer.districts", lang)),
         style_function=lambda f: {"fill": False, "color": "#222222", "weight": 3, "interactive": False},
         className="planner-district",
@@ -527,6 +552,7 @@ def coverage_layer(
         },
         tooltip=_tooltip(),
         className="planner-coverage",
+        marker=_village_dot("planner-coverage"),
         show=False,
     ).add_to(m)
     return m
@@ -853,6 +879,7 @@ def plan_map(
         layer control, legend, scale, full-screen button and measure tool.
     """
     check_lang(lang)
+    plan = with_shown_names(plan)  # [names] short: the labels and popups show 大寨村, not 大寨村民委员会
     base = _base_map(tiles, tile_key)
     shift = _gcj02_transform() if base is not None and base.gcj02 else None
     villages = _to_map_crs(plan.villages, "villages", shift)
@@ -910,81 +937,3 @@ def plan_map(
         n_route_layers,
     )
     return m
-
-
-_ASSET_RE = re.compile(r"/(?:npm|gh/[^/]+)/(?P<pkg>(?:@[^/]+/)?[^/@]+@[^/]+)/(?P<path>[^?#]+)")
-
-
-def _vendored(url: str) -> Path | None:
-    """The vendored copy of a CDN asset URL, or None when we do not ship it."""
-    match = _ASSET_RE.search(url)
-    if not match:
-        return None
-    path = _VENDOR / match["pkg"] / match["path"]
-    if ".min." in path.name and not path.exists():
-        path = path.with_name(path.name.replace(".min.", "."))
-    return path if path.is_file() else None
-
-
-def _inline_css(css: str, folder: Path) -> str:
-    """CSS with its relative ``url(...)`` images embedded as data URIs."""
-
-    def embed(match: re.Match[str]) -> str:
-        ref = match[1].strip("'\"")
-        target = folder / ref
-        if ref.startswith(("data:", "#", "http")) or not target.is_file():
-            return match[0]
-        mime = "image/svg+xml" if target.suffix == ".svg" else "image/png"
-        return f"url(data:{mime};base64,{base64.b64encode(target.read_bytes()).decode()})"
-
-    return re.sub(r"url\(([^)]+)\)", embed, css)
-
-
-# folium names each element with a random uuid4 hex (map_<32 hex>, geo_json_<32 hex>, ...)
-_FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
-
-
-def _numbered_ids(page: str) -> str:
-    """folium's random element ids replaced by their order of first appearance, so that the same plan gives
-    the same bytes (reproducible plan directories)."""
-    seen: dict[str, str] = {}
-    return _FOLIUM_ID.sub(lambda mt: seen.setdefault(mt.group(0), f"{len(seen):032x}"), page)
-
-
-def map_html(m: folium.Map, *, offline: bool = True) -> str:
-    """The map as one HTML page.
-
-    Parameters
-    ----------
-    m
-        The map.
-    offline
-        When True (default), Leaflet and its plugins are inlined from the copies shipped in
-        ``planner/static/vendor`` so the page needs no internet (tiles still do: use ``tiles="none"``).
-        Assets we do not ship are left as links and logged.
-
-    Returns
-    -------
-    str
-        The HTML page.
-    """
-    page = _numbered_ids(m.get_root().render())
-    if not offline:
-        return page
-
-    def script(match: re.Match[str]) -> str:
-        path = _vendored(match[1])
-        if path is None:
-            logger.warning("map asset not shipped, left as a link: %s", match[1])
-            return match[0]
-        return f"<script>{path.read_text(encoding='utf-8')}</script>"
-
-    def style(match: re.Match[str]) -> str:
-        path = _vendored(match[1])
-        if path is None:
-            logger.warning("map style not shipped, left as a link: %s", match[1])
-            return match[0]
-        return f"<style>{_inline_css(path.read_text(encoding='utf-8'), path.parent)}</style>"
-
-    page = re.sub(r'<script src="([^"]+)"></script>', script, page)
-    return re.sub(r'<link rel="stylesheet" href="([^"]+)"\s*/?>', style, page)

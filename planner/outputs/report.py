@@ -21,6 +21,7 @@ import pandas as pd
 from planner.districts.compare import match_districts, village_moves
 from planner.model import PlanData
 from planner.outputs.colours import ACCENT, ALERT
+from planner.outputs.datanotes import completeness_html, data_notes_html
 from planner.outputs.front import breaks_html, conclusion, dropped_html, rules_table, title_block
 from planner.outputs.html import (
     CSS_LIGHT,
@@ -32,7 +33,13 @@ from planner.outputs.html import (
     number,
     svg_image,
 )
-from planner.outputs.lookups import VISIT_ACTIVITIES, office_villages, travel_minutes, village_names
+from planner.outputs.lookups import (
+    VISIT_ACTIVITIES,
+    office_villages,
+    travel_minutes,
+    village_names,
+    with_shown_names,
+)
 from planner.outputs.stations import matches_html, stations_html
 from planner.texts import check_lang, has, t
 
@@ -721,6 +728,7 @@ def report_html(plan: PlanData, *, lang: str = "zh", generated: str | None = Non
         The page: inline CSS (with a print stylesheet) and inline SVG charts, no external resource.
     """
     check_lang(lang)
+    plan = with_shown_names(plan)  # [names] short: 大寨村, not 大寨村民委员会
     names = village_names(plan.villages)
     summary = plan.summary or {}
     made = generated or dt.date.today().isoformat()
@@ -732,6 +740,8 @@ def report_html(plan: PlanData, *, lang: str = "zh", generated: str | None = Non
     sections = [
         ("map", _static_map(plan, lang)),
         ("checks", breaks_html(plan, names, lang)),
+        ("completeness", completeness_html(summary, lang)),
+        ("data", data_notes_html(summary, names, lang)),
         ("districts", _district_table(plan, names, lang)),
         ("stations", stations_html(plan, lang)),
         ("matches", matches_html(plan, names, lang)),

@@ -33,6 +33,7 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.model import ROUTE_COLUMNS, PlanData
 from planner.outputs.colours import ACCENT, ALERT, DAY_COLOURS
+from planner.outputs.datanotes import estimated_sentence
 from planner.outputs.html import (
     CSS_LIGHT,
     CSS_NOTE,
@@ -43,7 +44,7 @@ from planner.outputs.html import (
     number,
     svg_image,
 )
-from planner.outputs.lookups import VISIT_ACTIVITIES, village_places
+from planner.outputs.lookups import VISIT_ACTIVITIES, village_places, with_shown_names
 from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
@@ -531,13 +532,19 @@ def _officer_section(
     ]
     thead = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join(_day_rows(d, names, lang) for d in days)
+    # issue 14: the officer is told which of his villages' travel times are estimates (no road to measure)
+    visited = sched.loc[act.isin(VISIT_ACTIVITIES), "village_id"].dropna().astype(str)
+    estimate = estimated_sentence(
+        list(visited), {k: v[0] for k, v in names.items()}, plan.summary or {}, lang
+    )
+    note = f"<p class='note estimated'>{escape(estimate)}</p>" if estimate else ""
     return (
         f"<section class='officer' data-officer='{escape(officer.officer_id)}'>"
         f"<h2>{escape(t('sheets.heading', lang, officer=officer.officer_id))}</h2>"
         f"<div class='head'><div class='facts'><table>{_facts(officer, plan, names, month_text, lang)}</table>"
         f"<p class='summary' data-field-days='{field_days}' data-office-days='{office_days}' "
         f"data-night-visits='{nights}'>{escape(summary)}</p></div>{map_html}</div>"
-        f"<table class='sheet'><thead><tr>{thead}</tr></thead><tbody>{body}</tbody></table>"
+        f"{note}<table class='sheet'><thead><tr>{thead}</tr></thead><tbody>{body}</tbody></table>"
         f"<p class='sign'>{escape(t('sheets.sign', lang))}</p></section>"
     )
 
@@ -563,6 +570,7 @@ def route_sheets_html(plan: PlanData, *, lang: str = "zh") -> str:
         officer, no script and no external resource. Officers are those of the schedule and of the routes.
     """
     check_lang(lang)
+    plan = with_shown_names(plan)  # [names] short: 大寨村, not 大寨村民委员会
     sched = plan.schedule.copy()
     sched["_date"] = [_text_date(d) for d in sched["date"]] if len(sched) else pd.Series(dtype=str)
     sched["officer_id"] = sched["officer_id"].astype(str)

@@ -41,15 +41,15 @@ def build_summary(
     The district figures are :meth:`planner.districts.DistrictPlan.summary`'s and the month's
     :meth:`planner.patrol.PatrolPlan.summary`'s: each figure is computed once, by the stage that owns it.
     """
-    from planner.offices import own_office_coverage, service_area
+    from planner.offices import coverage_by_minutes, own_office_coverage, service_area
 
     districts = dplan.summary()
     month_figures = patrol.summary()
     thresholds = rules.offices.coverage_thresholds_min
     # coverage is each village's own office (R11): the one figure the report, its chart and the terminal show
-    coverage = _by_minutes(own_office_coverage(dplan.villages, thresholds_min=thresholds))
+    coverage = coverage_by_minutes(own_office_coverage(dplan.villages, thresholds_min=thresholds))
     # the nearest office of any district, kept under its own name for comparison (never labelled "coverage")
-    nearest = _by_minutes(
+    nearest = coverage_by_minutes(
         service_area(
             times,
             dplan.offices["village_id"].tolist(),
@@ -123,14 +123,6 @@ def _region(villages: pd.DataFrame) -> dict[str, Any]:
     counts = towns[towns.str.strip() != ""].value_counts(sort=False)
     order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return {"townships": [name for name, _ in order]}
-
-
-def _by_minutes(table: pd.DataFrame) -> dict[str, float]:
-    """residents_pct of a coverage table keyed by its minutes as summary.json writes them ("15", "30", ...)."""
-    return {
-        str(int(t)) if float(t).is_integer() else str(t): round(float(row["residents_pct"]), 2)
-        for t, row in table.iterrows()
-    }
 
 
 def _violation_dict(v: Any) -> dict[str, Any]:
