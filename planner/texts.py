@@ -473,7 +473,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "stations.r9.ok": ("达标", "met"),
     "stations.r9.share": ("社区民警不足{pct}%", "community below {pct}%"),
     "stations.r9.min": ("农村所警力不足{n}人", "rural station below {n}"),
-    "stations.r9.unknown": ("未核（未给出其他民警人数）", "not checked (no other_officers given)"),
     "stations.urban": ("（城区所）", " (urban)"),
     "stations.note_unknown": (
         "R9 需要全所警力：请在派出所文件中给出 other_officers（非社区民警人数），用 --stations 重新规划。",

@@ -222,7 +222,8 @@ def test_the_report_shows_every_station_figure_and_every_match_in_both_languages
     zh, en = report_html(plan, lang="zh"), report_html(plan, lang="en")
     assert "派出所与警力" in zh and "Police stations and their force" in en
     assert "33%" in zh and "社区民警不足40%" in zh and "community below 40%" in en
-    assert "未核（未给出其他民警人数）" in zh and "not checked (no other_officers given)" in en
+    # a station without other_officers: a dash in its R9 cell and one note under the table that says why
+    assert "R9 需要全所警力" in zh and "give other_officers (its non-community officers)" in en
     assert (
         "派出所 共和派出所 还需 1 名社区民警" in zh
         and "station 共和派出所 needs 1 more community officer" in en

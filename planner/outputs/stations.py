@@ -34,7 +34,7 @@ def _labels(summary: dict[str, Any], lang: str) -> dict[str, str]:
 
 def _r9_cell(f: dict[str, Any], rules: dict[str, Any], lang: str) -> str:
     if not f.get("checked"):
-        return escape(t("stations.r9.unknown", lang))
+        return "—"  # said once under the table (stations.note_unknown)
     broken = []
     if f.get("r9_share_ok") is False:
         broken.append(t("stations.r9.share", lang, pct=round(float(rules.get("community_share", 0.4)) * 100)))
@@ -53,6 +53,8 @@ def stations_html(plan: PlanData, lang: str) -> str:
         return ""
     rules = (s.get("rules") or {}).get("stations") or {}
     force = {str(f["station_id"]): f for f in st.get("force") or []}
+    # R9's columns only where some station's whole force is known; else one note says why it is not checked
+    checked = any(f.get("checked") for f in force.values())
     rows = []
     for r in st["list"]:
         f = force.get(str(r["station_id"]), {})
@@ -74,13 +76,16 @@ def stations_html(plan: PlanData, lang: str) -> str:
                 (number(r.get("population")), True),
                 (number(f.get("resident")), True),
                 (number(f.get("linked")), True),
+            ]
+        )
+        if checked:
+            rows[-1] += [
                 (number(f.get("other")), True),
                 (number(f.get("force")), True),
                 ("—" if share is None else f"{float(share):.0f}%", True),
                 (_r9_cell(f, rules, lang), False),
                 (number(f.get("more_community")) if f.get("more_community") else "", True),
             ]
-        )
     head = [
         t(f"stations.col.{k}", lang)
         for k in (
@@ -91,11 +96,7 @@ def stations_html(plan: PlanData, lang: str) -> str:
             "population",
             "resident",
             "linked",
-            "other",
-            "force",
-            "share",
-            "r9",
-            "more",
+            *(("other", "force", "share", "r9", "more") if checked else ()),
         )
     ]
     src = st.get("source", "townships")
