@@ -1,0 +1,160 @@
+"""The districts' certificate (issue 17): the LP bound, the exact mode, and one objective for both."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from district_fixtures import grid_graph, make_access, make_times, make_villages, rules
+
+from planner.districts import plan_districts
+from planner.engines.districting import DistrictingProblem
+from planner.engines.districting.certificate import (
+    _model,
+    certify,
+    lower_bound,
+    plan_objective,
+    solution_of,
+    solve,
+)
+from planner.engines.districting.contiguous import solve as heuristic
+from planner.engines.districting.graph import is_connected
+from planner.offices import place_offices
+
+
+def _path_county(seed: int) -> DistrictingProblem:
+    """Eight villages on a road with one loop, random minutes: contiguity binds, 2 districts of 3-5."""
+    rng = np.random.default_rng(seed)
+    n = 8
+    a = np.zeros((n, n))
+    for i in range(n - 1):
+        a[i, i + 1] = a[i + 1, i] = 1
+    a[0, 5] = a[5, 0] = 1
+    cost = rng.uniform(1.0, 30.0, (n, n))
+    cost = (cost + cost.T) / 2.0
+    np.fill_diagonal(cost, 0.0)
+    pop = rng.integers(100, 1000, n).astype(float)
+    return DistrictingProblem(
+        a, pop, cost, 2, min_size=3, max_size=5, pop_upper=3500.0, balance_weight=0.5, max_cost=15.0
+    )
+
+
+def _grid_county(seed: int) -> DistrictingProblem:
+    """A 3 x 3 grid of villages, 3 districts of 2-4."""
+    adj, xy = grid_graph(3, 3)
+    rng = np.random.default_rng(seed)
+    cost = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) * 10.0
+    pop = rng.integers(100, 1000, 9).astype(float)
+    return DistrictingProblem(adj, pop, cost, 3, min_size=2, max_size=4, max_cost=15.0)
+
+
+def _brute_force(problem: DistrictingProblem) -> float:
+    """The optimum by enumerating every partition into k connected districts within the bounds."""
+    n, k = problem.n, problem.k
+    mn, mx = problem.size_bounds
+    _lo, hi = problem.pop_bounds
+    best = np.inf
+    for labs in itertools.product(range(k), repeat=n - 1):
+        lab = np.array((0, *labs))
+        sizes = np.bincount(lab, minlength=k)
+        if (sizes < mn).any() or (sizes > mx).any():
+            continue
+        if (np.bincount(lab, weights=problem.population, minlength=k) > hi).any():
+            continue
+        if all(is_connected(np.flatnonzero(lab == d).tolist(), problem.neighbours) for d in range(k)):
+            best = min(best, plan_objective(problem, lab))
+    return float(best)
+
+
+@pytest.mark.parametrize("make", [_path_county, _grid_county])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lp_bound_is_at_most_the_plans_objective(make, seed: int) -> None:
+    """The LP relaxation's bound never exceeds the heuristic plan's objective, nor the optimum."""
+    p = make(seed)
+    sol = heuristic(p, seed=0, exact=False)
+    cert = lower_bound(p, sol.labels)
+    assert cert.lower_bound is not None
+    assert cert.lower_bound <= sol.objective + 1e-6
+    assert cert.lower_bound <= _brute_force(p) + 1e-6
+    assert cert.gap_pct is not None and 0.0 <= cert.gap_pct < 100.0
+
+
+@pytest.mark.parametrize("make", [_path_county, _grid_county])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_exact_mode_finds_the_brute_force_optimum(make, seed: int) -> None:
+    """The MIP with contiguity cuts proves the optimum that enumerating every partition finds."""
+    p = make(seed)
+    labels, cert = solve(p, time_limit=60.0)
+    assert labels is not None and cert.proven_optimal
+    assert cert.objective == pytest.approx(_brute_force(p), rel=1e-9)
+    assert cert.gap_pct == 0.0
+    assert all(is_connected(np.flatnonzero(labels == d).tolist(), p.neighbours) for d in range(p.k))
+
+
+def test_exact_mode_adds_contiguity_cuts_where_the_roads_split_a_district() -> None:
+    """On the path county with random minutes, the first MIP solution is cut off and cuts are added."""
+    _labels, cert = solve(_path_county(2), time_limit=60.0)
+    assert cert.cuts > 0 and cert.rounds > 1 and cert.proven_optimal
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_heuristic_and_exact_agree_on_the_objective_of_one_partition(seed: int) -> None:
+    """Same partition, same objective: the heuristic's figure, plan_objective and the MIP fixed to it."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    p = _path_county(seed)
+    sol = heuristic(p, seed=seed, exact=False)
+    assert plan_objective(p, sol.labels) == pytest.approx(sol.objective, rel=1e-12)
+    again = solution_of(p, sol.labels)
+    assert again.objective == pytest.approx(sol.objective, rel=1e-12)
+    # the MIP's own objective with x fixed to the partition (each district free to pick its best centre)
+    lay, c, a_mat, bl, bu, ub = _model(p, p.k, sol.labels)
+    lb = np.zeros(lay.size)
+    ub = ub.copy()
+    n = p.n
+    for i in range(n):
+        for j in range(n):
+            if sol.labels[i] != sol.labels[j]:
+                ub[i * n + j] = 0.0
+    integrality = np.zeros(lay.size)
+    integrality[: lay.r0] = 1
+    res = milp(
+        c, integrality=integrality, bounds=Bounds(lb, ub), constraints=[LinearConstraint(a_mat, bl, bu)]
+    )
+    assert res.status == 0
+    assert res.fun == pytest.approx(sol.objective, rel=1e-7)
+
+
+def test_certify_keeps_the_better_plan_and_its_bound() -> None:
+    """certify with exact returns a plan no worse than the heuristic's, and bound <= objective."""
+    p = _grid_county(0)
+    sol = heuristic(p, seed=0, exact=False)
+    out, cert = certify(p, sol, exact=True, time_limit=60.0)
+    assert out.objective <= sol.objective + 1e-6
+    assert cert.lower_bound is not None and cert.lower_bound <= out.objective + 1e-6
+    assert cert.proven_optimal
+
+
+def test_bound_holds_for_a_plan_that_breaks_r1() -> None:
+    """A plan the geography forces over R1 still gets a bound below its objective (the model is widened)."""
+    adj = sp.csr_matrix(np.array([[0, 1, 1, 1], [1, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0]]))
+    cost = np.array([[0, 5, 6, 7], [5, 0, 9, 9], [6, 9, 0, 9], [7, 9, 9, 0]], dtype=float)
+    p = DistrictingProblem(adj, np.full(4, 100.0), cost, 1, min_size=5, max_size=8)
+    sol = heuristic(p, seed=0, exact=False)
+    assert sol.breaks
+    cert = lower_bound(p, sol.labels)
+    assert cert.lower_bound is not None and cert.lower_bound <= sol.objective + 1e-6
+
+
+def test_plan_summary_carries_lower_bound_and_gap() -> None:
+    """The district stage certifies every plan: summary.json's objective, lower_bound and gap_pct."""
+    villages = make_villages(3, 4, np.full(12, 800))
+    times = make_times(villages)
+    r = rules(mode="villages", min_villages=3, max_villages=5)
+    part = plan_districts(villages, times, make_access(villages), rules=r)
+    s = place_offices(part, rules=r).summary()
+    assert s["lower_bound"] is not None and s["lower_bound"] <= s["objective"] + 0.1
+    assert s["gap_pct"] is not None and s["gap_pct"] >= 0.0
+    assert s["bound_method"] == "lp"
