@@ -158,3 +158,22 @@ def test_plan_summary_carries_lower_bound_and_gap() -> None:
     assert s["lower_bound"] is not None and s["lower_bound"] <= s["objective"] + 0.1
     assert s["gap_pct"] is not None and s["gap_pct"] >= 0.0
     assert s["bound_method"] == "lp"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_shows_the_objective_bound_and_gap(lang: str) -> None:
+    """The report's certificate section prints summary.json's objective, lower bound and gap."""
+    import dataclasses
+
+    from plan_fixture import make_plan
+
+    from planner.outputs.report import report_html
+    from planner.texts import t
+
+    plan = make_plan()
+    cert = {"objective": 123456.0, "lower_bound": 100000.0, "gap_pct": 19.0, "bound_method": "lp"}
+    page = report_html(
+        dataclasses.replace(plan, summary={**plan.summary, "district_objective": cert}), lang=lang
+    )
+    assert f"<section id='certificate'><h2>{t('report.section.certificate', lang)}</h2>" in page
+    assert "19.0%" in page and t("report.certificate.lp", lang) in page

@@ -91,7 +91,7 @@ class Certificate:
             "lower_bound": None if self.lower_bound is None else round(self.lower_bound, 1),
             "gap_pct": None if gap is None else round(gap, 2),
             "bound_method": self.method,
-            "proven_optimal": self.proven_optimal,
+            "bound_proven_optimal": self.proven_optimal,
             "bound_stopped_by_time": self.stopped_by_time,
             "bound_seconds": round(self.seconds, 2),
         }
