@@ -103,8 +103,14 @@ def recom_peer(
         for j in problem.neighbours[i]:
             if i < int(j):
                 g.add_edge(i, int(j))
+    # the bounds of the rules, widened to the start's own range where geography forces it over them (as the
+    # certificate's relaxation is)
     mn, mx = problem.size_bounds
     lo, hi = problem.pop_bounds
+    sizes = np.bincount(start)
+    pops = np.bincount(start, weights=problem.population)
+    mn, mx = min(mn, int(sizes.min())), max(mx, int(sizes.max()))
+    lo, hi = min(lo, float(pops.min())), max(hi, float(pops.max()))
     k = int(start.max()) + 1
     target = float(problem.population.sum()) / k
     eps = min(0.95, max(0.05, (hi / target - 1.0) if hi < math.inf else 0.5))
@@ -144,10 +150,10 @@ def recom_peer(
 def _recom_fn(recom: Any, target: float, eps: float, seed: int) -> Any:
     import random
 
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # the proposals' own stream, so that the run is the same at every seed
 
-    def proposal(p: Any) -> Any:
-        return recom(p, pop_col="population", pop_target=target, epsilon=eps, node_repeats=2, rng=rng)
+    def proposal(p: Any, *, rng: Any = rng) -> Any:
+        return recom(p, pop_col="population", pop_target=target, epsilon=eps, node_repeats=0, rng=rng)
 
     return proposal
 
