@@ -113,7 +113,9 @@ def recom_peer(
     lo, hi = min(lo, float(pops.min())), max(hi, float(pops.max()))
     k = int(start.max()) + 1
     target = float(problem.population.sum()) / k
-    eps = min(0.95, max(0.05, (hi / target - 1.0) if hi < math.inf else 0.5))
+    # ReCom's own balance is left loose (each half within 10%..190% of the mean): the rules' bounds are the
+    # chain's constraint, as for our engine
+    eps = 0.9
     part = Partition(
         Graph.from_networkx(g),
         {i: int(start[i]) for i in range(n)},
@@ -141,19 +143,36 @@ def recom_peer(
     opt = SingleMetricOptimizer(proposal, [valid], part, metric, maximize=False, rng=seed)
     beta = SingleMetricOptimizer.jumpcycle_beta_function(max(1, steps // 10), max(1, steps // 10))
     scale = 1.0 / max(1.0, plan_objective(problem, start) * 1e-3)
-    for _state in opt.simulated_annealing(steps, beta, beta_magnitude=scale):
-        pass
+    status = "ok"
+    try:
+        for _state in opt.simulated_annealing(steps, beta, beta_magnitude=scale):
+            pass
+    except RuntimeError as exc:  # GerryChain gives up when no balanced cut of a merged pair exists
+        status = f"stopped: {str(exc)[:60]}"
     best = opt.best_score
-    return (None if best is None else float(best)), time.monotonic() - t0, "ok"
+    return (None if best is None else float(best)), time.monotonic() - t0, status
 
 
 def _recom_fn(recom: Any, target: float, eps: float, seed: int) -> Any:
     import random
+    from functools import partial
+
+    from gerrychain.tree import bipartition_tree
 
     rng = random.Random(seed)  # the proposals' own stream, so that the run is the same at every seed
+    # a merged pair with no balanced cut is given up for another pair, not retried 100,000 times
+    split = partial(bipartition_tree, allow_pair_reselection=True, max_attempts=100, warn_attempts=10**9)
 
     def proposal(p: Any, *, rng: Any = rng) -> Any:
-        return recom(p, pop_col="population", pop_target=target, epsilon=eps, node_repeats=0, rng=rng)
+        return recom(
+            p,
+            pop_col="population",
+            pop_target=target,
+            epsilon=eps,
+            node_repeats=0,
+            bipartition_tree_fn=split,
+            rng=rng,
+        )
 
     return proposal
 
@@ -168,7 +187,14 @@ def _regions() -> list[tuple[str, Path, Path | None]]:
 
 
 def run_region(
-    name: str, villages_path: Path, roads_path: Path | None, *, seed: int, exact: bool, time_limit: float
+    name: str,
+    villages_path: Path,
+    roads_path: Path | None,
+    *,
+    seed: int,
+    exact: bool,
+    time_limit: float,
+    by_routes: bool = True,
 ) -> tuple[Any, dict[str, Any], DistrictingProblem]:
     """The district and office stages on one real region: (DistrictPlan, figures, the certified problem)."""
     from dataclasses import replace
@@ -199,7 +225,15 @@ def run_region(
     if rules.network.estimate_unreachable:
         times, access = fill_unreachable(times, access, villages, rules.network)
     t0 = time.monotonic()
-    partition = plan_districts(villages, times, access, rules=rules, seed=seed, time_limit=60.0)
+    partition = plan_districts(
+        villages,
+        times,
+        access,
+        rules=rules,
+        seed=seed,
+        time_limit=60.0,
+        network=network if by_routes else None,
+    )
     plan = place_offices(partition, rules=rules)
     seconds = time.monotonic() - t0
     share = _km_outside(network, access, plan)

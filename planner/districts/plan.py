@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from planner.districts.adjacency import _anchor_points, _bridge, village_adjacency
 from planner.districts.check import check_districts
 from planner.districts.compare import PlanComparison, compare_current
-from planner.districts.roads import line_outside_share, road_adjacency
+from planner.districts.roads import line_outside_share, road_adjacency, route_outside_share
 from planner.engines.districting import DistrictingProblem, DistrictSolution
 from planner.engines.districting.certificate import Certificate, certify
 from planner.engines.districting.contiguous import solve as solve_districts
@@ -408,6 +408,9 @@ def _relax_roads(
     *,
     t0: float,
     time_limit: float,
+    lines: Any = None,
+    cost: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> tuple[DistrictSolution, sp.csr_matrix, bool]:
     """Where the road graph alone forces R1/R2 breaks, join it to border neighbours there (C5 relaxed).
 
@@ -433,7 +436,15 @@ def _relax_roads(
     graphs.append(borders)
 
     def score(s_: DistrictSolution) -> tuple[int, float, float]:
-        worst, _total = line_outside_share(geoms, anchors, s_.labels, s_.centers)
+        if lines is not None and cost is not None and weights is not None:
+            # the road routes from each district's best village for resident-minutes (the office it gets)
+            offices = [
+                int(m[np.argmin(weights[m] @ cost[np.ix_(m, m)])])
+                for m in (np.flatnonzero(s_.labels == d) for d in range(len(s_.centers)))
+            ]
+            worst, _total = route_outside_share(geoms, s_.labels, offices, lines)
+        else:
+            worst, _total = line_outside_share(geoms, anchors, s_.labels, s_.centers)
         return _avoidable(s_, forced), round(worst, 6), s_.objective
 
     best, best_adj, cut = sol, adj, False
@@ -449,6 +460,16 @@ def _relax_roads(
             best, best_adj = s2, g
     graph["adj"] = best_adj
     return best, best_adj, cut
+
+
+def _route_lines(network: Any, access: pd.DataFrame, ids: pd.Index) -> Any:
+    """pairs of village positions -> their road lines (:func:`planner.network.routes`)."""
+    from planner.network import routes
+
+    def lines(pairs: list[tuple[int, int]]) -> list[Any]:
+        return [r[0] for r in routes(network, access, [(ids[a], ids[b]) for a, b in pairs])]
+
+    return lines
 
 
 def _problem_maker(
@@ -498,6 +519,7 @@ def plan_districts(
     n_districts: int | None = None,
     seed: int = 0,
     time_limit: float = 60.0,
+    network: Any = None,
 ) -> DistrictPartition:
     """Draw police districts under the bureau rules; the office stage then places their offices.
 
@@ -530,6 +552,10 @@ def plan_districts(
     time_limit
         Safety cap in seconds on the district search; when it cuts the search short a warning is logged and
         the plan is marked ``stopped_by_time``.
+    network
+        The road network (:func:`planner.network.build_network`; ``access`` then from
+        :func:`planner.network.locate_villages`): where the road graph must be relaxed, the candidate plans are
+        ranked by the share of their office -> village road routes outside the district, not straight lines.
 
     Returns
     -------
@@ -591,6 +617,9 @@ def plan_districts(
             pts,
             t0=t0,
             time_limit=time_limit,
+            lines=None if network is None else _route_lines(network, access, ids),
+            cost=cost,
+            weights=pop,
         )
         cut |= cut2
     # the certificate: the LP bound, or the exact mode (docs/DOMAIN.md, "How good the districts are")
