@@ -197,11 +197,12 @@ def run_region(
     by_routes: bool = True,
 ) -> tuple[Any, dict[str, Any], DistrictingProblem]:
     """The district and office stages on one real region: (DistrictPlan, figures, the certified problem)."""
+    import tempfile
     from dataclasses import replace
 
     from planner.districts import plan_districts
-    from planner.geo import metric_crs
     from planner.io import read_villages
+    from planner.io.files import write_layer
     from planner.io.roads import read_roads
     from planner.network import build_network, locate_villages, travel_times
     from planner.network.estimate import fill_unreachable
@@ -212,9 +213,11 @@ def run_region(
     rules = Rules()
     rules = replace(rules, districts=replace(rules.districts, exact=exact, exact_time_limit=time_limit))
     if roads_path is None:
-        villages = prepare_osm(villages_path)
-        if villages.crs is None or not villages.crs.is_projected:
-            villages = villages.to_crs(metric_crs(villages))
+        # as `planner prepare-osm --out li.gpkg` then `planner plan --villages li.gpkg` see it (the layer's
+        # lon/lat become the villages' anchor points when read back)
+        with tempfile.TemporaryDirectory() as tmp:
+            write_layer(prepare_osm(villages_path), Path(tmp) / "li.gpkg", layer="villages")
+            villages = read_villages(Path(tmp) / "li.gpkg")
         roads = read_roads(villages_path)
     else:
         villages = read_villages(villages_path)

@@ -624,13 +624,8 @@ def plan_districts(
         cut |= cut2
     # the certificate: the LP bound, or the exact mode (docs/DOMAIN.md, "How good the districts are")
     final_problem = problem_k(len(sol.centers))
-    sol, cert = certify(
-        final_problem,
-        sol,
-        exact=r.exact,
-        seed=seed,
-        time_limit=r.exact_time_limit if r.exact else time_limit,
-    )
+    limit = r.exact_time_limit if r.exact else time_limit
+    sol, cert = certify(final_problem, sol, exact=r.exact, seed=seed, time_limit=limit)
     width = max(2, len(str(len(sol.centers))))
     did = np.array([f"D{d + 1:0{width}d}" for d in range(len(sol.centers))])
     out = villages.copy()
