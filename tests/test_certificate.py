@@ -177,3 +177,14 @@ def test_report_shows_the_objective_bound_and_gap(lang: str) -> None:
     )
     assert f"<section id='certificate'><h2>{t('report.section.certificate', lang)}</h2>" in page
     assert "19.0%" in page and t("report.certificate.lp", lang) in page
+
+
+def test_no_bound_above_the_size_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A county above BOUND_MAX_UNITS gets no bound (method none, gap None) instead of an n^2 model."""
+    from planner.engines.districting import certificate
+
+    monkeypatch.setattr(certificate, "BOUND_MAX_UNITS", 5)
+    p = _grid_county(0)
+    sol = heuristic(p, seed=0, exact=False)
+    out, cert = certify(p, sol, exact=True)
+    assert out is sol and cert.lower_bound is None and cert.gap_pct is None and cert.method == "none"
