@@ -188,3 +188,14 @@ def test_no_bound_above_the_size_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     sol = heuristic(p, seed=0, exact=False)
     out, cert = certify(p, sol, exact=True)
     assert out is sol and cert.lower_bound is None and cert.gap_pct is None and cert.method == "none"
+
+
+def test_exact_rules_key_proves_a_small_county_in_the_stage() -> None:
+    """[districts] exact = true: the stage runs the MIP, proves the optimum and says so in the summary."""
+    villages = make_villages(3, 4, np.arange(1, 13) * 100)
+    times = make_times(villages)
+    r = rules(mode="villages", min_villages=3, max_villages=5, exact=True, exact_time_limit=60.0)
+    part = plan_districts(villages, times, make_access(villages), rules=r)
+    s = place_offices(part, rules=r).summary()
+    assert s["bound_method"] == "mip" and s["bound_proven_optimal"] and s["gap_pct"] == 0.0
+    assert s["proven_optimal"]

@@ -626,6 +626,7 @@ def plan_districts(
     final_problem = problem_k(len(sol.centers))
     limit = r.exact_time_limit if r.exact else time_limit
     sol, cert = certify(final_problem, sol, exact=r.exact, seed=seed, time_limit=limit)
+    cut |= cert.stopped_by_time  # the exact mode's safety cap cut it: the plan may differ between runs
     width = max(2, len(str(len(sol.centers))))
     did = np.array([f"D{d + 1:0{width}d}" for d in range(len(sol.centers))])
     out = villages.copy()
