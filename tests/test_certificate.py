@@ -50,6 +50,16 @@ def _grid_county(seed: int) -> DistrictingProblem:
     return DistrictingProblem(adj, pop, cost, 3, min_size=2, max_size=4, max_cost=15.0)
 
 
+def _heavy_county(seed: int) -> DistrictingProblem:
+    """The 3 x 3 grid with one village heavier than the mean district: the balance rows on heavy villages bind."""
+    adj, xy = grid_graph(3, 3)
+    rng = np.random.default_rng(seed)
+    cost = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) * 10.0
+    pop = rng.integers(100, 300, 9).astype(float)
+    pop[seed % 9] = 3000.0
+    return DistrictingProblem(adj, pop, cost, 3, min_size=2, max_size=4, compactness_weight=0.2)
+
+
 def _brute_force(problem: DistrictingProblem) -> float:
     """The optimum by enumerating every partition into k connected districts within the bounds."""
     n, k = problem.n, problem.k
@@ -68,7 +78,7 @@ def _brute_force(problem: DistrictingProblem) -> float:
     return float(best)
 
 
-@pytest.mark.parametrize("make", [_path_county, _grid_county])
+@pytest.mark.parametrize("make", [_path_county, _grid_county, _heavy_county])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_lp_bound_is_at_most_the_plans_objective(make, seed: int) -> None:
     """The LP relaxation's bound never exceeds the heuristic plan's objective, nor the optimum."""
@@ -81,7 +91,16 @@ def test_lp_bound_is_at_most_the_plans_objective(make, seed: int) -> None:
     assert cert.gap_pct is not None and 0.0 <= cert.gap_pct < 100.0
 
 
-@pytest.mark.parametrize("make", [_path_county, _grid_county])
+def test_heavy_village_rows_raise_the_bound() -> None:
+    """With a village heavier than the mean district, the bound pays at least that village's excess."""
+    p = _heavy_county(0)
+    sol = heuristic(p, seed=0, exact=False)
+    cert = lower_bound(p, sol.labels)
+    excess = p.balance_weight * p.unit_cost * (3000.0 + np.sort(p.population)[0] - p.population.sum() / 3)
+    assert cert.lower_bound is not None and cert.lower_bound >= excess
+
+
+@pytest.mark.parametrize("make", [_path_county, _grid_county, _heavy_county])
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_exact_mode_finds_the_brute_force_optimum(make, seed: int) -> None:
     """The MIP with contiguity cuts proves the optimum that enumerating every partition finds."""

@@ -243,8 +243,28 @@ def _model(
                 -np.inf,
                 0.0,
             )
+    if lay.balance:
+        _heavy_rows(pop, mn, target, lay, add)
     a_mat = sp.vstack(rows).tocsr()
     return lay, c, a_mat, np.concatenate(lows), np.concatenate(ups), ub
+
+
+def _heavy_rows(pop: np.ndarray, mn: int, target: float, lay: _Layout, add: Any) -> None:
+    """dev[j] >= a_i x[i, j] for every unit i whose district must exceed the mean: a_i = pop_i plus the
+    mn - 1 smallest other populations, minus the mean. Valid for integer plans (the district holding i has at
+    least that many residents); the relaxation otherwise splits a heavy village over several districts and
+    pays no balance for it."""
+    n = lay.n
+    first = np.argsort(pop, kind="stable")[: max(mn, 1)]
+    for i in range(n):
+        # the mn - 1 smallest populations other than i's own
+        others = pop[[u for u in first if u != i][: max(mn - 1, 0)]]
+        a = float(pop[i] + others.sum() - target)
+        if a <= 0:
+            continue
+        dj = np.arange(n)
+        rr = np.arange(n)
+        add(np.r_[rr, rr], np.r_[i * n + dj, lay.d0 + dj], np.r_[np.full(n, a), -np.ones(n)], n, -np.inf, 0.0)
 
 
 def _add_locks(problem: DistrictingProblem, add: Any) -> None:
