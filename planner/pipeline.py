@@ -145,6 +145,7 @@ def make_plan(
             n_districts=n_districts,
             seed=seed,
             time_limit=time_limit or DISTRICTS_TIME_CAP,
+            network=network,
         )
         dplan = place_offices(partition, rules=rules)
     with clock.stage("stations"):

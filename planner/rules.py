@@ -90,6 +90,11 @@ class DistrictRules:
     # balance penalises the spread of residents per officer, compactness the districts' travel-time radius.
     balance_weight: float = 1.0
     compactness_weight: float = 0.1
+    # The certificate (docs/DOMAIN.md, "How good the districts are"): every plan gets a lower bound on the
+    # objective; exact = true runs the mixed-integer model with contiguity cuts, for up to exact_time_limit
+    # seconds (counties up to about 300 villages), proving the optimum or giving a tighter bound
+    exact: bool = False
+    exact_time_limit: float = 300.0
     source: str = field(default="<defaults>", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -136,6 +141,13 @@ class DistrictRules:
             "districts.max_travel_min",
             "must be between 0 and 1440 minutes",
             "必须在 0 到 1440 分钟之间",
+            s,
+        )
+        _check(
+            0 < self.exact_time_limit <= 24 * 3600,
+            "districts.exact_time_limit",
+            "must be between 0 and 86400 seconds",
+            "必须在 0 到 86400 秒之间",
             s,
         )
         _check(self.balance_weight >= 0, "districts.balance_weight", "must not be negative", "不能为负数", s)

@@ -240,6 +240,21 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "The input coordinates were GCJ-02 (Amap, Tencent) and were converted: the layers are written in "
         "WGS-84 (EPSG:4326), not in the input's offset coordinates.",
     ),
+    "report.section.certificate": ("警务区方案的质量证明", "How good the districts are"),
+    "report.certificate.line": (
+        "目标值 (居民到本警务室的人·分钟, 加均衡与紧凑项) {objective}; 任何方案都不低于下界 {bound} "
+        "({method}); 本方案与下界相差至多 {gap}%。",
+        "Objective (residents' minutes to their own office, plus the balance and compactness terms) {objective}; "
+        "no plan can go below the lower bound {bound} ({method}); this plan is at most {gap}% above it.",
+    ),
+    "report.certificate.proven": (
+        "精确模式已证明本方案最优 (目标值 {objective})。",
+        "The exact mode proved this plan optimal (objective {objective}).",
+    ),
+    "report.certificate.none": ("未能求得下界。", "No lower bound could be computed."),
+    "report.certificate.lp": ("线性松弛, 不含连通约束", "linear relaxation without contiguity"),
+    "report.certificate.mip": ("精确模式: 混合整数规划加连通割", "exact mode: MIP with contiguity cuts"),
+    "report.certificate.stopped": ("精确模式在时限处停止。", "The exact mode stopped at its time limit."),
     "report.fig.villages": ("行政村数", "Villages"),
     "report.fig.population": ("实有人口", "Population"),
     "report.fig.districts": ("警务区数", "Districts"),

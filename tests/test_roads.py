@@ -85,3 +85,23 @@ def test_contiguity_key_is_validated() -> None:
     assert Rules.from_dict({"districts": {"contiguity": "borders"}}).districts.contiguity == "borders"
     with pytest.raises(ValidationError, match=r"districts\.contiguity"):
         Rules.from_dict({"districts": {"contiguity": "rivers"}})
+
+
+def test_route_outside_share_measures_the_road_lines_outside_the_district() -> None:
+    """A route from the office that leaves the district's squares counts the part outside them."""
+    import geopandas as gpd
+    import pytest
+    from shapely.geometry import LineString, box
+
+    from planner.districts.roads import route_outside_share
+
+    geoms = gpd.GeoSeries([box(0, 0, 10, 10), box(10, 0, 20, 10), box(0, 20, 10, 30)])
+    labels = np.array([0, 0, 1])
+
+    def lines(pairs: list[tuple[int, int]]) -> list[LineString]:
+        # 0 -> 1 runs out of the district (above y = 10) and back: 48 of its 60 units outside the 1 m buffer
+        assert pairs == [(0, 1)]
+        return [LineString([(5, 5), (5, 30), (15, 30), (15, 5)])]
+
+    worst, total = route_outside_share(geoms, labels, [0, 2], lines)
+    assert worst == pytest.approx(total) and worst == pytest.approx(0.8)

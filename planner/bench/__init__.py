@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-FAMILIES = ("pmedian", "cpmp", "districting", "cvrp", "pvrp", "matrix")
+FAMILIES = ("pmedian", "cpmp", "districting", "cvrp", "pvrp", "matrix", "districts")
 
 
 def run_bench(args: argparse.Namespace) -> int:

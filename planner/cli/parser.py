@@ -227,7 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_fetch_command(sub, _add_common, _add_village_options)
 
     p = sub.add_parser("bench", help="run the engine on published instances / 基准测试")
-    p.add_argument("family", choices=("pmedian", "cpmp", "districting", "cvrp", "pvrp", "matrix"))
+    p.add_argument(
+        "family", choices=("pmedian", "cpmp", "districting", "cvrp", "pvrp", "matrix", "districts")
+    )
     p.add_argument("--instances", help="directory searched recursively for instances (not for matrix)")
     p.add_argument("--time-limit", type=float, default=None, help="seconds per instance")
     p.add_argument("--only", help="comma-separated instance names")
@@ -236,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--peers",
         action="store_true",
-        help="also run the peer solvers in the same run (spopt, plain OR-Tools)",
+        help="also run the peer solvers in the same run (spopt, plain OR-Tools, GerryChain)",
     )
+    p.add_argument("--exact", action="store_true", help="districts: the exact mode (MIP, contiguity cuts)")
     _add_common(p)
     return parser

@@ -23,8 +23,10 @@ import scipy.sparse as sp
 from planner.districts.adjacency import _anchor_points, _bridge, village_adjacency
 from planner.districts.check import check_districts
 from planner.districts.compare import PlanComparison, compare_current
-from planner.districts.roads import line_outside_share, road_adjacency
-from planner.engines.districting import DistrictSolution, contiguous_districts
+from planner.districts.roads import line_outside_share, road_adjacency, route_outside_share
+from planner.engines.districting import DistrictingProblem, DistrictSolution
+from planner.engines.districting.certificate import Certificate, certify
+from planner.engines.districting.contiguous import solve as solve_districts
 from planner.engines.districting.graph import components
 from planner.errors import ValidationError
 from planner.model import Violation
@@ -52,6 +54,7 @@ class DistrictPlan:
     seconds: float = 0.0
     stopped_by_time: bool = False
     offices_explained: list[dict[str, Any]] = field(default_factory=list)
+    certificate: Certificate | None = None
 
     def summary(self) -> dict[str, Any]:
         """The district figures of summary.json, with its keys, definitions and rounding.
@@ -88,7 +91,15 @@ class DistrictPlan:
             "proven_optimal": self.proven_optimal,
             "stopped_by_time": self.stopped_by_time,
             "offices_explained": self.offices_explained,
+            **_certificate_figures(self.certificate),
         }
+
+
+def _certificate_figures(cert: Certificate | None) -> dict[str, Any]:
+    """summary.json's certificate of the districts (docs/DOMAIN.md, "How good the districts are")."""
+    if cert is None:
+        return {"objective": None, "lower_bound": None, "gap_pct": None}
+    return cert.summary()
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,6 +133,10 @@ class DistrictPartition:
         What the numbers rule out before solving (a village too heavy for R2, a piece too small for R1).
     proven_optimal, stopped_by_time, seconds
         As in :class:`DistrictPlan`, for the district search.
+    certificate
+        The plan's objective, a lower bound on every plan's and the gap (the exact mode's when it ran).
+    problem
+        The engine's instance the certificate is for (the final graph and number of districts).
     """
 
     villages: gpd.GeoDataFrame
@@ -140,6 +155,8 @@ class DistrictPartition:
     stopped_by_time: bool
     seconds: float
     limit_min: tuple[float, bool] | None = None
+    certificate: Certificate | None = None
+    problem: DistrictingProblem | None = None
 
     @property
     def population(self) -> np.ndarray:
@@ -391,6 +408,9 @@ def _relax_roads(
     *,
     t0: float,
     time_limit: float,
+    lines: Any = None,
+    cost: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> tuple[DistrictSolution, sp.csr_matrix, bool]:
     """Where the road graph alone forces R1/R2 breaks, join it to border neighbours there (C5 relaxed).
 
@@ -416,7 +436,15 @@ def _relax_roads(
     graphs.append(borders)
 
     def score(s_: DistrictSolution) -> tuple[int, float, float]:
-        worst, _total = line_outside_share(geoms, anchors, s_.labels, s_.centers)
+        if lines is not None and cost is not None and weights is not None:
+            # the road routes from each district's best village for resident-minutes (the office it gets)
+            offices = [
+                int(m[np.argmin(weights[m] @ cost[np.ix_(m, m)])])
+                for m in (np.flatnonzero(s_.labels == d) for d in range(len(s_.centers)))
+            ]
+            worst, _total = route_outside_share(geoms, s_.labels, offices, lines)
+        else:
+            worst, _total = line_outside_share(geoms, anchors, s_.labels, s_.centers)
         return _avoidable(s_, forced), round(worst, 6), s_.objective
 
     best, best_adj, cut = sol, adj, False
@@ -434,6 +462,50 @@ def _relax_roads(
     return best, best_adj, cut
 
 
+def _route_lines(network: Any, access: pd.DataFrame, ids: pd.Index) -> Any:
+    """pairs of village positions -> their road lines (:func:`planner.network.routes`)."""
+    from planner.network import routes
+
+    def lines(pairs: list[tuple[int, int]]) -> list[Any]:
+        return [r[0] for r in routes(network, access, [(ids[a], ids[b]) for a, b in pairs])]
+
+    return lines
+
+
+def _problem_maker(
+    graph: dict[str, sp.csr_matrix],
+    pop: np.ndarray,
+    cost: np.ndarray,
+    r: DistrictRules,
+    *,
+    township: np.ndarray | None,
+    cand: np.ndarray | None,
+    group: np.ndarray | None,
+) -> Any:
+    """The engine's instance for ``kk`` districts on the graph ``graph["adj"]`` holds at the time of the call."""
+    cap = r.max_officers * r.residents_per_officer
+
+    def problem_k(kk: int) -> DistrictingProblem:
+        return DistrictingProblem(
+            graph["adj"],
+            pop,
+            cost,
+            kk,
+            min_size=r.min_villages if r.uses_villages else None,
+            max_size=r.max_villages if r.uses_villages else None,
+            pop_upper=float(cap) if r.uses_population else None,
+            township=township,
+            candidates=cand,
+            locked=group,
+            balance_weight=r.balance_weight,
+            compactness_weight=r.compactness_weight,
+            max_cost=r.max_travel_min,
+            max_cost_hard=r.max_travel_hard,
+        )
+
+    return problem_k
+
+
 def plan_districts(
     villages: gpd.GeoDataFrame,
     times: Any,
@@ -447,6 +519,7 @@ def plan_districts(
     n_districts: int | None = None,
     seed: int = 0,
     time_limit: float = 60.0,
+    network: Any = None,
 ) -> DistrictPartition:
     """Draw police districts under the bureau rules; the office stage then places their offices.
 
@@ -479,6 +552,10 @@ def plan_districts(
     time_limit
         Safety cap in seconds on the district search; when it cuts the search short a warning is logged and
         the plan is marked ``stopped_by_time``.
+    network
+        The road network (:func:`planner.network.build_network`; ``access`` then from
+        :func:`planner.network.locate_villages`): where the road graph must be relaxed, the candidate plans are
+        ranked by the share of their office -> village road routes outside the district, not straight lines.
 
     Returns
     -------
@@ -518,25 +595,10 @@ def plan_districts(
 
     graph = {"adj": adj}
 
+    problem_k = _problem_maker(graph, pop, cost, r, township=township, cand=cand, group=group)
+
     def solve_k(kk: int, left: float) -> DistrictSolution:
-        return contiguous_districts(
-            graph["adj"],
-            pop,
-            cost,
-            kk,
-            min_size=r.min_villages if r.uses_villages else None,
-            max_size=r.max_villages if r.uses_villages else None,
-            pop_upper=float(cap) if r.uses_population else None,
-            township=township,
-            candidates=cand,
-            locked=group,
-            balance_weight=r.balance_weight,
-            compactness_weight=r.compactness_weight,
-            max_cost=r.max_travel_min,
-            max_cost_hard=r.max_travel_hard,
-            seed=seed,
-            time_limit=left,
-        )
+        return solve_districts(problem_k(kk), seed=seed, time_limit=left)
 
     # the fewest districts the counts allow; when the search finds no plan within the rules at that number
     # (contiguity and village sizes can make it impossible), one or two more, unless --districts fixed it
@@ -555,8 +617,16 @@ def plan_districts(
             pts,
             t0=t0,
             time_limit=time_limit,
+            lines=None if network is None else _route_lines(network, access, ids),
+            cost=cost,
+            weights=pop,
         )
         cut |= cut2
+    # the certificate: the LP bound, or the exact mode (docs/DOMAIN.md, "How good the districts are")
+    final_problem = problem_k(len(sol.centers))
+    limit = r.exact_time_limit if r.exact else time_limit
+    sol, cert = certify(final_problem, sol, exact=r.exact, seed=seed, time_limit=limit)
+    cut |= cert.stopped_by_time  # the exact mode's safety cap cut it: the plan may differ between runs
     width = max(2, len(str(len(sol.centers))))
     did = np.array([f"D{d + 1:0{width}d}" for d in range(len(sol.centers))])
     out = villages.copy()
@@ -578,10 +648,12 @@ def plan_districts(
         cand,
         current,
         violations,
-        sol.proven_optimal and not cut,
+        (sol.proven_optimal or cert.proven_optimal) and not cut,
         cut,
         seconds,
         (float(r.max_travel_min), bool(r.max_travel_hard)),
+        cert,
+        final_problem,
     )
 
 
@@ -635,6 +707,7 @@ def complete_plan(
         p.proven_optimal,
         seconds,
         p.stopped_by_time,
+        certificate=p.certificate,
     )
 
 

@@ -16,6 +16,7 @@ outside it (routes layer against district outlines), which the tests and ``bench
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -149,6 +150,31 @@ def line_outside_share(
         lines = [LineString([anchors[c], anchors[v]]) for v in mem if v != c]
         length = sum(ln.length for ln in lines)
         inside = sum(ln.intersection(area).length for ln in lines)
+        out = max(length - inside, 0.0)
+        worst = max(worst, out / length if length > 0 else 0.0)
+        total_out, total = total_out + out, total + length
+    return worst, total_out / total if total > 0 else 0.0
+
+
+def route_outside_share(
+    geoms: gpd.GeoSeries, labels: np.ndarray, offices: Sequence[int], lines: Any
+) -> tuple[float, float]:
+    """(worst district's, whole plan's) share of the road route office -> village outside the district.
+
+    ``lines(pairs)`` gives the road line of each (office, village) pair of positions (the network's routes):
+    the measure of :func:`km_outside` on the office -> village routes, before the month is planned.
+    """
+    worst = total_out = total = 0.0
+    pairs = [(int(offices[labels[v]]), int(v)) for v in range(len(labels)) if v != offices[labels[v]]]
+    by_pair = dict(zip(pairs, lines(pairs), strict=True))
+    for d, c in enumerate(offices):
+        mem = np.flatnonzero(labels == d)
+        if len(mem) < 2:
+            continue
+        area = geoms.iloc[mem].union_all().buffer(1.0)
+        routes = [by_pair[(int(c), int(v))] for v in mem if v != c]
+        length = sum(ln.length for ln in routes)
+        inside = sum(ln.intersection(area).length for ln in routes)
         out = max(length - inside, 0.0)
         worst = max(worst, out / length if length > 0 else 0.0)
         total_out, total = total_out + out, total + length

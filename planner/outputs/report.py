@@ -685,6 +685,31 @@ def _workload(summary: dict[str, Any], names: dict[str, str], lang: str) -> str:
     return out
 
 
+def _certificate(summary: dict[str, Any], lang: str) -> str:
+    """The districts' objective, its lower bound and the gap (summary.json's ``district_objective``)."""
+    cert = summary.get("district_objective")
+    if not isinstance(cert, dict) or cert.get("objective") is None:
+        return ""
+    obj = number(cert["objective"], 0)
+    if cert.get("bound_proven_optimal"):
+        text = t("report.certificate.proven", lang, objective=obj)
+    elif cert.get("lower_bound") is None:
+        text = t("report.certificate.none", lang)
+    else:
+        method = t(f"report.certificate.{cert.get('bound_method')}", lang)
+        text = t(
+            "report.certificate.line",
+            lang,
+            objective=obj,
+            bound=number(cert["lower_bound"], 0),
+            method=method,
+            gap=number(cert["gap_pct"], 1),
+        )
+    if cert.get("bound_stopped_by_time"):
+        text += " " + t("report.certificate.stopped", lang)
+    return f"<p>{escape(text)}</p>"
+
+
 def _timing(summary: dict[str, Any], lang: str) -> str:
     """The seconds each stage took (the one part of the report that differs between two runs of a plan)."""
     seconds = summary.get("seconds")
@@ -745,6 +770,7 @@ def report_html(plan: PlanData, *, lang: str = "zh", generated: str | None = Non
         ("districts", _district_table(plan, names, lang)),
         ("stations", stations_html(plan, lang)),
         ("matches", matches_html(plan, names, lang)),
+        ("certificate", _certificate(summary, lang)),
         ("charts", _charts(plan, lang)),
         ("explain", _explain(plan, names, lang)),
         ("routes", _routes(plan, names, lang)),

@@ -77,6 +77,21 @@ def build_summary(
             for i, r in access[access["access"] != "road"].sort_index().iterrows()
         },
         "offices_explained": districts.get("offices_explained", []),
+        # the certificate of the districts (docs/DOMAIN.md, "How good the districts are")
+        "lower_bound": districts.get("lower_bound"),
+        "gap_pct": districts.get("gap_pct"),
+        "district_objective": {
+            k: districts.get(k)
+            for k in (
+                "objective",
+                "lower_bound",
+                "gap_pct",
+                "bound_method",
+                "bound_proven_optimal",
+                "bound_seconds",
+                "bound_stopped_by_time",
+            )
+        },
         "violations": [_violation_dict(x) for x in [*dplan.violations, *patrol.violations]],
         "dropped_visits": [
             {
