@@ -80,6 +80,22 @@ def test_village_of_14000_is_a_listed_break_not_a_crash() -> None:
     assert_plan_invariants(plan, villages, r)
 
 
+def test_check_names_the_village_too_big_for_r2_as_the_plan_does() -> None:
+    """`planner check` (check_districts on the plan's villages) names the village of 14,000 that the plan names,
+    once: the plan and the check report the same R2 breaks."""
+    pop = np.full(20, 900)
+    pop[7] = 14000
+    villages = make_villages(4, 5, pop)
+    r = rules(mode="both")
+    times = make_times(villages)
+    plan = draw_and_place(villages, times, make_access(villages), rules=r)
+    offices = plan.offices.reset_index() if "office_id" not in plan.offices.columns else plan.offices
+    checked = check_districts(plan.villages, times, rules=r, offices=offices)
+    key = lambda vs: sorted((x.rule, x.subject) for x in vs if x.rule == "R2")  # noqa: E731
+    assert ("R2", "V007") in key(checked)
+    assert key(checked) == key(plan.violations)
+
+
 def test_within_township_keeps_districts_inside_and_names_small_townships() -> None:
     """within_township: no district crosses a township; a township of 3 villages is named as an R1 break."""
     tw = ["A"] * 10 + ["B"] * 7 + ["C"] * 3  # row-major 4x5: A rows 0-1, B 7 cells, C last 3 cells

@@ -349,3 +349,21 @@ def test_check_flags_a_day_shift_plus_a_night_trip(easy):
     paid = PatrolRules(holidays=HOLIDAYS, night_overtime_hours=3)
     found = check_schedule(s, a, times, rules=paid, month=MONTH, roster=plan.roster)
     assert not any(v.rule == "shift" and "night-visit day" in v.detail for v in found)
+
+
+def test_far_night_visit_follows_office_hours_that_do_not_count_as_an_office_day():
+    """A village 100 min out (a 200-minute night trip) whose trip fits no field day (every other village 25 min
+    out, the driving limit passed) and leaves under half a shift of office hours before it: the night visit is
+    made after short office hours (a whole late shift), and R8's office days are still met without that day."""
+    a, times = _district([(0, 0), (25, 0), (0, 25), (100, 0)], officers=1, kmh=60.0)
+    plan = plan_month(a, times, rules=RULES, month=MONTH, seed=0, time_limit=10)
+    s = plan.schedule
+    night = s[(s["activity"] == "night_visit") & (s["village_id"] == "V4")]
+    assert len(night) == 1, plan.dropped_visits
+    assert not [v for v in plan.violations if v.hard], plan.violations
+    day = s[(s["officer_id"] == night["officer_id"].iloc[0]) & (s["date"] == night["date"].iloc[0])]
+    office = day[day["activity"] == "office"]
+    assert len(office) == 1 and int(office["minutes"].iloc[0]) < 240  # office hours too short to count
+    span = _minutes(day["end"].max()) - _minutes(day["start"].min())
+    assert span <= 8 * 60
+    assert not [v for v in check_schedule(s, a, times, rules=RULES, month=MONTH) if v.hard]

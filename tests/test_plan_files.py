@@ -204,7 +204,19 @@ def test_schedule_csv_has_bom_and_xlsx_has_officer_sheets(tmp_path: Path) -> Non
     assert wb.sheetnames == ["全部", "汇总", "P01", "P02", "警员_3"]  # '/' is not allowed in a sheet name
     assert wb["全部"].max_row == 5
     rows = list(wb["P01"].iter_rows(values_only=True))
-    assert rows[0] == ("民警", "日期", "开始", "结束", "村代码", "村名", "乡镇", "事项", "分钟")
+    assert rows[0] == (
+        "民警",
+        "日期",
+        "开始",
+        "结束",
+        "村代码",
+        "村名",
+        "乡镇",
+        "事项",
+        "分钟",
+        "其中步行分钟",
+        "备注",
+    )
     assert [r[7] for r in rows[1:]] == ["路途", "走访"]
     wb.close()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 
 from planner.io.plan_files import read_plan_dir, write_plan_dir
+from planner.io.schedule_xlsx import read_schedule_xlsx, write_schedule_xlsx
 from tests.test_plan_files import _plan
 
 
@@ -29,6 +30,8 @@ def test_xlsx_is_in_chinese_typed_named_and_filtered(tmp_path: Path) -> None:
         "乡镇",
         "事项",
         "分钟",
+        "其中步行分钟",
+        "备注",
     ]
     row = [c for c in ws[3]]  # P01's visit
     assert row[1].value == dt.datetime(2026, 12, 1) and row[1].number_format == "yyyy-mm-dd"
@@ -38,7 +41,7 @@ def test_xlsx_is_in_chinese_typed_named_and_filtered(tmp_path: Path) -> None:
     towns = dict(zip(plan.villages["village_id"], plan.villages["township"], strict=True))
     assert row[5].value == names[vid] and row[6].value == towns[vid]
     assert [ws.cell(r, 8).value for r in range(2, 6)] == ["路途", "走访", "夜访", "坐班"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:I5"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:K5"
     assert ws.column_dimensions["F"].width >= 12
     summary = [[c.value for c in r] for r in wb["汇总"].iter_rows()]
     assert summary[0] == ["民警", "出勤天数", "走访次数", "夜访次数", "坐班天数", "工作小时", "行车公里"]
@@ -83,3 +86,25 @@ def test_edited_xlsx_is_the_schedule_read(tmp_path: Path) -> None:
         "night_visit",
     ]
     assert back["minutes"].tolist() == [7.0, 240.0, 60.0, 480.0]
+
+
+def test_walk_minutes_and_note_are_written_and_read_back(tmp_path: Path) -> None:
+    """schedule.csv's walk_minutes and note columns are in the workbook under the plan's headers (zh and en) and
+    come back as the same values; a workbook without them reads as the seven columns."""
+    plan = _plan()
+    schedule = plan.schedule.assign(walk_minutes=[5, 0, 0, 0], note=["", "支援 O1 / aid to O1", "", ""])
+    for lang, walk_h, note_h in (("zh", "其中步行分钟", "备注"), ("en", "of which on foot (min)", "note")):
+        path = tmp_path / f"s-{lang}.xlsx"
+        write_schedule_xlsx(schedule, path, lang=lang)
+        rows = list(openpyxl.load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
+        assert rows[0][-2:] == (walk_h, note_h)
+        assert [r[-2] for r in rows[1:]] == [5, 0, 0, 0]
+        assert rows[2][-1] == "支援 O1 / aid to O1" and rows[1][-1] is None
+        back = read_schedule_xlsx(path)
+        assert back["walk_minutes"].tolist() == ["5", "0", "0", "0"]
+        assert back["note"].tolist() == ["", "支援 O1 / aid to O1", "", ""]
+    wb = openpyxl.load_workbook(tmp_path / "s-en.xlsx")
+    ws = wb.worksheets[0]
+    ws.delete_cols(10, 2)  # an older workbook, without the two columns
+    wb.save(tmp_path / "old.xlsx")
+    assert "note" not in read_schedule_xlsx(tmp_path / "old.xlsx").columns

@@ -7,6 +7,7 @@ label (:func:`r1_label`, :func:`r2_label`, built from the rules in force) side b
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,30 @@ def _check_r1(d: str, mem: np.ndarray, r: DistrictRules) -> list[Violation]:
             kind="district",
         )
     ]
+
+
+def heavy_villages(ids: pd.Index, pop: np.ndarray, r: DistrictRules) -> list[Violation]:
+    """R2 breaks the numbers force: a village with more residents than a district's officers may serve (the plan
+    and `planner check` report the same)."""
+    cap = r.max_officers * r.residents_per_officer
+    out: list[Violation] = []
+    if not r.uses_population:
+        return out
+    for vid, p in zip(ids, pop, strict=True):
+        if p > cap:
+            need = math.ceil(p / r.residents_per_officer)
+            out.append(
+                Violation(
+                    "R2",
+                    str(vid),
+                    f"village {vid} has {p:,.0f} residents alone, more than {r.max_officers} officers x "
+                    f"{r.residents_per_officer:,} = {cap:,}; its district needs {need} officers",
+                    f"村 {vid} 单村即有 {p:,.0f} 人, 超过 {r.max_officers} 名民警 x {r.residents_per_officer:,} = "
+                    f"{cap:,}; 其警务区需要 {need} 名民警",
+                    kind="village",
+                )
+            )
+    return out
 
 
 def _check_r2(d: str, residents: float, r: DistrictRules) -> list[Violation]:
@@ -315,6 +340,7 @@ def check_districts(
     v = villages.set_index("village_id") if "village_id" in villages.columns else villages
     a = _assignment(v, offices, r)
     out = _check_membership(a.ids, v["district_id"])
+    out += heavy_villages(a.ids, a.population, r)
     nbrs = _neighbour_lists(v, a.ids, times, adjacency, r)
     minutes = times.subset(a.ids, a.ids).seconds / 60.0 if times is not None else None
     for d in sorted(set(a.district[a.assigned])):

@@ -21,7 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from planner.districts.adjacency import _anchor_points, _bridge, village_adjacency
-from planner.districts.check import check_districts
+from planner.districts.check import check_districts, heavy_villages
 from planner.districts.compare import PlanComparison, compare_current
 from planner.districts.roads import line_outside_share, road_adjacency, route_outside_share
 from planner.engines.districting import DistrictingProblem, DistrictSolution
@@ -212,29 +212,6 @@ def _access_table(access: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
         miss = ids[acc["access"].isna()].tolist()[:10]
         raise ValidationError(f"access lacks villages {miss}", zh=f"可达性表缺少村 {miss}")
     return acc
-
-
-def _heavy_villages(ids: pd.Index, pop: np.ndarray, r: DistrictRules) -> list[Violation]:
-    """R2 breaks the numbers force: a village with more residents than a district's officers may serve."""
-    cap = r.max_officers * r.residents_per_officer
-    out: list[Violation] = []
-    if not r.uses_population:
-        return out
-    for vid, p in zip(ids, pop, strict=True):
-        if p > cap:
-            need = math.ceil(p / r.residents_per_officer)
-            out.append(
-                Violation(
-                    "R2",
-                    str(vid),
-                    f"village {vid} has {p:,.0f} residents alone, more than {r.max_officers} officers x "
-                    f"{r.residents_per_officer:,} = {cap:,}; its district needs {need} officers",
-                    f"村 {vid} 单村即有 {p:,.0f} 人, 超过 {r.max_officers} 名民警 x {r.residents_per_officer:,} = "
-                    f"{cap:,}; 其警务区需要 {need} 名民警",
-                    kind="village",
-                )
-            )
-    return out
 
 
 def _district_range(
@@ -579,7 +556,7 @@ def plan_districts(
         adj = borders if r.contiguity == "borders" else road_adjacency(borders, raw)
     else:
         adj = sp.csr_matrix(_bridge(sp.csr_matrix(adjacency), pts, township, min_units))
-    violations = _heavy_villages(ids, pop, r)
+    violations = heavy_villages(ids, pop, r)
     k_low, k_high, small = _district_range(adj, ids, pop, township, r)
     violations.extend(small)
     if n_districts is not None and not 1 <= n_districts <= n:

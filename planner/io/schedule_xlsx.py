@@ -33,6 +33,8 @@ HEADERS: dict[str, dict[str, str]] = {
         "township": "乡镇",
         "activity": "事项",
         "minutes": "分钟",
+        "walk_minutes": "其中步行分钟",
+        "note": "备注",
     },
     "en": {
         "officer_id": "officer",
@@ -44,6 +46,8 @@ HEADERS: dict[str, dict[str, str]] = {
         "township": "township",
         "activity": "activity",
         "minutes": "minutes",
+        "walk_minutes": "of which on foot (min)",
+        "note": "note",
     },
 }
 #: Activity code (schedule.csv) -> its name in the workbook.
@@ -57,7 +61,9 @@ SUMMARY_HEADERS: dict[str, list[str]] = {
 }
 SHEETS = {"zh": ("全部", "汇总"), "en": ("all", "summary")}
 _WIDTHS = {"officer_id": 12, "date": 12, "start": 8, "end": 8, "village_id": 18, "village_name": 16}
-_WIDTHS |= {"township": 14, "activity": 10, "minutes": 8}
+_WIDTHS |= {"township": 14, "activity": 10, "minutes": 8, "walk_minutes": 10, "note": 20}
+#: The columns after schedule.csv's seven that the workbook carries and reads back when present.
+OPTIONAL_COLUMNS = ["walk_minutes", "note"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -99,6 +105,10 @@ def _cell_time(value: Any) -> Any:
     if m and int(m.group(1)) < 24 and int(m.group(2)) < 60:
         return dt.time(int(m.group(1)), int(m.group(2)))
     return _text(str(value))
+
+
+def _number(value: Any) -> float | int | None:
+    return None if pd.isna(value) else float(value) if float(value) % 1 else int(value)
 
 
 def officer_summary(schedule: pd.DataFrame, km: Mapping[str, float]) -> pd.DataFrame:
@@ -151,12 +161,21 @@ def write_schedule_xlsx(
         "township",
         "activity",
         "minutes",
+        *OPTIONAL_COLUMNS,
     ]
     acts = ACTIVITIES[lang]
     rows = []
-    for r in schedule[SCHEDULE_COLUMNS].itertuples(index=False):
+    table = schedule.assign(
+        **{
+            c: schedule[c] if c in schedule.columns else d
+            for c, d in zip(OPTIONAL_COLUMNS, (0, ""), strict=True)
+        }
+    )
+    for r in table[[*SCHEDULE_COLUMNS, *OPTIONAL_COLUMNS]].itertuples(index=False):
         vid = str(r.village_id)
         minutes = pd.to_numeric(r.minutes, errors="coerce")
+        walk = pd.to_numeric(r.walk_minutes, errors="coerce")
+        note = "" if pd.isna(r.note) else str(r.note)
         rows.append(
             [
                 _text(str(r.officer_id)),
@@ -167,7 +186,9 @@ def write_schedule_xlsx(
                 _text(names.get(vid, "")),
                 _text(townships.get(vid, "")),
                 _text(acts.get(str(r.activity), str(r.activity))),
-                None if pd.isna(minutes) else float(minutes) if float(minutes) % 1 else int(minutes),
+                _number(minutes),
+                _number(walk),
+                _text(note) if note else None,
             ]
         )
     officers = sorted({str(o) for o in schedule["officer_id"]})
@@ -233,7 +254,8 @@ def _read_cell(col: str, value: Any, activity_codes: Mapping[str, str]) -> str:
 
 
 def read_schedule_xlsx(path: Path) -> pd.DataFrame:
-    """The first sheet of schedule.xlsx as schedule.csv's table (all text; activity codes; ISO dates and HH:MM).
+    """The first sheet of schedule.xlsx as schedule.csv's table (all text; activity codes; ISO dates and HH:MM),
+    with ``walk_minutes`` and ``note`` when the sheet has them (:data:`OPTIONAL_COLUMNS`).
 
     Headers may be in Chinese or English (:data:`HEADERS`); the village and township names are not read back.
 
@@ -262,7 +284,7 @@ def read_schedule_xlsx(path: Path) -> pd.DataFrame:
     finally:
         wb.close()
     by_header = {h: c for lang in HEADERS for c, h in HEADERS[lang].items()}
-    by_header |= {c: c for c in SCHEDULE_COLUMNS}
+    by_header |= {c: c for c in [*SCHEDULE_COLUMNS, *OPTIONAL_COLUMNS]}
     codes = {name: code for lang in ACTIVITIES for code, name in ACTIVITIES[lang].items()}
     header = [
         by_header.get(str(h).strip(), str(h)) if h is not None else "" for h in (rows[0] if rows else [])
@@ -273,10 +295,11 @@ def read_schedule_xlsx(path: Path) -> pd.DataFrame:
             f"{path}: sheet '{ws.title}' lacks column(s) {', '.join(missing)}; restore the header row",
             zh=f"{path}:工作表“{ws.title}”缺少字段 {'、'.join(missing)};请恢复表头",
         )
-    at = {c: header.index(c) for c in SCHEDULE_COLUMNS}
+    columns = [*SCHEDULE_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in header)]
+    at = {c: header.index(c) for c in columns}
     data = [
-        {c: _read_cell(c, row[at[c]] if at[c] < len(row) else None, codes) for c in SCHEDULE_COLUMNS}
+        {c: _read_cell(c, row[at[c]] if at[c] < len(row) else None, codes) for c in columns}
         for row in rows[1:]
         if any(v is not None and str(v).strip() for v in row)
     ]
-    return pd.DataFrame(data, columns=SCHEDULE_COLUMNS, dtype=object)
+    return pd.DataFrame(data, columns=columns, dtype=object)

@@ -712,7 +712,9 @@ def _officer_model(
         r5.add_visit_days(dm, om, j, v, rules=rules)
         r6.add_household_time(dm, om, j, v, visit_day=ctx.full, rules=rules)
     r4.add_days_in_village(dm, om, home, rules=rules)
-    r7.add_night_visits(dm, om, t, work=ctx.work, rules=rules)
+    cut = r7.add_night_visits(dm, om, t, work=ctx.work, rules=rules)
+    if cut:
+        r8.add_office_days(dm, om, ctx.month, rules=rules, cut=cut)
     dm.driving.append(sum(om.field_load[d] for d in o.days))
     return om
 

@@ -6,14 +6,14 @@ Constraint: a night visit is its own evening trip office -> village -> office, a
 and staying to its end; the day is a late shift ending with the drive back, so the day's work plus the trip
 stays within the shift (plus ``night_overtime_hours``), and the day's driving, trip included, within the
 driving limit (C3, :class:`~planner.patrol.rulebook.worktime.WorkTime`); a day pattern too long for the trip
-excludes it, and so does an office day unless half a shift of office hours fits before it; one night visit an
-evening. Soft, spread over the month.
+excludes it; an office day before it counts as an R8 office day only when half a shift of office hours fits
+before the trip; one night visit an evening. Soft, spread over the month.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -53,10 +53,17 @@ def nights_owed(rules: PatrolRules) -> int:
 
 def add_night_visits(
     dm: DayModel, om: OfficerModel, times: np.ndarray, *, work: WorkTime, rules: PatrolRules
-) -> None:
-    """The officer's night visits (``times``: whole minutes of the office's matrix, office village first)."""
+) -> dict[dt.date, Any]:
+    """The officer's night visits (``times``: whole minutes of the office's matrix, office village first).
+
+    A night trip so long that less than half a shift of office hours fits before it may still follow office
+    hours (from the late start until the trip leaves: a whole late shift), but that day is no R8 office day.
+    Returns those days' booleans ("office hours too short to count"), for
+    :func:`planner.patrol.rulebook.r8.add_office_days` to leave out of the office days.
+    """
+    cut: dict[dt.date, Any] = {}
     if not rules.night_visits_per_village:
-        return
+        return cut
     model = dm.model
     for j, v in enumerate(om.villages):
         k = om.reachable[j]
@@ -69,15 +76,22 @@ def add_night_visits(
         for d in nd:
             xn = model.new_bool_var("")
             om.night[d, j] = xn
-            clash = [om.x[d, q] for q in too_long] + ([] if work.office_fits_night(room) else [om.off[d]])
-            if clash:
-                model.add_at_most_one([xn, *clash])
+            if too_long:
+                model.add_at_most_one([xn, *(om.x[d, q] for q in too_long)])
+            if not work.office_fits_night(room):
+                cut.setdefault(d, []).append(xn)
         dm.soft(om, sum(om.night[d, j] for d in nd), rules.night_visits_per_village, (v, "night"))
         dm.spread([om.night[d, j] for d in nd], rules.night_visits_per_village)
     for d in om.days:
         here = [x for (dd, _), x in om.night.items() if dd == d]
         if len(here) > 1:
             model.add_at_most_one(here)
+    out: dict[dt.date, Any] = {}
+    for d, nights in cut.items():
+        c = model.new_bool_var("")  # an office day cut short by the night trip: off and one of these nights
+        model.add(c >= om.off[d] + sum(nights) - 1)
+        out[d] = c
+    return out
 
 
 # -- explanation ---------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ are soft at the full weight. Officers of one office take turns in the office (a 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -65,12 +66,23 @@ def weekly_visits_owed(month: str, *, rules: PatrolRules) -> int:
 # -- constraint ----------------------------------------------------------------------------------------------
 
 
-def add_office_days(dm: DayModel, om: OfficerModel, month: str, *, rules: PatrolRules) -> None:
-    """The officer's office days in each ISO week he works (hard)."""
+def add_office_days(
+    dm: DayModel,
+    om: OfficerModel,
+    month: str,
+    *,
+    rules: PatrolRules,
+    cut: Mapping[dt.date, Any] | None = None,
+) -> None:
+    """The officer's office days in each ISO week he works (hard); ``cut``: days whose office hours a night trip
+    cuts under half a shift (:func:`planner.patrol.rulebook.r7.add_night_visits`), which do not count."""
     for w in om.weeks:
         wd = days_in_week(month, om.days, w, rules=rules)
         need = office_days_required(len(wd), rules=rules)
-        dm.model.add(sum(om.off[d] for d in wd) >= need)
+        if cut is None:
+            dm.model.add(sum(om.off[d] for d in wd) >= need)
+        elif any(d in cut for d in wd):
+            dm.model.add(sum(om.off[d] for d in wd) - sum(cut[d] for d in wd if d in cut) >= need)
 
 
 def add_weekly_visits(
