@@ -169,6 +169,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "完成走访要求还需增加{n}名民警：{districts}。",
         "The visit rules need {n} more officers: {districts}.",
     ),
+    "report.conclusion.r9_more": (
+        "按R9有{n}个派出所需增加社区民警，共{more}名：{stations}（见“派出所与警力”表）。",
+        "{n} stations need {more} more community officers under R9: {stations} (see the station table).",
+    ),
+    "report.conclusion.r9_more_one": (
+        "按R9有{n}个派出所需增加社区民警，共{more}名：{stations}（见“派出所与警力”表）。",
+        "{n} station needs {more} more community officers under R9: {stations} (see the station table).",
+    ),
     "report.conclusion.dropped": (
         "{n}次走访无法安排，增加民警无济于事，需调整规则（见下文原因）。",
         "{n} visits cannot be planned and more officers would not help: the rules must change (see the causes).",

@@ -229,3 +229,30 @@ def test_soft_goals_are_told_apart_from_hard_breaks_and_named_by_rule() -> None:
     assert checks.count("<li class='soft'>") == 1 and checks.count("<li class='hard'>") == 1
     assert "R11 村到本区警务室车程上限45分钟" in checks
     assert t("rule.other", "zh") not in checks
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_conclusion_says_which_stations_need_more_community_officers_under_r9(lang: str) -> None:
+    """The first page's 'what it would take' names the stations R9 finds short of community officers, each with
+    how many more (summary.json's shortfall rows of a station), escaped; none without such rows."""
+    import dataclasses
+
+    from plan_fixture import STATION_EVIL, with_stations
+
+    from planner.outputs.front import stations_short
+    from planner.outputs.html import escape
+
+    plan = with_stations(make_plan())
+    second = {"station_id": "S2", "office_id": "戌街派出所", "more_officers": 0, "more_community_officers": 1}
+    summary = {**plan.summary, "shortfall": [*plan.summary["shortfall"], second]}
+    sep = "、" if lang == "zh" else ", "
+    want = t("report.conclusion.r9_more", lang, n=2, more=3, stations=f"{STATION_EVIL} 2{sep}戌街派出所 1")
+    assert stations_short(summary, lang) == want
+    conclusion = _section(report_html(dataclasses.replace(plan, summary=summary), lang=lang), "conclusion")
+    assert escape(want) in conclusion and STATION_EVIL not in conclusion
+    assert t("report.conclusion.head_take", lang) in conclusion
+    one = stations_short(plan.summary, lang)
+    assert one == t("report.conclusion.r9_more_one", lang, n=1, more=2, stations=f"{STATION_EVIL} 2")
+    assert stations_short(make_plan().summary, lang) == ""
+    if lang == "en":
+        assert one.startswith("1 station needs 2 more community officers under R9: ")

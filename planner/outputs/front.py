@@ -31,6 +31,7 @@ __all__ = [
     "dropped_groups",
     "group_breaks",
     "rules_table",
+    "stations_short",
     "title_block",
 ]
 
@@ -308,6 +309,29 @@ def _office_districts(plan: PlanData) -> dict[str, str]:
     return dict(zip(offices["office_id"].astype(str), offices["district_id"].astype(str), strict=True))
 
 
+def stations_short(summary: dict[str, Any], lang: str) -> str:
+    """R9's sentence: the stations short of community officers with how many each needs ('' when none), from
+    summary.json's shortfall rows of a station (``station_id``, ``more_community_officers``)."""
+    rows = [
+        r
+        for r in summary.get("shortfall") or []
+        if r.get("station_id") and int(r.get("more_community_officers") or 0) > 0
+    ]
+    if not rows:
+        return ""
+    listed = (summary.get("stations") or {}).get("list") or []
+    names = {str(x.get("station_id")): str(x.get("name") or "") for x in listed}
+    sep = "、" if lang == "zh" else ", "
+    where = sep.join(
+        f"{names.get(str(r['station_id'])) or r.get('office_id') or r['station_id']} "
+        f"{int(r['more_community_officers'])}"
+        for r in rows
+    )
+    one = "_one" if len(rows) == 1 else ""
+    more = sum(int(r["more_community_officers"]) for r in rows)
+    return t(f"report.conclusion.r9_more{one}", lang, n=len(rows), more=more, stations=where)
+
+
 def conclusion(plan: PlanData, lang: str) -> str:
     """What works, what does not and what it would take, in a few sentences from summary.json."""
     s = plan.summary or {}
@@ -395,6 +419,8 @@ def conclusion(plan: PlanData, lang: str) -> str:
             for r in shortfall
         )
         take.append(t("report.conclusion.shortfall", lang, n=more, districts=ids))
+    if r9 := stations_short(s, lang):  # issue 15: R9's community officers, apart from the visits' officers
+        take.append(r9)
     dropped = len(s.get("dropped_visits") or [])
     if dropped and not shortfall:
         take.append(t("report.conclusion.dropped", lang, n=dropped))
