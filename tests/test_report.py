@@ -256,3 +256,31 @@ def test_conclusion_says_which_stations_need_more_community_officers_under_r9(la
     assert stations_short(make_plan().summary, lang) == ""
     if lang == "en":
         assert one.startswith("1 station needs 2 more community officers under R9: ")
+
+
+@pytest.mark.parametrize(
+    ("lang", "want"),
+    [
+        ("zh", "硬性规则未满足3处（2类原因）；另有1处目标未达成（1类原因）"),
+        ("en", "3 hard rule breaks (2 causes); 1 goal missed (1 cause)"),
+    ],
+)
+def test_rule_check_heading_counts_hard_causes_apart_from_goals(lang: str, want: str) -> None:
+    """The rule checks' heading says what each count counts: the hard breaks with their causes, then the goals
+    missed with theirs (the goals are listed under it too), in the report and the terminal alike."""
+    from planner.outputs.front import breaks_lines
+
+    plan = make_plan()
+    violations = [
+        {"rule": "R1", "subject": "D1", "detail": "3 villages", "detail_zh": "3个行政村", "hard": True},
+        {"rule": "R1", "subject": "D2", "detail": "3 villages", "detail_zh": "3个行政村", "hard": True},
+        {"rule": "R5", "subject": "V2", "detail": "1 day of 2", "detail_zh": "仅1天，需要2天", "hard": True},
+        {"rule": "C5", "subject": "D3", "detail": "route leaves", "detail_zh": "路线经过他区", "hard": False},
+    ]
+    summary = {**plan.summary, "violations": violations}
+    checks = _section(
+        report_html(PlanData(plan.villages, plan.districts, plan.offices, summary), lang=lang), "checks"
+    )
+    assert f"<p class='bad'>{want}</p>" in checks
+    names = {"V2": "张家寨"}
+    assert breaks_lines(violations, names, lang, districts={"D1", "D2", "D3"})[0] == want

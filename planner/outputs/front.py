@@ -28,6 +28,7 @@ __all__ = [
     "break_groups",
     "breaks_lines",
     "conclusion",
+    "count_head",
     "dropped_groups",
     "group_breaks",
     "rules_table",
@@ -193,11 +194,26 @@ def _count_text(subjects: Sequence[str], names: dict[str, str], lang: str, distr
     return t("report.breaks.n_items", lang, n=len(subjects))
 
 
-def _count_head(n_hard: int, causes: int, lang: str) -> str:
-    """'14 hard rule breaks from 3 causes', or that every hard rule is met."""
-    if not n_hard:
-        return t("report.breaks.count_none", lang)
-    return t("report.breaks.count", lang, hard=n_hard, causes=causes)
+def _causes(n: int, lang: str) -> str:
+    return t("report.breaks.causes_one" if n == 1 else "report.breaks.causes", lang, n=n)
+
+
+def count_head(groups: Sequence[Group], lang: str) -> str:
+    """'14 hard rule breaks (3 causes); 26 goals missed (25 causes)', or that every hard rule is met: each count
+    says what it counts, the hard breaks' causes apart from the goals'."""
+    hard = [g for g in groups if g.hard]
+    soft = [g for g in groups if not g.hard]
+    n_hard = sum(len(g.subjects) for g in hard)
+    n_soft = sum(len(g.subjects) for g in soft)
+    head = (
+        t("report.breaks.count", lang, hard=n_hard, causes=_causes(len(hard), lang))
+        if n_hard
+        else t("report.breaks.count_none", lang)
+    )
+    if n_soft:
+        key = "report.breaks.count_soft_one" if n_soft == 1 else "report.breaks.count_soft"
+        head += t(key, lang, soft=n_soft, causes=_causes(len(soft), lang))
+    return head
 
 
 def _subject_text(subject: str, names: dict[str, str]) -> str:
@@ -221,10 +237,7 @@ def breaks_lines(
     groups = group_breaks(violations, lang)
     if not groups:
         return [t("report.checks.ok", lang)]
-    n_hard = sum(len(g.subjects) for g in groups if g.hard)
-    n_soft = sum(len(g.subjects) for g in groups if not g.hard)
-    head = _count_head(n_hard, sum(g.hard for g in groups), lang)
-    lines = [head + (t("report.breaks.count_soft", lang, soft=n_soft) if n_soft else "")]
+    lines = [count_head(groups, lang)]
     sep = "、" if lang == "zh" else ", "
     for g in groups:
         tag = t("report.breaks.hard" if g.hard else "report.breaks.soft", lang)
@@ -252,11 +265,7 @@ def breaks_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
     rules = rules_of(summary)
     labels = rule_labels(rules, lang)
     n_hard = sum(len(g.subjects) for g in groups if g.hard)
-    n_soft = sum(len(g.subjects) for g in groups if not g.hard)
-    head = escape(
-        _count_head(n_hard, sum(g.hard for g in groups), lang)
-        + (t("report.breaks.count_soft", lang, soft=n_soft) if n_soft else "")
-    )
+    head = escape(count_head(groups, lang))
     items = []
     for g in groups:
         cls = "hard" if g.hard else "soft"
