@@ -124,6 +124,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "villages within {n} min of their office (goal)",
     ),
     "report.breaks.count": ("硬性规则未满足{hard}处（{causes}）", "{hard} hard rule breaks ({causes})"),
+    "report.breaks.count_one": ("硬性规则未满足{hard}处（{causes}）", "{hard} hard rule break ({causes})"),
     "report.breaks.count_none": ("硬性规则全部满足", "every hard rule is met"),
     "report.breaks.count_soft": ("；另有{soft}处目标未达成（{causes}）", "; {soft} goals missed ({causes})"),
     "report.breaks.count_soft_one": (

@@ -58,7 +58,8 @@ def test_each_dropped_visit_and_unreachable_village_is_explained() -> None:
     explain = _section(page, "explain")
     for d in plan.summary["dropped_visits"]:
         assert d["officer_id"] in explain and d["village_id"] in explain
-    assert "无道路通达&lt;b&gt;V9&lt;/b&gt;" in explain  # the Chinese reason is used in zh
+    # the Chinese reason is used in zh, the id in it named
+    assert "无道路通达&lt;b&gt;<span class='v'>河口村 <span class='id'>V9</span></span>&lt;/b&gt;" in explain
     assert "河口村 (V9)" in explain  # village named, not only its id
 
 
@@ -284,3 +285,33 @@ def test_rule_check_heading_counts_hard_causes_apart_from_goals(lang: str, want:
     assert f"<p class='bad'>{want}</p>" in checks
     names = {"V2": "张家寨"}
     assert breaks_lines(violations, names, lang, districts={"D1", "D2", "D3"})[0] == want
+
+
+def test_an_id_followed_by_a_bracket_is_named_like_any_other_id() -> None:
+    """An id followed by a bracket that is not its name ("to V5 (13 min)") gets its name beside it, in the
+    terminal (planner.check.named), the report's rule checks and the conclusion; an id already named, or inside
+    Chinese text, is named once."""
+    from planner.check import named
+
+    names = {"V5": "白石村", "V1": "李家村", "V10": "十村"}
+    assert (
+        named("longest to V5 (13 min), via V1", names) == "longest to V5 (白石村) (13 min), via V1 (李家村)"
+    )
+    assert (
+        named("村 V5 (白石村) 位于主干道; V5（白石村）", names) == "村 V5 (白石村) 位于主干道; V5（白石村）"
+    )
+    assert named("最长的一条到V5 (13 分钟)", names) == "最长的一条到V5 (白石村) (13 分钟)"
+    assert named("V10 not V1", names) == "V10 (十村) not V1 (李家村)"
+
+    plan = make_plan()
+    detail = "route from office V1 to 1 village passes another district; the longest to V5 (13 min)"
+    violations = [
+        {"rule": "R1", "subject": "D1", "detail": detail, "detail_zh": detail, "hard": True},
+        {"rule": "C5", "subject": "D2", "detail": detail, "detail_zh": detail, "hard": False},
+    ]
+    summary = {**plan.summary, "violations": violations}
+    page = report_html(PlanData(plan.villages, plan.districts, plan.offices, summary), lang="en")
+    checks = _section(page, "checks")
+    assert "the longest to <span class='v'>白石村 <span class='id'>V5</span></span> (13 min)" in checks
+    assert "office <span class='v'>李家村 <span class='id'>V1</span></span> to" in checks
+    assert "the longest to V5 (白石村) (13 min)" in _section(page, "conclusion")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from planner.check import rule_labels, rules_of
+from planner.check import id_pieces, named, rule_labels, rules_of
 from planner.model import PlanData
 from planner.outputs.datanotes import estimate_factors
 from planner.outputs.html import escape, month_text, number
@@ -49,6 +49,12 @@ def name_html(subject: str, names: dict[str, str]) -> str:
     if s in names and names[s] != s:
         return f"<span class='v'>{escape(names[s])} <span class='id'>{escape(s)}</span></span>"
     return escape(s)
+
+
+def cause_html(text: str, names: dict[str, str]) -> str:
+    """A cause's words (escaped) with every village id in them named as the subjects are (:func:`name_html`),
+    e.g. "to osm-n64954396 (13 min)" reads "to Encamp osm-n64954396 (13 min)"."""
+    return "".join(escape(p) if vid is None else name_html(vid, names) for p, vid in id_pieces(text, names))
 
 
 def region_name(summary: dict[str, Any], lang: str) -> str:
@@ -206,7 +212,12 @@ def count_head(groups: Sequence[Group], lang: str) -> str:
     n_hard = sum(len(g.subjects) for g in hard)
     n_soft = sum(len(g.subjects) for g in soft)
     head = (
-        t("report.breaks.count", lang, hard=n_hard, causes=_causes(len(hard), lang))
+        t(
+            f"report.breaks.count{'_one' if n_hard == 1 else ''}",
+            lang,
+            hard=n_hard,
+            causes=_causes(len(hard), lang),
+        )
         if n_hard
         else t("report.breaks.count_none", lang)
     )
@@ -273,7 +284,7 @@ def breaks_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
         items.append(
             f"<li class='{cls}'><span class='tag'>{escape(tag)}</span> "
             f"<b>{escape(_count_text(g.subjects, names, lang, districts))}</b>{escape(t('colon', lang))}"
-            f"{escape(g.cause)}<br><span class='rule'>{escape(_rule_text(g.rule, labels, rules, lang))}</span>"
+            f"{cause_html(g.cause, names)}<br><span class='rule'>{escape(_rule_text(g.rule, labels, rules, lang))}</span>"
             f"<div class='who'>{_subjects_html(g.subjects, names, lang)}</div></li>"
         )
     return f"<p class='{'bad' if n_hard else 'soft'}'>{head}</p><ul class='groups'>{''.join(items)}</ul>"
@@ -287,7 +298,7 @@ def dropped_html(summary: dict[str, Any], names: dict[str, str], lang: str) -> s
     items = "".join(
         f"<li><b>{escape(t('report.dropped.n', lang, n=len(g.subjects)))}</b> "
         f"（{escape(', '.join(g.officers))}）{escape(t('colon', lang))}"
-        f"{escape(g.first if len(g.subjects) == 1 else g.cause)}"
+        f"{cause_html(g.first if len(g.subjects) == 1 else g.cause, names)}"
         f"<div class='who'>{_subjects_html(g.subjects, names, lang)}</div></li>"
         for g in groups
     )
@@ -376,7 +387,7 @@ def conclusion(plan: PlanData, lang: str) -> str:
                 lang,
                 count=_count_text(g.subjects, names, lang, districts),
                 rule=g.rule,
-                cause=g.cause,
+                cause=named(g.cause, names),
             )
         )
     if len(hard) > 4:
