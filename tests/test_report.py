@@ -315,3 +315,31 @@ def test_an_id_followed_by_a_bracket_is_named_like_any_other_id() -> None:
     assert "the longest to <span class='v'>白石村 <span class='id'>V5</span></span> (13 min)" in checks
     assert "office <span class='v'>李家村 <span class='id'>V1</span></span> to" in checks
     assert "the longest to V5 (白石村) (13 min)" in _section(page, "conclusion")
+
+
+def test_villages_of_one_cause_are_one_group_whatever_their_names_in_brackets() -> None:
+    """A detail naming its village with the name in brackets ('village V2 (张家寨) is on a main road but ...')
+    joins the others of its cause, and the cause keeps no stray bracket of a name."""
+    details = [
+        ("V2", "张家寨", "警务室 O06"),
+        ("V3", "大坪村", "警务室 O06"),
+        ("V4", "新村", "警务室 O01"),
+    ]
+    violations = [
+        {
+            "rule": "R10",
+            "subject": vid,
+            "detail": f"village {vid} ({name}) is on a main road but no officer of office {o[-3:]} has the skill",
+            "detail_zh": f"村 {vid} ({name}) 位于主干道沿线, 但{o}没有交通专长的民警",
+            "hard": False,
+        }
+        for vid, name, o in details
+    ]
+    for lang in ("zh", "en"):
+        groups = break_groups({"violations": violations}, lang)
+        assert [len(g.subjects) for g in groups] == [2, 1]
+        assert "(" not in groups[0].cause and groups[0].subjects == ["V2", "V3"]
+    assert (
+        break_groups({"violations": violations}, "zh")[0].cause
+        == "位于主干道沿线, 但警务室 O06没有交通专长的民警"
+    )

@@ -140,6 +140,10 @@ def _cause(detail: str, subject: str) -> str:
     """A detail with its subject taken out: the words every break of one cause shares."""
     text = str(detail)
     if subject:
+        # "村 V1 (大寨村) 位于主干道沿线": the subject's name in brackets goes with it, so that villages of one
+        # cause share its words
+        words = "|".join(re.escape(w) for w in _SUBJECT_WORDS)
+        text = re.sub(rf"(?:{words}) {re.escape(subject)} [(（][^()（）]*[)）] ?", "", text)
         for word in _SUBJECT_WORDS:
             text = text.replace(f"{word} {subject} ", "").replace(f"{word} {subject}", "")
         text = text.replace(subject, "…")
