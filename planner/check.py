@@ -257,19 +257,44 @@ def stale_rows(plan: PlanData, derived: Any, roster: pd.DataFrame | None) -> lis
     return out
 
 
-def named(text: str, names: dict[str, str]) -> str:
-    """``text`` with every village id in it followed by the village's name, and numpy's reprs of text removed
-    (``np.str_('O01')`` reads O01)."""
+def id_pieces(text: str, names: dict[str, str]) -> list[tuple[str, str | None]]:
+    """``text`` cut at the village ids in it: (text, None) between them, (its text, id) for each id, the text
+    being the id with the bracket naming it when one follows ("V1 (大寨村)", "V1（大寨村）"); another bracket
+    ("to osm-n64954396 (13 min)") stays text. numpy's reprs of text are removed first (``np.str_('O01')``
+    reads O01)."""
     text = re.sub(r"np\.str_\('([^']*)'\)", r"\1", text)
     ids = [i for i in names if i and names[i] and i in text]
     if not ids:
-        return text
+        return [(text, None)] if text else []
     pattern = re.compile(
-        r"(?<![\w-])("
+        # an id ends at a letter, digit, _ or -, not at a Chinese character: "到V1" names V1
+        r"(?<![A-Za-z0-9_-])("
         + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
-        + r")(?![\w-]| \()"
+        + r")(?![A-Za-z0-9_-])"
     )
-    return pattern.sub(lambda m: f"{m.group(1)} ({names[m.group(1)]})", text)
+    pieces: list[tuple[str, str | None]] = []
+    at = 0
+    for m in pattern.finditer(text):
+        if m.start() < at:  # inside the bracket of the id before it
+            continue
+        vid, end = m.group(1), m.end()
+        if text[at : m.start()]:
+            pieces.append((text[at : m.start()], None))
+        for own in (f" ({names[vid]})", f"({names[vid]})", f" （{names[vid]}）", f"（{names[vid]}）"):
+            if text.startswith(own, end):
+                end += len(own)
+                break
+        pieces.append((text[m.start() : end], vid))
+        at = end
+    if text[at:]:
+        pieces.append((text[at:], None))
+    return pieces
+
+
+def named(text: str, names: dict[str, str]) -> str:
+    """``text`` with every village id in it followed by the village's name in brackets, once (an id already
+    named is left so; one followed by another bracket is named too: "to osm-n64954396 (Encamp) (13 min)")."""
+    return "".join(p if p != vid else f"{p} ({names[p]})" for p, vid in id_pieces(text, names))
 
 
 def edited_plan(

@@ -53,6 +53,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "map.layer.coverage": ("车程覆盖（15/30/60分钟）", "Travel-time coverage (15/30/60 min)"),
     "map.layer.access": ("步行可达、无法到达与车程估算的村", "Walk-only, unreachable and estimated villages"),
     "map.layer.current": ("现行警务区（对比）", "Current districts (for comparison)"),
+    "map.layer.stations": ("派出所", "Police stations"),
     "map.layer.routes": ("巡逻路线：{officer}", "Routes: {officer}"),
     "map.legend.title": ("图例", "Legend"),
     "map.legend.office": ("警务室（{n}名民警）", "office ({n} officers)"),
@@ -63,6 +64,18 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "map.legend.estimated": ("车程为估算", "travel estimated"),
     "map.legend.unreachable": ("无法到达", "unreachable"),
     "map.legend.current": ("现行警务区边界", "current district boundary"),
+    "map.legend.station": ("派出所", "police station"),
+    "map.legend.station_short": (
+        "派出所（R9：社区民警不足）",
+        "police station short of community officers (R9)",
+    ),
+    "map.station.badge": ("所", "S"),
+    "map.popup.station_of": (
+        "{name}：警务区 {districts}，{villages}个行政村，{population}人",
+        "{name}: districts {districts}, {villages} villages, {population} residents",
+    ),
+    "map.popup.community": ("社区民警合计", "Community officers"),
+    "map.popup.station_short": ("；按R9还需{n}名社区民警", "; R9: needs {n} more community officers"),
     "map.legend.route": ("巡逻路线（每天一种颜色）", "patrol route (one colour a day)"),
     "map.popup.district": ("警务区", "District"),
     "map.popup.office": ("警务室", "Office"),
@@ -110,12 +123,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "村到本区警务室车程力求不超过{n}分钟（目标）",
         "villages within {n} min of their office (goal)",
     ),
-    "report.breaks.count": (
-        "硬性规则未满足{hard}处，共{causes}类原因",
-        "{hard} hard rule breaks from {causes} causes",
-    ),
+    "report.breaks.count": ("硬性规则未满足{hard}处（{causes}）", "{hard} hard rule breaks ({causes})"),
+    "report.breaks.count_one": ("硬性规则未满足{hard}处（{causes}）", "{hard} hard rule break ({causes})"),
     "report.breaks.count_none": ("硬性规则全部满足", "every hard rule is met"),
-    "report.breaks.count_soft": ("；另有{soft}处目标未达成", "; {soft} goals missed"),
+    "report.breaks.count_soft": ("；另有{soft}处目标未达成（{causes}）", "; {soft} goals missed ({causes})"),
+    "report.breaks.count_soft_one": (
+        "；另有{soft}处目标未达成（{causes}）",
+        "; {soft} goal missed ({causes})",
+    ),
+    "report.breaks.causes": ("{n}类原因", "{n} causes"),
+    "report.breaks.causes_one": ("{n}类原因", "{n} cause"),
     "report.breaks.n_districts": ("{n}个警务区", "{n} districts"),
     "report.breaks.n_districts_one": ("{n}个警务区", "{n} district"),
     "report.breaks.n_villages_one": ("{n}个行政村", "{n} village"),
@@ -155,6 +172,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.conclusion.shortfall": (
         "完成走访要求还需增加{n}名民警：{districts}。",
         "The visit rules need {n} more officers: {districts}.",
+    ),
+    "report.conclusion.r9_more": (
+        "按R9有{n}个派出所需增加社区民警，共{more}名：{stations}（见“派出所与警力”表）。",
+        "{n} stations need {more} more community officers under R9: {stations} (see the station table).",
+    ),
+    "report.conclusion.r9_more_one": (
+        "按R9有{n}个派出所需增加社区民警，共{more}名：{stations}（见“派出所与警力”表）。",
+        "{n} station needs {more} more community officers under R9: {stations} (see the station table).",
     ),
     "report.conclusion.dropped": (
         "{n}次走访无法安排，增加民警无济于事，需调整规则（见下文原因）。",
@@ -489,6 +514,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "stations.r9.share": ("社区民警不足{pct}%", "community below {pct}%"),
     "stations.r9.min": ("农村所警力不足{n}人", "rural station below {n}"),
     "stations.urban": ("（城区所）", " (urban)"),
+    "stations.r9.unknown": ("未核（未给出其他民警人数）", "not checked (no other_officers given)"),
     "stations.note_unknown": (
         "R9 需要全所警力：请在派出所文件中给出 other_officers（非社区民警人数），用 --stations 重新规划。",
         "R9 needs a station's whole force: give other_officers (its non-community officers) in a station file "

@@ -297,3 +297,96 @@ def make_generated_plan(*, seed: int = 1, time_limit: float = 10.0) -> PlanData:
         routes=routes,
         schedule=patrol.schedule,
     )
+
+
+# -- stations (issue 15) -----------------------------------------------------------------------------------
+STATION_EVIL = "<b>东</b>派出所"
+
+
+def with_stations(plan: PlanData) -> PlanData:
+    """The fixture plan with two police stations: S1 (named with HTML) at V1 serving D1 and D2, 1 resident and
+    1 linked officer of a force of 7, 2 more community officers needed under R9 (40% of 5 others asks 4); S2 at V3 serving D3, whose force
+    is not given (R9 not checked)."""
+    import dataclasses
+
+    sites = plan.villages.set_index("village_id").geometry.representative_point()
+    stations = gpd.GeoDataFrame(
+        {
+            "station_id": ["S1", "S2"],
+            "name": [STATION_EVIL, "戌街派出所"],
+            "village_id": ["V1", "V3"],
+            "townships": ["共和镇;安乐乡", "戌街乡"],
+            "districts": ["D1;D2", "D3"],
+            "n_districts": [2, 1],
+            "n_villages": [6, 3],
+            "population": [8090, 3990],
+            "other_officers": [5.0, math.nan],
+            "rural": [True, True],
+        },
+        geometry=[sites["V1"], sites["V3"]],
+        crs=plan.villages.crs,
+    )
+    force = [
+        {
+            "station_id": "S1",
+            "name": STATION_EVIL,
+            "resident": 1,
+            "linked": 1,
+            "community": 2,
+            "other": 5,
+            "force": 7,
+            "rural": True,
+            "checked": True,
+            "community_pct": 28.6,
+            "r9_share_ok": False,
+            "r9_min_ok": True,
+            "more_community": 2,
+        },
+        {
+            "station_id": "S2",
+            "name": "戌街派出所",
+            "resident": 0,
+            "linked": 2,
+            "community": 2,
+            "other": None,
+            "force": None,
+            "rural": True,
+            "checked": False,
+            "community_pct": None,
+            "r9_share_ok": None,
+            "r9_min_ok": None,
+            "more_community": 0,
+        },
+    ]
+    shortfall = {
+        "office_id": STATION_EVIL,
+        "station_id": "S1",
+        "more_officers": 0,
+        "more_community_officers": 2,
+        "detail": f"station {STATION_EVIL} needs 2 more community officer(s) (R9: 2 of 7)",
+        "detail_zh": f"派出所 {STATION_EVIL} 还需 2 名社区民警 (R9: 现有 2/7)",
+    }
+    summary = {
+        **plan.summary,
+        "stations": {
+            "source": "townships",
+            "list": [
+                {
+                    "station_id": str(r.station_id),
+                    "name": str(r.name),
+                    "village_id": str(r.village_id),
+                    "townships": str(r.townships).split(";"),
+                    "districts": str(r.districts).split(";"),
+                    "villages": int(r.n_villages),
+                    "population": int(r.population),
+                    "other_officers": None if pd.isna(r.other_officers) else int(r.other_officers),
+                    "rural": True,
+                }
+                for r in stations.itertuples()
+            ],
+            "notes": [],
+            "force": force,
+        },
+        "shortfall": [*(plan.summary.get("shortfall") or []), shortfall],
+    }
+    return dataclasses.replace(plan, stations=stations, summary=summary)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from browser import Chromium, chromium_path
-from plan_fixture import EVIL_NAME, TEMPLATE_NAME, make_plan
+from plan_fixture import EVIL_NAME, STATION_EVIL, TEMPLATE_NAME, make_plan, with_stations
 
 from planner.outputs.maps import map_html, plan_map
 from planner.outputs.report import report_html
@@ -266,3 +266,31 @@ def test_a_map_of_village_points_draws_dots_and_district_outlines_not_pins(
     _click(chromium, "path.planner-village", 1)
     assert EVIL_NAME in chromium.evaluate("document.querySelector('.leaflet-popup-content').textContent")
     chromium.screenshot(ARTIFACTS / "map_points.png")
+
+
+def test_map_stations_are_badges_that_toggle_and_open_their_r9_popup(
+    chromium: Chromium, tmp_path: Path
+) -> None:
+    """The police stations are HTML badges (no pin image), listed in the layer control, switched off and on
+    there, and a click opens the station's popup with its name as text and its R9 figures."""
+    plan = with_stations(make_plan())
+    path = tmp_path / "map.html"
+    path.write_text(map_html(plan_map(plan, tiles="none")), encoding="utf-8")
+    log = chromium.open(path.as_uri())
+    assert log.errors == []
+    assert _count(chromium, "div.planner-station") == len(plan.stations)
+    assert _count(chromium, "img.leaflet-marker-icon") == 0
+    labels = chromium.evaluate(
+        "[...document.querySelectorAll('.leaflet-control-layers-overlays label')]"
+        ".map(l => l.textContent.trim())"
+    )
+    box = labels.index("派出所")
+    _click(chromium, ".leaflet-control-layers-overlays input", box)
+    assert _count(chromium, "div.planner-station") == 0
+    _click(chromium, ".leaflet-control-layers-overlays input", box)
+    assert _count(chromium, "div.planner-station") == len(plan.stations)
+    _click(chromium, "div.planner-station", 0)
+    popup = chromium.evaluate("document.querySelector('.leaflet-popup-content').textContent")
+    assert STATION_EVIL in popup and "还需社区民警2" in popup.replace(" ", "")
+    assert chromium.log.dialogs == [] and chromium.log.errors == []
+    chromium.screenshot(ARTIFACTS / "map_stations.png")

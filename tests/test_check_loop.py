@@ -169,7 +169,8 @@ def test_check_groups_breaks_by_cause_as_the_report_does(
     heads = [x for x in lines if x.startswith("  [")]
     assert len(heads) == len(groups)
     n_hard = sum(v.hard for v in found)
-    assert lines[0].startswith(f"{n_hard} hard rule breaks from {sum(g.hard for g in groups)} causes")
+    n_causes = sum(g.hard for g in groups)
+    assert lines[0].startswith(f"{n_hard} hard rule breaks ({n_causes} cause{'s' if n_causes > 1 else ''})")
     kinds = [x.startswith("  [hard]") for x in heads]
     assert kinds == sorted(kinds, reverse=True)  # every hard break before the goals
     at = lines.index(

@@ -58,7 +58,8 @@ def test_each_dropped_visit_and_unreachable_village_is_explained() -> None:
     explain = _section(page, "explain")
     for d in plan.summary["dropped_visits"]:
         assert d["officer_id"] in explain and d["village_id"] in explain
-    assert "无道路通达&lt;b&gt;V9&lt;/b&gt;" in explain  # the Chinese reason is used in zh
+    # the Chinese reason is used in zh, the id in it named
+    assert "无道路通达&lt;b&gt;<span class='v'>河口村 <span class='id'>V9</span></span>&lt;/b&gt;" in explain
     assert "河口村 (V9)" in explain  # village named, not only its id
 
 
@@ -229,3 +230,116 @@ def test_soft_goals_are_told_apart_from_hard_breaks_and_named_by_rule() -> None:
     assert checks.count("<li class='soft'>") == 1 and checks.count("<li class='hard'>") == 1
     assert "R11 村到本区警务室车程上限45分钟" in checks
     assert t("rule.other", "zh") not in checks
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_conclusion_says_which_stations_need_more_community_officers_under_r9(lang: str) -> None:
+    """The first page's 'what it would take' names the stations R9 finds short of community officers, each with
+    how many more (summary.json's shortfall rows of a station), escaped; none without such rows."""
+    import dataclasses
+
+    from plan_fixture import STATION_EVIL, with_stations
+
+    from planner.outputs.front import stations_short
+    from planner.outputs.html import escape
+
+    plan = with_stations(make_plan())
+    second = {"station_id": "S2", "office_id": "戌街派出所", "more_officers": 0, "more_community_officers": 1}
+    summary = {**plan.summary, "shortfall": [*plan.summary["shortfall"], second]}
+    sep = "、" if lang == "zh" else ", "
+    want = t("report.conclusion.r9_more", lang, n=2, more=3, stations=f"{STATION_EVIL} 2{sep}戌街派出所 1")
+    assert stations_short(summary, lang) == want
+    conclusion = _section(report_html(dataclasses.replace(plan, summary=summary), lang=lang), "conclusion")
+    assert escape(want) in conclusion and STATION_EVIL not in conclusion
+    assert t("report.conclusion.head_take", lang) in conclusion
+    one = stations_short(plan.summary, lang)
+    assert one == t("report.conclusion.r9_more_one", lang, n=1, more=2, stations=f"{STATION_EVIL} 2")
+    assert stations_short(make_plan().summary, lang) == ""
+    if lang == "en":
+        assert one.startswith("1 station needs 2 more community officers under R9: ")
+
+
+@pytest.mark.parametrize(
+    ("lang", "want"),
+    [
+        ("zh", "硬性规则未满足3处（2类原因）；另有1处目标未达成（1类原因）"),
+        ("en", "3 hard rule breaks (2 causes); 1 goal missed (1 cause)"),
+    ],
+)
+def test_rule_check_heading_counts_hard_causes_apart_from_goals(lang: str, want: str) -> None:
+    """The rule checks' heading says what each count counts: the hard breaks with their causes, then the goals
+    missed with theirs (the goals are listed under it too), in the report and the terminal alike."""
+    from planner.outputs.front import breaks_lines
+
+    plan = make_plan()
+    violations = [
+        {"rule": "R1", "subject": "D1", "detail": "3 villages", "detail_zh": "3个行政村", "hard": True},
+        {"rule": "R1", "subject": "D2", "detail": "3 villages", "detail_zh": "3个行政村", "hard": True},
+        {"rule": "R5", "subject": "V2", "detail": "1 day of 2", "detail_zh": "仅1天，需要2天", "hard": True},
+        {"rule": "C5", "subject": "D3", "detail": "route leaves", "detail_zh": "路线经过他区", "hard": False},
+    ]
+    summary = {**plan.summary, "violations": violations}
+    checks = _section(
+        report_html(PlanData(plan.villages, plan.districts, plan.offices, summary), lang=lang), "checks"
+    )
+    assert f"<p class='bad'>{want}</p>" in checks
+    names = {"V2": "张家寨"}
+    assert breaks_lines(violations, names, lang, districts={"D1", "D2", "D3"})[0] == want
+
+
+def test_an_id_followed_by_a_bracket_is_named_like_any_other_id() -> None:
+    """An id followed by a bracket that is not its name ("to V5 (13 min)") gets its name beside it, in the
+    terminal (planner.check.named), the report's rule checks and the conclusion; an id already named, or inside
+    Chinese text, is named once."""
+    from planner.check import named
+
+    names = {"V5": "白石村", "V1": "李家村", "V10": "十村"}
+    assert (
+        named("longest to V5 (13 min), via V1", names) == "longest to V5 (白石村) (13 min), via V1 (李家村)"
+    )
+    assert (
+        named("村 V5 (白石村) 位于主干道; V5（白石村）", names) == "村 V5 (白石村) 位于主干道; V5（白石村）"
+    )
+    assert named("最长的一条到V5 (13 分钟)", names) == "最长的一条到V5 (白石村) (13 分钟)"
+    assert named("V10 not V1", names) == "V10 (十村) not V1 (李家村)"
+
+    plan = make_plan()
+    detail = "route from office V1 to 1 village passes another district; the longest to V5 (13 min)"
+    violations = [
+        {"rule": "R1", "subject": "D1", "detail": detail, "detail_zh": detail, "hard": True},
+        {"rule": "C5", "subject": "D2", "detail": detail, "detail_zh": detail, "hard": False},
+    ]
+    summary = {**plan.summary, "violations": violations}
+    page = report_html(PlanData(plan.villages, plan.districts, plan.offices, summary), lang="en")
+    checks = _section(page, "checks")
+    assert "the longest to <span class='v'>白石村 <span class='id'>V5</span></span> (13 min)" in checks
+    assert "office <span class='v'>李家村 <span class='id'>V1</span></span> to" in checks
+    assert "the longest to V5 (白石村) (13 min)" in _section(page, "conclusion")
+
+
+def test_villages_of_one_cause_are_one_group_whatever_their_names_in_brackets() -> None:
+    """A detail naming its village with the name in brackets ('village V2 (张家寨) is on a main road but ...')
+    joins the others of its cause, and the cause keeps no stray bracket of a name."""
+    details = [
+        ("V2", "张家寨", "警务室 O06"),
+        ("V3", "大坪村", "警务室 O06"),
+        ("V4", "新村", "警务室 O01"),
+    ]
+    violations = [
+        {
+            "rule": "R10",
+            "subject": vid,
+            "detail": f"village {vid} ({name}) is on a main road but no officer of office {o[-3:]} has the skill",
+            "detail_zh": f"村 {vid} ({name}) 位于主干道沿线, 但{o}没有交通专长的民警",
+            "hard": False,
+        }
+        for vid, name, o in details
+    ]
+    for lang in ("zh", "en"):
+        groups = break_groups({"violations": violations}, lang)
+        assert [len(g.subjects) for g in groups] == [2, 1]
+        assert "(" not in groups[0].cause and groups[0].subjects == ["V2", "V3"]
+    assert (
+        break_groups({"violations": violations}, "zh")[0].cause
+        == "位于主干道沿线, 但警务室 O06没有交通专长的民警"
+    )

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from planner.check import rule_labels, rules_of
+from planner.check import id_pieces, named, rule_labels, rules_of
 from planner.model import PlanData
 from planner.outputs.datanotes import estimate_factors
 from planner.outputs.html import escape, month_text, number
@@ -28,9 +28,11 @@ __all__ = [
     "break_groups",
     "breaks_lines",
     "conclusion",
+    "count_head",
     "dropped_groups",
     "group_breaks",
     "rules_table",
+    "stations_short",
     "title_block",
 ]
 
@@ -47,6 +49,12 @@ def name_html(subject: str, names: dict[str, str]) -> str:
     if s in names and names[s] != s:
         return f"<span class='v'>{escape(names[s])} <span class='id'>{escape(s)}</span></span>"
     return escape(s)
+
+
+def cause_html(text: str, names: dict[str, str]) -> str:
+    """A cause's words (escaped) with every village id in them named as the subjects are (:func:`name_html`),
+    e.g. "to osm-n64954396 (13 min)" reads "to Encamp osm-n64954396 (13 min)"."""
+    return "".join(escape(p) if vid is None else name_html(vid, names) for p, vid in id_pieces(text, names))
 
 
 def region_name(summary: dict[str, Any], lang: str) -> str:
@@ -132,6 +140,10 @@ def _cause(detail: str, subject: str) -> str:
     """A detail with its subject taken out: the words every break of one cause shares."""
     text = str(detail)
     if subject:
+        # "村 V1 (大寨村) 位于主干道沿线": the subject's name in brackets goes with it, so that villages of one
+        # cause share its words
+        words = "|".join(re.escape(w) for w in _SUBJECT_WORDS)
+        text = re.sub(rf"(?:{words}) {re.escape(subject)} [(（][^()（）]*[)）] ?", "", text)
         for word in _SUBJECT_WORDS:
             text = text.replace(f"{word} {subject} ", "").replace(f"{word} {subject}", "")
         text = text.replace(subject, "…")
@@ -192,11 +204,31 @@ def _count_text(subjects: Sequence[str], names: dict[str, str], lang: str, distr
     return t("report.breaks.n_items", lang, n=len(subjects))
 
 
-def _count_head(n_hard: int, causes: int, lang: str) -> str:
-    """'14 hard rule breaks from 3 causes', or that every hard rule is met."""
-    if not n_hard:
-        return t("report.breaks.count_none", lang)
-    return t("report.breaks.count", lang, hard=n_hard, causes=causes)
+def _causes(n: int, lang: str) -> str:
+    return t("report.breaks.causes_one" if n == 1 else "report.breaks.causes", lang, n=n)
+
+
+def count_head(groups: Sequence[Group], lang: str) -> str:
+    """'14 hard rule breaks (3 causes); 26 goals missed (25 causes)', or that every hard rule is met: each count
+    says what it counts, the hard breaks' causes apart from the goals'."""
+    hard = [g for g in groups if g.hard]
+    soft = [g for g in groups if not g.hard]
+    n_hard = sum(len(g.subjects) for g in hard)
+    n_soft = sum(len(g.subjects) for g in soft)
+    head = (
+        t(
+            f"report.breaks.count{'_one' if n_hard == 1 else ''}",
+            lang,
+            hard=n_hard,
+            causes=_causes(len(hard), lang),
+        )
+        if n_hard
+        else t("report.breaks.count_none", lang)
+    )
+    if n_soft:
+        key = "report.breaks.count_soft_one" if n_soft == 1 else "report.breaks.count_soft"
+        head += t(key, lang, soft=n_soft, causes=_causes(len(soft), lang))
+    return head
 
 
 def _subject_text(subject: str, names: dict[str, str]) -> str:
@@ -220,10 +252,7 @@ def breaks_lines(
     groups = group_breaks(violations, lang)
     if not groups:
         return [t("report.checks.ok", lang)]
-    n_hard = sum(len(g.subjects) for g in groups if g.hard)
-    n_soft = sum(len(g.subjects) for g in groups if not g.hard)
-    head = _count_head(n_hard, sum(g.hard for g in groups), lang)
-    lines = [head + (t("report.breaks.count_soft", lang, soft=n_soft) if n_soft else "")]
+    lines = [count_head(groups, lang)]
     sep = "、" if lang == "zh" else ", "
     for g in groups:
         tag = t("report.breaks.hard" if g.hard else "report.breaks.soft", lang)
@@ -251,11 +280,7 @@ def breaks_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
     rules = rules_of(summary)
     labels = rule_labels(rules, lang)
     n_hard = sum(len(g.subjects) for g in groups if g.hard)
-    n_soft = sum(len(g.subjects) for g in groups if not g.hard)
-    head = escape(
-        _count_head(n_hard, sum(g.hard for g in groups), lang)
-        + (t("report.breaks.count_soft", lang, soft=n_soft) if n_soft else "")
-    )
+    head = escape(count_head(groups, lang))
     items = []
     for g in groups:
         cls = "hard" if g.hard else "soft"
@@ -263,7 +288,7 @@ def breaks_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
         items.append(
             f"<li class='{cls}'><span class='tag'>{escape(tag)}</span> "
             f"<b>{escape(_count_text(g.subjects, names, lang, districts))}</b>{escape(t('colon', lang))}"
-            f"{escape(g.cause)}<br><span class='rule'>{escape(_rule_text(g.rule, labels, rules, lang))}</span>"
+            f"{cause_html(g.cause, names)}<br><span class='rule'>{escape(_rule_text(g.rule, labels, rules, lang))}</span>"
             f"<div class='who'>{_subjects_html(g.subjects, names, lang)}</div></li>"
         )
     return f"<p class='{'bad' if n_hard else 'soft'}'>{head}</p><ul class='groups'>{''.join(items)}</ul>"
@@ -277,7 +302,7 @@ def dropped_html(summary: dict[str, Any], names: dict[str, str], lang: str) -> s
     items = "".join(
         f"<li><b>{escape(t('report.dropped.n', lang, n=len(g.subjects)))}</b> "
         f"（{escape(', '.join(g.officers))}）{escape(t('colon', lang))}"
-        f"{escape(g.first if len(g.subjects) == 1 else g.cause)}"
+        f"{cause_html(g.first if len(g.subjects) == 1 else g.cause, names)}"
         f"<div class='who'>{_subjects_html(g.subjects, names, lang)}</div></li>"
         for g in groups
     )
@@ -306,6 +331,29 @@ def _office_districts(plan: PlanData) -> dict[str, str]:
     if offices is None or not {"office_id", "district_id"} <= set(offices.columns):
         return {}
     return dict(zip(offices["office_id"].astype(str), offices["district_id"].astype(str), strict=True))
+
+
+def stations_short(summary: dict[str, Any], lang: str) -> str:
+    """R9's sentence: the stations short of community officers with how many each needs ('' when none), from
+    summary.json's shortfall rows of a station (``station_id``, ``more_community_officers``)."""
+    rows = [
+        r
+        for r in summary.get("shortfall") or []
+        if r.get("station_id") and int(r.get("more_community_officers") or 0) > 0
+    ]
+    if not rows:
+        return ""
+    listed = (summary.get("stations") or {}).get("list") or []
+    names = {str(x.get("station_id")): str(x.get("name") or "") for x in listed}
+    sep = "、" if lang == "zh" else ", "
+    where = sep.join(
+        f"{names.get(str(r['station_id'])) or r.get('office_id') or r['station_id']} "
+        f"{int(r['more_community_officers'])}"
+        for r in rows
+    )
+    one = "_one" if len(rows) == 1 else ""
+    more = sum(int(r["more_community_officers"]) for r in rows)
+    return t(f"report.conclusion.r9_more{one}", lang, n=len(rows), more=more, stations=where)
 
 
 def conclusion(plan: PlanData, lang: str) -> str:
@@ -343,7 +391,7 @@ def conclusion(plan: PlanData, lang: str) -> str:
                 lang,
                 count=_count_text(g.subjects, names, lang, districts),
                 rule=g.rule,
-                cause=g.cause,
+                cause=named(g.cause, names),
             )
         )
     if len(hard) > 4:
@@ -395,6 +443,8 @@ def conclusion(plan: PlanData, lang: str) -> str:
             for r in shortfall
         )
         take.append(t("report.conclusion.shortfall", lang, n=more, districts=ids))
+    if r9 := stations_short(s, lang):  # issue 15: R9's community officers, apart from the visits' officers
+        take.append(r9)
     dropped = len(s.get("dropped_visits") or [])
     if dropped and not shortfall:
         take.append(t("report.conclusion.dropped", lang, n=dropped))

@@ -2,8 +2,8 @@
 
 :func:`plan_map` draws a :class:`planner.model.PlanData` on a folium map and returns it (``m=`` adds the layers
 to a map of your own); it is composed of one function per layer (:func:`villages_layer`, :func:`districts_layer`,
-:func:`coverage_layer`, :func:`access_layer`, :func:`offices_layer`, :func:`current_layer`,
-:func:`routes_layer`, then :func:`controls`), each of which takes layers already in the map's coordinates and
+:func:`coverage_layer`, :func:`access_layer`, :func:`offices_layer`, the stations of
+:mod:`planner.outputs.mapstations`, :func:`current_layer`, :func:`routes_layer`, then :func:`controls`), each of which takes layers already in the map's coordinates and
 ``m=`` and returns the map. :func:`map_html` renders a map to one self-contained HTML page whose Leaflet scripts
 and styles are inlined from ``planner/static/vendor``, so the page works in a meeting room without internet.
 
@@ -43,6 +43,7 @@ from planner.outputs.lookups import (
 )
 from planner.outputs.maplabels import labels_layer, tile_note, title_control
 from planner.outputs.mappage import map_html
+from planner.outputs.mapstations import station_figures, stations_layer, stations_legend
 from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
@@ -322,14 +323,18 @@ def _swatch(colour: str, *, kind: str = "box") -> str:
     )
 
 
-def _legend_body(colours: Mapping[str, str], lang: str, *, has_current: bool, has_routes: bool) -> str:
-    """The legend's HTML: district colours, offices, coverage bands, access marks, current districts, routes."""
+def _legend_body(
+    colours: Mapping[str, str], lang: str, *, has_current: bool, has_routes: bool, stations: str = ""
+) -> str:
+    """The legend's HTML: district colours, offices, the ``stations`` lines, coverage bands, access marks,
+    current districts, routes."""
     parts = [
         f"<b>{js_text(t('map.legend.title', lang))}</b><br>",
         f"<i>{js_text(t('districts', lang))}</i><br>",
     ]
     parts += [f"{_swatch(c)}{js_text(d)}<br>" for d, c in colours.items()]
     parts.append(f"{_swatch(_OFFICE_COLOUR, kind='dot')}{js_text(t('map.legend.office_plain', lang))}<br>")
+    parts.append(stations)
     parts.append(f"<i>{js_text(t('map.layer.coverage', lang))}</i><br>")
     for i, limit in enumerate(COVERAGE_BANDS):
         parts.append(f"{_swatch(_BAND_COLOURS[i])}{js_text(t('map.legend.band', lang, minutes=limit))}<br>")
@@ -808,6 +813,7 @@ def controls(
     colours: Mapping[str, str],
     has_current: bool,
     has_routes: bool,
+    stations: str = "",
     m: folium.Map | None = None,
 ) -> folium.Map:
     """Add the legend, full-screen button, measure tool and layer control, and fit the map to the villages.
@@ -822,6 +828,8 @@ def controls(
         district_id -> colour, as the villages are drawn.
     has_current, has_routes
         Whether the map shows current districts and routes (the legend explains them only then).
+    stations
+        The legend's lines for the stations (:func:`planner.outputs.mapstations.stations_legend`), if drawn.
     m
         The map to add to; a new one when None.
 
@@ -831,7 +839,8 @@ def controls(
         The map.
     """
     m = _new_map() if m is None else m
-    _Legend(_legend_body(colours, lang, has_current=has_current, has_routes=has_routes)).add_to(m)
+    body = _legend_body(colours, lang, has_current=has_current, has_routes=has_routes, stations=stations)
+    _Legend(body).add_to(m)
     folium.plugins.Fullscreen(position="topleft").add_to(m)
     folium.plugins.MeasureControl(
         position="topleft",
@@ -854,7 +863,8 @@ def plan_map(
     tile_key: str | None = None,
     m: folium.Map | None = None,
 ) -> folium.Map:
-    """Draw a plan: villages by district, offices, coverage, routes, hard-to-reach villages, current districts.
+    """Draw a plan: villages by district, offices, stations, coverage, routes, hard-to-reach villages, current
+    districts.
 
     Parameters
     ----------
@@ -915,6 +925,11 @@ def plan_map(
     coverage_layer(villages, lang=lang, m=m)
     access_layer(villages, lang=lang, m=m)
     offices_layer(offices, lang=lang, office_village=office_village, m=m)
+    legend_stations = ""
+    if plan.stations is not None and len(plan.stations):  # issue 15: the police stations and their R9
+        stations_layer(_to_map_crs(plan.stations, "stations", shift), lang=lang, summary=plan.summary, m=m)
+        short = any(f.get("more_community") for f in station_figures(plan.summary or {}).values())
+        legend_stations = stations_legend(lang, any_short=short)
     if current is not None:
         current_layer(current, lang=lang, m=m)
     n_route_layers = 0
@@ -922,8 +937,15 @@ def plan_map(
         routes_layer(routes, lang=lang, names=names, walk=walk_minutes(plan.schedule), m=m)
         n_route_layers = routes["officer_id"].astype(str).nunique()  # routes_layer adds one layer per officer
     has_current = current is not None
+    has_routes = n_route_layers > 0
     controls(
-        villages, lang=lang, colours=colours, has_current=has_current, has_routes=n_route_layers > 0, m=m
+        villages,
+        lang=lang,
+        colours=colours,
+        has_current=has_current,
+        has_routes=has_routes,
+        stations=legend_stations,
+        m=m,
     )
     labels_layer(villages, districts, m=m)
     title_control((plan.summary or {}).get("month"), lang=lang, m=m)

@@ -13,7 +13,7 @@ from planner.model import PlanData
 from planner.outputs.html import escape, number
 from planner.texts import t
 
-__all__ = ["matches_html", "stations_html"]
+__all__ = ["matches_html", "r9_words", "stations_html"]
 
 
 def _table(head: list[str], rows: list[list[tuple[str, bool]]]) -> str:
@@ -32,17 +32,26 @@ def _labels(summary: dict[str, Any], lang: str) -> dict[str, str]:
     return rule_labels(rules_of(summary), lang)
 
 
-def _r9_cell(f: dict[str, Any], rules: dict[str, Any], lang: str) -> str:
+def r9_words(f: dict[str, Any], rules: dict[str, Any], lang: str) -> tuple[str, bool]:
+    """A station's R9 in words (met, not checked, or what is broken) and whether it is broken: the station
+    table's and the map's one wording of summary.json's ``stations.force`` row ``f``."""
     if not f.get("checked"):
-        return "—"  # said once under the table (stations.note_unknown)
+        return t("stations.r9.unknown", lang), False
     broken = []
     if f.get("r9_share_ok") is False:
         broken.append(t("stations.r9.share", lang, pct=round(float(rules.get("community_share", 0.4)) * 100)))
     if f.get("r9_min_ok") is False:
         broken.append(t("stations.r9.min", lang, n=rules.get("min_officers", 5)))
     if not broken:
-        return escape(t("stations.r9.ok", lang))
-    return "<b class='bad'>" + escape("; ".join(broken)) + "</b>"
+        return t("stations.r9.ok", lang), False
+    return "; ".join(broken), True
+
+
+def _r9_cell(f: dict[str, Any], rules: dict[str, Any], lang: str) -> str:
+    if not f.get("checked"):
+        return "—"  # said once under the table (stations.note_unknown)
+    words, broken = r9_words(f, rules, lang)
+    return f"<b class='bad'>{escape(words)}</b>" if broken else escape(words)
 
 
 def stations_html(plan: PlanData, lang: str) -> str:
