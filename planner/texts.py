@@ -126,6 +126,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.breaks.count": ("硬性规则未满足{hard}处（{causes}）", "{hard} hard rule breaks ({causes})"),
     "report.breaks.count_one": ("硬性规则未满足{hard}处（{causes}）", "{hard} hard rule break ({causes})"),
     "report.breaks.count_none": ("硬性规则全部满足", "every hard rule is met"),
+    "report.breaks.see_table": (
+        "{rule}：{n}处未满足，逐条列在“{table}”表中",
+        "{rule}: {n} not met, each listed in the table “{table}”",
+    ),
     "report.breaks.count_soft": ("；另有{soft}处目标未达成（{causes}）", "; {soft} goals missed ({causes})"),
     "report.breaks.count_soft_one": (
         "；另有{soft}处目标未达成（{causes}）",
@@ -531,7 +535,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "matches.col.need": ("需求", "Need"),
     "matches.col.village": ("行政村", "Village"),
     "matches.col.officer": ("联系民警", "Linked officer"),
-    "matches.col.result": ("结果", "Result"),
     "matches.col.reason": ("说明", "Reason"),
     "matches.met": ("满足", "met"),
     "matches.missed": ("未满足", "missed"),

@@ -230,6 +230,9 @@ def test_the_report_shows_every_station_figure_and_every_match_in_both_languages
     )
     assert "共 2 项匹配需求：满足 1 项，未满足 1 项。" in zh and "2 wanted matches: 1 met, 1 missed." in en
     assert "O2 没有侦查民警" in zh and "no investigator in O2" in en
+    # a miss is a row with its reason; the matches met are one line per need, naming village and officer
+    assert "满足 · 主干道沿线村：交通民警: " in zh and "met · main-road village: traffic officer: " in en
+    assert zh.count("<tr><td>警情多发村：侦查民警</td>") == 1 and "<tr><td>主干道沿线村" not in zh
 
 
 def test_the_station_section_states_r9_and_r10_with_the_values_in_force():
@@ -257,3 +260,23 @@ def test_the_station_section_states_r9_and_r10_with_the_values_in_force():
         PlanData(villages=plan.villages, districts=plan.districts, offices=plan.offices, summary=summary)
     )
     assert "不少于派出所警力的50%" in zh and "150 米内" in zh
+
+
+def test_the_rule_checks_point_to_the_r9_and_r10_tables_instead_of_listing_them_twice():
+    """A soft R10 miss is listed once, in the matches table: the rule checks say how many and where; a hard
+    break keeps its own line."""
+    from planner.outputs.front import breaks_html
+
+    plan = make_plan()
+    misses = [
+        {"rule": "R10", "subject": v, "detail": f"on a main road, no traffic officer ({v})", "hard": False}
+        for v in ("V1", "V2", "V3")
+    ]
+    hard = {"rule": "R2", "subject": "D1", "detail": "has 12,000 residents", "hard": True, "kind": "district"}
+    summary = {**plan.summary, "violations": [hard, *misses]}
+    plan = PlanData(villages=plan.villages, districts=plan.districts, offices=plan.offices, summary=summary)
+    en = breaks_html(plan, {}, "en")
+    zh = breaks_html(plan, {}, "zh")
+    assert "R10: 3 not met, each listed in the table “Officers matched to villages (R10)”" in en
+    assert "R10：3处未满足" in zh and "no traffic officer" not in en
+    assert "has 12,000 residents" in en

@@ -282,7 +282,13 @@ def breaks_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
     n_hard = sum(len(g.subjects) for g in groups if g.hard)
     head = escape(count_head(groups, lang))
     items = []
+    # the soft R9 and R10 breaks have their own tables (stations, matches): one line each here points there
+    elsewhere = {"R9": "report.section.stations", "R10": "report.section.matches"}
+    moved: dict[str, int] = {}
     for g in groups:
+        if not g.hard and g.rule in elsewhere:
+            moved[g.rule] = moved.get(g.rule, 0) + len(g.subjects)
+            continue
         cls = "hard" if g.hard else "soft"
         tag = t("report.breaks.hard" if g.hard else "report.breaks.soft", lang)
         items.append(
@@ -290,6 +296,13 @@ def breaks_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
             f"<b>{escape(_count_text(g.subjects, names, lang, districts))}</b>{escape(t('colon', lang))}"
             f"{cause_html(g.cause, names)}<br><span class='rule'>{escape(_rule_text(g.rule, labels, rules, lang))}</span>"
             f"<div class='who'>{_subjects_html(g.subjects, names, lang)}</div></li>"
+        )
+    tag = escape(t("report.breaks.soft", lang))
+    for rule, n in moved.items():
+        where = t(elsewhere[rule], lang)
+        items.append(
+            f"<li class='soft'><span class='tag'>{tag}</span> "
+            f"{escape(t('report.breaks.see_table', lang, rule=rule, n=n, table=where))}</li>"
         )
     return f"<p class='{'bad' if n_hard else 'soft'}'>{head}</p><ul class='groups'>{''.join(items)}</ul>"
 

@@ -139,23 +139,35 @@ def matches_html(plan: PlanData, names: dict[str, str], lang: str) -> str:
         return f"<p>{escape(t('matches.none', lang))}</p>"
     met = sum(1 for m in matches if m.get("met"))
     people = {str(r.get("officer_id")): str(r.get("name") or "") for r in s.get("roster") or []}
+
+    def village(vid: str) -> str:
+        return f"{names[vid]} ({vid})" if names.get(vid) else vid
+
+    # every miss a row with its reason; the matches met one line per need (the report stays a few pages)
     rows = []
-    for m in sorted(
-        matches, key=lambda m: (bool(m.get("met")), str(m.get("need")), str(m.get("village_id")))
-    ):
+    met_by_need: dict[str, list[str]] = {}
+    for m in sorted(matches, key=lambda m: (str(m.get("need")), str(m.get("village_id")))):
         vid = str(m.get("village_id", ""))
-        ok = bool(m.get("met"))
-        result = escape(t("matches.met" if ok else "matches.missed", lang))
+        officer = _person(str(m.get("linked", m.get("officer_id", ""))), people)
+        need = t(f"matches.need.{m.get('need')}", lang)
+        if m.get("met"):
+            met_by_need.setdefault(need, []).append(f"{names.get(vid, vid)} ({officer})")
+            continue
         rows.append(
             [
-                (escape(t(f"matches.need.{m.get('need')}", lang)), False),
-                (escape(f"{names.get(vid, vid)} ({vid})" if names.get(vid) else vid), False),
-                (escape(_person(str(m.get("linked", m.get("officer_id", ""))), people)), False),
-                (result if ok else f"<b class='bad'>{result}</b>", False),
+                (escape(need), False),
+                (escape(village(vid)), False),
+                (escape(officer), False),
                 (escape(m.get("reason_zh" if lang == "zh" else "reason", "")), False),
             ]
         )
-    head = [t(f"matches.col.{k}", lang) for k in ("need", "village", "officer", "result", "reason")]
+    head = [t(f"matches.col.{k}", lang) for k in ("need", "village", "officer", "reason")]
     lead = t("matches.summary", lang, n=len(matches), met=met, miss=len(matches) - met)
     rule = f"<p class='note'>R10: {escape(_labels(s, lang).get('R10', ''))}</p>"
-    return f"<p>{escape(lead)}</p>{rule}{_table(head, rows)}"
+    sep = "、" if lang == "zh" else ", "
+    done = "".join(
+        f"<li>{escape(t('matches.met', lang))} · {escape(need)}: {escape(sep.join(items))}</li>"
+        for need, items in met_by_need.items()
+    )
+    table = (f"<h3>{escape(t('matches.missed', lang))}</h3>" + _table(head, rows)) if rows else ""
+    return f"<p>{escape(lead)}</p>{rule}{table}" + (f"<ul class='note'>{done}</ul>" if done else "")
