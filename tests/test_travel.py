@@ -122,3 +122,14 @@ def test_report_prints_summary_jsons_resident_minutes(lang: str) -> None:
     assert number(s["resident_minutes"], 0) in page
     assert number(s["resident_minutes_bound"], 0) in page
     assert f"{number(s['resident_minutes_gap_pct'], 1)}%" in page
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bound_holds_where_a_heavy_village_forces_an_r2_break(seed: int) -> None:
+    """A village over the R2 cap alone: R2 is widened only for its district and the bound stays valid."""
+    p = dataclasses.replace(_heavy_county(seed), pop_upper=2000.0)
+    sol = heuristic(p, seed=0, exact=False)
+    assert np.bincount(sol.labels, weights=p.population).max() > 2000.0
+    for cert in (bound(p, sol.labels), certify_travel(p, sol.labels, exact=True)):
+        assert cert.bound is not None
+        assert cert.bound <= resident_minutes(p, sol.labels, _best_offices(p, sol.labels)) + 1e-6

@@ -149,6 +149,40 @@ def neighbour_cuts(problem: DistrictingProblem, size: int) -> sp.csr_matrix:
     return sp.csr_matrix((val, (r, col)), shape=(row, size))
 
 
+def heavy_rows(problem: DistrictingProblem, labels: np.ndarray, size: int) -> sp.csr_matrix | None:
+    """R2 widened only where a heavy village forces it: ``sum_i pop_i x[i, j] <= cap y[j] + sum_h (top - cap)
+    x[h, j]`` over the villages h heavier than the cap alone, ``top`` the plan's largest district.
+
+    The model is otherwise widened to the plan's range for every district (:func:`.certificate._widened`), which
+    on a county with one town over the cap lets every district hold the town's residents. Valid for every plan
+    whose districts over the cap each hold a heavy village and stay within ``top``; None when ``labels`` is not
+    such a plan (or no district is over the cap)."""
+    cap = problem.pop_bounds[1]
+    pop = problem.population
+    pops = np.bincount(labels, weights=pop)
+    if not np.isfinite(cap) or pops.max() <= cap:
+        return None
+    heavy = pop > cap
+    over = np.flatnonzero(pops > cap)
+    if not all(heavy[labels == d].any() for d in over):
+        return None
+    n, top = problem.n, float(pops.max())
+    rows, cols, vals = [], [], []
+    for j in range(n):
+        rows.extend([j] * (n + 1))
+        cols.extend([i * n + j for i in range(n)] + [n * n + j])
+        vals.extend([*np.where(heavy, pop - (top - cap), pop).tolist(), -cap])
+    return sp.csr_matrix((vals, (rows, cols)), shape=(n, size))
+
+
+def _rows(problem: DistrictingProblem, labels: np.ndarray, size: int) -> sp.csr_matrix | None:
+    """The rows ``@ x <= 0`` the travel's model adds: the neighbour cuts (a connected plan) and R2's heavy rows."""
+    parts = [m for m in (heavy_rows(problem, labels, size),) if m is not None]
+    if connected(problem, labels):  # else the plan itself breaks the cuts: the bound covers it without them
+        parts.append(neighbour_cuts(problem, size))
+    return sp.vstack(parts).tocsr() if parts else None
+
+
 def bound(problem: DistrictingProblem, labels: np.ndarray, *, time_limit: float = 60.0) -> TravelCertificate:
     """The LP bound on the travel alone (no contiguity, no integrality), the rules widened to ``labels``' range."""
     from scipy.optimize import Bounds, LinearConstraint, milp
@@ -160,9 +194,9 @@ def bound(problem: DistrictingProblem, labels: np.ndarray, *, time_limit: float 
     tp = travel_problem(problem)
     lay, c, a_mat, bl, bu, ub = _model(tp, int(labels.max()) + 1, labels)
     cons = [LinearConstraint(a_mat, bl, bu)]
-    if connected(tp, labels):  # else the plan itself breaks the cuts: the bound covers it without them
-        cuts = neighbour_cuts(tp, lay.size)
-        cons.append(LinearConstraint(cuts, -np.inf, np.zeros(cuts.shape[0])))
+    extra = _rows(tp, labels, lay.size)
+    if extra is not None:
+        cons.append(LinearConstraint(extra, -np.inf, np.zeros(extra.shape[0])))
     res = milp(
         c,
         bounds=Bounds(np.zeros(lay.size), ub),
@@ -217,7 +251,7 @@ def certify_travel(
         warm=labels,
         rounds=rounds,
         nodes=nodes,
-        extra=neighbour_cuts(tp, lay.size),
+        extra=_rows(tp, labels, lay.size),
     )
     value, method = cert.lower_bound, cert.method
     if lp.bound is not None and (value is None or lp.bound > value):
