@@ -264,10 +264,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "R1/R2 and contiguity has {bound} (proven), this plan is {gap}% above it.",
     ),
     "report.certificate.trade": (
-        "均衡项 (权重 {bw}) 与紧凑项 (权重 {cw}) 使各警务区人口更均匀 (人口变异系数 {cv}{best}), "
-        "代价至多 {above} 人·分钟。",
-        "The balance term (weight {bw}) and the compactness term (weight {cw}) keep the districts even "
-        "(population spread cv {cv}{best}) and cost at most {above} resident-minutes.",
+        "均衡项 (权重 {bw})、紧凑项 (权重 {cw}) 与求解的不足合计至多多用 {above} 人·分钟 "
+        "(本方案人口变异系数 {cv}{best})。",
+        "The balance term (weight {bw}), the compactness term (weight {cw}) and the search's shortfall "
+        "together cost at most {above} resident-minutes (population spread cv {cv}{best}).",
     ),
     "report.certificate.trade_best": ("; 出行最少的方案为 {cv}", "; the plan of least travel has {cv}"),
     "report.certificate.travel_mip": ("混合整数规划加连通割", "MIP with contiguity cuts"),
