@@ -133,3 +133,18 @@ def test_bound_holds_where_a_heavy_village_forces_an_r2_break(seed: int) -> None
     for cert in (bound(p, sol.labels), certify_travel(p, sol.labels, exact=True)):
         assert cert.bound is not None
         assert cert.bound <= resident_minutes(p, sol.labels, _best_offices(p, sol.labels)) + 1e-6
+
+
+def test_exact_mode_keeps_the_plan_of_least_travel_when_it_is_better_on_the_objective() -> None:
+    """[districts] exact = true: a plan worse than the MIP's plan of least travel on the objective gives way to it."""
+    from planner.districts.plan import _travel_step
+    from planner.engines.districting.certificate import plan_objective, solution_of
+
+    p = _path_county(0)
+    poor = solution_of(p, np.array([0, 0, 0, 1, 1, 1, 1, 1]))
+    r = rules(mode="villages", min_villages=3, max_villages=5, exact=True, exact_time_limit=60.0).districts
+    sol, travel = _travel_step(p, poor, r, seed=0, time_limit=60.0)
+    assert travel.proven_optimal and travel.best_labels is not None
+    best = plan_objective(p, travel.best_labels)
+    assert sol.objective == pytest.approx(min(poor.objective, best))
+    assert travel.bound is not None and travel.bound <= resident_minutes(p, sol.labels, sol.centers) + 1e-6

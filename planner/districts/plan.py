@@ -25,7 +25,14 @@ from planner.districts.check import check_districts
 from planner.districts.compare import PlanComparison, compare_current
 from planner.districts.roads import line_outside_share, road_adjacency, route_outside_share
 from planner.engines.districting import DistrictingProblem, DistrictSolution
-from planner.engines.districting.certificate import Certificate, certify
+from planner.engines.districting.certificate import (
+    EXACT_NODES,
+    EXACT_ROUNDS,
+    Certificate,
+    certify,
+    plan_objective,
+    solution_of,
+)
 from planner.engines.districting.contiguous import solve as solve_districts
 from planner.engines.districting.graph import components
 from planner.engines.districting.travel import TravelCertificate, certify_travel, resident_minutes
@@ -629,8 +636,8 @@ def plan_districts(
             weights=pop,
         )
         cut |= cut2
-    # the certificate: the LP bound, or the exact mode (docs/DOMAIN.md, "How good the districts are")
     final_problem = problem_k(len(sol.centers))
+    sol, travel = _travel_step(final_problem, sol, r, seed=seed, time_limit=time_limit)  # then the LP/exact
     limit = r.exact_time_limit if r.exact else time_limit
     sol, cert = certify(final_problem, sol, exact=r.exact, seed=seed, time_limit=limit)
     cut |= cert.stopped_by_time  # the exact mode's safety cap cut it: the plan may differ between runs
@@ -661,8 +668,27 @@ def plan_districts(
         (float(r.max_travel_min), bool(r.max_travel_hard)),
         cert,
         final_problem,
-        certify_travel(final_problem, sol.labels, seed=seed, time_limit=time_limit),  # the travel alone
+        travel,
     )
+
+
+def _travel_step(
+    problem: DistrictingProblem, sol: DistrictSolution, r: DistrictRules, *, seed: int, time_limit: float
+) -> tuple[DistrictSolution, TravelCertificate]:
+    """The certificate of the travel alone; in the exact mode with the MIP's longer limits, and the MIP's plan of
+    least travel kept when its objective (travel, balance, compactness) is below the search's plan's too."""
+    if not r.exact:
+        return sol, certify_travel(problem, sol.labels, seed=seed, time_limit=time_limit)
+    travel = certify_travel(
+        problem, sol.labels, seed=seed, time_limit=r.exact_time_limit, rounds=EXACT_ROUNDS, nodes=EXACT_NODES
+    )
+    best = travel.best_labels
+    if best is not None and plan_objective(problem, best) < sol.objective - 1e-6 * max(
+        1.0, abs(sol.objective)
+    ):
+        log.info("district plan: the plan of least travel is better on the objective too; it is kept")
+        sol = solution_of(problem, best, seconds=sol.seconds + travel.seconds)
+    return sol, travel
 
 
 def complete_plan(
