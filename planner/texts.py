@@ -280,6 +280,26 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "精确模式已证明本方案最优 (目标值 {objective})。",
         "The exact mode proved this plan optimal (objective {objective}).",
     ),
+    "report.certificate.travel": (
+        "居民出行: 到本警务室共 {rm} 人·分钟, 至多比同样 {k} 个警务区、遵守 R1/R2 的任何方案之最优高 {gap}% "
+        "(下界 {bound}, {method})。",
+        "Residents' travel: {rm} resident-minutes to their own offices, at most {gap}% above the best any plan "
+        "with {k} districts under R1/R2 could do (lower bound {bound}, {method}).",
+    ),
+    "report.certificate.travel_proven": (
+        "居民出行: 到本警务室共 {rm} 人·分钟; 同样 {k} 个警务区、遵守 R1/R2 与连通的最优方案为 {bound} "
+        "人·分钟 (已证明), 本方案高出 {gap}%。",
+        "Residents' travel: {rm} resident-minutes to their own offices; the best plan with {k} districts under "
+        "R1/R2 and contiguity has {bound} (proven), this plan is {gap}% above it.",
+    ),
+    "report.certificate.trade": (
+        "均衡项 (权重 {bw})、紧凑项 (权重 {cw}) 与求解的不足合计至多多用 {above} 人·分钟 "
+        "(本方案人口变异系数 {cv}{best})。",
+        "The balance term (weight {bw}), the compactness term (weight {cw}) and the search's shortfall "
+        "together cost at most {above} resident-minutes (population spread cv {cv}{best}).",
+    ),
+    "report.certificate.trade_best": ("; 出行最少的方案为 {cv}", "; the plan of least travel has {cv}"),
+    "report.certificate.travel_mip": ("混合整数规划加连通割", "MIP with contiguity cuts"),
     "report.certificate.none": ("未能求得下界。", "No lower bound could be computed."),
     "report.certificate.lp": ("线性松弛, 不含连通约束", "linear relaxation without contiguity"),
     "report.certificate.mip": ("精确模式: 混合整数规划加连通割", "exact mode: MIP with contiguity cuts"),

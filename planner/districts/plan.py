@@ -25,9 +25,18 @@ from planner.districts.check import check_districts, heavy_villages
 from planner.districts.compare import PlanComparison, compare_current
 from planner.districts.roads import line_outside_share, road_adjacency, route_outside_share
 from planner.engines.districting import DistrictingProblem, DistrictSolution
-from planner.engines.districting.certificate import Certificate, certify
+from planner.engines.districting.certificate import (
+    EXACT_NODES,
+    EXACT_ROUNDS,
+    Certificate,
+    certify,
+    plan_objective,
+    solution_of,
+)
 from planner.engines.districting.contiguous import solve as solve_districts
 from planner.engines.districting.graph import components
+from planner.engines.districting.travel import TravelCertificate, certify_travel, resident_minutes
+from planner.engines.districting.travel import spread as _spread
 from planner.errors import ValidationError
 from planner.model import Violation
 from planner.rules import DistrictRules, Rules
@@ -55,6 +64,7 @@ class DistrictPlan:
     stopped_by_time: bool = False
     offices_explained: list[dict[str, Any]] = field(default_factory=list)
     certificate: Certificate | None = None
+    travel: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """The district figures of summary.json, with its keys, definitions and rounding.
@@ -92,6 +102,7 @@ class DistrictPlan:
             "stopped_by_time": self.stopped_by_time,
             "offices_explained": self.offices_explained,
             **_certificate_figures(self.certificate),
+            **self.travel,
         }
 
 
@@ -135,6 +146,8 @@ class DistrictPartition:
         As in :class:`DistrictPlan`, for the district search.
     certificate
         The plan's objective, a lower bound on every plan's and the gap (the exact mode's when it ran).
+    travel_certificate
+        A lower bound on the resident-minutes of every plan under the hard rules (the travel alone).
     problem
         The engine's instance the certificate is for (the final graph and number of districts).
     """
@@ -157,6 +170,7 @@ class DistrictPartition:
     limit_min: tuple[float, bool] | None = None
     certificate: Certificate | None = None
     problem: DistrictingProblem | None = None
+    travel_certificate: TravelCertificate | None = None
 
     @property
     def population(self) -> np.ndarray:
@@ -599,8 +613,8 @@ def plan_districts(
             weights=pop,
         )
         cut |= cut2
-    # the certificate: the LP bound, or the exact mode (docs/DOMAIN.md, "How good the districts are")
     final_problem = problem_k(len(sol.centers))
+    sol, travel = _travel_step(final_problem, sol, r, seed=seed, time_limit=time_limit)  # then the LP/exact
     limit = r.exact_time_limit if r.exact else time_limit
     sol, cert = certify(final_problem, sol, exact=r.exact, seed=seed, time_limit=limit)
     cut |= cert.stopped_by_time  # the exact mode's safety cap cut it: the plan may differ between runs
@@ -631,7 +645,27 @@ def plan_districts(
         (float(r.max_travel_min), bool(r.max_travel_hard)),
         cert,
         final_problem,
+        travel,
     )
+
+
+def _travel_step(
+    problem: DistrictingProblem, sol: DistrictSolution, r: DistrictRules, *, seed: int, time_limit: float
+) -> tuple[DistrictSolution, TravelCertificate]:
+    """The certificate of the travel alone; in the exact mode with the MIP's longer limits, and the MIP's plan of
+    least travel kept when its objective (travel, balance, compactness) is below the search's plan's too."""
+    if not r.exact:
+        return sol, certify_travel(problem, sol.labels, seed=seed, time_limit=time_limit)
+    travel = certify_travel(
+        problem, sol.labels, seed=seed, time_limit=r.exact_time_limit, rounds=EXACT_ROUNDS, nodes=EXACT_NODES
+    )
+    best = travel.best_labels
+    if best is not None and plan_objective(problem, best) < sol.objective - 1e-6 * max(
+        1.0, abs(sol.objective)
+    ):
+        log.info("district plan: the plan of least travel is better on the objective too; it is kept")
+        sol = solution_of(problem, best, seconds=sol.seconds + travel.seconds)
+    return sol, travel
 
 
 def complete_plan(
@@ -685,7 +719,23 @@ def complete_plan(
         seconds,
         p.stopped_by_time,
         certificate=p.certificate,
+        travel=_travel_figures(p, offices, rules.districts),
     )
+
+
+def _travel_figures(p: DistrictPartition, offices: Sequence[int], r: DistrictRules) -> dict[str, Any]:
+    """summary.json's resident-minutes of the plan with its offices, the bound on every plan's and the gap
+    (docs/DOMAIN.md, "How good the districts are"), with the weights of the soft terms they are traded for."""
+    if p.travel_certificate is None or p.problem is None:
+        return {}
+    delivered = resident_minutes(p.problem, p.labels, offices)
+    out = p.travel_certificate.summary(delivered, p.problem.population)
+    bound = p.travel_certificate.bound
+    out["resident_minutes_above_bound"] = None if bound is None else round(max(0.0, delivered - bound), 1)
+    out["balance_weight"] = r.balance_weight
+    out["compactness_weight"] = r.compactness_weight
+    out["district_population_cv"] = round(_spread(p.population, p.labels), 4)
+    return out
 
 
 def _unreachable(out: gpd.GeoDataFrame, acc: pd.DataFrame) -> list[Violation]:

@@ -707,7 +707,35 @@ def _certificate(summary: dict[str, Any], lang: str) -> str:
         )
     if cert.get("bound_stopped_by_time"):
         text += " " + t("report.certificate.stopped", lang)
-    return f"<p>{escape(text)}</p>"
+    return f"<p>{escape(text)}</p>" + _travel_certificate(summary, cert, lang)
+
+
+def _travel_certificate(summary: dict[str, Any], cert: dict[str, Any], lang: str) -> str:
+    """The residents' travel alone against its bound, and what the balance and compactness terms cost."""
+    if cert.get("resident_minutes") is None or cert.get("resident_minutes_bound") is None:
+        return ""
+    proven = bool(cert.get("resident_minutes_proven"))
+    method = cert.get("resident_minutes_bound_method")
+    text = t(
+        "report.certificate.travel_proven" if proven else "report.certificate.travel",
+        lang,
+        rm=number(cert["resident_minutes"], 0),
+        k=summary.get("districts", ""),
+        gap=number(cert["resident_minutes_gap_pct"], 1),
+        bound=number(cert["resident_minutes_bound"], 0),
+        method=t("report.certificate.travel_mip" if method == "mip" else "report.certificate.lp", lang),
+    )
+    best = cert.get("resident_minutes_best_cv")
+    trade = t(
+        "report.certificate.trade",
+        lang,
+        bw=cert.get("balance_weight"),
+        cw=cert.get("compactness_weight"),
+        cv=number(cert.get("district_population_cv"), 3),
+        best="" if best is None else t("report.certificate.trade_best", lang, cv=number(best, 3)),
+        above=number(cert.get("resident_minutes_above_bound"), 0),
+    )
+    return f"<p>{escape(text)} {escape(trade)}</p>"
 
 
 def _timing(summary: dict[str, Any], lang: str) -> str:

@@ -361,6 +361,7 @@ def solve(
     warm: np.ndarray | None = None,
     rounds: int = EXACT_ROUNDS,
     nodes: int = EXACT_NODES,
+    extra: sp.csr_matrix | None = None,
 ) -> tuple[np.ndarray | None, Certificate]:
     """The exact mode: the MIP with contiguity cuts added round by round (module docstring).
 
@@ -376,6 +377,9 @@ def solve(
         The heuristic's plan (district per unit): the incumbent, and the plan whose range widens the model.
     rounds, nodes
         Rounds of cuts; HiGHS's branch-and-bound nodes per round.
+    extra
+        Rows ``extra @ x <= 0`` valid for every connected plan, added from the first round (contiguity cuts
+        known in advance).
 
     Returns
     -------
@@ -395,7 +399,7 @@ def solve(
     n = problem.n
     integrality = np.zeros(lay.size)
     integrality[: lay.r0] = 1
-    cut_rows: list[sp.csr_matrix] = []
+    cut_rows: list[sp.csr_matrix] = [] if extra is None else [extra]
     bound: float | None = None
     proven = stopped = False
     done = cuts = 0
