@@ -93,7 +93,8 @@ li.soft .tag {{ background: #b7791f; }}
 @media print {{
   body {{ max-width: none; padding: 0; font-size: 10pt; }}
   h2 {{ break-after: avoid; }}
-  table, .chart, .figure, li {{ break-inside: avoid; }}
+  /* a long table runs on over the page (its header row repeated); a row, a chart, a list item do not split */
+  tr, .chart, .figure, li {{ break-inside: avoid; }}
   {CSS_PRINT_HEADERS}
   .figure {{ background: none; }}
   #front {{ break-after: page; }}
@@ -743,16 +744,14 @@ def _timing(summary: dict[str, Any], lang: str) -> str:
     seconds = summary.get("seconds")
     if not isinstance(seconds, dict) or not seconds:
         return ""
-    rows = [
-        [
-            (escape(t(f"report.stage.{k}", lang) if has(f"report.stage.{k}") else k), False),
-            (number(v, 1), True),
-        ]
+    # one line, not a table: a chief does not read it, a support engineer does
+    parts = " · ".join(
+        f"{escape(t(f'report.stage.{k}', lang) if has(f'report.stage.{k}') else k)} {number(v, 1)}"
         for k, v in seconds.items()
-    ]
-    return f"<h2 id='timing'>{escape(t('report.section.timing', lang))}</h2>" + _table(
-        [t("report.col.stage", lang), t("report.col.seconds", lang)], rows
     )
+    head = escape(t("report.section.timing", lang))
+    unit = escape(t("report.col.seconds", lang))
+    return f"<p class='note' id='timing'>{head} ({unit}): {parts}</p>\n"
 
 
 def _static_map(plan: PlanData, lang: str) -> str:
