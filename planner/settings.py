@@ -36,3 +36,14 @@ RELINK_ROUNDS = 3
 # Mutual aid (C4, ``[patrol] mutual_aid``): an office that still misses visits asks the nearest offices by travel
 # time, at most this many, for an officer with slack; each ask solves both offices again.
 AID_NEIGHBOURS = 2
+
+
+# The district search's p-median start on a dense cost matrix grows as n^2 p (its greedy start and swap tables):
+# above this many units in one piece of the map the start is split into regions of about START_REGION_UNITS
+# units (by travel time, a counted medoid clustering), each region's p-median solved on its own with the
+# districts apportioned by the counts R1/R2 give it; the district search then polishes the whole piece jointly.
+# Measured on the synthetic county (BENCHMARKS.md, 2026-12-01 afternoon): the dense start was 11% of the stage
+# at 1,000 units and hit the 600 s cap at 5,000; split, it costs 8-27 s per solve there (first local search
+# included).
+DISTRICT_START_SPLIT = 1500
+START_REGION_UNITS = 400

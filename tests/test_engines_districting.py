@@ -110,6 +110,35 @@ def test_core_invariants_and_seed_determinism(rows: int, cols: int, k: int) -> N
             assert 5 <= len(mem) <= 8 and pop[mem].sum() <= 10000
 
 
+@pytest.mark.parametrize(("rows", "cols", "k", "region_units"), [(8, 10, 12, 20)])
+def test_split_start_gives_a_valid_reproducible_plan(rows: int, cols: int, k: int, region_units: int) -> None:
+    """The large-piece start (p-median region by region, threshold lowered) gives k connected districts in bounds,
+    the same plan for the same seed, and regions that cover every unit once."""
+    from planner.engines.districting.search import _regions
+
+    adj, xy = grid_graph(rows, cols)
+    n = rows * cols
+    cost = np.abs(xy[:, None, :] - xy[None, :, :]).sum(-1) * 3.0
+    pop = np.random.default_rng(7).integers(200, 2500, n).astype(float)
+    kw = dict(
+        min_size=5, max_size=8, pop_upper=12000, time_limit=60, exact=False, start_split=n // 2, rounds=100
+    )
+    sols = [contiguous_districts(adj, pop, cost, k, seed=3, **kw) for _ in range(2)]  # type: ignore[arg-type]
+    s = sols[0]
+    assert np.array_equal(s.labels, sols[1].labels) and np.array_equal(s.centers, sols[1].centers)
+    assert s.objective == sols[1].objective and not s.stopped_by_time
+    assert set(s.labels.tolist()) == set(range(k))
+    for d, c in enumerate(s.centers):
+        mem = np.flatnonzero(s.labels == d).tolist()
+        assert s.labels[c] == d and connected(mem, adj)
+        assert 5 <= len(mem) <= 8 and pop[mem].sum() <= 12000
+    from planner.engines.districting.contiguous import DistrictingProblem
+
+    model = DistrictingProblem(adj, pop, cost, k).model(float(pop.sum()) / k)
+    reg = _regions(model, list(range(n)), max(2, n // region_units))
+    assert reg.shape == (n,) and set(reg.tolist()) == set(range(max(2, n // region_units)))
+
+
 # ------------------------------------------------------------------------ fewest cut edges (min_cut_districts)
 
 

@@ -34,6 +34,7 @@ from planner.engines.districting.graph import (
 )
 from planner.engines.districting.search import _better, _DistrictModel, _grow, _Search, _seed_centers
 from planner.errors import ValidationError
+from planner.settings import DISTRICT_START_SPLIT
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +217,7 @@ def solve(
     rounds: int | None = None,
     exact_work: float | None = None,
     exact_max_units: int = EXACT_MAX_UNITS,
+    start_split: int = DISTRICT_START_SPLIT,
 ) -> DistrictSolution:
     """Partition the units of a graph into ``problem.k`` contiguous districts, each with one centre inside it.
 
@@ -241,6 +243,9 @@ def solve(
         same plan).
     exact_max_units
         Largest component that goes to CP-SAT (default ``EXACT_MAX_UNITS``).
+    start_split
+        A component of more than this many units gets its p-median start region by region
+        (default ``planner.settings.DISTRICT_START_SPLIT``); the search after it is joint.
 
     Returns
     -------
@@ -266,6 +271,7 @@ def solve(
             seed=seed,
             rounds=rounds,
             exact_work=exact_work,
+            start_split=start_split,
         )
         all_optimal &= optimal
         base = len(centers)
@@ -392,6 +398,7 @@ def contiguous_districts(
     rounds: int | None = None,
     exact_work: float | None = None,
     exact_max_units: int = EXACT_MAX_UNITS,
+    start_split: int = DISTRICT_START_SPLIT,
 ) -> DistrictSolution:
     """Partition the units of a graph into ``k`` contiguous districts, each with one centre inside it.
 
@@ -425,6 +432,7 @@ def contiguous_districts(
         rounds=rounds,
         exact_work=exact_work,
         exact_max_units=exact_max_units,
+        start_split=start_split,
     )
 
 
@@ -532,6 +540,7 @@ def _solve_component(
     seed: int,
     rounds: int | None,
     exact_work: float | None,
+    start_split: int = DISTRICT_START_SPLIT,
 ) -> tuple[dict[int, int], list[int], bool]:
     """Multi-start location-allocation, iterated local search, CP-SAT on small components; all by counts."""
     t_comp = time.monotonic()
@@ -545,11 +554,15 @@ def _solve_component(
         taken.append(prob.fixed_center.get(g, min(gu, key=lambda u: (prob.w[gu] @ prob.cost[gu, u], u))))
     search = _Search(prob, comp, k, group, rng, cap)
     best: tuple[tuple[float, float], dict[int, int]] | None = None
-    starts = 4 if len(comp) < 400 else 2
+    # a piece above start_split has one start, the split p-median one: a second full local search from a
+    # k-means++ start costs as much as the rest of the start and rarely wins at that size
+    starts = 4 if len(comp) < 400 else 2 if len(comp) <= start_split else 1
     for s in range(starts):
         if best is not None and cap.hit("district starts"):
             break
-        cents = _seed_centers(prob, comp, min(k, len(comp)), taken, rng, use_pmedian=(s == 0), cap=cap)
+        cents = _seed_centers(
+            prob, comp, min(k, len(comp)), taken, rng, use_pmedian=(s == 0), cap=cap, split_units=start_split
+        )
         search.load(_grow(prob, comp, cents, group))
         search.local_search()
         tot = search.total()

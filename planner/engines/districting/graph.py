@@ -155,7 +155,22 @@ def neighbours(adjacency: Any, n: int) -> list[np.ndarray]:
 
 def is_connected(members: set[int] | Sequence[int], nbrs: Sequence[Sequence[int]] | list[np.ndarray]) -> bool:
     """The members form one piece of the neighbour graph (an empty or single member set does)."""
-    return len(components(nbrs, list(members))) <= 1
+    # one search from any member, stopping when it has reached them all: the searches ask this millions of
+    # times, and the pieces themselves (components) are not needed for the answer
+    ms = members if isinstance(members, set | frozenset) else set(members)
+    if len(ms) <= 1:
+        return True
+    start = next(iter(ms))
+    seen = {start}
+    stack = [start]
+    while stack:
+        for v in nbrs[stack.pop()]:
+            if v in ms and v not in seen:
+                seen.add(v)
+                if len(seen) == len(ms):
+                    return True
+                stack.append(v)
+    return len(seen) == len(ms)
 
 
 def components(nbrs: Sequence[Sequence[int]] | list[np.ndarray], units: Sequence[int]) -> list[list[int]]:

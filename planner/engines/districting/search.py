@@ -17,6 +17,7 @@ import numpy as np
 from planner.engines.districting.graph import EPS, TimeCap, is_connected
 from planner.engines.facility import pmedian
 from planner.errors import SolverError
+from planner.settings import DISTRICT_START_SPLIT, START_REGION_UNITS
 
 log = logging.getLogger(__name__)
 
@@ -295,8 +296,13 @@ def _seed_centers(
     rng: np.random.Generator,
     use_pmedian: bool,
     cap: TimeCap,
+    split_units: int = DISTRICT_START_SPLIT,
+    region_units: int = START_REGION_UNITS,
 ) -> list[int]:
-    """k - len(taken) more centres among the candidate units: p-median (planner.engines.facility) or k-means++ by cost."""
+    """k - len(taken) more centres among the candidate units: p-median (planner.engines.facility) or k-means++ by cost.
+
+    A piece of more than ``split_units`` units gets its p-median start region by region (:func:`_split_start`).
+    """
     need = k - len(taken)
     if need <= 0:
         return list(taken)
@@ -305,22 +311,12 @@ def _seed_centers(
         u for u in units if u not in taken_set
     ]
     if use_pmedian and not taken:
-        sub = prob.cost[np.ix_(units, cand)]
-        # a start only: a short VNS (counts, not clocks), no MIP; the district search does the rest
-        stall = min(max(20, need), 100)
-        sol = pmedian(
-            sub,
-            need,
-            weights=prob.w[units],
-            seed=int(rng.integers(1 << 30)),
-            time_limit=max(cap.left(), 0.0),
-            exact=False,
-            max_stall=stall,
-            max_rounds=5 * stall,
-        )
-        if sol.stopped_by_time:
-            cap.record("p-median start")
-        return [cand[int(j)] for j in np.asarray(sol.medians)]
+        if len(units) > split_units:
+            got = _split_start(prob, units, need, rng, cap, region_units)
+            if len(got) < need:  # regions too small for their share: k-means++ adds the rest
+                got = _seed_centers(prob, units, k, got, rng, use_pmedian=False, cap=cap)
+            return got
+        return _pmedian_start(prob, units, cand, need, rng, cap)
     chosen = list(taken)
     uarr = np.asarray(units, dtype=np.int64)
     w = prob.w[uarr] + 1e-9
@@ -343,6 +339,117 @@ def _seed_centers(
         col = prob.cost[uarr, units[i]]
         d = col.copy() if d is None else np.minimum(d, col)
     return chosen
+
+
+def _pmedian_start(
+    prob: _DistrictModel, units: list[int], cand: list[int], need: int, rng: np.random.Generator, cap: TimeCap
+) -> list[int]:
+    """``need`` p-median centres among ``cand`` for ``units``: a start only, a short VNS (counts, not clocks),
+    no MIP; the district search does the rest."""
+    sub = prob.cost[np.ix_(units, cand)]
+    stall = min(max(20, need), 100)
+    sol = pmedian(
+        sub,
+        need,
+        weights=prob.w[units],
+        seed=int(rng.integers(1 << 30)),
+        time_limit=max(cap.left(), 0.0),
+        exact=False,
+        max_stall=stall,
+        max_rounds=5 * stall,
+    )
+    if sol.stopped_by_time:
+        cap.record("p-median start")
+    return [cand[int(j)] for j in np.asarray(sol.medians)]
+
+
+def _regions(prob: _DistrictModel, units: list[int], n_regions: int, rounds: int = 6) -> np.ndarray:
+    """Region (0..n_regions-1) of each of ``units``: medoid clustering by travel time, a counted number of
+    rounds, no chance (farthest-point seeds from the unit of least total travel), so it is reproducible."""
+    uarr = np.asarray(units, dtype=np.int64)
+    cost = prob.cost[np.ix_(uarr, uarr)]
+    seeds = [int(np.argmin(cost.sum(axis=0)))]
+    d = cost[:, seeds[0]].copy()
+    while len(seeds) < n_regions:
+        i = int(np.argmax(d))
+        seeds.append(i)
+        d = np.minimum(d, cost[:, i])
+    region = np.argmin(cost[:, seeds], axis=1)
+    for _ in range(rounds):
+        medoids = []
+        for r in range(n_regions):
+            mem = np.flatnonzero(region == r)
+            if len(mem) == 0:
+                medoids.append(seeds[r])
+                continue
+            medoids.append(int(mem[np.argmin(cost[np.ix_(mem, mem)].sum(axis=0))]))
+        if medoids == seeds:
+            break
+        seeds = medoids
+        region = np.argmin(cost[:, seeds], axis=1)
+    return region
+
+
+def _apportion(shares: np.ndarray, total: int, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Integers within low..high summing to ``total`` (when the bounds allow), near ``total * shares`` (largest
+    remainder)."""
+    quota = total * shares / max(float(shares.sum()), 1e-12)
+    out = np.clip(np.floor(quota).astype(np.int64), low, high)
+    for _ in range(4 * len(shares) + abs(total)):  # a count: each step moves one district
+        gap = total - int(out.sum())
+        if gap == 0:
+            break
+        rem = quota - out
+        if gap > 0:
+            ok = np.flatnonzero(out < high)
+            if len(ok) == 0:
+                break
+            out[ok[int(np.argmax(rem[ok]))]] += 1
+        else:
+            ok = np.flatnonzero(out > low)
+            if len(ok) == 0:
+                break
+            out[ok[int(np.argmin(rem[ok]))]] -= 1
+    return out
+
+
+def _split_start(
+    prob: _DistrictModel,
+    units: list[int],
+    need: int,
+    rng: np.random.Generator,
+    cap: TimeCap,
+    region_units: int,
+) -> list[int]:
+    """The p-median start of a large piece, region by region: regions of about ``region_units`` units by travel
+    time (:func:`_regions`), each given the districts its villages and residents need under the size and
+    population bounds (apportioned to sum to ``need``), each region's p-median solved on its own."""
+    n_regions = max(2, min(need, round(len(units) / max(region_units, 1))))
+    region = _regions(prob, units, n_regions)
+    uarr = np.asarray(units, dtype=np.int64)
+    shares, high = np.zeros(n_regions), np.zeros(n_regions, dtype=np.int64)
+    for r in range(n_regions):
+        mem = uarr[region == r]
+        p = float(prob.pop[mem].sum())
+        shares[r] = max(len(mem) / max(prob.max_size, 1), p / prob.hi if np.isfinite(prob.hi) else 0.0)
+        high[r] = max(1, int(prob.cand[mem].sum()) or len(mem))
+    counts = _apportion(shares, need, np.minimum(1, high), high)
+    centres: list[int] = []
+    for r in range(n_regions):
+        mem = [int(u) for u in uarr[region == r]]
+        if counts[r] == 0 or not mem:
+            continue
+        cand = [u for u in mem if prob.cand[u]] or mem
+        centres.extend(_pmedian_start(prob, mem, cand, int(counts[r]), rng, cap))
+    log.info(
+        "district start: %d units split into %d regions (%d-%d units) for %d centres",
+        len(units),
+        n_regions,
+        int(np.bincount(region).min()),
+        int(np.bincount(region).max()),
+        len(centres),
+    )
+    return centres
 
 
 def _grow(prob: _DistrictModel, units: list[int], centers: list[int], group: np.ndarray) -> dict[int, int]:
