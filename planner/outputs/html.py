@@ -28,6 +28,7 @@ __all__ = [
     "js_text",
     "number",
     "svg_image",
+    "table_html",
 ]
 
 #: The font stack of the report and the route sheets (and their SVG charts): CJK fonts first, so Chinese prints.
@@ -107,6 +108,18 @@ def number(value: Any, digits: int = 0, *, missing: str = "—") -> str:
     if math.isinf(x):
         return "∞"
     return f"{x:,.{digits}f}"
+
+
+def table_html(head: Any, rows: Any, *, cls: str | None = None) -> str:
+    """An HTML table: ``head`` texts are escaped here, cells are (html, numeric) pairs already escaped; a numeric
+    cell is right-aligned (class ``n``)."""
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td class='n'>{c}</td>" if num else f"<td>{c}</td>" for c, num in row) + "</tr>"
+        for row in rows
+    )
+    attr = f" class='{cls}'" if cls else ""
+    return f"<table{attr}><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def html_lang(lang: str) -> str:

@@ -32,6 +32,7 @@ from planner.outputs.html import (
     html_page,
     number,
     svg_image,
+    table_html,
 )
 from planner.outputs.lookups import (
     VISIT_ACTIVITIES,
@@ -108,12 +109,7 @@ li.soft .tag {{ background: #b7791f; }}
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[tuple[str, bool]]]) -> str:
     """An HTML table; ``head`` texts are escaped here, cells are (html, numeric) pairs already escaped."""
-    th = "".join(f"<th>{escape(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td class='n'>{c}</td>" if num else f"<td>{c}</td>" for c, num in row) + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+    return table_html(head, rows)
 
 
 def coverage_curve(plan: PlanData, *, max_minutes: int = COVERAGE_MAX_MIN) -> pd.Series:

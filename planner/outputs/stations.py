@@ -10,19 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from planner.model import PlanData
-from planner.outputs.html import escape, number
+from planner.outputs.html import escape, number, table_html
 from planner.texts import t
 
 __all__ = ["matches_html", "r9_words", "stations_html"]
 
 
 def _table(head: list[str], rows: list[list[tuple[str, bool]]]) -> str:
-    th = "".join(f"<th>{escape(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td class='n'>{c}</td>" if num else f"<td>{c}</td>" for c, num in row) + "</tr>"
-        for row in rows
-    )
-    return f"<table class='stations'><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+    return table_html(head, rows, cls="stations")
 
 
 def _labels(summary: dict[str, Any], lang: str) -> dict[str, str]:

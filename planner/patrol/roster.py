@@ -51,10 +51,7 @@ def name_roster_offices(roster: pd.DataFrame, villages: pd.DataFrame) -> pd.Data
     the name is unique in the layer; ids and office ids are left as they are."""
     if "name" not in villages.columns:
         return roster
-    ids = set(villages.index.astype(str))
-    names = villages["name"].astype(str)
-    counts = names.value_counts()
-    by_name = {n: str(i) for i, n in names.items() if counts[n] == 1}
+    ids, by_name = _ids_and_unique_names(villages)
     out = []
     for office in roster["office"].astype(str):
         key = office.strip()
@@ -66,16 +63,20 @@ def name_roster_offices(roster: pd.DataFrame, villages: pd.DataFrame) -> pd.Data
     return roster.assign(office=out)
 
 
+def _ids_and_unique_names(villages: pd.DataFrame) -> tuple[set[str], dict[str, str]]:
+    """The layer's village ids, and its names that belong to one village only (name -> id)."""
+    names = villages["name"].astype(str)
+    counts = names.value_counts()
+    return set(villages.index.astype(str)), {n: str(i) for i, n in names.items() if counts[n] == 1}
+
+
 def name_roster_homes(roster: pd.DataFrame, villages: pd.DataFrame) -> pd.DataFrame:
     """A roster's ``home_village`` (R10) written as a village's name becomes its id when the name is unique in
     the layer; ids, blanks and unknown names are left as they are (an unknown one is reported as a missed
     match)."""
     if "home_village" not in roster.columns or "name" not in villages.columns:
         return roster
-    ids = set(villages.index.astype(str))
-    names = villages["name"].astype(str)
-    counts = names.value_counts()
-    by_name = {n: str(i) for i, n in names.items() if counts[n] == 1}
+    ids, by_name = _ids_and_unique_names(villages)
     out = []
     for v in roster["home_village"]:
         key = "" if _blank(v) else str(v).strip()
