@@ -35,7 +35,12 @@ from planner.engines.districting.certificate import (
 )
 from planner.engines.districting.contiguous import solve as solve_districts
 from planner.engines.districting.graph import components
-from planner.engines.districting.travel import TravelCertificate, certify_travel, resident_minutes
+from planner.engines.districting.travel import (
+    DEFAULT_CAP_S,
+    TravelCertificate,
+    certify_travel,
+    resident_minutes,
+)
 from planner.engines.districting.travel import spread as _spread
 from planner.errors import ValidationError
 from planner.model import Violation
@@ -655,7 +660,8 @@ def _travel_step(
     """The certificate of the travel alone; in the exact mode with the MIP's longer limits, and the MIP's plan of
     least travel kept when its objective (travel, balance, compactness) is below the search's plan's too."""
     if not r.exact:
-        return sol, certify_travel(problem, sol.labels, seed=seed, time_limit=time_limit)
+        cap = min(time_limit, DEFAULT_CAP_S)
+        return sol, certify_travel(problem, sol.labels, seed=seed, time_limit=cap)
     travel = certify_travel(
         problem, sol.labels, seed=seed, time_limit=r.exact_time_limit, rounds=EXACT_ROUNDS, nodes=EXACT_NODES
     )

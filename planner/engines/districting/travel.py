@@ -36,8 +36,12 @@ from planner.engines.districting.graph import is_connected
 log = logging.getLogger(__name__)
 
 # The MIP of the travel alone runs up to this many units (Liechtenstein has 33 villages, the demo 66); above it
-# only the LP bound is computed, so a large county's district stage stays fast.
-EXACT_MAX_UNITS = 100
+# only the LP bound is computed, so a larger county's district stage stays fast (an 88-village county with
+# estimated times, a complete graph, spent minutes in the MIP's 2 x 1,000 nodes at 100).
+EXACT_MAX_UNITS = 70
+# Safety cap (seconds) on the default plan's certificate; the plan itself does not depend on it, only the
+# bound it reports (marked stopped_by_time when it cuts)
+DEFAULT_CAP_S = 60.0
 # Counted limits of the MIP: rounds of contiguity cuts and HiGHS's branch-and-bound nodes per round
 ROUNDS = 2
 NODES = 1_000
