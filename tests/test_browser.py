@@ -152,8 +152,10 @@ def test_demo_pages_open_without_errors_and_show_the_plan(chromium: Chromium, de
     assert _count(chromium, "path.planner-village") == len(villages)
     assert _count(chromium, "path.planner-district") == len(districts)
     assert _count(chromium, "path.planner-office") == len(offices)
-    # villages, boundaries, coverage, access, offices and one layer per officer with routes
-    assert _count(chromium, ".leaflet-control-layers-overlays label") == 5 + routes["officer_id"].nunique()
+    stations = gpd.read_file(out / "plan.gpkg", layer="stations")
+    assert _count(chromium, ".planner-station") == len(stations) > 0
+    # villages, boundaries, coverage, access, offices, stations and one layer per officer with routes
+    assert _count(chromium, ".leaflet-control-layers-overlays label") == 6 + routes["officer_id"].nunique()
     chromium.screenshot(ARTIFACTS / "demo_map.png")
     log = chromium.open((out / "report.html").as_uri(), settle=0.5)
     assert log.errors == [] and log.dialogs == []
