@@ -309,18 +309,9 @@ def edited_plan(
     derived = edited_layers(plan, rules=rules, times=times)
     figures = derived.summary()
     summary = dict(plan.summary)
-    for key in (
-        "villages",
-        "population",
-        "districts",
-        "offices",
-        "officers",
-        "max_travel_min",
-        "mean_travel_min",
-    ):
-        summary[key] = figures[key]
-    summary["district_villages"] = figures["district_villages"]
-    summary["district_population"] = figures["district_population"]
+    from planner.districts.plan import DistrictPlan
+
+    summary.update({key: figures[key] for key in DistrictPlan.FIGURES})
     thresholds = rules.offices.coverage_thresholds_min
     # coverage is each village's own office (R11), as in a fresh plan; the nearest office of any district is
     # kept under its own name

@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -70,6 +70,20 @@ class DistrictPlan:
     offices_explained: list[dict[str, Any]] = field(default_factory=list)
     certificate: Certificate | None = None
     travel: dict[str, Any] = field(default_factory=dict)
+
+    #: The keys of :meth:`summary` that hold exactly summary.json's district figures (an edited plan's are
+    #: recomputed under the same keys)
+    FIGURES: ClassVar[tuple[str, ...]] = (
+        "villages",
+        "population",
+        "districts",
+        "offices",
+        "officers",
+        "max_travel_min",
+        "mean_travel_min",
+        "district_villages",
+        "district_population",
+    )
 
     def summary(self) -> dict[str, Any]:
         """The district figures of summary.json, with its keys, definitions and rounding.

@@ -9,20 +9,11 @@ from typing import Any
 
 import pandas as pd
 
+from planner.districts.plan import DistrictPlan
 from planner.model import ROSTER_EXTRA
 from planner.rules import Rules
 
-_DISTRICT_FIGURES = (
-    "villages",
-    "population",
-    "districts",
-    "offices",
-    "officers",
-    "max_travel_min",
-    "mean_travel_min",
-    "district_villages",
-    "district_population",
-)
+_DISTRICT_FIGURES = DistrictPlan.FIGURES
 
 
 def build_summary(
