@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from planner.patrol.rulebook import labels, r4, r5, r6, r7, r8
@@ -86,3 +87,22 @@ def test_worktime_limits_from_the_rules():
     assert w.room_before_night(30, 60) == 480 - 60 - 60
     assert w.office_fits_night(w.room_before_night(30, 60)) and not w.office_fits_night(200)
     assert WorkTime.of(PatrolRules(night_overtime_hours=2)).limit == 600
+
+
+def test_night_check_names_the_weekdays_in_chinese():
+    """R7's check in Chinese says 周二 and 周一、三、五, not the rules file's English weekday codes."""
+    night = pd.DataFrame(
+        [
+            {
+                "village_id": "V1",
+                "activity": "night_visit",
+                "s0": 20 * 60,
+                "s1": 21 * 60,
+                "start": "20:00",
+                "end": "21:00",
+            }
+        ]
+    )
+    (v,) = r7.check_night_rows("O1", "2026-12-01", dt.date(2026, 12, 1), night, rules=PatrolRules())
+    assert "周二" in v.detail_zh and "周一、三、五" in v.detail_zh
+    assert "Tue" in v.detail and "Mon/Wed/Fri" in v.detail

@@ -31,13 +31,17 @@ if TYPE_CHECKING:
 _WEEKDAYS_ZH = ("一", "二", "三", "四", "五", "六", "日")
 
 
+def days_zh(days: tuple[str, ...] | list[str]) -> str:
+    """The night weekdays in Chinese: ("Mon", "Wed", "Fri") -> 周一、三、五."""
+    return "周" + "、".join(_WEEKDAYS_ZH[WEEKDAYS.index(d)] for d in days)
+
+
 def label(rules: PatrolRules, lang: str = "zh") -> str:
     """R7 in one line with the values in force (as the report lists the rules)."""
     start, end = (t.strftime("%H:%M") for t in rules.night_window)
     n = rules.night_visits_per_village
     if check_lang(lang) == "zh":
-        days = "、".join(_WEEKDAYS_ZH[WEEKDAYS.index(d)] for d in rules.night_days)
-        return f"周{days}晚{start}–{end}夜访" + ("" if n == 1 else f"，每村每月{n}次")
+        return f"{days_zh(rules.night_days)}晚{start}–{end}夜访" + ("" if n == 1 else f"，每村每月{n}次")
     return f"night visits {'/'.join(rules.night_days)} {start}–{end}" + (
         "" if n == 1 else f", {n} a village a month"
     )
@@ -114,7 +118,7 @@ def explain(out: OfficerOutcome, village: str, round_trip: int) -> list[DroppedV
             village,
             f"{miss} of {need} night visit(s) to {village} missed: {len(nd)} evenings on {days} for {n_v} "
             f"villages, the night trip takes {trip_h:.1f} h",
-            f"{village} 缺 {miss}/{need} 次夜访: {days} 共 {len(nd)} 个晚上, 负责 {n_v} 个村, 夜访往返需 {trip_h:.1f} 小时",
+            f"{village} 缺 {miss}/{need} 次夜访: {days_zh(rules.night_days)} 共 {len(nd)} 个晚上, 负责 {n_v} 个村, 夜访往返需 {trip_h:.1f} 小时",
         )
     ]
 
@@ -157,7 +161,7 @@ def check_night_rows(
                     officer,
                     f"{officer}: night visit to {v} on {date}, a {wd}; night visits are on "
                     f"{'/'.join(rules.night_days)}",
-                    f"{officer}: {date} ({wd}) 夜访 {v}; 夜访只在 {'/'.join(rules.night_days)}",
+                    f"{officer}: {date} ({days_zh([wd])}) 夜访 {v}; 夜访只在 {days_zh(rules.night_days)}",
                     kind="officer",
                 )
             )
