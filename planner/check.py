@@ -148,9 +148,10 @@ def edited_layers(plan: PlanData, *, rules: Rules, times: TravelTimes | None) ->
     v["office_id"] = district.map(office_of)
     v["office_village_id"] = v["office_id"].map(site)
     if times is not None:
-        sub = times.subset(pd.Index(sorted(set(v["office_village_id"]))), v.index)
+        # village -> office, the direction the plan's travel_min_to_office has
+        sub = times.subset(v.index, pd.Index(sorted(set(v["office_village_id"]))))
         minutes = pd.DataFrame(sub.seconds / 60.0, index=sub.origins, columns=sub.destinations)
-        v["travel_min_to_office"] = [float(minutes.at[o, i]) for i, o in v["office_village_id"].items()]
+        v["travel_min_to_office"] = [float(minutes.at[i, o]) for i, o in v["office_village_id"].items()]
     known = plan.districts.set_index(plan.districts["district_id"].astype(str))["officers"]
     rows = []
     for d, grp in v.groupby(district, sort=True):
@@ -206,6 +207,9 @@ def _best_site(members: pd.Index, times: TravelTimes | None) -> str:
 
 
 _VISITS = ("visit", "night_visit")
+#: the command that plans the month again on districts a bureau edited: every district kept as the layer has it
+REPLAN_EN = "planner plan --villages ... --roads ... --current EDITED_PLAN_DIR --lock all"
+REPLAN_ZH = "planner plan --villages ... --roads ... --current 修改后的方案目录 --lock all"
 
 
 def stale_rows(plan: PlanData, derived: Any, roster: pd.DataFrame | None) -> list[Violation]:
@@ -222,6 +226,7 @@ def stale_rows(plan: PlanData, derived: Any, roster: pd.DataFrame | None) -> lis
     else:
         home = {}
     out: list[Violation] = []
+    visits: dict[tuple[str, str], list[tuple[int, str]]] = {}  # (officer, village) -> its stale (line, date)
     for i, r in enumerate(plan.schedule.itertuples(index=False), start=2):
         officer, vid, act, day = str(r.officer_id), str(r.village_id), str(r.activity), str(r.date)
         mine = home.get(officer) or officer.rsplit("-", 1)[0]
@@ -229,23 +234,11 @@ def stale_rows(plan: PlanData, derived: Any, roster: pd.DataFrame | None) -> lis
             continue
         name = f"{vid} ({names[vid]})" if vid in names.index else vid
         if act in _VISITS and vid in office_of.index and office_of[vid] != mine:
-            d = str(v.at[vid, "district_id"])
-            out.append(
-                Violation(
-                    "R3",
-                    vid,
-                    f"schedule line {i}: officer {officer} (office {mine}) visits {name} on {day}, but the village "
-                    f"now belongs to district {d}, office {office_of[vid]}: re-plan the month (planner plan "
-                    "--current) or move the visit to an officer of that office",
-                    f"排班表第 {i} 行: 民警 {officer}(警务室 {mine})于 {day} 走访 {name}, 但该村现属警务区 {d}、"
-                    f"警务室 {office_of[vid]}: 请重新排班(planner plan --current)或改由该警务室民警走访",
-                    kind="schedule",
-                )
-            )
+            visits.setdefault((officer, vid), []).append((i, day))
         elif act == "office" and mine in site and vid and vid != site[mine]:
             out.append(
                 Violation(
-                    "R3",
+                    "schedule",
                     officer,
                     f"schedule line {i}: officer {officer} keeps office on {day} at {name}, but office {mine} is now "
                     f"at {site[mine]} ({names.get(site[mine], '')})",
@@ -254,6 +247,25 @@ def stale_rows(plan: PlanData, derived: Any, roster: pd.DataFrame | None) -> lis
                     kind="schedule",
                 )
             )
+    for (officer, vid), rows in sorted(visits.items()):
+        mine = home.get(officer) or officer.rsplit("-", 1)[0]
+        name = f"{vid} ({names[vid]})" if vid in names.index else vid
+        d, o = str(v.at[vid, "district_id"]), office_of[vid]
+        lines = ", ".join(str(i) for i, _ in rows)
+        days = sorted({day for _, day in rows})
+        out.append(
+            Violation(
+                "schedule",
+                vid,
+                f"{name} now belongs to district {d} (office {o}), but the schedule still has officer {officer} "
+                f"(office {mine}) visit it on {len(days)} day(s) ({', '.join(days)}; lines {lines}): re-plan the "
+                f"month on the edited districts ({REPLAN_EN}) or give these visits to an officer of office {o}",
+                f"{name} 现属警务区 {d}(警务室 {o}), 但排班表仍由民警 {officer}(警务室 {mine})走访 {len(days)} 天"
+                f"({'、'.join(days)}; 第 {lines} 行): 请按修改后的警务区重新排班({REPLAN_ZH}), 或改由警务室 {o} "
+                "的民警走访",
+                kind="schedule",
+            )
+        )
     return out
 
 

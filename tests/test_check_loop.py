@@ -59,24 +59,25 @@ def test_new_district_id_is_checked_not_a_crash(plan_dir: Path, capsys: pytest.C
     assert code == 1, err
     assert "R1\t硬\tD99" in out
     v = gpd.read_file(plan_dir / "plan.gpkg", layer="villages").set_index("village_id")
-    stale = [line for line in out.splitlines() if line.startswith("R3") and "D99" in line]
+    stale = [line for line in out.splitlines() if line.startswith("schedule") and "D99" in line]
     assert stale and all(any(f"{m} ({v.at[m, 'name']})" in line for m in moved) for line in stale)
     assert "np.str_" not in out and "排班表读自" in err
 
 
 def test_moved_village_names_its_stale_visits(plan_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A village moved from D01 to D02: every visit its old officer (of office O01) still makes is named,
-    with the officer, the village's name and the date."""
+    """A village moved from D01 to D02: one line per old officer still visiting it, naming the officer, the
+    village's name, every date, the new office and the command that re-plans on the edited districts."""
     (vid,) = _movable(plan_dir, "D01")
     _edit_villages(plan_dir, {vid: "D02"})
     code, out, _ = _check(plan_dir, capsys)
     assert code == 1
-    lines = [x for x in out.splitlines() if x.startswith("R3") and vid in x]
+    lines = [x for x in out.splitlines() if x.startswith("schedule") and vid in x]
     sched = pd.read_csv(plan_dir / "schedule.csv", dtype=str, encoding="utf-8-sig")
     visits = sched[(sched["village_id"] == vid) & sched["activity"].isin(["visit", "night_visit"])]
-    assert len(lines) == len(visits) > 0
-    first = visits.iloc[0]
-    assert any(first["officer_id"] in x and first["date"] in x and "O02" in x for x in lines)
+    assert len(visits) > 0 and len(lines) == visits["officer_id"].nunique()
+    for officer, dates in visits.groupby("officer_id")["date"]:
+        (line,) = [x for x in lines if f"民警 {officer}" in x]
+        assert "O02" in line and "--lock all" in line and all(d in line for d in dates)
 
 
 def test_changed_office_site_makes_office_days_stale(
@@ -91,7 +92,7 @@ def test_changed_office_site_makes_office_days_stale(
     pyogrio.write_dataframe(o, gpkg, layer="offices", driver="GPKG")
     code, out, _ = _check(plan_dir, capsys)
     assert code == 1
-    assert any(x.startswith("R3") and old_site in x and new_site in x for x in out.splitlines())
+    assert any(x.startswith("schedule") and old_site in x and new_site in x for x in out.splitlines())
 
 
 def test_xlsx_edit_is_the_schedule_checked(plan_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -110,7 +111,7 @@ def test_xlsx_edit_is_the_schedule_checked(plan_dir: Path, capsys: pytest.Captur
     os.utime(plan_dir / "schedule.xlsx", (later, later))
     code, out, err = _check(plan_dir, capsys)
     assert code == 1 and "schedule.xlsx" in err
-    assert any(x.startswith("R3") and f"第 {row} 行" in x and "O02-1" in x for x in out.splitlines())
+    assert any(x.startswith("schedule") and f"第 {row} 行" in x and "O02-1" in x for x in out.splitlines())
 
 
 def test_write_regenerates_the_edited_plan(plan_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -133,6 +134,36 @@ def test_write_regenerates_the_edited_plan(plan_dir: Path, capsys: pytest.Captur
         assert (plan_dir / name).is_file(), name
     code, out, _ = _check(plan_dir, capsys)  # the regenerated plan reads back and checks the same
     assert code == 1 and "R1\t硬\tD99" in out
+
+
+@pytest.mark.slow
+def test_lock_all_plans_the_month_on_the_edited_districts(
+    plan_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The advice check gives after an edit: `plan --current EDITED --lock all` keeps every village where the
+    bureau put it (the moved one too), and the new month visits the moved village by its new office's officer;
+    the edited districts are judged as `planner check` judges them (the same contiguity breaks)."""
+    (vid,) = _movable(plan_dir, "D01")
+    _edit_villages(plan_dir, {vid: "D02"})
+    _, checked, _ = _check(plan_dir, capsys)
+    pieces = sorted(x.split("\t")[2] for x in checked.splitlines() if x.startswith(("contiguity", "C5\t硬")))
+    edited = gpd.read_file(plan_dir / "plan.gpkg", layer="villages").set_index("village_id")["district_id"]
+    out = tmp_path / "replan"
+    args = ["--villages", str(DEMO_DIR / "villages.gpkg"), "--roads", str(DEMO_DIR / "roads.osm.bz2")]
+    code = main(
+        ["plan", *args, "--current", str(plan_dir), "--lock", "all", "--out", str(out), "--lang", "zh"]
+    )
+    assert code in (0, 1)
+    v = gpd.read_file(out / "plan.gpkg", layer="villages").set_index("village_id")
+    pairs = pd.crosstab(v["district_id"], edited.reindex(v.index))
+    assert ((pairs > 0).sum(axis=1) == 1).all() and ((pairs > 0).sum(axis=0) == 1).all()  # the same partition
+    assert (v["district_id"] == edited.reindex(v.index)).all()  # under the bureau's own ids
+    new_office = v.at[vid, "office_id"]
+    sched = pd.read_csv(out / "schedule.csv", dtype=str, encoding="utf-8-sig")
+    visits = sched[(sched["village_id"] == vid) & (sched["activity"] == "visit")]
+    assert len(visits) > 0 and visits["officer_id"].str.startswith(f"{new_office}-").all()
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert sorted(x["subject"] for x in summary["violations"] if x["rule"] == "contiguity") == pieces
 
 
 def test_current_from_a_plan_dir_reads_its_villages_layer(plan_dir: Path) -> None:

@@ -188,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--lock",
         help="keep these as they are today (needs --current): comma-separated village or current district ids, "
-        "or a CSV with a village_id or district_id column / 保持不变的村或警务区",
+        "or a CSV with a village_id or district_id column, or all (every district as --current has it, e.g. after an "
+        "edit in QGIS: only the offices and the month are planned) / 保持不变的村或警务区 (all: 全部保持)",
     )
     p.add_argument("--month", help="YYYY-MM of the patrol plan (default: next month)")
     p.add_argument(

@@ -357,11 +357,12 @@ def _candidate_mask(ids: pd.Index, candidates: Sequence[str] | None) -> np.ndarr
 
 
 def _avoidable(sol: DistrictSolution, forced: np.ndarray) -> int:
-    """Size and population breaks that a village heavier than the cap does not force."""
+    """Size and population breaks that a village heavier than the cap does not force, and contiguity breaks
+    (only locked districts can have them: a bureau's own districts, which a relaxed road graph may join)."""
     out = 0
     for b in sol.breaks:
         d = b.district
-        if b.rule == "size" or (
+        if b.rule in ("size", "contiguity") or (
             b.rule == "population" and d is not None and not forced[sol.labels == d].any()
         ):
             out += 1
@@ -435,7 +436,11 @@ def _relax_roads(
     if _avoidable(sol, forced) == 0:
         return sol, adj, False
     bad = sorted(
-        {int(b.district) for b in sol.breaks if b.district is not None and b.rule in ("size", "population")}
+        {
+            int(b.district)
+            for b in sol.breaks
+            if b.district is not None and b.rule in ("size", "population", "contiguity")
+        }
     )
     in_bad = np.isin(sol.labels, bad)
     deg = np.asarray((adj > 0).sum(axis=1)).ravel()
@@ -444,6 +449,10 @@ def _relax_roads(
         rows = sp.diags(mask.astype(float))
         graphs.append(sp.csr_matrix(((adj + rows @ borders + borders @ rows) > 0).astype(np.int8)))
     graphs.append(borders)
+    if any(b.rule == "contiguity" for b in sol.breaks):
+        # a bureau's own (locked) districts in pieces: last, the graph `planner check` judges contiguity on,
+        # borders or roads, so that the plan and the check name the same breaks
+        graphs.append(sp.csr_matrix(((adj + borders) > 0).astype(np.int8)))
 
     def score(s_: DistrictSolution) -> tuple[int, float, float]:
         if lines is not None and cost is not None and weights is not None:
@@ -639,6 +648,9 @@ def plan_districts(
     cut |= cert.stopped_by_time  # the exact mode's safety cap cut it: the plan may differ between runs
     width = max(2, len(str(len(sol.centers))))
     did = np.array([f"D{d + 1:0{width}d}" for d in range(len(sol.centers))])
+    kept = _kept_ids(sol.labels, group, current, ids)
+    if kept is not None:  # every district is one locked district (--lock all): it keeps the bureau's id
+        did = kept
     out = villages.copy()
     out["district_id"] = did[sol.labels]
     if group is not None and current is not None:
@@ -666,6 +678,24 @@ def plan_districts(
         final_problem,
         travel,
     )
+
+
+def _kept_ids(
+    labels: np.ndarray, group: np.ndarray | None, current: pd.Series | None, ids: pd.Index
+) -> np.ndarray | None:
+    """The current district ids, when every district of the plan is exactly one locked current district."""
+    if group is None or current is None:
+        return None
+    cur = current.reindex(ids).astype(str).to_numpy()
+    out = []
+    for d in range(int(labels.max()) + 1):
+        members = labels == d
+        if len(set(group[members].tolist())) != 1 or group[members][0] < 0:
+            return None
+        out.append(cur[members][0])
+    # the same districts as the locked ones, one to one
+    whole = all((group == group[labels == d][0]).sum() == (labels == d).sum() for d in range(len(out)))
+    return np.array(out) if whole and len(set(out)) == len(out) else None
 
 
 def _travel_step(

@@ -250,12 +250,15 @@ def read_office_sites(path: str | os.PathLike[str], villages: gpd.GeoDataFrame) 
 
 def locked_villages(spec: str, current: pd.Series | None) -> list[str]:
     """The villages that keep their current district: ``spec`` lists village ids and/or current district ids
-    (comma-separated, or a table file, e.g. CSV, with a village_id or district_id column)."""
+    (comma-separated, or a table file, e.g. CSV, with a village_id or district_id column), or is ``all``: every
+    village keeps its district (the month re-planned on districts a bureau edited)."""
     if current is None:
         raise ValidationError(
             "--lock keeps villages in the districts in force today: give those districts with --current.",
             zh="--lock 使村保持在现行警务区: 请用 --current 给出现行警务区。",
         )
+    if spec.strip().lower() == "all":
+        return sorted(current.index.astype(str))
     path = Path(spec)
     if is_table(path):
         if not path.is_file():
