@@ -11,7 +11,13 @@ import pytest
 
 from planner.model import TravelTimes
 from planner.patrol import check_schedule, plan_month
-from planner.patrol.rulebook.calendar import check_working_day, month_calendar, month_weeks, working_days
+from planner.patrol.rulebook.calendar import (
+    check_working_day,
+    describe,
+    month_calendar,
+    month_weeks,
+    working_days,
+)
 from planner.rules import CalendarRules, PatrolRules
 
 NONE = CalendarRules(country="")
@@ -123,3 +129,26 @@ def test_check_flags_work_on_a_holiday():
     s.loc[s.index[0], "date"] = "2026-10-01"
     found = check_schedule(s, a, times, rules=rules, month="2026-10", roster=plan.roster)
     assert any("2026-10-01" in v.detail and "National Day" in v.detail for v in found)
+
+
+def test_the_calendar_line_names_the_days_off_and_the_tiaoxiu():
+    """2026-10 (National Day, its 调休 Saturday 10-10 known): the C1 line names the holiday in Chinese from the
+    `holidays` package, the Saturday worked, and gives no warning."""
+    cal = month_calendar("2026-10", PatrolRules()).summary()
+    assert cal["official_known"] and cal["weekend_workdays"] == ["2026-10-10"]
+    assert cal["working_days"] == len(working_days("2026-10", rules=PatrolRules()))
+    zh = describe(cal, "2026-10", "zh")
+    assert "国庆节 10月1日" in zh and "调休上班: 10月10日" in zh and "注意" not in zh
+    assert "National Day 1 Oct" in describe(cal, "2026-10", "en")
+
+
+def test_a_year_without_the_official_arrangement_is_flagged():
+    """A year whose State Council arrangement the `holidays` package lacks (no weekend workday known) is
+    flagged, with the rules keys that fill it in; a bureau's own extra workday, or no country, clears it."""
+    year = next(y for y in range(2026, 2040) if not month_calendar(f"{y}-10", PatrolRules()).weekend_work)
+    rules = PatrolRules()
+    assert not month_calendar(f"{year}-02", rules).official_known
+    assert "extra_workdays" in describe(month_calendar(f"{year}-02", rules).summary(), f"{year}-02", "zh")
+    assert month_calendar(f"{year}-02", PatrolRules(calendar=CalendarRules(country=""))).official_known
+    own = PatrolRules(calendar=CalendarRules(extra_workdays=(dt.date(year, 2, 6),)))
+    assert month_calendar(f"{year}-02", own).official_known

@@ -75,6 +75,11 @@ def _say_result(result: PlanResult, out: Path, lang: str, *, verbose: bool = Fal
             "raise --time-limit",
             file=sys.stderr,
         )
+    cal = s.get("calendar") or {}
+    if not cal.get("official_known", True):  # the year's 调休 not in the holidays package yet: say so, once
+        from planner.patrol.rulebook.calendar import describe
+
+        print(f"  C1 {describe(cal, str(s.get('month', '')), lang)}", file=sys.stderr)
     say_breaks(s["violations"], result.plan, lang=lang, verbose=verbose)
     say_data_notes(s, lang=lang, verbose=verbose)
     if s["dropped_visits"]:

@@ -121,6 +121,10 @@ def rules_table(summary: dict[str, Any], lang: str) -> str:
         ("R8", labels["R8"]),
         ("R11", travel),
     ]
+    if summary.get("calendar"):
+        from planner.patrol.rulebook.calendar import describe
+
+        rows.append(("C1", describe(summary["calendar"], str(summary.get("month", "")), lang)))
     body = "".join(f"<tr><th>{escape(r)}</th><td>{escape(text)}</td></tr>" for r, text in rows)
     return f"<table class='rules'><tbody>{body}</tbody></table>"
 

@@ -48,8 +48,13 @@ def build_summary(
             thresholds_min=thresholds,
         )
     )
+    from planner.patrol.rulebook.calendar import month_calendar
+
     return {
         "month": month,
+        # C1: the month's working days, days off and weekend workdays, and whether the year's official
+        # arrangement is known (the report's C1 line and the terminal's warning read this)
+        "calendar": month_calendar(month, rules.patrol).summary(),
         "region": _region(dplan.villages),
         **{k: districts[k] for k in _DISTRICT_FIGURES[:5]},
         "coverage_pct": coverage,

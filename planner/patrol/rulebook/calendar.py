@@ -18,9 +18,11 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from planner.errors import ValidationError
 from planner.model import Violation
@@ -62,6 +64,10 @@ class MonthCalendar:
         The month's working days, in order.
     weeks
         The weeks of the month (C2): per week its name and its working days.
+    official_known
+        False when the official calendar is on but the `holidays` package has no State Council arrangement for
+        the year (no 调休 weekend workday known): its holidays are then its rule-based estimate, and the bureau
+        should add the weekend workdays itself (``[calendar] extra_workdays``) once they are published.
     """
 
     month: str
@@ -69,6 +75,20 @@ class MonthCalendar:
     weekend_work: frozenset[dt.date]
     working: tuple[dt.date, ...]
     weeks: tuple[tuple[str, tuple[dt.date, ...]], ...]
+    official_known: bool = True
+    names_zh: dict[dt.date, str] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """summary.json's ``calendar``: the figures the report's C1 line and the terminal read."""
+        return {
+            "working_days": len(self.working),
+            "days_off": [
+                {"date": d.isoformat(), "name": n, "name_zh": self.names_zh.get(d, n)}
+                for d, n in sorted(self.days_off.items())
+            ],
+            "weekend_workdays": sorted(d.isoformat() for d in self.weekend_work),
+            "official_known": self.official_known,
+        }
 
     def week_of(self, d: dt.date) -> str:
         """The week of the month a date falls in (its ISO week when no week of the month holds that one)."""
@@ -93,14 +113,25 @@ def _week_name(isos: list[str]) -> str:
 
 
 def _official(country: str, year: int) -> tuple[dict[dt.date, str], set[dt.date]]:
-    """The official holidays and weekend working days of one year (the `holidays` package)."""
+    """The official holidays and weekend working days of one year (the `holidays` package), names in English."""
     if not country:
         return {}, set()
     import holidays
 
-    cal = holidays.country_holidays(country, years=year)
+    cal = holidays.country_holidays(country, years=year, language="en_US")
     days = {d: str(n) for d, n in cal.items()}
     return days, {d for d in getattr(cal, "weekend_workdays", set()) if d.year == year}
+
+
+@lru_cache(maxsize=16)
+def _names_zh(country: str, year: int) -> dict[dt.date, str]:
+    """The holidays' Chinese names where the `holidays` package has them (China: zh_CN), else none."""
+    import holidays
+
+    cal = holidays.country_holidays(country, years=year)
+    if "zh_CN" not in getattr(cal, "supported_languages", ()):
+        return {}
+    return {d: str(n) for d, n in holidays.country_holidays(country, years=year, language="zh_CN").items()}
 
 
 @lru_cache(maxsize=64)
@@ -109,6 +140,7 @@ def month_calendar(month: str, rules: PatrolRules) -> MonthCalendar:
     dates = parse_month(month)
     cr = rules.calendar
     official, weekend = _official(cr.country, dates[0].year)
+    known = not cr.country or bool(weekend) or bool(cr.extra_workdays)
     if not cr.weekend_workdays:
         weekend = set()
     extra_off = set(cr.extra_holidays) | set(rules.holidays)
@@ -134,8 +166,61 @@ def month_calendar(month: str, rules: PatrolRules) -> MonthCalendar:
         elif d.weekday() < 5:
             working.append(d)
     return MonthCalendar(
-        month, days_off, frozenset(weekend_work), tuple(working), _weeks(working, cr.min_week_days)
+        month,
+        days_off,
+        frozenset(weekend_work),
+        tuple(working),
+        _weeks(working, cr.min_week_days),
+        known,
+        _names_zh(cr.country, dates[0].year) if cr.country else {},
     )
+
+
+def describe(cal: dict[str, Any], month: str, lang: str = "zh") -> str:
+    """The month's calendar in one sentence (C1) from summary.json's ``calendar``: the working days, the days
+    off and the weekend workdays, and a warning when the year's official arrangement is not known yet."""
+    from planner.texts import check_lang
+
+    zh = check_lang(lang) == "zh"
+    off = cal.get("days_off", [])
+    work = cal.get("weekend_workdays", [])
+
+    def day(iso: str) -> str:
+        d = dt.date.fromisoformat(iso)
+        return f"{d.month}月{d.day}日" if zh else d.strftime("%d %b").lstrip("0")
+
+    names: dict[str, list[str]] = {}
+    for x in off:
+        names.setdefault(_holiday_name(x, zh), []).append(day(str(x["date"])))
+    parts = [f"{n} {'、'.join(ds) if zh else ', '.join(ds)}" for n, ds in names.items()]
+    n = cal.get("working_days", 0)
+    if zh:
+        text = f"{month} 共 {n} 个工作日; 放假(工作日): {'; '.join(parts) or '无'}; 调休上班: {'、'.join(map(day, work)) or '无'}"
+        if not cal.get("official_known", True):
+            text += (
+                f"。注意: 所用 holidays 包尚无 {month[:4]} 年国务院放假安排, 假日按规则推算、调休上班日未知; "
+                "安排公布后请在规则文件 [calendar] extra_workdays / extra_holidays 中补充"
+            )
+        return text
+    text = (
+        f"{month}: {n} working days; days off on weekdays: {'; '.join(parts) or 'none'}; weekend working days: "
+        f"{', '.join(map(day, work)) or 'none'}"
+    )
+    if not cal.get("official_known", True):
+        text += (
+            f". Note: the holidays package has no State Council arrangement for {month[:4]} yet: the holidays are "
+            "its estimate and the weekend working days (调休) unknown; add them under [calendar] extra_workdays / "
+            "extra_holidays once published"
+        )
+    return text
+
+
+def _holiday_name(x: dict[str, Any], zh: bool) -> str:
+    """A day off's name as the bureau says it ("Labor Day (observed)" -> Labor Day; 劳动节 in Chinese)."""
+    name = str(x.get("name_zh", x["name"])) if zh else str(x["name"])
+    if name == "bureau holiday":
+        return "本局假日" if zh else name
+    return re.sub(r"\s*[(（](observed|观察日|补假)[)）]|（观察日）", "", name).strip()
 
 
 def _weeks(working: list[dt.date], min_days: int) -> tuple[tuple[str, tuple[dt.date, ...]], ...]:
