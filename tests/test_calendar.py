@@ -138,8 +138,8 @@ def test_the_calendar_line_names_the_days_off_and_the_tiaoxiu():
     assert cal["official_known"] and cal["weekend_workdays"] == ["2026-10-10"]
     assert cal["working_days"] == len(working_days("2026-10", rules=PatrolRules()))
     zh = describe(cal, "2026-10", "zh")
-    assert "国庆节 10月1日" in zh and "调休上班: 10月10日" in zh and "注意" not in zh
-    assert "National Day 1 Oct" in describe(cal, "2026-10", "en")
+    assert "国庆节 10月1日–7日" in zh and "调休上班: 10月10日" in zh and "注意" not in zh
+    assert "National Day 1–7 Oct" in describe(cal, "2026-10", "en")
 
 
 def test_a_year_without_the_official_arrangement_is_flagged():

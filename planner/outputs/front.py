@@ -124,7 +124,7 @@ def rules_table(summary: dict[str, Any], lang: str) -> str:
     if summary.get("calendar"):
         from planner.patrol.rulebook.calendar import describe
 
-        rows.append(("C1", describe(summary["calendar"], str(summary.get("month", "")), lang)))
+        rows.append(("C1", describe(summary["calendar"], str(summary.get("month", "")), lang, brief=True)))
     body = "".join(f"<tr><th>{escape(r)}</th><td>{escape(text)}</td></tr>" for r, text in rows)
     return f"<table class='rules'><tbody>{body}</tbody></table>"
 

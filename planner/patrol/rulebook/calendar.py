@@ -176,39 +176,60 @@ def month_calendar(month: str, rules: PatrolRules) -> MonthCalendar:
     )
 
 
-def describe(cal: dict[str, Any], month: str, lang: str = "zh") -> str:
+def describe(cal: dict[str, Any], month: str, lang: str = "zh", *, brief: bool = False) -> str:
     """The month's calendar in one sentence (C1) from summary.json's ``calendar``: the working days, the days
-    off and the weekend workdays, and a warning when the year's official arrangement is not known yet."""
+    off (runs of days as ranges) and the weekend workdays, and a warning when the year's official arrangement
+    is not known yet (``brief``: one line for the report's rules table)."""
     from planner.texts import check_lang
 
     zh = check_lang(lang) == "zh"
-    off = cal.get("days_off", [])
-    work = cal.get("weekend_workdays", [])
+    work = [dt.date.fromisoformat(x) for x in cal.get("weekend_workdays", [])]
 
-    def day(iso: str) -> str:
-        d = dt.date.fromisoformat(iso)
-        return f"{d.month}月{d.day}日" if zh else d.strftime("%d %b").lstrip("0")
+    def day(d: dt.date) -> str:
+        return f"{d.month}月{d.day}日" if zh else f"{d.day} {d.strftime('%b')}"
 
-    names: dict[str, list[str]] = {}
-    for x in off:
-        names.setdefault(_holiday_name(x, zh), []).append(day(str(x["date"])))
-    parts = [f"{n} {'、'.join(ds) if zh else ', '.join(ds)}" for n, ds in names.items()]
+    def span(a: dt.date, b: dt.date) -> str:
+        if a == b:
+            return day(a)
+        if a.month != b.month:
+            return f"{day(a)}–{day(b)}"
+        return f"{day(a)}–{b.day}日" if zh else f"{a.day}–{b.day} {b.strftime('%b')}"
+
+    runs: list[tuple[str, dt.date, dt.date]] = []  # (name, first, last) of consecutive days of one name
+    for x in cal.get("days_off", []):
+        name, d = _holiday_name(x, zh), dt.date.fromisoformat(str(x["date"]))
+        # a weekend between counts as a run; a day off in lieu of a worked weekend (调休) joins the holiday it
+        # extends
+        lieu = name.startswith(("休息日", "Day off"))
+        if runs and (runs[-1][0] == name or lieu) and (d - runs[-1][2]).days <= 3:
+            runs[-1] = (runs[-1][0], runs[-1][1], d)
+        else:
+            runs.append((name, d, d))
+    parts = [f"{n} {span(a, b)}" for n, a, b in runs]
     n = cal.get("working_days", 0)
+    known = cal.get("official_known", True)
+    sep = "、" if zh else ", "
+    year = month[:4]
     if zh:
-        text = f"{month} 共 {n} 个工作日; 放假(工作日): {'; '.join(parts) or '无'}; 调休上班: {'、'.join(map(day, work)) or '无'}"
-        if not cal.get("official_known", True):
+        text = f"{month} 共 {n} 个工作日; 放假: {sep.join(parts) or '无'}; 调休上班: {sep.join(map(day, work)) or '无'}"
+        if not known and brief:
+            return (
+                text
+                + f" ({year} 年国务院放假安排尚未收录: 假日为推算, 调休请在 [calendar] extra_workdays 中补充)"
+            )
+        if not known:
             text += (
-                f"。注意: 所用 holidays 包尚无 {month[:4]} 年国务院放假安排, 假日按规则推算、调休上班日未知; "
+                f"。注意: 所用 holidays 包尚无 {year} 年国务院放假安排, 假日按规则推算、调休上班日未知; "
                 "安排公布后请在规则文件 [calendar] extra_workdays / extra_holidays 中补充"
             )
         return text
-    text = (
-        f"{month}: {n} working days; days off on weekdays: {'; '.join(parts) or 'none'}; weekend working days: "
-        f"{', '.join(map(day, work)) or 'none'}"
-    )
-    if not cal.get("official_known", True):
+    text = f"{month}: {n} working days; days off: {sep.join(parts) or 'none'}; weekend working days: "
+    text += sep.join(map(day, work)) or "none"
+    if not known and brief:
+        return text + f" (the State Council's {year} arrangement is not known yet: add it under [calendar])"
+    if not known:
         text += (
-            f". Note: the holidays package has no State Council arrangement for {month[:4]} yet: the holidays are "
+            f". Note: the holidays package has no State Council arrangement for {year} yet: the holidays are "
             "its estimate and the weekend working days (调休) unknown; add them under [calendar] extra_workdays / "
             "extra_holidays once published"
         )
