@@ -148,6 +148,17 @@ def plan_stations(
                 f"警务区 {d}:乡镇 {main or '(无)'} 无派出所管辖,划归行车时间最近的派出所 {sid}",
             )
         )
+    if given is None:
+        # one station per township that holds a district's residents mostly: a township all of whose villages
+        # lie in districts of other townships has no district of its own, so no default station (its villages
+        # belong to their districts' stations); the rest renumbered in order
+        used = set(district_station.values())
+        renumber = {
+            s["station_id"]: f"S{k:02d}"
+            for k, s in enumerate((s for s in sites if s["station_id"] in used), 1)
+        }
+        sites = [{**s, "station_id": renumber[s["station_id"]]} for s in sites if s["station_id"] in used]
+        district_station = {d: renumber[sid] for d, sid in district_station.items()}
     rows = []
     for s in sites:
         ds = sorted(d for d, sid in district_station.items() if sid == s["station_id"])

@@ -49,11 +49,13 @@ def test_one_station_per_township_at_its_most_populous_village():
 
 
 def test_a_district_goes_to_the_station_of_the_township_holding_most_of_its_residents():
-    """D1 = V1, V2, V4 (A 400, B 50) and D2 = V3, V5, V6 (A 200, B 60): both belong to A's station."""
+    """D1 = V1, V2, V4 (A 400, B 50) and D2 = V3, V5, V6 (A 200, B 60): both belong to A's station, and B,
+    whose villages all lie in A's districts, gets no default station of its own (it would have no district)."""
     sp = plan_stations(_county(["D1", "D1", "D2", "D1", "D2", "D2"]), None, rules=StationRules())
     assert sp.district_station == {"D1": "S01", "D2": "S01"}
     st = sp.stations.set_index("station_id")
-    assert st.at["S01", "districts"] == "D1;D2" and st.at["S02", "n_districts"] == 0
+    assert list(st.index) == ["S01"] and st.at["S01", "districts"] == "D1;D2"
+    assert st.at["S01", "n_villages"] == 6
 
 
 def test_stations_without_townships_take_the_districts_nearest_by_travel_time():
