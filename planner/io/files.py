@@ -169,8 +169,7 @@ def read_layer_file(
         )
     if layer is None and len(layers) > 1:
         layer = prefer_layer if prefer_layer in layers else layers[0]
-        # the layer meant (a plan.gpkg's villages) is no news; a guess at the first layer is
-        (log.info if layer == prefer_layer else log.warning)(
+        log.warning(
             "%s holds %d layers (%s): reading '%s' (choose another with --layer)",
             path,
             len(layers),
