@@ -27,7 +27,7 @@ DISTRICT_COLUMNS = ("district_id", "district", "警务区", "警区", "警务区
 
 
 def _read_table_or_layer(
-    path: str | os.PathLike[str], *, what: str, what_zh: str, prefer_layer: str
+    path: str | os.PathLike[str], *, what: str, what_zh: str, prefer_layer: str, layer: str | None = None
 ) -> tuple[Path, pd.DataFrame, gpd.GeoDataFrame | None]:
     """A CSV (no geometry) or a GIS layer, with its attribute table; an empty one is an input error."""
     p = check_input_path(path, what=what, what_zh=what_zh)
@@ -35,7 +35,7 @@ def _read_table_or_layer(
     if is_table(p):
         table: pd.DataFrame = read_table(p, what=what, what_zh=what_zh)
     else:
-        gdf = read_layer_file(p, what=what, what_zh=what_zh, prefer_layer=prefer_layer)
+        gdf = read_layer_file(p, layer=layer, what=what, what_zh=what_zh, prefer_layer=prefer_layer)
         table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     if len(table) == 0:
         raise ValidationError(f"{what} {p} is empty", zh=f"{what_zh} {p} 为空")
@@ -86,8 +86,12 @@ def read_current(path: str | os.PathLike[str], villages: gpd.GeoDataFrame) -> pd
     path = _plan_villages(path)
     # a plan (directory or plan.gpkg): its villages layer holds the districts as edited (QGIS), not the
     # districts layer (stale after an edit) nor the plan's own `current` layer (the districts before it)
-    prefer = "villages" if _is_plan_gpkg(path) else "current"
-    p, table, gdf = _read_table_or_layer(path, what=what, what_zh=what_zh, prefer_layer=prefer)
+    plan = _is_plan_gpkg(path)
+    prefer = "villages" if plan else "current"
+    # a plan's layer is known, not guessed: no "holds 5 layers" warning
+    p, table, gdf = _read_table_or_layer(
+        path, what=what, what_zh=what_zh, prefer_layer=prefer, layer="villages" if plan else None
+    )
     columns = [str(c) for c in table.columns]
     district_cols = _find_column(columns, DISTRICT_COLUMNS)
     if not district_cols:
