@@ -34,6 +34,7 @@ def test_stations_r9_and_r10_through_the_pipeline_and_check_agrees(tmp_path: Pat
     roster["unavailable"] = [() for _ in range(len(roster))]
     roster["skills"] = ["traffic;patrol" if i % 2 else "investigation;mediation" for i in range(len(roster))]
     roster["home_village"] = ["V02" if i % 2 else "V10" for i in range(len(roster))]
+    roster["name"] = [f"民警{i}号" for i in range(len(roster))]
     stations = gpd.GeoDataFrame(
         {
             "name": ["东乡派出所", "西乡派出所"],
@@ -74,6 +75,12 @@ def test_stations_r9_and_r10_through_the_pipeline_and_check_agrees(tmp_path: Pat
     write_outputs(result, out, lang="zh", overwrite=False)
     back = read_plan_dir(out)
     assert back.stations is not None and len(back.stations) == 2
+    # the roster's names reach what officers hold: their route sheets, the map's route layers, the xlsx summary
+    first_officer = str(roster["officer_id"].iloc[0])
+    assert f"民警 民警0号 ({first_officer}) " in (out / "route_sheets.html").read_text(encoding="utf-8")
+    assert "\\u6c11\\u8b660\\u53f7 (" in (out / "map.html").read_text(encoding="utf-8")
+    xlsx = pd.read_excel(out / "schedule.xlsx", sheet_name=1)
+    assert f"民警0号 ({first_officer})" in set(xlsx.iloc[:, 0])
     found = {
         (v.rule, str(v.subject))
         for v in check_plan(back, rules=RULES, times=times_from_npz(out / TIMES_FILE))

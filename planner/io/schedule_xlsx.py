@@ -140,11 +140,13 @@ def write_schedule_xlsx(
     names: Mapping[str, str] | None = None,
     townships: Mapping[str, str] | None = None,
     km: Mapping[str, float] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> None:
     """Write schedule.xlsx: every row, a summary sheet and a sheet per officer (see the module docstring).
 
     ``schedule`` has :data:`~planner.model.SCHEDULE_COLUMNS` (dates and times as ISO text); ``names`` and
-    ``townships`` map village ids to their names; ``km`` the kilometres each officer drives (routes layer).
+    ``townships`` map village ids to their names; ``km`` the kilometres each officer drives (routes layer);
+    ``labels`` officer ids to the names the summary sheet shows ("苏英艳 (O01-1)").
     """
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
@@ -217,8 +219,9 @@ def write_schedule_xlsx(
     summary = officer_summary(schedule, km)
     ws = wb.create_sheet(summary_name)
     ws.append(SUMMARY_HEADERS[lang])
+    shown = labels or {}
     for row in summary.itertuples(index=False):
-        ws.append([_text(row[0]), *row[1:]])
+        ws.append([_text(shown.get(str(row[0]), str(row[0]))), *row[1:]])
     for j in range(1, len(SUMMARY_HEADERS[lang]) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 12
     ws.freeze_panes = "A2"

@@ -36,6 +36,7 @@ from planner.outputs.colours import MAP_DAY_COLOURS, district_colours
 from planner.outputs.html import js_number, js_text
 from planner.outputs.lookups import (
     office_villages,
+    officer_labels,
     travel_minutes,
     village_names,
     visiting_officers,
@@ -744,6 +745,7 @@ def routes_layer(
     names: Mapping[str, str],
     walk: Mapping[tuple[str, str, str], float] | None = None,
     m: folium.Map | None = None,
+    officers: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """Add the routes: one layer per officer (off until switched on), one colour per day (MAP_DAY_COLOURS).
 
@@ -760,6 +762,8 @@ def routes_layer(
         tooltip says so (:func:`walk_minutes`).
     m
         The map to add to; a new one when None.
+    officers
+        officer_id -> the name the layer shows (:func:`planner.outputs.lookups.officer_labels`); the id if absent.
 
     Returns
     -------
@@ -767,8 +771,10 @@ def routes_layer(
         The map.
     """
     m = _new_map() if m is None else m
+    label = officers or {}
     for officer, legs in routes.groupby(routes["officer_id"].astype(str), sort=True):
-        group = folium.FeatureGroup(name=js_text(t("map.layer.routes", lang, officer=officer)), show=False)
+        shown = label.get(officer, officer)
+        group = folium.FeatureGroup(name=js_text(t("map.layer.routes", lang, officer=shown)), show=False)
         for day_no, (date, day_legs) in enumerate(legs.groupby(legs["date"].astype(str), sort=True)):
             day_legs = day_legs.sort_values("seq") if "seq" in day_legs else day_legs
             colour = MAP_DAY_COLOURS[day_no % len(MAP_DAY_COLOURS)]
@@ -934,7 +940,14 @@ def plan_map(
         current_layer(current, lang=lang, m=m)
     n_route_layers = 0
     if routes is not None:
-        routes_layer(routes, lang=lang, names=names, walk=walk_minutes(plan.schedule), m=m)
+        routes_layer(
+            routes,
+            lang=lang,
+            names=names,
+            walk=walk_minutes(plan.schedule),
+            m=m,
+            officers=officer_labels(plan.summary),
+        )
         n_route_layers = routes["officer_id"].astype(str).nunique()  # routes_layer adds one layer per officer
     has_current = current is not None
     has_routes = n_route_layers > 0

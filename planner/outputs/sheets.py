@@ -44,7 +44,7 @@ from planner.outputs.html import (
     number,
     svg_image,
 )
-from planner.outputs.lookups import VISIT_ACTIVITIES, village_places, with_shown_names
+from planner.outputs.lookups import VISIT_ACTIVITIES, officer_labels, village_places, with_shown_names
 from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
@@ -236,6 +236,11 @@ class _Officer:
     officer_id: str
     office_id: str | None
     kind: str | None
+    label: str = ""  # "苏英艳 (O01-1)" when the roster names him, else the id
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.officer_id
 
 
 def _roster(plan: PlanData) -> dict[str, dict[str, Any]]:
@@ -465,7 +470,7 @@ def _facts(
     officer: _Officer, plan: PlanData, names: dict[str, tuple[str, str]], month: str, lang: str
 ) -> str:
     """The rows of a sheet's header: officer, office (and the village it is in), district, kind, month."""
-    facts: list[tuple[str, str]] = [(t("sheets.officer", lang), escape(officer.officer_id))]
+    facts: list[tuple[str, str]] = [(t("sheets.officer", lang), escape(officer.shown))]
     if officer.office_id is not None:
         offices = plan.offices[plan.offices["office_id"].astype(str) == officer.office_id]
         if len(offices):
@@ -524,7 +529,7 @@ def _officer_section(
         km=number(total_km, 1),
         drive=number(drive_h, 1),
     )
-    svg = _map_svg(officer.officer_id, officer.office_id, days, legs, plan, names, lang)
+    svg = _map_svg(officer.shown, officer.office_id, days, legs, plan, names, lang)
     map_html = f"<div class='map'>{svg}{_day_legend(legs, lang)}</div>" if svg else ""
     head = [
         t(f"sheets.col.{k}", lang)
@@ -540,7 +545,7 @@ def _officer_section(
     note = f"<p class='note estimated'>{escape(estimate)}</p>" if estimate else ""
     return (
         f"<section class='officer' data-officer='{escape(officer.officer_id)}'>"
-        f"<h2>{escape(t('sheets.heading', lang, officer=officer.officer_id))}</h2>"
+        f"<h2>{escape(t('sheets.heading', lang, officer=officer.shown))}</h2>"
         f"<div class='head'><div class='facts'><table>{_facts(officer, plan, names, month_text, lang)}</table>"
         f"<p class='summary' data-field-days='{field_days}' data-office-days='{office_days}' "
         f"data-night-visits='{nights}'>{escape(summary)}</p></div>{map_html}</div>"
@@ -583,12 +588,13 @@ def route_sheets_html(plan: PlanData, *, lang: str = "zh") -> str:
     names = village_places(plan.villages)
     officers = sorted(set(sched["officer_id"]) | set(routes["officer_id"]))
     known = _roster(plan)
+    labels = officer_labels(plan.summary if isinstance(plan.summary, dict) else None)
     sections = []
     for o in officers:
         s = sched[sched["officer_id"] == o]
         legs = routes[routes["officer_id"] == o]
         info = known.get(o, {})
-        officer = _Officer(o, _office_of(o, s, legs, plan, info), info.get("kind"))
+        officer = _Officer(o, _office_of(o, s, legs, plan, info), info.get("kind"), labels.get(o, ""))
         if officer.office_id is None:
             logger.warning(
                 "route sheets: the office of officer %s is not known; the map shows his villages", o
