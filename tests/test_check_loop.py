@@ -132,6 +132,8 @@ def test_write_regenerates_the_edited_plan(plan_dir: Path, capsys: pytest.Captur
     assert any(x["subject"] == "D99" and x["rule"] == "R1" for x in summary["violations"])
     for name in ("report.html", "map.html", "route_sheets.html", "schedule.xlsx", "travel_times.npz"):
         assert (plan_dir / name).is_file(), name
+    sched = pd.read_csv(plan_dir / "schedule.csv", dtype=str, encoding="utf-8-sig")
+    assert sched["minutes"].str.fullmatch(r"\d+").all()  # whole minutes as the plan wrote them, not 480.0
     code, out, _ = _check(plan_dir, capsys)  # the regenerated plan reads back and checks the same
     assert code == 1 and "R1\t硬\tD99" in out
 

@@ -251,6 +251,18 @@ def shapefile_fields(layer: gpd.GeoDataFrame, *, encoding: str) -> dict[str, str
     return out
 
 
+def _whole_minutes(schedule: pd.DataFrame) -> pd.DataFrame:
+    """Minutes as whole numbers (480, not 480.0) when every value is one: a plan read back (``check --write``)
+    writes its schedule as the plan did."""
+    out = schedule
+    for col in ("minutes", "walk_minutes"):
+        if col in out.columns and len(out):
+            x = pd.to_numeric(out[col], errors="coerce")
+            if x.notna().all() and (x == x.round()).all():
+                out = out.assign(**{col: x.astype("int64")})
+    return out
+
+
 def write_table_csv(table: pd.DataFrame, path: Path) -> None:
     """A table as UTF-8 CSV (with BOM, for Excel) whose cells a spreadsheet never runs as formulas."""
     cells, quote = safe_cells(table)
@@ -358,7 +370,7 @@ def write_plan_dir(
                     )
             pyogrio.write_dataframe(data, gpkg, layer=name, driver="GPKG", append=gpkg.exists())
         (tmp / SUMMARY_JSON).write_text(summary_text, encoding="utf-8")
-        write_table_csv(schedule, tmp / SCHEDULE_CSV)
+        write_table_csv(_whole_minutes(schedule), tmp / SCHEDULE_CSV)
         _write_xlsx(plan, schedule, tmp / SCHEDULE_XLSX, lang=lang)
         officers = officers_table(plan)
         if officers is not None:
