@@ -148,6 +148,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.breaks.more": ("另{n}个（-v 列出全部）", "{n} more (-v lists all)"),
     "report.dropped.n": ("{n}次走访", "{n} visits"),
     "report.officer_each": ("该民警", "the officer"),
+    "report.dropped.each_village": ("各村", "each village"),
     "report.conclusion.head_works": ("可行之处：", "What works: "),
     "report.conclusion.head_fails": ("存在问题：", "What does not: "),
     "report.conclusion.head_take": ("需要采取的措施：", "What it would take: "),

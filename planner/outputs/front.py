@@ -172,21 +172,60 @@ def group_breaks(violations: Sequence[dict[str, Any]], lang: str) -> list[Group]
     return sorted(groups.values(), key=lambda g: (not g.hard, -len(g.subjects), g.rule))
 
 
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _each_village(reason: str, village: str, lang: str) -> str:
+    """A dropped visit's reason with its village read as "each village" (for a group of several villages)."""
+    if not village:
+        return reason
+    each = t("report.dropped.each_village", lang)
+    word = "村 " if lang == "zh" else "village "
+    text = reason.replace(f"{word}{village}", each).replace(village, each)
+    return re.sub(rf" ?{re.escape(each)} ?", each, text) if lang == "zh" else text
+
+
+def _merged(reasons: Sequence[str]) -> str:
+    """Reasons that differ only in their figures, as one: a figure all share as is, one that differs as its
+    range ("0.1–0.3"), so that no figure is shown that is not theirs."""
+    parts = [_NUMBER.split(r) for r in reasons]
+    values = [_NUMBER.findall(r) for r in reasons]
+    out = [parts[0][0]]
+    for k in range(len(values[0])):
+        seen = sorted({v[k] for v in values}, key=float)
+        out.append(seen[0] if len(seen) == 1 else f"{seen[0]}–{seen[-1]}")
+        out.append(parts[0][k + 1])
+    return "".join(out)
+
+
 def dropped_groups(summary: dict[str, Any], lang: str) -> list[Group]:
-    """summary.json's dropped visits grouped by their reason with the ids and figures taken out."""
-    groups: dict[str, Group] = {}
+    """summary.json's dropped visits grouped by officer and reason (the reason with its village and figures
+    taken out), the largest group first.
+
+    A group is one officer's: the officer's own figures are shown (the office and field days of one officer are
+    not another's), the village as "each village" and a figure its villages differ in as its range; a group of
+    one visit keeps its own words.
+    """
+    members: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for d in summary.get("dropped_visits") or []:
         village, officer = str(d.get("village_id", "")), str(d.get("officer_id", ""))
-        reason = _detail(d, "reason", lang).replace(village, "…").replace(officer, "{o}")
-        key = re.sub(r"\d+(\.\d+)?", "#", reason)
-        if key not in groups:
-            groups[key] = Group("", True, reason.replace("{o}", t("report.officer_each", lang)))
-            groups[key].first = _detail(d, "reason", lang)
-        g = groups[key]
-        g.subjects.append(village)
-        if officer not in g.officers:
-            g.officers.append(officer)
-    return sorted(groups.values(), key=lambda g: -len(g.subjects))
+        reason = _detail(d, "reason", lang)
+        key = _NUMBER.sub("#", reason.replace(village, "…") if village else reason)
+        members.setdefault((officer, key), []).append((village, reason))
+    groups = []
+    for (officer, _), items in members.items():
+        first = items[0][1]
+        each = [_each_village(r, v, lang) for v, r in items]
+        cause = _merged(each)
+        if officer:  # "O03-1 除 6 个坐班日外" reads "该民警除 6 个坐班日外"
+            who = t("report.officer_each", lang)
+            cause = cause.replace(f"{officer} ", who if lang == "zh" else f"{who} ").replace(officer, who)
+        g = Group("", True, cause)
+        g.first = first
+        g.subjects = [v for v, _ in items]
+        g.officers = [officer]
+        groups.append(g)
+    return sorted(groups, key=lambda g: (-len(g.subjects), g.officers))
 
 
 def _subjects_html(subjects: Sequence[str], names: dict[str, str], lang: str) -> str:
