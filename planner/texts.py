@@ -457,6 +457,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "rule.other": ("其他规则", "other rule"),
     "rule.travel": ("R11 村到本区警务室车程上限{n}分钟", "R11 villages within {n} min of their office"),
     "rule.contiguity": ("C5 警务区内各村道路相连", "C5 a district's villages connected by its roads"),
+    "rule.C5": (
+        "C5 警务室到本区各村的最快路线不经过其他警务区",
+        "C5 the fastest routes from the office to its villages stay inside the district",
+    ),
+    "rule.lock": ("锁定的警务区保持原样", "locked districts kept as they are"),
     "rule.access": ("通达：村须可由道路或步行到达", "access: villages reachable by road or on foot"),
     "rule.drive": ("C3 每日驾车时间上限", "C3 the day's driving limit"),
     "rule.shift": ("C3 工作日不超出班次", "C3 the working day within the shift"),

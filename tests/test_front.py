@@ -45,3 +45,62 @@ def test_dropped_groups_show_each_officers_own_figures() -> None:
     en = dropped_groups(summary, "en")
     assert en[1].cause.startswith("the officer has 9 field days after 7 office days")
     assert "the round trip to each village takes 0.4 h" in en[1].cause
+
+
+def test_terminal_names_a_break_by_the_rule_id_the_report_uses() -> None:
+    """Regression: the terminal printed "[目标] 1个警务区 travel：…" where the report says R11; the English line
+    lost its subject to the grouping ("1 village(s) of lie beyond 45 min"). Both read the report's rule id and
+    the cause reads whole."""
+    from dataclasses import replace
+
+    import numpy as np
+    import pandas as pd
+
+    from planner.districts.check import _assignment, _check_travel
+    from planner.outputs.front import breaks_lines, rule_tag
+    from planner.rules import Rules
+
+    r = replace(Rules().districts, max_travel_min=45.0, max_travel_hard=False)
+    v = pd.DataFrame(
+        {"district_id": ["D06", "D06"], "office_village_id": ["V1", "V1"], "population": [100, 100]},
+        index=pd.Index(["V1", "V2"]),
+    )
+    a = _assignment(v, None, r)
+    minutes = np.array([[0.0, 108.0], [108.0, 0.0]])
+    found = _check_travel("D06", "V1", np.array([0, 1]), minutes, a, r)
+    violations = [x.to_dict() for x in found]
+    en = breaks_lines(violations, {"V1": "V1", "V2": "Lawena"}, "en", districts={"D06"})
+    assert en[1] == (
+        "  [goal] 1 district R11: 1 village(s) beyond 45 min of its office (soft limit); worst V2 at 108 min"
+    )
+    zh = breaks_lines(violations, {}, "zh", districts={"D06"})
+    assert zh[1].startswith("  [目标] 1个警务区 R11：有 1 个村距警务室超过 45 分钟")
+    assert [rule_tag(x, "zh") for x in ("R5", "contiguity", "drive", "C5", "office")] == [
+        "R5",
+        "C5",
+        "C3",
+        "C5",
+        "每个警务区一个警务室",
+    ]
+
+
+def test_every_rule_a_check_can_break_has_a_name_in_both_languages() -> None:
+    """Regression: the report listed C5's breaks under "其他规则 (C5)". Every rule code a Violation is made with
+    anywhere in the package has a rule text (or is one of R1-R11, named from the rules in force)."""
+    import re
+    from pathlib import Path
+
+    import planner
+    from planner.check import rule_labels
+    from planner.rules import Rules
+    from planner.texts import has, t
+
+    labels = rule_labels(Rules(), "zh")
+    codes: set[str] = set()
+    for path in Path(planner.__file__).parent.rglob("*.py"):
+        codes |= set(re.findall(r'Violation\(\s*"(\w+)"', path.read_text(encoding="utf-8")))
+    assert {"C5", "travel", "lock", "R5"} <= codes
+    missing = sorted(c for c in codes if c not in labels and not has(f"rule.{c}"))
+    assert not missing
+    for c in codes - set(labels):
+        assert t(f"rule.{c}", "zh", n=45) != t(f"rule.{c}", "en", n=45)

@@ -31,6 +31,7 @@ __all__ = [
     "count_head",
     "dropped_groups",
     "group_breaks",
+    "rule_tag",
     "rules_table",
     "stations_short",
     "title_block",
@@ -89,6 +90,24 @@ def title_block(summary: dict[str, Any], lang: str, *, generated: str) -> str:
 
 
 # -- rules in force --------------------------------------------------------------------------------------------
+_RULE_ID = re.compile(r"([RC]\d+)(?: |$)")
+
+
+def rule_tag(rule: str, lang: str) -> str:
+    """A violation's rule as the terminal names it: the bureau's id the report's rule line starts with ("R11"
+    for the travel limit, "C5" for contiguity), else the rule's name; never an internal code such as "travel"."""
+    if _RULE_ID.fullmatch(rule):
+        return rule
+    from planner.texts import has
+
+    key = f"rule.{rule}"
+    if not has(key):
+        return rule
+    text = t(key, lang, n="")
+    m = _RULE_ID.match(text)
+    return m.group(1) if m else text
+
+
 def _rule_text(rule: str, labels: dict[str, str], rules: Rules, lang: str) -> str:
     """A rule's name as the bureau knows it: its id and its words with the values in force."""
     if rule in labels:
@@ -296,7 +315,7 @@ def breaks_lines(
     for g in groups:
         tag = t("report.breaks.hard" if g.hard else "report.breaks.soft", lang)
         count = _count_text(g.subjects, names, lang, districts)
-        lines.append(f"  [{tag}] {count} {g.rule}{t('colon', lang)}{g.cause}")
+        lines.append(f"  [{tag}] {count} {rule_tag(g.rule, lang)}{t('colon', lang)}{g.cause}")
         shown = g.subjects if limit is None else g.subjects[:limit]
         who = sep.join(_subject_text(s, names) for s in shown)
         if len(g.subjects) > len(shown):
@@ -442,7 +461,7 @@ def conclusion(plan: PlanData, lang: str) -> str:
                 "report.conclusion.break",
                 lang,
                 count=_count_text(g.subjects, names, lang, districts),
-                rule=g.rule,
+                rule=rule_tag(g.rule, lang),
                 cause=named(g.cause, names),
             )
         )
