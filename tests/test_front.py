@@ -104,3 +104,21 @@ def test_every_rule_a_check_can_break_has_a_name_in_both_languages() -> None:
     assert not missing
     for c in codes - set(labels):
         assert t(f"rule.{c}", "zh", n=45) != t(f"rule.{c}", "en", n=45)
+
+
+def test_every_stage_the_pipeline_times_has_a_name_in_both_languages() -> None:
+    """Regression: the zh report's footer read "… stations 0.0": the stations stage had no text. Every stage
+    name timed anywhere in the package (``clock.stage("…")``) has a report.stage text in Chinese and English."""
+    import re
+    from pathlib import Path
+
+    import planner
+    from planner.texts import has, t
+
+    stages: set[str] = set()
+    for path in Path(planner.__file__).parent.rglob("*.py"):
+        stages |= set(re.findall(r'\.stage\(\s*"(\w+)"', path.read_text(encoding="utf-8")))
+    assert {"network", "stations", "patrol"} <= stages
+    assert not sorted(s for s in stages if not has(f"report.stage.{s}"))
+    for s in stages:
+        assert t(f"report.stage.{s}", "zh") != s and t(f"report.stage.{s}", "en")
