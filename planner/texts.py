@@ -197,6 +197,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.stage.network": ("路网", "road network"),
     "report.stage.travel_times": ("车程矩阵", "travel times"),
     "report.stage.districts": ("划分警务区", "districts"),
+    "check.verdict.hard": ("{n} 项违反硬性规则", "{n} hard rule break(s)"),
+    "check.verdict.hard_met": (
+        "方案符合全部硬性规则（另有 {n} 处目标未达成）",
+        "the plan meets every hard rule ({n} goal(s) missed)",
+    ),
+    "check.verdict.all_met": ("方案符合全部规则", "the plan meets every rule"),
     "report.stage.stations": ("派出所", "police stations"),
     "report.stage.patrol": ("编制巡逻计划", "patrol plan"),
     "report.stage.write": ("写出文件", "writing files"),

@@ -122,3 +122,15 @@ def test_every_stage_the_pipeline_times_has_a_name_in_both_languages() -> None:
     assert not sorted(s for s in stages if not has(f"report.stage.{s}"))
     for s in stages:
         assert t(f"report.stage.{s}", "zh") != s and t(f"report.stage.{s}", "en")
+
+
+def test_check_says_every_hard_rule_is_met_when_goals_are_missed() -> None:
+    """Regression: `planner check` said "另有7处目标未达成" and then "方案符合全部规则". With goals missed it says
+    the plan meets every hard rule; "every rule" only when nothing is missed."""
+    from planner.cli.commands import check_verdict
+
+    assert check_verdict(0, 7, "zh") == "方案符合全部硬性规则（另有 7 处目标未达成）"
+    assert check_verdict(0, 7, "en") == "the plan meets every hard rule (7 goal(s) missed)"
+    assert check_verdict(0, 0, "zh") == "方案符合全部规则"
+    assert check_verdict(0, 0, "en") == "the plan meets every rule"
+    assert check_verdict(3, 7, "zh") == "3 项违反硬性规则"

@@ -467,11 +467,16 @@ def run_check(args: argparse.Namespace) -> int:
             shapefile_encoding=exports.get("shapefile_encoding") or shapefile_encoding_of(plan_dir),
         )
         print(f"已重新生成 {plan_dir}" if zh else f"regenerated {plan_dir}", file=sys.stderr)
-    if hard:
-        print(f"{len(hard)} 项违反硬性规则" if zh else f"{len(hard)} hard rule break(s)", file=sys.stderr)
-        return 1
-    print("方案符合全部规则" if zh else "the plan meets every rule", file=sys.stderr)
-    return 0
+    print(check_verdict(len(hard), len(violations) - len(hard), args.lang), file=sys.stderr)
+    return 1 if hard else 0
+
+
+def check_verdict(n_hard: int, n_soft: int, lang: str) -> str:
+    """``planner check``'s last line: the hard breaks, else that every hard rule is met when goals are missed
+    (a plan with goals unmet does not meet "every rule"), else that every rule is met."""
+    if n_hard:
+        return t("check.verdict.hard", lang, n=n_hard)
+    return t("check.verdict.hard_met" if n_soft else "check.verdict.all_met", lang, n=n_soft)
 
 
 def _check_county(plan: Any, args: argparse.Namespace, *, rules: Any) -> dict[str, Any] | None:
