@@ -38,35 +38,33 @@ def _progress(lang: str) -> tuple[Callable[[str], None], Callable[[], None]]:
 
     status = Status("", console=Console(stderr=True))
     status.start()
-    names = {
-        "network": ("路网与可达性", "road network and access"),
-        "travel_times": ("行车时间矩阵", "travel times"),
-        "districts": ("警务区与警务室", "districts and offices"),
-        "patrol": ("月度巡访计划", "monthly patrol plan"),
-        "routes": ("沿路线路", "routes along roads"),
-        "write": ("写出结果", "writing the plan"),
-    }
+    from planner.texts import has
 
-    def on_stage(name: str) -> None:
-        zh, en = names.get(name, (name, name))
-        status.update(zh if lang == "zh" else en)
+    def on_stage(name: str) -> None:  # the stage's name as the report's timing line has it
+        status.update(t(f"report.stage.{name}", lang) if has(f"report.stage.{name}") else name)
 
     return on_stage, status.stop
 
 
+def written_line(out: Path, s: dict[str, Any], lang: str) -> str:
+    """`planner plan`'s first line: what was written, with the figures the report leads with, in its terms
+    (texts.py's ``term.visits_met`` for visit_requirements_met_pct)."""
+    met = t("term.visits_met", lang)
+    if lang == "zh":
+        return (
+            f"已写出 {out}: {s['villages']} 个行政村, {s['districts']} 个警务区, {s['officers']} 名民警, "
+            f"30 分钟覆盖 {s['coverage_pct'].get('30', '-')}% 居民, {met} {s['visit_requirements_met_pct']}%"
+        )
+    return (
+        f"wrote {out}: {s['villages']} villages, {s['districts']} districts, {s['officers']} officers, "
+        f"{s['coverage_pct'].get('30', '-')}% of residents within 30 min, "
+        f"{s['visit_requirements_met_pct']}% of {met}"
+    )
+
+
 def _say_result(result: PlanResult, out: Path, lang: str, *, verbose: bool = False) -> None:
     s = result.plan.summary
-    if lang == "zh":
-        print(
-            f"已写出 {out}: {s['villages']} 个行政村, {s['districts']} 个警务区, {s['officers']} 名民警, "
-            f"30 分钟覆盖 {s['coverage_pct'].get('30', '-')}% 居民, 巡访要求满足 {s['visit_requirements_met_pct']}%"
-        )
-    else:
-        print(
-            f"wrote {out}: {s['villages']} villages, {s['districts']} districts, {s['officers']} officers, "
-            f"{s['coverage_pct'].get('30', '-')}% of residents within 30 min, "
-            f"{s['visit_requirements_met_pct']}% of visit requirements met"
-        )
+    print(written_line(out, s, lang))
     if s["solver"]["districts"]["stopped_by_time"]:
         print(
             "  区划搜索被时间上限截断: 方案有效, 但不一定最优; 可加大 --time-limit"
