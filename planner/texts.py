@@ -550,13 +550,33 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "stations.col.share": ("社区民警占比", "Community share"),
     "stations.col.r9": ("R9", "R9"),
     "stations.col.more": ("还需社区民警", "More community officers"),
+    # the force table's short headers (the full words are stations.col.*, explained once under the table)
+    "stations.short.resident": ("驻村", "Resident"),
+    "stations.short.linked": ("挂村", "Linked"),
+    "stations.short.other": ("其他", "Other"),
+    "stations.short.force": ("全所", "Force"),
+    "stations.short.share": ("社区占比", "Share"),
+    "stations.short.r9": ("R9", "R9"),
+    "stations.short.more": ("还需", "More"),
+    "stations.short.key": (
+        "驻村、挂村：驻村民警与挂村民警人数（社区民警）；其他：该所其他民警人数；全所：全所警力；"
+        "社区占比：社区民警占全所警力之比；还需：达到 R9 还需增加的社区民警人数。",
+        "Resident, Linked: the station's resident and linked (community) officers; Other: its other officers; "
+        "Force: its whole force; Share: the community officers' share of it; More: the community officers R9 "
+        "still needs.",
+    ),
+    "stations.short.key_kinds": (
+        "驻村、挂村：该所驻村民警与挂村民警（社区民警）人数。",
+        "Resident, Linked: the station's resident and linked (community) officers.",
+    ),
     "stations.r9.ok": ("达标", "met"),
     "stations.r9.share": ("社区民警不足{pct}%", "community below {pct}%"),
     "stations.r9.min": ("农村所警力不足{n}人", "rural station below {n}"),
     "stations.urban": ("（城区所）", " (urban)"),
     "stations.r9.unknown": ("未核（未给出其他民警人数）", "not checked (no other_officers given)"),
     "stations.note_unknown": (
-        "R9 需要全所警力：请在派出所文件中给出 other_officers（非社区民警人数），用 --stations 重新规划。",
+        "R9 需要全所警力：请在派出所文件中加一列 other_officers，填写该所驻村、挂村民警以外的民警人数"
+        "（所长、内勤、治安、刑侦等；即非社区民警人数），再用 --stations 重新规划。",
         "R9 needs a station's whole force: give other_officers (its non-community officers) in a station file "
         "and plan again with --stations.",
     ),

@@ -372,3 +372,26 @@ def test_chart_axes_have_round_ticks_and_no_two_labels_collide() -> None:
     bars = _bar_chart(["D1", "D2", "D3"], [9_800.0, 13_502.0, 4_000.0], title="t", target=5000)
     ys = [s for _, s in _labels(bars) if s[0].isdigit()]
     assert ys == ["0", "5,000", "10,000", "15,000"]
+
+
+def test_station_table_is_two_tables_that_fit_a4() -> None:
+    """Regression: the station table had twelve columns, its headers squeezed to one character a line on A4
+    (驻/村/民/警) and "社区民警不足40%" wrapped over four lines. The stations are now where they are (name,
+    townships, districts, villages, residents) and their force (short headers, explained once below, in a
+    smaller type that does not wrap)."""
+    from plan_fixture import with_stations
+
+    from planner.outputs.html import escape
+    from planner.outputs.stations import stations_html
+
+    plan = with_stations(make_plan())
+    for lang in ("zh", "en"):
+        html = stations_html(plan, lang)
+        tables = re.findall(r"<table class='([^']*)'><thead><tr>(.*?)</tr></thead>", html)
+        assert [cls for cls, _ in tables] == ["stations", "stations force"]
+        heads = [re.findall(r"<th>(.*?)</th>", row) for _, row in tables]
+        assert len(heads[0]) == 5 and len(heads[1]) == 8
+        assert all(len(h) <= 4 for h in heads[1][1:]) if lang == "zh" else True
+        assert escape(t("stations.short.key", lang)) in html
+    css = report_html(plan, lang="zh")
+    assert "table.force th, table.force td { white-space: nowrap; }" in css

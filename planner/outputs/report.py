@@ -74,6 +74,8 @@ ul.breaks li {{ margin-bottom: 4px; }}
 .chart {{ border: 1px solid #e2e8f0; border-radius: 6px; padding: 6px; }}
 {CSS_NOTE}
 td:first-child, th:first-child {{ white-space: nowrap; }}
+table.force {{ font-size: 0.85em; }}
+table.force th, table.force td {{ white-space: nowrap; }}
 .meta {{ color: #4a5568; margin-top: -6px; }}
 .conclusion {{ border: 1px solid #cbd5e0; border-left: 5px solid {ACCENT}; padding: 4px 12px; background: #f7fafc; }}
 .conclusion p {{ margin: 6px 0 2px; }}
