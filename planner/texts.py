@@ -170,6 +170,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{kmh} km/h); check them against the roads on the ground.",
     ),
     "report.conclusion.soft": ("另有{n}处目标未达成（非硬性）。", "{n} goals (not hard rules) are missed."),
+    "report.conclusion.r2_district": (
+        "{district} 全区（含其他村）{pop}人需{need}名民警、现有{have}名",
+        "{district} needs {need} officers for all its villages' {pop} residents and has {have}",
+    ),
+    "report.conclusion.r2_village": (
+        "，其中{village}一村即需{need}名",
+        ", of which {village} alone needs {need}",
+    ),
     "report.conclusion.r2_more": (
         "按R2还需增加{n}名民警：{districts}（每个警务室上限{cap}名，需提高上限或拆分警务区）。",
         "R2 asks for {n} more officers: {districts} (at most {cap} per office: raise the cap or split the district).",

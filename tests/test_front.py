@@ -134,3 +134,33 @@ def test_check_says_every_hard_rule_is_met_when_goals_are_missed() -> None:
     assert check_verdict(0, 0, "zh") == "方案符合全部规则"
     assert check_verdict(0, 0, "en") == "the plan meets every rule"
     assert check_verdict(3, 7, "zh") == "3 项违反硬性规则"
+
+
+def test_conclusion_says_what_each_r2_officer_count_counts() -> None:
+    """Regression: one conclusion box said "其警务区需要 5 名民警" (the village alone) and "D02 (2→6)" (the
+    district) with nothing to tell them apart. The sentence now says the district needs 6 for all its villages
+    and has 2, and that the village alone needs 5."""
+    import dataclasses
+
+    from plan_fixture import make_plan
+
+    from planner.outputs.front import conclusion
+    from planner.texts import t
+
+    plan = make_plan()
+    v = plan.villages.copy()
+    v.loc[v["village_id"] == "V5", "population"] = 24_000
+    d = plan.districts.copy()
+    d["population"] = v.groupby("district_id")["population"].sum().reindex(d["district_id"]).to_numpy()
+    name = str(v.loc[v["village_id"] == "V5", "name"].iloc[0])
+    plan = dataclasses.replace(plan, villages=v, districts=d)
+    pop = int(d.loc[d["district_id"] == "D2", "population"].iloc[0])
+    assert pop == 26_950
+    zh = conclusion(plan, "zh")
+    assert f"D2 全区（含其他村）{pop:,}人需6名民警、现有1名，其中{name}一村即需5名" in zh.replace(
+        "&#x27;", "'"
+    )
+    assert "D2 (1→6)" not in zh
+    en = conclusion(plan, "en")
+    assert "D2 needs 6 officers for all its villages" in en and "alone needs 5" in en
+    assert t("report.conclusion.r2_village", "en", village="X", need=5) == ", of which X alone needs 5"

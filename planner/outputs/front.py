@@ -397,6 +397,34 @@ def _officers_short(plan: PlanData, rules: Rules) -> list[tuple[str, int, int]]:
     return out
 
 
+def r2_district_text(plan: PlanData, district: str, have: int, need: int, rules: Rules, lang: str) -> str:
+    """A district short of officers under R2 in words that say what each number counts: the officers the whole
+    district (all its villages) needs and has, and any village of it that alone needs more than an office may
+    have (its R2 break's "needs 5" is the village alone, the district's 6 includes the other villages)."""
+    v = plan.villages
+    d = plan.districts.set_index(plan.districts["district_id"].astype(str))
+    pop = pd.to_numeric(d.at[district, "population"], errors="coerce") if "population" in d else float("nan")
+    text = t(
+        "report.conclusion.r2_district",
+        lang,
+        district=district,
+        pop=number(pop),
+        need=need,
+        have=have,
+    )
+    per = rules.districts.residents_per_officer
+    if {"district_id", "population"} <= set(v.columns):
+        names = village_names(v)
+        mine = v[v["district_id"].astype(str) == district]
+        for vid, p in zip(
+            mine["village_id"].astype(str), pd.to_numeric(mine["population"], errors="coerce"), strict=True
+        ):
+            alone = math.ceil(float(p) / per) if pd.notna(p) else 0
+            if alone > rules.districts.max_officers:
+                text += t("report.conclusion.r2_village", lang, village=names.get(vid, vid), need=alone)
+    return text
+
+
 def _office_districts(plan: PlanData) -> dict[str, str]:
     offices = plan.offices
     if offices is None or not {"office_id", "district_id"} <= set(offices.columns):
@@ -501,7 +529,9 @@ def conclusion(plan: PlanData, lang: str) -> str:
     short = _officers_short(plan, rules)
     if short:
         more = sum(need - have for _, have, need in short)
-        ids = ", ".join(f"{d} ({have}→{need})" for d, have, need in short)
+        ids = ("；" if lang == "zh" else "; ").join(
+            r2_district_text(plan, d, have, need, rules, lang) for d, have, need in short
+        )
         take.append(
             t("report.conclusion.r2_more", lang, n=more, districts=ids, cap=rules.districts.max_officers)
         )
