@@ -148,6 +148,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.breaks.more": ("另{n}个（-v 列出全部）", "{n} more (-v lists all)"),
     "report.dropped.n": ("{n}次走访", "{n} visits"),
     "report.officer_each": ("该民警", "the officer"),
+    "report.dropped.each_village": ("各村", "each village"),
     "report.conclusion.head_works": ("可行之处：", "What works: "),
     "report.conclusion.head_fails": ("存在问题：", "What does not: "),
     "report.conclusion.head_take": ("需要采取的措施：", "What it would take: "),
@@ -159,7 +160,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{pct}%的居民在本区警务室{minutes}分钟车程内。",
         "{pct}% of residents live within {minutes} min of their own district's office.",
     ),
-    "report.conclusion.visits": ("走访要求完成{pct}%。", "{pct}% of visit requirements are met."),
+    "report.conclusion.visits": ("走访要求完成率{pct}%。", "{pct}% of visit requirements are met."),
     "report.conclusion.all_met": ("无，全部规则均已满足。", "None: every rule is met."),
     "report.conclusion.break": ("{count}不满足{rule}：{cause}。", "{count}: {rule} broken, {cause}."),
     "report.conclusion.more_causes": ("另有{n}类原因，见“规则检查”。", "{n} more causes under Rule checks."),
@@ -169,6 +170,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{kmh} km/h); check them against the roads on the ground.",
     ),
     "report.conclusion.soft": ("另有{n}处目标未达成（非硬性）。", "{n} goals (not hard rules) are missed."),
+    "report.conclusion.r2_district": (
+        "{district} 全区（含其他村）{pop}人需{need}名民警、现有{have}名",
+        "{district} needs {need} officers for all its villages' {pop} residents and has {have}",
+    ),
+    "report.conclusion.r2_village": (
+        "，其中{village}一村即需{need}名",
+        ", of which {village} alone needs {need}",
+    ),
     "report.conclusion.r2_more": (
         "按R2还需增加{n}名民警：{districts}（每个警务室上限{cap}名，需提高上限或拆分警务区）。",
         "R2 asks for {n} more officers: {districts} (at most {cap} per office: raise the cap or split the district).",
@@ -196,7 +205,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.stage.network": ("路网", "road network"),
     "report.stage.travel_times": ("车程矩阵", "travel times"),
     "report.stage.districts": ("划分警务区", "districts"),
+    "check.verdict.hard": ("{n} 项违反硬性规则", "{n} hard rule break(s)"),
+    "check.verdict.hard_met": (
+        "方案符合全部硬性规则（另有 {n} 处目标未达成）",
+        "the plan meets every hard rule ({n} goal(s) missed)",
+    ),
+    "check.verdict.all_met": ("方案符合全部规则", "the plan meets every rule"),
+    "report.stage.stations": ("派出所", "police stations"),
     "report.stage.patrol": ("编制巡逻计划", "patrol plan"),
+    "report.stage.write": ("写出文件", "writing files"),
     "report.stage.routes": ("路线", "routes"),
     "report.section.figures": ("主要指标", "Key figures"),
     "report.section.checks": ("规则检查", "Rule checks"),
@@ -318,6 +335,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.fig.district_villages": ("每区行政村数（最少–最多）", "Villages per district (min–max)"),
     "report.fig.district_population": ("每区人口（最少–最多）", "Population per district (min–max)"),
     "report.fig.population_cv": ("各区人口离散系数", "Coefficient of variation of district population"),
+    # one term for summary.json's visit_requirements_met_pct: the terminal, the report and `planner many`
+    "term.visits_met": ("走访要求完成率", "visit requirements met"),
     "report.fig.visits_met": ("走访要求完成率", "Visit requirements met"),
     "report.fig.unreachable": ("无法到达的村", "Unreachable villages"),
     "report.checks.ok": ("全部规则均已满足。", "Every rule is met."),
@@ -342,7 +361,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.col.days": ("出勤天数", "Days"),
     "report.col.visits": ("走访次数", "Visits"),
     "report.col.night_visits": ("夜访次数", "Night visits"),
-    "report.col.office_days": ("坐班次数", "Office days"),
+    "report.col.office_days": ("坐班天数", "Office days"),
     "report.col.villages_visited": ("走访的村", "Villages visited"),
     "report.col.travel_min": ("路途（分钟）", "Travel (min)"),
     "report.col.km": ("里程（公里）", "Distance (km)"),
@@ -407,7 +426,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "many.col.officers": ("民警", "Officers"),
     "many.col.coverage": ("{minutes}分钟覆盖", "Within {minutes} min"),
     "many.col.breaks": ("硬性规则违反", "Hard breaks"),
-    "many.col.met": ("巡访要求完成率", "Visit requirements met"),
+    "many.col.met": ("走访要求完成率", "Visit requirements met"),
     "many.col.seconds": ("用时（秒）", "Seconds"),
     "many.col.reason": ("原因", "Reason"),
     "many.status.planned": ("已规划", "planned"),
@@ -456,6 +475,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "rule.other": ("其他规则", "other rule"),
     "rule.travel": ("R11 村到本区警务室车程上限{n}分钟", "R11 villages within {n} min of their office"),
     "rule.contiguity": ("C5 警务区内各村道路相连", "C5 a district's villages connected by its roads"),
+    "rule.C5": (
+        "C5 警务室到本区各村的最快路线不经过其他警务区",
+        "C5 the fastest routes from the office to its villages stay inside the district",
+    ),
+    "rule.lock": ("锁定的警务区保持原样", "locked districts kept as they are"),
     "rule.access": ("通达：村须可由道路或步行到达", "access: villages reachable by road or on foot"),
     "rule.drive": ("C3 每日驾车时间上限", "C3 the day's driving limit"),
     "rule.shift": ("C3 工作日不超出班次", "C3 the working day within the shift"),
@@ -485,7 +509,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "sheets.kind.linked": ("挂村民警", "linked officer"),
     "sheets.month": ("月份", "Month"),
     "sheets.summary": (
-        "外勤{field}天，坐班{office}天，夜访{night}次，总里程{km}公里，驾车{drive}小时",
+        "外勤天数{field}，坐班天数{office}，夜访次数{night}，总里程{km}公里，驾车{drive}小时",
         "{field} field days, {office} office days, {night} night visits, {km} km in all, {drive} h driving",
     ),
     "sheets.col.date": ("日期", "Date"),
@@ -534,13 +558,33 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "stations.col.share": ("社区民警占比", "Community share"),
     "stations.col.r9": ("R9", "R9"),
     "stations.col.more": ("还需社区民警", "More community officers"),
+    # the force table's short headers (the full words are stations.col.*, explained once under the table)
+    "stations.short.resident": ("驻村", "Resident"),
+    "stations.short.linked": ("挂村", "Linked"),
+    "stations.short.other": ("其他", "Other"),
+    "stations.short.force": ("全所", "Force"),
+    "stations.short.share": ("社区占比", "Share"),
+    "stations.short.r9": ("R9", "R9"),
+    "stations.short.more": ("还需", "More"),
+    "stations.short.key": (
+        "驻村、挂村：驻村民警与挂村民警人数（社区民警）；其他：该所其他民警人数；全所：全所警力；"
+        "社区占比：社区民警占全所警力之比；还需：达到 R9 还需增加的社区民警人数。",
+        "Resident, Linked: the station's resident and linked (community) officers; Other: its other officers; "
+        "Force: its whole force; Share: the community officers' share of it; More: the community officers R9 "
+        "still needs.",
+    ),
+    "stations.short.key_kinds": (
+        "驻村、挂村：该所驻村民警与挂村民警（社区民警）人数。",
+        "Resident, Linked: the station's resident and linked (community) officers.",
+    ),
     "stations.r9.ok": ("达标", "met"),
     "stations.r9.share": ("社区民警不足{pct}%", "community below {pct}%"),
     "stations.r9.min": ("农村所警力不足{n}人", "rural station below {n}"),
     "stations.urban": ("（城区所）", " (urban)"),
     "stations.r9.unknown": ("未核（未给出其他民警人数）", "not checked (no other_officers given)"),
     "stations.note_unknown": (
-        "R9 需要全所警力：请在派出所文件中给出 other_officers（非社区民警人数），用 --stations 重新规划。",
+        "R9 需要全所警力：请在派出所文件中加一列 other_officers，填写该所驻村、挂村民警以外的民警人数"
+        "（所长、内勤、治安、刑侦等；即非社区民警人数），再用 --stations 重新规划。",
         "R9 needs a station's whole force: give other_officers (its non-community officers) in a station file "
         "and plan again with --stations.",
     ),

@@ -370,3 +370,17 @@ def test_far_night_visit_follows_office_hours_that_do_not_count_as_an_office_day
     assert not [
         v for v in check_schedule(s, a, times, rules=RULES, month=MONTH, roster=plan.roster) if v.hard
     ]
+
+
+def test_short_officer_reasons_say_a_visit_of_hours_and_which_days_are_missed(short_staffed):
+    """A missed R5 day's reason names what fits in a shift as visits of R5's hours (not "full visit days", a
+    4-hour visit is no day), and what is missed as "1 of 2 visit days" (zh "2 个走访日中缺 1 个", not "缺 1/2",
+    which reads as half a day)."""
+    _, _, plan = short_staffed
+    r5 = [d for d in plan.dropped_visits if "visit days missed" in d.reason]
+    assert r5
+    h = f"{RULES.visit_hours:g}"
+    for d in r5:
+        assert f"visit(s) of {h} h fit in each" in d.reason and "full visit day" not in d.reason
+        assert f"次 {h} 小时走访" in d.reason_zh and "整日" not in d.reason_zh
+        assert "/" not in d.reason_zh and "个走访日中缺 1 个" in d.reason_zh

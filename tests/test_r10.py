@@ -149,3 +149,26 @@ def test_r10_label_and_rules_keys():
     assert "within 200 m" in label and "weight 2" in label and "home village" in label
     with pytest.raises(ValidationError, match=r"matching\.home"):
         Rules.from_dict({"matching": {"home": "sometimes"}})
+
+
+def test_r10_chinese_words_name_the_office_the_officer_and_the_road_classes():
+    """Regression: the zh reasons said "他在警务室 O06" (use 该民警), "本所交通民警" (the office's, not the
+    station's: 本警务室), "名册定为 O02-1 的驻村村" (clumsy: 名册中 O02-1 驻村的村), and the label printed
+    the OSM codes "motorway/trunk/primary" for the road classes."""
+    roster = ROSTER.assign(
+        kind=["linked", "resident"],
+        village_id=[None, "V5"],
+        skills=["investigation", "mediation"],
+    )
+    m = r10.Matching.of(roster, _needs([], ["V5"]), rules=MatchRules())
+    links = pd.Series({"V1": "A", "V2": "A", "V3": "A", "V4": "B", "V5": "B"})
+    office = pd.Series("O1", index=links.index)
+    office["V4"] = "O2"
+    got = {(x["need"], x["village_id"]): x for x in r10.evaluate(m, links, roster, office)}
+    assert got["investigation", "V5"]["reason_zh"].endswith("但该村是名册中 B 驻村的村(侦查民警: A)")
+    assert got["home", "V4"]["reason_zh"] == "A 的家乡村 V4 属警务室 O2, 该民警在警务室 O1"
+    zh = [x["reason_zh"] for x in got.values()]
+    assert not any("他" in z or "本所" in z or "名册定为" in z for z in zh)
+    label = r10.label(MatchRules(), "zh")
+    assert "主干道(高速公路、干线公路、一级公路) 300 米内的村配交通民警" in label and "motorway" not in label
+    assert "motorway" in r10.label(MatchRules(), "en")

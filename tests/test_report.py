@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
+import numpy as np
 import pytest
 from plan_fixture import EVIL_NAME, POPULATION, TRAVEL, make_plan
 
@@ -343,3 +345,53 @@ def test_villages_of_one_cause_are_one_group_whatever_their_names_in_brackets() 
         break_groups({"violations": violations}, "zh")[0].cause
         == "位于主干道沿线, 但警务室 O06没有交通专长的民警"
     )
+
+
+def _labels(svg: str, y: float | None = None) -> list[tuple[float, str]]:
+    """The (x, text) of an SVG's plain labels (the axis ticks), those at height ``y`` when given."""
+    found = re.findall(r"<text x='([\d.]+)' y='([\d.]+)' text-anchor='(?:middle|end)'>([\d,.]+)</text>", svg)
+    return [(float(x), s) for x, yy, s in found if y is None or abs(float(yy) - y) < 0.5]
+
+
+def test_chart_axes_have_round_ticks_and_no_two_labels_collide() -> None:
+    """Regression: Liechtenstein's travel histogram printed "105" and "110" on top of each other, and the
+    residents-per-officer axis read 3,713 / 7,426 / 11,139 / 14,852. Ticks are round (1, 2 or 5 x 10^k) and
+    no two labels of an axis sit closer than LABEL_GAP."""
+    from planner.outputs.report import LABEL_GAP, _bar_chart, _histogram, axis_ticks, nice_step
+
+    assert [nice_step(s, 4) for s in (13_502, 108, 7, 0.9)] == [5000, 50, 2, 0.5]
+    assert axis_ticks(13_502 * 1.1, 4) == [0, 5000, 10000, 15000]
+    minutes = np.array([3.0, 12, 18, 25, 33, 41, 47, 52, 60, 75, 90, 108])
+    svg = _histogram(minutes, title="t", x_label="min", y_label="n")
+    bottom = max(float(y) for y in re.findall(r"y='([\d.]+)' text-anchor='middle'>\d", svg))
+    xs = _labels(svg, bottom)
+    values = [float(s) for _, s in xs]
+    assert values == sorted(values) and len(values) >= 4
+    assert all(v % nice_step(values[1], 1) == 0 for v in values)
+    assert all(b[0] - a[0] >= LABEL_GAP for a, b in itertools.pairwise(xs))
+    bars = _bar_chart(["D1", "D2", "D3"], [9_800.0, 13_502.0, 4_000.0], title="t", target=5000)
+    ys = [s for _, s in _labels(bars) if s[0].isdigit()]
+    assert ys == ["0", "5,000", "10,000", "15,000"]
+
+
+def test_station_table_is_two_tables_that_fit_a4() -> None:
+    """Regression: the station table had twelve columns, its headers squeezed to one character a line on A4
+    (驻/村/民/警) and "社区民警不足40%" wrapped over four lines. The stations are now where they are (name,
+    townships, districts, villages, residents) and their force (short headers, explained once below, in a
+    smaller type that does not wrap)."""
+    from plan_fixture import with_stations
+
+    from planner.outputs.html import escape
+    from planner.outputs.stations import stations_html
+
+    plan = with_stations(make_plan())
+    for lang in ("zh", "en"):
+        html = stations_html(plan, lang)
+        tables = re.findall(r"<table class='([^']*)'><thead><tr>(.*?)</tr></thead>", html)
+        assert [cls for cls, _ in tables] == ["stations", "stations force"]
+        heads = [re.findall(r"<th>(.*?)</th>", row) for _, row in tables]
+        assert len(heads[0]) == 5 and len(heads[1]) == 8
+        assert all(len(h) <= 4 for h in heads[1][1:]) if lang == "zh" else True
+        assert escape(t("stations.short.key", lang)) in html
+    css = report_html(plan, lang="zh")
+    assert "table.force th, table.force td { white-space: nowrap; }" in css

@@ -38,35 +38,33 @@ def _progress(lang: str) -> tuple[Callable[[str], None], Callable[[], None]]:
 
     status = Status("", console=Console(stderr=True))
     status.start()
-    names = {
-        "network": ("路网与可达性", "road network and access"),
-        "travel_times": ("行车时间矩阵", "travel times"),
-        "districts": ("警务区与警务室", "districts and offices"),
-        "patrol": ("月度巡访计划", "monthly patrol plan"),
-        "routes": ("沿路线路", "routes along roads"),
-        "write": ("写出结果", "writing the plan"),
-    }
+    from planner.texts import has
 
-    def on_stage(name: str) -> None:
-        zh, en = names.get(name, (name, name))
-        status.update(zh if lang == "zh" else en)
+    def on_stage(name: str) -> None:  # the stage's name as the report's timing line has it
+        status.update(t(f"report.stage.{name}", lang) if has(f"report.stage.{name}") else name)
 
     return on_stage, status.stop
 
 
+def written_line(out: Path, s: dict[str, Any], lang: str) -> str:
+    """`planner plan`'s first line: what was written, with the figures the report leads with, in its terms
+    (texts.py's ``term.visits_met`` for visit_requirements_met_pct)."""
+    met = t("term.visits_met", lang)
+    if lang == "zh":
+        return (
+            f"已写出 {out}: {s['villages']} 个行政村, {s['districts']} 个警务区, {s['officers']} 名民警, "
+            f"30 分钟覆盖 {s['coverage_pct'].get('30', '-')}% 居民, {met} {s['visit_requirements_met_pct']}%"
+        )
+    return (
+        f"wrote {out}: {s['villages']} villages, {s['districts']} districts, {s['officers']} officers, "
+        f"{s['coverage_pct'].get('30', '-')}% of residents within 30 min, "
+        f"{s['visit_requirements_met_pct']}% of {met}"
+    )
+
+
 def _say_result(result: PlanResult, out: Path, lang: str, *, verbose: bool = False) -> None:
     s = result.plan.summary
-    if lang == "zh":
-        print(
-            f"已写出 {out}: {s['villages']} 个行政村, {s['districts']} 个警务区, {s['officers']} 名民警, "
-            f"30 分钟覆盖 {s['coverage_pct'].get('30', '-')}% 居民, 巡访要求满足 {s['visit_requirements_met_pct']}%"
-        )
-    else:
-        print(
-            f"wrote {out}: {s['villages']} villages, {s['districts']} districts, {s['officers']} officers, "
-            f"{s['coverage_pct'].get('30', '-')}% of residents within 30 min, "
-            f"{s['visit_requirements_met_pct']}% of visit requirements met"
-        )
+    print(written_line(out, s, lang))
     if s["solver"]["districts"]["stopped_by_time"]:
         print(
             "  区划搜索被时间上限截断: 方案有效, 但不一定最优; 可加大 --time-limit"
@@ -472,11 +470,16 @@ def run_check(args: argparse.Namespace) -> int:
             shapefile_encoding=exports.get("shapefile_encoding") or shapefile_encoding_of(plan_dir),
         )
         print(f"已重新生成 {plan_dir}" if zh else f"regenerated {plan_dir}", file=sys.stderr)
-    if hard:
-        print(f"{len(hard)} 项违反硬性规则" if zh else f"{len(hard)} hard rule break(s)", file=sys.stderr)
-        return 1
-    print("方案符合全部规则" if zh else "the plan meets every rule", file=sys.stderr)
-    return 0
+    print(check_verdict(len(hard), len(violations) - len(hard), args.lang), file=sys.stderr)
+    return 1 if hard else 0
+
+
+def check_verdict(n_hard: int, n_soft: int, lang: str) -> str:
+    """``planner check``'s last line: the hard breaks, else that every hard rule is met when goals are missed
+    (a plan with goals unmet does not meet "every rule"), else that every rule is met."""
+    if n_hard:
+        return t("check.verdict.hard", lang, n=n_hard)
+    return t("check.verdict.hard_met" if n_soft else "check.verdict.all_met", lang, n=n_soft)
 
 
 def _check_county(plan: Any, args: argparse.Namespace, *, rules: Any) -> dict[str, Any] | None:

@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser(
-        "plan", help="districts, offices and the monthly patrol plan / 警务区、警务室与月度巡访计划"
+        "plan", help="districts, offices and the monthly patrol plan / 警务区、警务室与月度巡逻计划"
     )
     p.add_argument(
         "--villages", required=True, help="village layer (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, CSV)"

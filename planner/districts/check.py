@@ -254,7 +254,7 @@ def _check_travel(
         Violation(
             "travel",
             d,
-            f"{len(far)} village(s) of district {d} lie beyond {r.max_travel_min:g} min of the office "
+            f"district {d}: {len(far)} village(s) beyond {r.max_travel_min:g} min of its office "
             f"({kind} limit); worst {worst[0]} at {worst[1]:.0f} min",
             f"警务区 {d} 有 {len(far)} 个村距警务室超过 {r.max_travel_min:g} 分钟 "
             f"({'硬' if r.max_travel_hard else '软'}约束); 最远 {worst[0]} 为 {worst[1]:.0f} 分钟",

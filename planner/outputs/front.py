@@ -31,6 +31,7 @@ __all__ = [
     "count_head",
     "dropped_groups",
     "group_breaks",
+    "rule_tag",
     "rules_table",
     "stations_short",
     "title_block",
@@ -89,6 +90,24 @@ def title_block(summary: dict[str, Any], lang: str, *, generated: str) -> str:
 
 
 # -- rules in force --------------------------------------------------------------------------------------------
+_RULE_ID = re.compile(r"([RC]\d+)(?: |$)")
+
+
+def rule_tag(rule: str, lang: str) -> str:
+    """A violation's rule as the terminal names it: the bureau's id the report's rule line starts with ("R11"
+    for the travel limit, "C5" for contiguity), else the rule's name; never an internal code such as "travel"."""
+    if _RULE_ID.fullmatch(rule):
+        return rule
+    from planner.texts import has
+
+    key = f"rule.{rule}"
+    if not has(key):
+        return rule
+    text = t(key, lang, n="")
+    m = _RULE_ID.match(text)
+    return m.group(1) if m else text
+
+
 def _rule_text(rule: str, labels: dict[str, str], rules: Rules, lang: str) -> str:
     """A rule's name as the bureau knows it: its id and its words with the values in force."""
     if rule in labels:
@@ -176,21 +195,60 @@ def group_breaks(violations: Sequence[dict[str, Any]], lang: str) -> list[Group]
     return sorted(groups.values(), key=lambda g: (not g.hard, -len(g.subjects), g.rule))
 
 
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _each_village(reason: str, village: str, lang: str) -> str:
+    """A dropped visit's reason with its village read as "each village" (for a group of several villages)."""
+    if not village:
+        return reason
+    each = t("report.dropped.each_village", lang)
+    word = "村 " if lang == "zh" else "village "
+    text = reason.replace(f"{word}{village}", each).replace(village, each)
+    return re.sub(rf" ?{re.escape(each)} ?", each, text) if lang == "zh" else text
+
+
+def _merged(reasons: Sequence[str]) -> str:
+    """Reasons that differ only in their figures, as one: a figure all share as is, one that differs as its
+    range ("0.1–0.3"), so that no figure is shown that is not theirs."""
+    parts = [_NUMBER.split(r) for r in reasons]
+    values = [_NUMBER.findall(r) for r in reasons]
+    out = [parts[0][0]]
+    for k in range(len(values[0])):
+        seen = sorted({v[k] for v in values}, key=float)
+        out.append(seen[0] if len(seen) == 1 else f"{seen[0]}–{seen[-1]}")
+        out.append(parts[0][k + 1])
+    return "".join(out)
+
+
 def dropped_groups(summary: dict[str, Any], lang: str) -> list[Group]:
-    """summary.json's dropped visits grouped by their reason with the ids and figures taken out."""
-    groups: dict[str, Group] = {}
+    """summary.json's dropped visits grouped by officer and reason (the reason with its village and figures
+    taken out), the largest group first.
+
+    A group is one officer's: the officer's own figures are shown (the office and field days of one officer are
+    not another's), the village as "each village" and a figure its villages differ in as its range; a group of
+    one visit keeps its own words.
+    """
+    members: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for d in summary.get("dropped_visits") or []:
         village, officer = str(d.get("village_id", "")), str(d.get("officer_id", ""))
-        reason = _detail(d, "reason", lang).replace(village, "…").replace(officer, "{o}")
-        key = re.sub(r"\d+(\.\d+)?", "#", reason)
-        if key not in groups:
-            groups[key] = Group("", True, reason.replace("{o}", t("report.officer_each", lang)))
-            groups[key].first = _detail(d, "reason", lang)
-        g = groups[key]
-        g.subjects.append(village)
-        if officer not in g.officers:
-            g.officers.append(officer)
-    return sorted(groups.values(), key=lambda g: -len(g.subjects))
+        reason = _detail(d, "reason", lang)
+        key = _NUMBER.sub("#", reason.replace(village, "…") if village else reason)
+        members.setdefault((officer, key), []).append((village, reason))
+    groups = []
+    for (officer, _), items in members.items():
+        first = items[0][1]
+        each = [_each_village(r, v, lang) for v, r in items]
+        cause = _merged(each)
+        if officer:  # "O03-1 除 6 个坐班日外" reads "该民警除 6 个坐班日外"
+            who = t("report.officer_each", lang)
+            cause = cause.replace(f"{officer} ", who if lang == "zh" else f"{who} ").replace(officer, who)
+        g = Group("", True, cause)
+        g.first = first
+        g.subjects = [v for v, _ in items]
+        g.officers = [officer]
+        groups.append(g)
+    return sorted(groups, key=lambda g: (-len(g.subjects), g.officers))
 
 
 def _subjects_html(subjects: Sequence[str], names: dict[str, str], lang: str) -> str:
@@ -261,7 +319,7 @@ def breaks_lines(
     for g in groups:
         tag = t("report.breaks.hard" if g.hard else "report.breaks.soft", lang)
         count = _count_text(g.subjects, names, lang, districts)
-        lines.append(f"  [{tag}] {count} {g.rule}{t('colon', lang)}{g.cause}")
+        lines.append(f"  [{tag}] {count} {rule_tag(g.rule, lang)}{t('colon', lang)}{g.cause}")
         shown = g.subjects if limit is None else g.subjects[:limit]
         who = sep.join(_subject_text(s, names) for s in shown)
         if len(g.subjects) > len(shown):
@@ -343,6 +401,34 @@ def _officers_short(plan: PlanData, rules: Rules) -> list[tuple[str, int, int]]:
     return out
 
 
+def r2_district_text(plan: PlanData, district: str, have: int, need: int, rules: Rules, lang: str) -> str:
+    """A district short of officers under R2 in words that say what each number counts: the officers the whole
+    district (all its villages) needs and has, and any village of it that alone needs more than an office may
+    have (its R2 break's "needs 5" is the village alone, the district's 6 includes the other villages)."""
+    v = plan.villages
+    d = plan.districts.set_index(plan.districts["district_id"].astype(str))
+    pop = pd.to_numeric(d.at[district, "population"], errors="coerce") if "population" in d else float("nan")
+    text = t(
+        "report.conclusion.r2_district",
+        lang,
+        district=district,
+        pop=number(pop),
+        need=need,
+        have=have,
+    )
+    per = rules.districts.residents_per_officer
+    if {"district_id", "population"} <= set(v.columns):
+        names = village_names(v)
+        mine = v[v["district_id"].astype(str) == district]
+        for vid, p in zip(
+            mine["village_id"].astype(str), pd.to_numeric(mine["population"], errors="coerce"), strict=True
+        ):
+            alone = math.ceil(float(p) / per) if pd.notna(p) else 0
+            if alone > rules.districts.max_officers:
+                text += t("report.conclusion.r2_village", lang, village=names.get(vid, vid), need=alone)
+    return text
+
+
 def _office_districts(plan: PlanData) -> dict[str, str]:
     offices = plan.offices
     if offices is None or not {"office_id", "district_id"} <= set(offices.columns):
@@ -407,7 +493,7 @@ def conclusion(plan: PlanData, lang: str) -> str:
                 "report.conclusion.break",
                 lang,
                 count=_count_text(g.subjects, names, lang, districts),
-                rule=g.rule,
+                rule=rule_tag(g.rule, lang),
                 cause=named(g.cause, names),
             )
         )
@@ -447,7 +533,9 @@ def conclusion(plan: PlanData, lang: str) -> str:
     short = _officers_short(plan, rules)
     if short:
         more = sum(need - have for _, have, need in short)
-        ids = ", ".join(f"{d} ({have}→{need})" for d, have, need in short)
+        ids = ("；" if lang == "zh" else "; ").join(
+            r2_district_text(plan, d, have, need, rules, lang) for d, have, need in short
+        )
         take.append(
             t("report.conclusion.r2_more", lang, n=more, districts=ids, cap=rules.districts.max_officers)
         )

@@ -74,6 +74,8 @@ ul.breaks li {{ margin-bottom: 4px; }}
 .chart {{ border: 1px solid #e2e8f0; border-radius: 6px; padding: 6px; }}
 {CSS_NOTE}
 td:first-child, th:first-child {{ white-space: nowrap; }}
+table.force {{ font-size: 0.85em; }}
+table.force th, table.force td {{ white-space: nowrap; }}
 .meta {{ color: #4a5568; margin-top: -6px; }}
 .conclusion {{ border: 1px solid #cbd5e0; border-left: 5px solid {ACCENT}; padding: 4px 12px; background: #f7fafc; }}
 .conclusion p {{ margin: 6px 0 2px; }}
@@ -176,20 +178,48 @@ def compare_current(plan: PlanData) -> tuple[pd.DataFrame, pd.DataFrame] | None:
 
 
 # -- charts (inline SVG) ----------------------------------------------------------------------------------
+#: The least room (px) between two axis labels' centres: a label closer to the one before it is left out.
+LABEL_GAP = 30.0
+
+
+def nice_step(span: float, most: int) -> float:
+    """The smallest round step (1, 2 or 5 x 10^k) that covers ``span`` in at most ``most`` steps."""
+    raw = max(float(span), 1e-9) / max(most, 1)
+    k = 10 ** math.floor(math.log10(raw))
+    return next(m * k for m in (1, 2, 5, 10) if m * k >= raw - 1e-12)
+
+
+def axis_ticks(hi: float, most: int = 5, *, least_step: float = 0.0) -> list[float]:
+    """Round ticks 0, step, 2 step, ... up to the first at or above ``hi`` (the axis' top), at most ``most``
+    steps; the step at least ``least_step`` (e.g. 1 for counts, the bin width for a histogram)."""
+    step = max(nice_step(hi, most), least_step)
+    n = max(1, math.ceil(hi / step - 1e-9))
+    return [round(i * step, 10) for i in range(n + 1)]
+
+
+def _spaced(ticks: Sequence[tuple[float, str]]) -> list[tuple[float, str]]:
+    """The (position, label) ticks with each label at least LABEL_GAP from the one kept before it."""
+    kept: list[tuple[float, str]] = []
+    for pos, label in ticks:
+        if not kept or abs(pos - kept[-1][0]) >= LABEL_GAP:
+            kept.append((pos, label))
+    return kept
+
+
 def _bar_chart(
     labels: list[str], values: list[float], *, title: str, target: float | None = None, target_label: str = ""
 ) -> str:
     """An SVG bar chart of one value per label, with a dashed target line when ``target`` is given."""
     width, height, left, bottom, top = 460, 260, 56, 40, 26
     plot_w, plot_h = width - left - 12, height - bottom - top
-    top_value = max([v for v in values if np.isfinite(v)] + [target or 0, 1.0]) * 1.1
+    ticks = axis_ticks(max([v for v in values if np.isfinite(v)] + [target or 0, 1.0]) * 1.05, 4)
+    top_value = ticks[-1]
     step = plot_w / max(len(values), 1)
     parts = [
         f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{escape(title)}</text>"
     ]
-    for i in range(5):
-        v = top_value * i / 4
-        y = top + plot_h - plot_h * i / 4
+    for v in ticks:
+        y = top + plot_h - plot_h * v / top_value
         parts.append(
             f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#e2e8f0'/>"
             f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end'>{number(v)}</text>"
@@ -226,20 +256,22 @@ def _histogram(minutes: np.ndarray, *, title: str, x_label: str, y_label: str, b
     counts, _ = np.histogram(finite, bins=edges)
     width, height, left, bottom, top = 460, 260, 44, 44, 26
     plot_w, plot_h = width - left - 12, height - bottom - top
-    top_count = max(int(counts.max()) if len(counts) else 0, 1)
+    y_ticks = axis_ticks(max(int(counts.max()) if len(counts) else 0, 1), 5, least_step=1)
+    top_count = y_ticks[-1]
     bar_w = plot_w / len(counts)
     parts = [
         f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13' font-weight='bold'>{escape(title)}</text>"
     ]
-    for k in range(top_count + 1):
-        if top_count > 10 and k % math.ceil(top_count / 5):
-            continue
+    for k in y_ticks:
         y = top + plot_h - plot_h * k / top_count
         parts.append(
             f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#e2e8f0'/>"
-            f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end'>{k}</text>"
+            f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end'>{k:g}</text>"
         )
-    label_every = max(1, math.ceil(len(counts) / 10))
+    # the minutes at round steps (a multiple of the bin width), none closer than LABEL_GAP to the one before
+    x_ticks = [v for v in axis_ticks(edges[-1], 8, least_step=bin_width) if v <= edges[-1] + 1e-9]
+    for x, label in _spaced([(left + plot_w * v / edges[-1], f"{v:g}") for v in x_ticks]):
+        parts.append(f"<text x='{x:.1f}' y='{top + plot_h + 14}' text-anchor='middle'>{label}</text>")
     for i, c in enumerate(counts):
         h = plot_h * c / top_count
         x = left + i * bar_w
@@ -248,10 +280,7 @@ def _histogram(minutes: np.ndarray, *, title: str, x_label: str, y_label: str, b
             f"<rect class='bar' x='{x + 1:.1f}' y='{top + plot_h - h:.1f}' width='{bar_w - 2:.1f}' "
             f"height='{h:.1f}' fill='{ACCENT}'><title>{lo_e:g}–{hi_e:g}: {c}</title></rect>"
         )
-        if i % label_every == 0:
-            parts.append(f"<text x='{x:.1f}' y='{top + plot_h + 14}' text-anchor='middle'>{lo_e:g}</text>")
     parts.append(
-        f"<text x='{left + plot_w:.1f}' y='{top + plot_h + 14}' text-anchor='end'>{edges[-1]:g}</text>"
         f"<text x='{left + plot_w / 2:.1f}' y='{height - 6}' text-anchor='middle'>{escape(x_label)}</text>"
         f"<text x='12' y='{top + plot_h / 2:.1f}' text-anchor='middle' "
         f"transform='rotate(-90 12 {top + plot_h / 2:.1f})'>{escape(y_label)}</text>"

@@ -59,31 +59,26 @@ def stations_html(plan: PlanData, lang: str) -> str:
     force = {str(f["station_id"]): f for f in st.get("force") or []}
     # R9's columns only where some station's whole force is known; else one note says why it is not checked
     checked = any(f.get("checked") for f in force.values())
-    rows = []
+    # two tables, not one of twelve columns: on A4 its headers were squeezed to a character a line
+    where, staff = [], []
     for r in st["list"]:
         f = force.get(str(r["station_id"]), {})
         share = f.get("community_pct")
         urban = "" if r.get("rural", True) else t("stations.urban", lang)
-        rows.append(
+        name = (escape(f"{r['name']}{urban}"), False)
+        towns = ("、" if lang == "zh" else ", ").join(r.get("townships") or [])
+        where.append(
             [
-                (escape(f"{r['name']}{urban}"), False),
-                (
-                    escape(
-                        "、".join(r.get("townships") or [])
-                        if lang == "zh"
-                        else ", ".join(r.get("townships") or [])
-                    ),
-                    False,
-                ),
+                name,
+                (escape(towns), False),
                 (escape(", ".join(r.get("districts") or [])), False),
                 (number(r.get("villages")), True),
                 (number(r.get("population")), True),
-                (number(f.get("resident")), True),
-                (number(f.get("linked")), True),
             ]
         )
+        staff.append([name, (number(f.get("resident")), True), (number(f.get("linked")), True)])
         if checked:
-            rows[-1] += [
+            staff[-1] += [
                 (number(f.get("other")), True),
                 (number(f.get("force")), True),
                 ("—" if share is None else f"{float(share):.0f}%", True),
@@ -91,18 +86,11 @@ def stations_html(plan: PlanData, lang: str) -> str:
                 (number(f.get("more_community")) if f.get("more_community") else "", True),
             ]
     head = [
-        t(f"stations.col.{k}", lang)
-        for k in (
-            "station",
-            "townships",
-            "districts",
-            "villages",
-            "population",
-            "resident",
-            "linked",
-            *(("other", "force", "share", "r9", "more") if checked else ()),
-        )
+        t(f"stations.col.{k}", lang) for k in ("station", "townships", "districts", "villages", "population")
     ]
+    cols = ("resident", "linked", *(("other", "force", "share", "r9", "more") if checked else ()))
+    staff_head = [t("stations.col.station", lang), *(t(f"stations.short.{k}", lang) for k in cols)]
+    key = f"<p class='note'>{escape(t('stations.short.key' if checked else 'stations.short.key_kinds', lang))}</p>"
     src = st.get("source", "townships")
     labels = _labels(s, lang)
     lead = (
@@ -117,7 +105,8 @@ def stations_html(plan: PlanData, lang: str) -> str:
     notes += [str(x.get("detail_zh" if lang == "zh" else "detail", "")) for x in short]
     tail = "".join(f"<li>{escape(n)}</li>" for n in notes if n)
     rule = f"<p class='note'>R9: {escape(labels.get('R9', ''))}; R4: {escape(labels.get('R4', ''))}</p>"
-    return f"<p>{escape(lead)}</p>{rule}{_table(head, rows)}" + (f"<ul>{tail}</ul>" if tail else "")
+    tables = _table(head, where) + table_html(staff_head, staff, cls="stations force") + key
+    return f"<p>{escape(lead)}</p>{rule}{tables}" + (f"<ul>{tail}</ul>" if tail else "")
 
 
 def _person(officer: str, people: dict[str, str]) -> str:

@@ -94,13 +94,14 @@ def officer_shortfall(out: OfficerOutcome, office: str) -> dict[str, Any] | None
     n_days = len(o.days)
     office_days = n_days - field_days
     more = math.ceil(extra / max(n_days - office_days, 1))
+    visit_h = round(out.ctx.full / 60, 1)  # one visit day's visit (R5's hours with R6's households folded in)
     return shortfall_row(
         office,
         n_days + extra,
         n_days,
         more,
-        f"{o.officer_id}: {field_days} field days after {office_days} office days; at most {best_full} full "
-        f"visit day(s) fit one shift",
-        f"{o.officer_id}: 除 {office_days} 个坐班日外有 {field_days} 个外勤日; 每个班次最多完成 {best_full} 个整日走访",
+        f"{o.officer_id}: {field_days} field days after {office_days} office days; at most {best_full} "
+        f"visit(s) of {visit_h:g} h fit in one shift",
+        f"{o.officer_id}: 除 {office_days} 个坐班日外有 {field_days} 个外勤日; 每个班次最多容纳 {best_full} 次 {visit_h:g} 小时走访",
         shift_hours=out.ctx.rules.shift_hours,
     )

@@ -41,6 +41,21 @@ SKILL_ZH = {
 }
 
 
+#: OSM road classes (``main_road_classes``) by their Chinese names (公路技术等级), for R10's label.
+ROAD_ZH = {
+    "motorway": "高速公路",
+    "trunk": "干线公路",
+    "primary": "一级公路",
+    "secondary": "二级公路",
+    "tertiary": "三级公路",
+}
+
+
+def roads_zh(classes: tuple[str, ...] | list[str]) -> str:
+    """The road classes in Chinese ("motorway", "trunk" -> 高速公路、干线公路); a class without a name as is."""
+    return "、".join(ROAD_ZH.get(c.lower(), c) for c in classes)
+
+
 def skill_zh(skill: str) -> str:
     """A skill's Chinese name (``traffic`` -> 交通)."""
     return SKILL_ZH.get(skill.lower(), skill)
@@ -53,7 +68,8 @@ def label(rules: MatchRules, lang: str = "zh") -> str:
     if rules.traffic_weight:
         roads = "/".join(rules.main_road_classes)
         parts.append(
-            f"主干道({roads}, {rules.main_road_m:g} 米内)沿线村配{skill_zh(rules.traffic_skill)}民警"
+            f"主干道({roads_zh(rules.main_road_classes)}) {rules.main_road_m:g} 米内的村配"
+            f"{skill_zh(rules.traffic_skill)}民警"
             f"(权重{rules.traffic_weight:g})"
             if zh
             else f"a {rules.traffic_skill} officer for villages within {rules.main_road_m:g} m of a {roads} road "
@@ -294,7 +310,7 @@ def _skill_match(
         zh = f"村 {vn} {why_zh}, 但警务室 {office} 没有{sz}专长的民警"
     elif fixed.get(v) == officer:
         en = f"village {vn} is {why} but it is {officer}'s own village in the roster (his {skill} colleague(s): {', '.join(have)})"
-        zh = f"村 {vn} {why_zh}, 但名册定为 {officer} 的驻村村({sz}民警: {'、'.join(have)})"
+        zh = f"村 {vn} {why_zh}, 但该村是名册中 {officer} 驻村的村({sz}民警: {'、'.join(have)})"
     else:
         counts = ", ".join(f"{o} {load.get(o, 0)}" for o in have)
         en = (
@@ -302,7 +318,7 @@ def _skill_match(
             f"weight allows above {officer} ({load.get(officer, 0)} villages): linked to {officer}"
         )
         zh = (
-            f"村 {vn} {why_zh}; 本所{sz}民警({counts} 个村)再接此村将超出权重允许的工作量"
+            f"村 {vn} {why_zh}; 本警务室{sz}民警({counts} 个村)再接此村将超出权重允许的工作量"
             f"(对比 {officer} {load.get(officer, 0)} 个村): 由 {officer} 联系"
         )
     return {**row, "met": False, "reason": en, "reason_zh": zh}
@@ -358,10 +374,10 @@ def _home_match(
         }
     if office_of.get(hv) != office:
         en = f"{oid}'s home village {hn} belongs to office {office_of.get(hv)}, he serves office {office}"
-        zh = f"{oid} 的家乡村 {hn} 属警务室 {office_of.get(hv)}, 他在警务室 {office}"
+        zh = f"{oid} 的家乡村 {hn} 属警务室 {office_of.get(hv)}, 该民警在警务室 {office}"
     elif fixed.get(hv) and fixed[hv] != oid:
         en = f"{oid}'s home village {hn} is {fixed[hv]}'s own village in the roster"
-        zh = f"{oid} 的家乡村 {hn} 在名册中定为 {fixed[hv]} 的驻村村"
+        zh = f"{oid} 的家乡村 {hn} 是名册中 {fixed[hv]} 驻村的村"
     else:
         en = (
             f"{oid}'s home village {hn} went to {linked} to keep the office's work balanced within the weight"

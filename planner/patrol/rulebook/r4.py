@@ -68,7 +68,7 @@ def explain_resident(out: OfficerOutcome, village: str) -> list[DroppedVisit]:
         out.drop(
             village,
             f"resident officer {o} spends {need - miss} of the {need} days a month in his village {village} (R4)",
-            f"驻村民警 {o} 在本村 {village} 仅 {need - miss}/{need} 天 (R4)",
+            f"驻村民警 {o} 在本村 {village} 每月 {need} 天中仅有 {need - miss} 天 (R4)",
         )
     ]
 
@@ -84,7 +84,7 @@ def explain_linked(out: OfficerOutcome) -> list[DroppedVisit]:
         out.drop(
             "",
             f"linked officer {o} spends {need - miss} of the {need} days a month in his villages (R4)",
-            f"挂村民警 {o} 在联系村仅 {need - miss}/{need} 天 (R4)",
+            f"挂村民警 {o} 在联系村每月 {need} 天中仅有 {need - miss} 天 (R4)",
         )
     ]
 

@@ -108,7 +108,7 @@ def explain(out: OfficerOutcome, village: str, round_trip: int) -> list[DroppedV
             f"the round trip to {village} takes {rt:.1f} h, more than the {rules.max_drive_hours:g} h "
             f"driving limit: {miss} of {need} visit days missed"
         )
-        zh = f"往返 {village} 需 {rt:.1f} 小时, 超过每日驾驶上限 {rules.max_drive_hours:g} 小时: 缺 {miss}/{need} 个走访日"
+        zh = f"往返 {village} 需 {rt:.1f} 小时, 超过每日驾驶上限 {rules.max_drive_hours:g} 小时: {need} 个走访日中缺 {miss} 个"
     elif round_trip + ctx.full > work.shift:
         en = (
             f"the round trip to {village} takes {rt:.1f} h and a visit day {full_h:.1f} h, more than "
@@ -116,20 +116,20 @@ def explain(out: OfficerOutcome, village: str, round_trip: int) -> list[DroppedV
         )
         zh = (
             f"往返 {village} 需 {rt:.1f} 小时, 走访需 {full_h:.1f} 小时, 超过 {shift_h:g} 小时班次: "
-            f"缺 {miss}/{need} 个走访日"
+            f"{need} 个走访日中缺 {miss} 个"
         )
     else:
         n_v = len(o.villages)
         en = (
             f"{o.officer_id} has {out.field_days} field days after {out.office_days} office days for "
             f"{n_v} villages; the round trip to {village} takes {rt:.1f} h, so at most "
-            f"{out.best_full} full visit day(s) fit the {shift_h:g} h shift; the weekly visits and every "
+            f"{out.best_full} visit(s) of {round(full_h, 1):g} h fit in each {shift_h:g} h shift; the weekly visits and every "
             f"village's first visit day come first: {miss} of {need} visit days missed"
         )
         zh = (
             f"{o.officer_id} 除 {out.office_days} 个坐班日外仅有 {out.field_days} 个外勤日, 负责 {n_v} 个村; "
-            f"往返 {village} 需 {rt:.1f} 小时, 每个 {shift_h:g} 小时班次最多 {out.best_full} 个整日走访; "
-            f"优先保证每周走访和每村第一个走访日: 缺 {miss}/{need} 个走访日"
+            f"往返 {village} 需 {rt:.1f} 小时, 每个 {shift_h:g} 小时班次最多容纳 {out.best_full} 次 {round(full_h, 1):g} 小时走访; "
+            f"优先保证每周走访和每村第一个走访日: {need} 个走访日中缺 {miss} 个"
         )
     return [out.drop(village, en, zh)]
 

@@ -118,7 +118,7 @@ def explain(out: OfficerOutcome, village: str, round_trip: int) -> list[DroppedV
             village,
             f"{miss} of {need} night visit(s) to {village} missed: {len(nd)} evenings on {days} for {n_v} "
             f"villages, the night trip takes {trip_h:.1f} h",
-            f"{village} 缺 {miss}/{need} 次夜访: {days_zh(rules.night_days)} 共 {len(nd)} 个晚上, 负责 {n_v} 个村, 夜访往返需 {trip_h:.1f} 小时",
+            f"{village} {need} 次夜访中缺 {miss} 次: {days_zh(rules.night_days)} 共 {len(nd)} 个晚上, 负责 {n_v} 个村, 夜访往返需 {trip_h:.1f} 小时",
         )
     ]
 
