@@ -91,9 +91,9 @@ def heavy_villages(ids: pd.Index, pop: np.ndarray, r: DistrictRules) -> list[Vio
                     "R2",
                     str(vid),
                     f"village {vid} has {p:,.0f} residents alone, more than {r.max_officers} officers x "
-                    f"{r.residents_per_officer:,} = {cap:,}; its district needs {need} officers",
+                    f"{r.residents_per_officer:,} = {cap:,}; the village alone needs {need} officers",
                     f"村 {vid} 单村即有 {p:,.0f} 人, 超过 {r.max_officers} 名民警 x {r.residents_per_officer:,} = "
-                    f"{cap:,}; 其警务区需要 {need} 名民警",
+                    f"{cap:,}; 该村单独即需 {need} 名民警",
                     kind="village",
                 )
             )
