@@ -186,6 +186,13 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "完成走访要求还需增加{n}名民警：{districts}。",
         "The visit rules need {n} more officers: {districts}.",
     ),
+    "report.conclusion.aid_hint": (
+        "或先用现有警力：{offices} 本月仍有空余工时（合计 {hours} 警员小时，缺口 {short} 警员小时）；"
+        "在规则文件中设 [patrol] mutual_aid = true 后重新规划，可由相邻警务室支援。",
+        "Or first use the officers there are: {offices} have spare hours this month ({hours} officer-hours in "
+        "all, against {short} short); set [patrol] mutual_aid = true in the rules file and plan again to let a "
+        "neighbouring office help.",
+    ),
     "report.conclusion.r9_more": (
         "按R9有{n}个派出所需增加社区民警，共{more}名：{stations}（见“派出所与警力”表）。",
         "{n} stations need {more} more community officers under R9: {stations} (see the station table).",
@@ -241,6 +248,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.col.office_id": ("警务室", "Office"),
     "report.col.hours_min": ("最少小时", "Least hours"),
     "report.col.hours_mean": ("平均小时", "Mean hours"),
+    "report.col.hours_spare": ("空余工时", "Spare hours"),
     "report.col.hours_max": ("最多小时", "Most hours"),
     "report.col.spread": ("差距（小时）", "Spread (h)"),
     # the data a plan was made from (planner.outputs.datanotes): completeness, estimates, coordinates

@@ -117,6 +117,14 @@ def test_workload_spread_is_the_officers_hours_and_the_report_shows_it():
     assert w["hours_min"] == round(hours.min(), 1) and w["hours_max"] == round(hours.max(), 1)
     assert w["hours_min"] <= w["hours_mean"] <= w["hours_max"]
     assert w["officer_min"] == "B"  # on leave three weeks
+    # available: each officer's working days (B's leave taken off) x shift hours; spare: available - worked
+    days = {
+        str(r.officer_id): len(working_days(MONTH, rules=RULES, unavailable=r.unavailable))
+        for r in roster.itertuples()
+    }
+    avail = sum(days.values()) * RULES.shift_hours
+    assert days["B"] < days["A"] and w["hours_available"] == round(avail, 1)
+    assert w["hours_spare"] == round(avail - hours.sum(), 1)
     shown = make_plan()
     shown.summary["workload"] = [w]
     shown.summary["shortfall"] = [

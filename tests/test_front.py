@@ -164,3 +164,24 @@ def test_conclusion_says_what_each_r2_officer_count_counts() -> None:
     en = conclusion(plan, "en")
     assert "D2 needs 6 officers for all its villages" in en and "alone needs 5" in en
     assert t("report.conclusion.r2_village", "en", village="X", need=5) == ", of which X alone needs 5"
+
+
+def test_before_hiring_the_conclusion_names_the_spare_hours_of_other_offices() -> None:
+    """O01 is 48 officer-hours short; O02 has 73 spare hours, O03 4 (under a shift): the hint names O02 only,
+    with the hours against the shortfall, and says nothing once mutual aid is on."""
+    from planner.outputs.front import _aid_hint
+    from planner.rules import Rules
+
+    summary = {
+        "workload": [
+            {"office_id": "O01", "hours_spare": 2.0},
+            {"office_id": "O02", "hours_spare": 73.3},
+            {"office_id": "O03", "hours_spare": 4.0},
+        ]
+    }
+    short = [{"office_id": "O01", "short_hours": 48.0, "more_officers": 1}]
+    zh = _aid_hint(summary, Rules(), short, "zh")
+    assert "O02 73 h" in zh and "O03" not in zh and "O01" not in zh and "缺口 48" in zh
+    assert "mutual_aid = true" in _aid_hint(summary, Rules(), short, "en")
+    aid = Rules.from_dict({"patrol": {"mutual_aid": True}})
+    assert _aid_hint(summary, aid, short, "zh") == ""

@@ -459,6 +459,32 @@ def stations_short(summary: dict[str, Any], lang: str) -> str:
     return t(f"report.conclusion.r9_more{one}", lang, n=len(rows), more=more, stations=where)
 
 
+def _aid_hint(s: dict[str, Any], rules: Rules, shortfall: list[dict[str, Any]], lang: str) -> str:
+    """Before hiring: the offices with a shift or more of spare hours (summary.json ``workload``) when mutual aid
+    is off, against the officer-hours the short offices lack ('' when none or when aid is already on)."""
+    if rules.patrol.mutual_aid:
+        return ""
+    short_offices = {str(r["office_id"]) for r in shortfall}
+    spare = [
+        (str(w["office_id"]), float(w["hours_spare"]))
+        for w in s.get("workload") or []
+        if str(w["office_id"]) not in short_offices
+        and float(w.get("hours_spare") or 0) >= rules.patrol.shift_hours
+    ]
+    if not spare:
+        return ""
+    sep = "、" if lang == "zh" else ", "
+    offices = sep.join(f"{o} {number(h, 0)} h" for o, h in spare)
+    short = sum(float(r.get("short_hours") or 0) for r in shortfall)
+    return t(
+        "report.conclusion.aid_hint",
+        lang,
+        offices=offices,
+        hours=number(sum(h for _, h in spare), 0),
+        short=number(short, 0),
+    )
+
+
 def conclusion(plan: PlanData, lang: str) -> str:
     """What works, what does not and what it would take, in a few sentences from summary.json."""
     s = plan.summary or {}
@@ -548,6 +574,8 @@ def conclusion(plan: PlanData, lang: str) -> str:
             for r in shortfall
         )
         take.append(t("report.conclusion.shortfall", lang, n=more, districts=ids))
+        if hint := _aid_hint(s, rules, shortfall, lang):
+            take.append(hint)
     if r9 := stations_short(s, lang):  # issue 15: R9's community officers, apart from the visits' officers
         take.append(r9)
     dropped = len(s.get("dropped_visits") or [])

@@ -677,12 +677,15 @@ def _workload(summary: dict[str, Any], names: dict[str, str], lang: str) -> str:
             (number(w["hours_mean"], 1), True),
             (number(w["hours_max"], 1) + escape(f" ({w['officer_max']})"), True),
             (number(float(w["hours_max"]) - float(w["hours_min"]), 1), True),
+            *([(number(w["hours_spare"], 1), True)] if "hours_spare" in w else []),
         ]
         for w in summary.get("workload") or []
     ]
     if not rows:
         return ""
-    keys = ("office_id", "officers", "hours_min", "hours_mean", "hours_max", "spread")
+    keys: tuple[str, ...] = ("office_id", "officers", "hours_min", "hours_mean", "hours_max", "spread")
+    if all("hours_spare" in w for w in summary.get("workload") or []):
+        keys += ("hours_spare",)
     out = f"<p class='note'>{escape(t('report.workload.note', lang))}</p>"
     out += _table([t(f"report.col.{k}", lang) for k in keys], rows)
     aid = summary.get("mutual_aid") or []

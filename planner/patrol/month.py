@@ -157,6 +157,7 @@ class PatrolPlan:
     links: pd.Series = field(repr=False, default_factory=lambda: pd.Series(dtype=object))
     offices_not_proven: tuple[str, ...] = ()
     mutual_aid: tuple[dict[str, str], ...] = ()
+    available_hours: dict[str, float] = field(default_factory=dict)  # officer -> working days x shift hours
 
     def summary(self) -> dict[str, Any]:
         """Key figures of the month."""
@@ -185,7 +186,8 @@ class PatrolPlan:
     def workload(self) -> list[dict[str, Any]]:
         """Per office, the spread of the month's hours across its officers (every schedule row: office, field,
         travel, night visits; an officer without a row counts 0 h): officers, hours_min, hours_mean,
-        hours_max, and the officers at the min and max."""
+        hours_max, the officers at the min and max, and (when the plan knows its officers' working days)
+        hours_available (working days x shift hours, summed) and hours_spare (available minus worked)."""
         s, r = self.schedule, self.roster
         hours = (s.groupby("officer_id")["minutes"].sum() / 60.0) if len(s) else pd.Series(dtype=float)
         out = []
@@ -202,6 +204,10 @@ class PatrolPlan:
                     "officer_max": str(h.idxmax()),
                 }
             )
+            if self.available_hours:
+                avail = sum(float(self.available_hours.get(o, 0.0)) for o in h.index)
+                out[-1]["hours_available"] = round(avail, 1)
+                out[-1]["hours_spare"] = round(max(0.0, avail - float(h.sum())), 1)
         return out
 
 
@@ -339,6 +345,7 @@ def plan_month(
         pd.Series(month_result.links, dtype=object),
         tuple(not_proven),
         tuple(aid),
+        {str(o.officer_id): len(o.days) * float(rules.shift_hours) for o in officers},
     )
 
 
