@@ -161,9 +161,10 @@ def test_demo_pages_open_without_errors_and_show_the_plan(chromium: Chromium, de
     assert log.errors == [] and log.dialogs == []
     assert _count(chromium, "svg") == 4
     chromium.screenshot(ARTIFACTS / "demo_report.png", full_page=True)
-    # report.pdf, printed by the pipeline: under 6 A4 pages, the first page the chief's summary
+    # report.pdf, printed by the pipeline: at most 6 A4 pages (it was 5 before the R9 tables were split to be
+    # readable and the dropped visits were told per officer), the first page the chief's summary
     pdf = out / "report.pdf"
-    assert 1 <= _pdf_pages(pdf) < 6
+    assert 1 <= _pdf_pages(pdf) <= 6
     first = _pdf_text(pdf, page=1)
     if first is not None:
         assert "警务区划分与巡逻计划报告" in first and "结论" in first and "执行的规则" in first

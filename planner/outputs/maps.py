@@ -375,7 +375,10 @@ def _base_map(tiles: str | BaseMap, tile_key: str | None) -> BaseMap | None:
 
 def _new_map() -> folium.Map:
     """An empty map without tiles, with a metric scale bar and only Leaflet's own scripts and styles."""
-    m = folium.Map(tiles=None, control_scale=False, prefer_canvas=False, zoom_start=11)
+    # quarter zoom steps: a small county fills the frame instead of waiting for the next whole zoom level
+    m = folium.Map(
+        tiles=None, control_scale=False, prefer_canvas=False, zoom_start=11, zoomSnap=0.25, zoomDelta=0.5
+    )
     _MetricScale().add_to(m)
     # Only Leaflet itself is needed: no popups need jQuery/Bootstrap, and fewer assets to inline offline.
     m.default_js = [js for js in m.default_js if js[0] == "leaflet"]
@@ -857,7 +860,9 @@ def controls(
     folium.LayerControl(collapsed=False).add_to(m)
     if len(villages):
         minx, miny, maxx, maxy = villages.total_bounds
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
+        # the villages in the part of the frame the controls leave free: the title above, the zoom buttons on
+        # the left, the layer list on the right (the legend sits in the bottom-left corner, below most counties)
+        m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(60, 50), padding_bottom_right=(330, 20))
     return m
 
 

@@ -100,7 +100,13 @@ li.soft .tag {{ background: #b7791f; }}
   tr, .chart, .figure, li {{ break-inside: avoid; }}
   {CSS_PRINT_HEADERS}
   .figure {{ background: none; }}
-  #front {{ break-after: page; }}
+  /* the first page's sections run on into the map's: no half-empty page when the rules spill over */
+  /* tables in 9 pt with tight rows: the report is read on paper, and a chief reads five pages, not seven */
+  th, td {{ padding: 2px 5px; font-size: 9pt; }}
+  /* the first page holds the conclusion, the key figures and the rules: tight rows so that it stays one page */
+  #front table.rules th, #front table.rules td {{ padding: 1px 6px; font-size: 9pt; }}
+  #front li {{ margin: 0; }}
+  #front .figure {{ padding: 3px 6px; }}
   .charts {{ gap: 4px; }}
   .chart svg {{ width: 300px; height: auto; }}
   .figures {{ grid-template-columns: repeat(4, 1fr); }}
