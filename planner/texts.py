@@ -289,6 +289,13 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Travel times to all {n} villages are estimates (no road data: straight line x {circuity} at {kmh} "
         "km/h); check them on the ground.",
     ),
+    "note.modelled_population": (
+        "{total} 个村中 {n} 个村的人口为 prepare-osm 按居住用地估算 (OSM 无人口标注), 不是统计数: R2 的民警数与"
+        "覆盖率依此计算; 请用统计人口替换 (villages 图层的 population 列) 后重新规划",
+        "{n} of {total} villages' residents are prepare-osm's estimate from the residential area (no population "
+        "tag in OSM), not census figures: R2's officer counts and the coverage rest on them; replace them with "
+        "the census figures (the villages layer's population column) and plan again",
+    ),
     "note.gcj02": (
         "输入坐标为 GCJ-02（高德、腾讯地图），已转换为 WGS-84：输出图层为 WGS-84（EPSG:4326），不是输入的偏移坐标。",
         "The input coordinates were GCJ-02 (Amap, Tencent) and were converted: the layers are written in "

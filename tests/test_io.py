@@ -610,3 +610,25 @@ def test_polygon_layer_with_committee_points_gets_anchor(
     np.testing.assert_allclose(v["anchor_y"].to_numpy()[:4], expected.y.to_numpy()[:4], atol=1e-6)
     assert np.isnan(v["anchor_x"].iloc[4])
     assert "outside their village polygon: 532527100204" in caplog.text
+
+
+def test_prepare_osm_population_source_is_kept_and_the_report_says_which_are_modelled(tmp_path: Path) -> None:
+    """A layer from prepare-osm says per village whether its residents are a tag or a model; the villages keep
+    it (an unknown word reads "given"), and the data note counts the modelled ones in both languages."""
+    from planner.outputs.datanotes import modelled_note
+
+    words = ["modelled", "tag", "modelled", "census?", "Modelled"]
+    src = _source().assign(population_source=words)
+    path = tmp_path / "v.gpkg"
+    pyogrio.write_dataframe(src, path)
+    v = read_villages(path).loc[IDS]
+    expect = ["modelled", "tag", "modelled", "given", "modelled"]
+    assert list(v["population_source"]) == expect
+    n = expect.count("modelled")
+    summary = {
+        "villages": len(IDS),
+        "modelled_population_villages": [i for i, e in zip(IDS, expect) if e == "modelled"],
+    }
+    assert f"{len(IDS)} 个村中 {n} 个村的人口为" in modelled_note(summary, "zh")
+    assert modelled_note(summary, "en").startswith(f"{n} of {len(IDS)} villages' residents")
+    assert modelled_note({"villages": 3}, "zh") == ""

@@ -126,13 +126,13 @@ def say_data_notes(
     """The completeness against the official list (with --county) and the coordinates note (a GCJ-02 input is
     written back in WGS-84), in the words of the report (planner.outputs.datanotes); names shown as the rules
     (``rules``, else the summary's) want them."""
-    from planner.outputs.datanotes import completeness_lines, crs_note
+    from planner.outputs.datanotes import completeness_lines, crs_note, modelled_note
 
     shown = (rules or rules_of(summary)).names.shown
     limit = None if verbose else TERMINAL_NAMES
     lines = completeness_lines(summary.get("nbs") or {}, lang, limit=limit, shown=shown)
-    note = crs_note(summary, lang)
-    for line in [*lines, *([note] if note else [])]:
+    notes = [n for n in (modelled_note(summary, lang), crs_note(summary, lang)) if n]
+    for line in [*lines, *notes]:
         print(line, file=file or sys.stderr)
 
 

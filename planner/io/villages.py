@@ -547,6 +547,20 @@ def _to_crs(crs: Any, path: Path) -> pyproj.CRS:
         ) from exc
 
 
+#: what ``population_source`` may say: "given" (the layer's own figure), "tag" (an OSM population tag, by
+#: prepare-osm) and "modelled" (prepare-osm's estimate from the residential area around a settlement)
+POPULATION_SOURCES = ("given", "tag", "modelled")
+
+
+def _population_sources(df: pd.DataFrame, n: int) -> list[str]:
+    """Each village's population source: the layer's own ``population_source`` where it says one of
+    :data:`POPULATION_SOURCES` (a layer from ``planner prepare-osm``), else "given"."""
+    if "population_source" not in df.columns:
+        return ["given"] * n
+    col = df["population_source"].astype(str).str.strip().str.lower()
+    return [x if x in POPULATION_SOURCES else "given" for x in col]
+
+
 # columns the planner reads or writes itself: a column of the user's layer with such a name is not kept
 _PLANNER_COLUMNS = {
     "village_id",
@@ -716,7 +730,7 @@ def read_villages(
             "name": pd.array(names, dtype="str"),
             "township": pd.array(towns, dtype="str"),
             "population": population,
-            "population_source": pd.array(["given"] * len(ids), dtype="str"),
+            "population_source": pd.array(_population_sources(df, len(ids)), dtype="str"),
         },
         geometry=gpd.GeoSeries(geoms, crs=src_crs).values,
         index=pd.Index(ids, name="village_id", dtype="str"),

@@ -27,6 +27,7 @@ __all__ = [
     "data_notes_html",
     "estimate_factors",
     "estimated_sentence",
+    "modelled_note",
 ]
 
 
@@ -143,9 +144,21 @@ def crs_note(summary: dict[str, Any], lang: str) -> str:
     return t("note.gcj02", lang) if summary.get("crs_note") else ""
 
 
+def modelled_note(summary: dict[str, Any], lang: str) -> str:
+    """'20 of 33 villages' residents are estimates ...' ('' when every figure is the layer's or a tag's)."""
+    n = len(summary.get("modelled_population_villages") or [])
+    if not n:
+        return ""
+    return t("note.modelled_population", lang, n=n, total=summary.get("villages", n))
+
+
 def data_notes_html(summary: dict[str, Any], names: dict[str, str], lang: str) -> str:
-    """The report's notes on the data: the estimated travel times (every such village named) and the
-    coordinates note ('' when there is neither)."""
+    """The report's notes on the data: the estimated travel times (every such village named), the modelled
+    residents and the coordinates note ('' when there is none)."""
     ordered = sorted(summary.get("estimated_villages") or [], key=lambda v: names.get(str(v), str(v)))
-    notes = [estimated_sentence(ordered, names, summary, lang), crs_note(summary, lang)]
+    notes = [
+        estimated_sentence(ordered, names, summary, lang),
+        modelled_note(summary, lang),
+        crs_note(summary, lang),
+    ]
     return "".join(f"<p class='note'>{escape(n)}</p>" for n in notes if n)

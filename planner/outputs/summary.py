@@ -66,6 +66,12 @@ def build_summary(
         "mutual_aid": month_figures.get("mutual_aid", []),
         "unreachable_villages": sorted(access.index[access["access"] == "unreachable"].astype(str).tolist()),
         "walk_villages": sorted(access.index[access["access"] == "walk"].astype(str).tolist()),
+        # villages whose residents are prepare-osm's estimate (no population tag): the report says so
+        "modelled_population_villages": sorted(
+            str(i)
+            for i, src in dplan.villages.get("population_source", pd.Series(dtype=str)).items()
+            if str(src) == "modelled"
+        ),
         # villages whose travel times are estimated (no road data, or beyond the roads given): flagged everywhere
         "estimated_villages": sorted(access.index[access["access"] == "estimated"].astype(str).tolist()),
         "access_reasons": {
