@@ -538,6 +538,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "当日合计：驾车{drive}分钟，{km}公里，工作{work}小时",
         "Day total: {drive} min driving, {km} km, {work} h of work",
     ),
+    "sheets.day_total_walk": (
+        "当日合计：路途{drive}分钟（其中步行{walk}分钟），{km}公里，工作{work}小时",
+        "Day total: {drive} min on the way (of which {walk} min on foot), {km} km, {work} h of work",
+    ),
     "sheets.leg_unscheduled": ("（排班表中无此段路途）", "(leg not in the schedule)"),
     "sheets.weekday.0": ("周一", "Mon"),
     "sheets.weekday.1": ("周二", "Tue"),

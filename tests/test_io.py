@@ -627,7 +627,7 @@ def test_prepare_osm_population_source_is_kept_and_the_report_says_which_are_mod
     n = expect.count("modelled")
     summary = {
         "villages": len(IDS),
-        "modelled_population_villages": [i for i, e in zip(IDS, expect) if e == "modelled"],
+        "modelled_population_villages": [i for i, e in zip(IDS, expect, strict=True) if e == "modelled"],
     }
     assert f"{len(IDS)} 个村中 {n} 个村的人口为" in modelled_note(summary, "zh")
     assert modelled_note(summary, "en").startswith(f"{n} of {len(IDS)} villages' residents")

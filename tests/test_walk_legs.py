@@ -29,7 +29,8 @@ def test_travel_rows_to_and_from_a_walk_village_carry_its_walk():
 
 
 def test_route_sheet_says_how_long_a_drive_is_on_foot():
-    """A travel row with walking minutes is marked on the officer's route sheet, in zh and en."""
+    """A travel row with walking minutes is marked on the officer's route sheet, in zh and en, and that day's
+    total says how many of its minutes on the way are on foot (it called them all driving)."""
     import dataclasses
 
     from plan_fixture import make_generated_plan
@@ -46,6 +47,7 @@ def test_route_sheet_says_how_long_a_drive_is_on_foot():
     for lang in ("zh", "en"):
         page = route_sheets_html(plan, lang=lang)
         assert page.count(t("sheets.walk", lang, n=7)) == 1
+        assert page.count("（其中步行7分钟）" if lang == "zh" else "(of which 7 min on foot)") == 1
 
 
 def test_map_route_tooltip_says_how_long_a_drive_is_on_foot():

@@ -123,6 +123,7 @@ class _Day:
     drive_min: float = 0.0
     km: float = math.nan
     work_min: float = 0.0
+    walk_min: float = 0.0  # of drive_min, on foot (villages beyond the road)
 
 
 def _text_date(value: Any) -> str:
@@ -212,6 +213,7 @@ def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
     unscheduled = [e for e in day.entries if e.row is None]
     travel_rows = [e for e in day.entries if e.row is not None and e.activity == "travel"]
     day.drive_min = float(np.nansum([e.minutes for e in travel_rows + unscheduled]))
+    day.walk_min = float(np.nansum([e.walk_min for e in travel_rows]))
     day.work_min = float(np.nansum([e.minutes for e in day.entries]))
     if leg_list:
         day.km = float(np.nansum([_to_float(g["km"]) for g in leg_list]))
@@ -449,9 +451,10 @@ def _day_rows(day: _Day, names: dict[str, tuple[str, str]], lang: str) -> str:
             f"<td class='n'>{number(e.minutes)}</td><td class='n'>{km}</td></tr>"
         )
     total = t(
-        "sheets.day_total",
+        "sheets.day_total_walk" if day.walk_min > 0 else "sheets.day_total",
         lang,
         drive=number(day.drive_min),
+        walk=number(day.walk_min),
         km=number(day.km, 1),
         work=number(day.work_min / 60, 1),
     )
