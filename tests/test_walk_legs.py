@@ -46,7 +46,7 @@ def test_route_sheet_says_how_long_a_drive_is_on_foot():
     plan = dataclasses.replace(plan, schedule=s)
     for lang in ("zh", "en"):
         page = route_sheets_html(plan, lang=lang)
-        assert page.count(t("sheets.walk", lang, n=7)) == 1
+        assert page.count(f"<span class='note walk'>{t('sheets.walk', lang, n=7)}</span>") == 1
         assert page.count("（其中步行7分钟）" if lang == "zh" else "(of which 7 min on foot)") == 1
 
 
