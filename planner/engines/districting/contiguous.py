@@ -564,7 +564,7 @@ def _solve_component(
             prob, comp, min(k, len(comp)), taken, rng, use_pmedian=(s == 0), cap=cap, split_units=start_split
         )
         search.load(_grow(prob, comp, cents, group))
-        search.local_search()
+        search.improve()
         tot = search.total()
         if best is None or _better(tot[0] - best[0][0], tot[1] - best[0][1]):
             best = (tot, dict(search.lab))
@@ -583,7 +583,7 @@ def _solve_component(
         done += 1
         search.journal = []
         touched = search.perturb(moves)
-        search.local_search(touched)
+        search.improve(touched)
         tot = search.total()
         if _better(tot[0] - best[0][0], tot[1] - best[0][1]):
             for u, _a in search.journal:
