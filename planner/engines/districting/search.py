@@ -141,6 +141,8 @@ class _Search:
         # safety count on local-search passes (each pass strictly improves, so it ends anyway)
         self.max_passes = 100 + 4 * len(units)
         self.journal: list[tuple[int, int]] = []
+        # district pairs (as member sets) a merge-and-redraw found no better split for; bounded
+        self.recom_failed: set[tuple[frozenset[int], frozenset[int]]] = set()
 
     # -- state ---------------------------------------------------------------------------------------------
     def load(self, labels: dict[int, int]) -> None:
@@ -298,6 +300,9 @@ class _Search:
         (violation, then objective: the search's own terms) replaces the pair when it is better. Locked groups
         stay whole, each on the side of its own district. Returns whether the pair changed."""
         prob = self.prob
+        key = (frozenset(self.members[a]), frozenset(self.members[b]))
+        if key in self.recom_failed:  # tried with these very districts (an undone perturbation brings them back)
+            return False
         union = sorted(self.members[a] | self.members[b])
         m = len(union)
         loc = {u: i for i, u in enumerate(union)}
@@ -317,6 +322,10 @@ class _Search:
         cur_v = self.val[a][0] + self.val[b][0]
         cur_o = self.val[a][1] + self.val[b][1]
         whole = frozenset(union)
+        # sizes within the bounds; with no violation to trade (cur_v 0) a side must be within both bounds
+        ok_size = [prob.min_size <= c <= prob.max_size for c in range(m + 1)]
+        lo, hi = prob.lo - EPS, prob.hi + EPS
+        ok_pop = cur_v <= 1e-9
         seen: set[frozenset[int]] = set()
         best: tuple[float, float, frozenset[int], frozenset[int], tuple[float, float, int], tuple[float, float, int]]
         best = (0.0, 0.0, whole, whole, self.val[a], self.val[b])
@@ -335,7 +344,12 @@ class _Search:
                 pos[i] = idx
             for i in order[1:]:
                 # the size and population breaches bound the violation from below: skip splits that cannot win
-                if prob.breach(size[i], sub[i]) + prob.breach(m - size[i], tot - sub[i]) > cur_v + 1e-9:
+                # (screened by the sides' sizes first: most cuts of a tree leave a side too small or too big)
+                si, pa = size[i], sub[i]
+                if ok_pop:  # no violation to trade: both sides within every bound
+                    if not (ok_size[si] and ok_size[m - si] and lo <= pa <= hi and lo <= tot - pa <= hi):
+                        continue
+                elif prob.breach(si, pa) + prob.breach(m - si, tot - pa) > cur_v + 1e-9:
                     continue
                 side = frozenset(union[x] for x in order[pos[i] : pos[i] + size[i]])
                 if side in seen or (whole - side) in seen:
@@ -357,6 +371,9 @@ class _Search:
                     best = (dv, do, sa, sb, ta, tb)
                     found = True
         if not found:
+            if len(self.recom_failed) >= 200_000:
+                self.recom_failed.clear()
+            self.recom_failed.add(key)
             return False
         _dv, _do, sa, sb, ta, tb = best
         for u in sorted(sa):
