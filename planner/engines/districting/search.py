@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,7 +54,7 @@ class _DistrictModel:
     # perturbations, re-tried moves); bounded, and the value depends only on the set, so results are unchanged
     cache: dict[tuple[frozenset[int], int], tuple[float, float, int]] = field(default_factory=dict)
 
-    def terms(self, members: Sequence[int] | set[int], group: int = -1) -> tuple[float, float, int]:
+    def terms(self, members: Sequence[int] | Set[int], group: int = -1) -> tuple[float, float, int]:
         """(violation, objective, centre) of one district; violation is 0 when every bound holds."""
         key = (frozenset(members), group)
         hit = self.cache.get(key)
@@ -301,7 +301,8 @@ class _Search:
         stay whole, each on the side of its own district. Returns whether the pair changed."""
         prob = self.prob
         key = (frozenset(self.members[a]), frozenset(self.members[b]))
-        if key in self.recom_failed:  # tried with these very districts (an undone perturbation brings them back)
+        # tried with these very districts before (an undone perturbation brings them back)
+        if key in self.recom_failed:
             return False
         union = sorted(self.members[a] | self.members[b])
         m = len(union)
@@ -327,7 +328,8 @@ class _Search:
         lo, hi = prob.lo - EPS, prob.hi + EPS
         ok_pop = cur_v <= 1e-9
         seen: set[frozenset[int]] = set()
-        best: tuple[float, float, frozenset[int], frozenset[int], tuple[float, float, int], tuple[float, float, int]]
+        Terms = tuple[float, float, int]
+        best: tuple[float, float, frozenset[int], frozenset[int], Terms, Terms]
         best = (0.0, 0.0, whole, whole, self.val[a], self.val[b])
         found = False
         for _ in range(trees):
