@@ -2,8 +2,8 @@
 
 Minimises residents' travel time to the centre (the p-median core) plus workload balance and compactness, under
 size (units) and population bounds, optionally within townships. A multi-start location-allocation heuristic
-(seeds from :func:`planner.engines.facility.pmedian`) with contiguity-preserving local search
-(:mod:`.search`), then OR-Tools CP-SAT with flow contiguity on small components (:mod:`.exact`), warm-started
+(seeds from :func:`planner.engines.facility.pmedian`) with contiguity-preserving local search and
+merge-and-redraw of neighbouring pairs (:mod:`.search`), then OR-Tools CP-SAT with flow contiguity on small components (:mod:`.exact`), warm-started
 from the heuristic, which proves optimality where it pays.
 
 The seam: :class:`DistrictingProblem` (validated on construction) -> :func:`solve` -> :class:`DistrictSolution`;
@@ -542,7 +542,8 @@ def _solve_component(
     exact_work: float | None,
     start_split: int = DISTRICT_START_SPLIT,
 ) -> tuple[dict[int, int], list[int], bool]:
-    """Multi-start location-allocation, iterated local search, CP-SAT on small components; all by counts."""
+    """Multi-start location-allocation, iterated local search with merge-and-redraw (:meth:`_Search.improve`),
+    CP-SAT on small components; all by counts."""
     t_comp = time.monotonic()
     if k == 1:
         _viol, _obj, c = prob.terms(comp, _single_group(group, comp))
