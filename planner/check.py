@@ -148,7 +148,7 @@ def edited_layers(plan: PlanData, *, rules: Rules, times: TravelTimes | None) ->
     v["office_id"] = district.map(office_of)
     v["office_village_id"] = v["office_id"].map(site)
     if times is not None:
-        # village -> office, the direction the plan's travel_min_to_office has
+        # village -> office, as the plan writes travel_min_to_office and counts resident-minutes
         sub = times.subset(v.index, pd.Index(sorted(set(v["office_village_id"]))))
         minutes = pd.DataFrame(sub.seconds / 60.0, index=sub.origins, columns=sub.destinations)
         v["travel_min_to_office"] = [float(minutes.at[i, o]) for i, o in v["office_village_id"].items()]
@@ -198,11 +198,11 @@ def _next_office_id(taken: set[str]) -> str:
 
 
 def _best_site(members: pd.Index, times: TravelTimes | None) -> str:
-    """The member village whose longest trip to the others is shortest (the first by id without times)."""
+    """The member village to which the longest trip from the others is shortest (the first by id without times)."""
     ids = pd.Index(sorted(members.astype(str)))
     if times is None or len(ids) == 1:
         return str(ids[0])
-    worst = times.subset(ids, ids).seconds.max(axis=1)
+    worst = times.subset(ids, ids).seconds.max(axis=0)
     return str(ids[int(np.argmin(worst))])
 
 

@@ -95,9 +95,10 @@ def office_sites(partition: DistrictPartition, office_rules: OfficeRules) -> lis
 def explain_offices(partition: DistrictPartition, sites: Sequence[int]) -> list[dict[str, Any]]:
     """Why each office is where it is: its resident-minutes, its worst village, the runner-up and the difference.
 
-    Resident-minutes are the residents of each village times the drive from the office (villages no road reaches
-    are left out and counted in ``unreachable``); the runner-up is the district's next best allowed site by the
-    same measure, and ``extra_resident_min`` what moving the office there would add (negative: save).
+    Resident-minutes are the residents of each village times the drive from the village to the office, as
+    :func:`choose_office` ranks sites and summary.json's ``district_objective`` counts them (villages no road
+    reaches are left out and counted in ``unreachable``); the runner-up is the district's next best allowed site
+    by the same measure, and ``extra_resident_min`` what moving the office there would add (negative: save).
     """
     ids, names = partition.villages.index, partition.villages.get("name")
     pop, minutes = partition.population, partition.minutes
@@ -106,12 +107,12 @@ def explain_offices(partition: DistrictPartition, sites: Sequence[int]) -> list[
     for d, c in enumerate(sites):
         mem = np.flatnonzero(partition.labels == d)
         allowed = mem if partition.candidate_mask is None else mem[partition.candidate_mask[mem]]
-        t = minutes[np.ix_(allowed, mem)]
+        t = minutes[np.ix_(mem, allowed)].T  # village -> site
         rm = np.where(np.isfinite(t), t, 0.0) @ pop[mem]
         order = np.argsort(rm, kind="stable")
         here = int(np.flatnonzero(allowed == c)[0]) if c in allowed else None
-        rm_c = float(np.where(np.isfinite(minutes[c, mem]), minutes[c, mem], 0.0) @ pop[mem])
-        tc = minutes[c, mem]
+        tc = minutes[mem, c]
+        rm_c = float(np.where(np.isfinite(tc), tc, 0.0) @ pop[mem])
         fin = np.isfinite(tc)
         worst = int(mem[fin][np.argmax(tc[fin])]) if fin.any() else int(c)
         runner = next((int(allowed[i]) for i in order if int(allowed[i]) != c), None)
@@ -126,11 +127,11 @@ def explain_offices(partition: DistrictPartition, sites: Sequence[int]) -> list[
             "population": int(pop[c]),
             "resident_min": round(rm_c),
             "best_of_district": here is not None and rm_c <= float(rm.min()) + 1e-6,
-            "worst_village": {**label(worst), "minutes": round(float(minutes[c, worst]), 1)},
+            "worst_village": {**label(worst), "minutes": round(float(minutes[worst, c]), 1)},
             "unreachable": int((~fin).sum()),
         }
         if runner is not None:
-            rt = minutes[runner, mem]
+            rt = minutes[mem, runner]
             row["runner_up"] = {
                 **label(runner),
                 "population": int(pop[runner]),
@@ -178,8 +179,11 @@ def choose_office(
 ) -> int:
     """The office village of one district under an office objective, exactly (every candidate is tried).
 
-    ``minutes[c, v]`` is the drive from a site c to village v (response). "coverage": the most residents within
-    ``coverage_min``; "pcenter": the shortest worst response; "pmedian": the least resident-minutes. Ties go to
+    ``minutes[v, c]`` is the drive from village v to a site c: the direction of the residents' travel to their
+    own office that the district objective, ``travel_min_to_office`` and summary.json's resident-minutes use
+    (issue 17: the office was ranked by site -> village before, so the delivered resident-minutes could be above
+    the district's best). "coverage": the most residents within ``coverage_min``; "pcenter": the shortest worst
+    trip; "pmedian": the least resident-minutes. Ties go to
     the least resident-minutes, then to ``current``, then to the lowest index, so the choice is reproducible.
     ``limit_min`` = (minutes, hard): with a hard travel limit the sites that keep every village within it come
     first (least minutes beyond it); a soft limit does not move the office (it weighs on the districts).
@@ -187,7 +191,7 @@ def choose_office(
     sites = members if candidates is None else members[candidates[members]]
     if len(sites) == 0:
         return int(current if current is not None else members[0])
-    t = minutes[np.ix_(sites, members)]
+    t = minutes[np.ix_(members, sites)].T  # t[i, j]: village members[j] -> site sites[i]
     big = np.where(np.isfinite(t), t, 1e9)
     w = population[members]
     resident_min = big @ w

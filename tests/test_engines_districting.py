@@ -243,3 +243,81 @@ def test_breaks_are_typed_with_district_numbers_and_texts() -> None:
     sizes = [b for b in sol.breaks if b.rule == "size"]
     assert sizes and all(b.district in (0, 1) and b.low == 4 and b.high == 4 for b in sizes)
     assert all(b.detail.endswith("outside 4..4") and "不在 4..4 内" in b.detail_zh for b in sizes)
+
+
+def _ring_search(seed: int, locked: list[int] | None = None) -> object:
+    """A ring of 8 units (unit i next to i +- 1 mod 8), cost = hops along the ring, residents
+    6, 3, 9, 1, 8, 6, 3, 7, two districts of exactly 4 units, no balance or compactness; the search loaded with
+    the arcs 0-3 and 4-7 (``locked`` units form group 0)."""
+    from planner.engines.districting.contiguous import DistrictingProblem
+    from planner.engines.districting.graph import TimeCap
+    from planner.engines.districting.search import _Search
+
+    n = 8
+    ring = sp.lil_matrix((n, n))
+    for i in range(n):
+        ring[i, (i + 1) % n] = ring[(i + 1) % n, i] = 1
+    pos = np.arange(n)
+    hop = np.abs(pos[:, None] - pos[None, :])
+    hop = np.minimum(hop, n - hop).astype(float)
+    w = np.array([6.0, 3.0, 9.0, 1.0, 8.0, 6.0, 3.0, 7.0])
+    group = np.full(n, -1)
+    if locked:
+        group[locked] = 0
+    prob = DistrictingProblem(
+        ring.tocsr(),
+        w,
+        hop,
+        2,
+        min_size=4,
+        max_size=4,
+        locked=group,
+        balance_weight=0.0,
+        compactness_weight=0.0,
+    )
+    search = _Search(
+        prob.model(float(w.sum()) / 2),
+        list(range(n)),
+        2,
+        prob.group,
+        np.random.default_rng(seed),
+        TimeCap(30, "test"),
+    )
+    search.load({u: 0 if u < 4 else 1 for u in range(n)})
+    return search
+
+
+ARCS = {u: 0 if u < 4 else 1 for u in range(8)}
+
+
+def test_merge_and_redraw_leaves_a_plateau_of_single_moves_and_swaps() -> None:
+    """The ring's only plans are its 4 rotations of two arcs. An arc (a, b, c, d) costs min(a + c + 2d,
+    2a + b + d) from b or c (the ends cost more here). Arcs 0-3 + 4-7: (6,3,9,1) 16 + (8,6,3,7) 25 = 41; 1-4 + 5-0:
+    (3,9,1,8) 20 + (6,3,7,6) 21 = 41; 3-6 + 7-2: (1,8,6,3) 13 + (7,6,3,9) 28 = 41; 2-5 + 6-1: (9,1,8,6) 25 +
+    (3,7,6,3) 15 = 40. No single move keeps 4 units a side and the only connected swaps (0 for 4, 3 for 7) lead to
+    41 again, so the local search is stuck at 41; merge-and-redraw finds 40, and the same seed the same plan."""
+    search = _ring_search(seed=1)
+    assert search.total() == (0.0, 41.0)
+    search.local_search()
+    assert search.total() == (0.0, 41.0) and search.lab == ARCS
+    assert search.recombine() == {0, 1}
+    assert search.total() == (0.0, 40.0)
+    assert {frozenset(search.members[d]) for d in range(2)} == {
+        frozenset({2, 3, 4, 5}),
+        frozenset({6, 7, 0, 1}),
+    }
+    again = _ring_search(seed=1)
+    again.local_search()
+    again.recombine()
+    assert again.lab == search.lab
+    assert search.recombine() == set()  # nothing better left: the pass changes nothing
+
+
+def test_merge_and_redraw_keeps_locked_groups_whole_and_in_their_district() -> None:
+    """Units 2 and 3 locked together (group 0, in district 0): the best plan keeps them, in district 0. Units 1
+    and 2 locked: the plan of 40 would split them, every other plan costs 41, so nothing changes."""
+    search = _ring_search(seed=2, locked=[2, 3])
+    search.recombine()
+    assert search.members[0] == {2, 3, 4, 5} and search.total() == (0.0, 40.0)
+    search = _ring_search(seed=2, locked=[1, 2])
+    assert search.recombine() == set() and search.lab == ARCS

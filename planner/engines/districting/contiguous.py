@@ -2,8 +2,8 @@
 
 Minimises residents' travel time to the centre (the p-median core) plus workload balance and compactness, under
 size (units) and population bounds, optionally within townships. A multi-start location-allocation heuristic
-(seeds from :func:`planner.engines.facility.pmedian`) with contiguity-preserving local search
-(:mod:`.search`), then OR-Tools CP-SAT with flow contiguity on small components (:mod:`.exact`), warm-started
+(seeds from :func:`planner.engines.facility.pmedian`) with contiguity-preserving local search and
+merge-and-redraw of neighbouring pairs (:mod:`.search`), then OR-Tools CP-SAT with flow contiguity on small components (:mod:`.exact`), warm-started
 from the heuristic, which proves optimality where it pays.
 
 The seam: :class:`DistrictingProblem` (validated on construction) -> :func:`solve` -> :class:`DistrictSolution`;
@@ -542,7 +542,8 @@ def _solve_component(
     exact_work: float | None,
     start_split: int = DISTRICT_START_SPLIT,
 ) -> tuple[dict[int, int], list[int], bool]:
-    """Multi-start location-allocation, iterated local search, CP-SAT on small components; all by counts."""
+    """Multi-start location-allocation, iterated local search with merge-and-redraw (:meth:`_Search.improve`),
+    CP-SAT on small components; all by counts."""
     t_comp = time.monotonic()
     if k == 1:
         _viol, _obj, c = prob.terms(comp, _single_group(group, comp))
@@ -564,7 +565,7 @@ def _solve_component(
             prob, comp, min(k, len(comp)), taken, rng, use_pmedian=(s == 0), cap=cap, split_units=start_split
         )
         search.load(_grow(prob, comp, cents, group))
-        search.local_search()
+        search.improve()
         tot = search.total()
         if best is None or _better(tot[0] - best[0][0], tot[1] - best[0][1]):
             best = (tot, dict(search.lab))
@@ -583,7 +584,7 @@ def _solve_component(
         done += 1
         search.journal = []
         touched = search.perturb(moves)
-        search.local_search(touched)
+        search.improve(touched)
         tot = search.total()
         if _better(tot[0] - best[0][0], tot[1] - best[0][1]):
             for u, _a in search.journal:

@@ -214,3 +214,47 @@ def edge_arrays(nbrs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     ev = np.concatenate(list(nbrs) or [np.zeros(0, int)]).astype(np.int64)
     keep = eu < ev
     return eu[keep], ev[keep]
+
+
+def random_tree(
+    m: int, rul: list[int], rvl: list[int], rng: np.random.Generator
+) -> tuple[list[int], list[int]] | None:
+    """A random spanning tree of the graph on local units 0..m-1 with edges (rul[e], rvl[e]), from a random root.
+
+    The minimum spanning tree under random edge weights (Kruskal over a random edge order). Returns (depth-first
+    preorder, whose every subtree is a contiguous slice; parent of each unit, -1 at the root), or None when the
+    units are not connected. Shared by the min-cut recombination and the travel search's merge-and-redraw move.
+    """
+    # plain Python lists: on graphs of tens to hundreds of units, scipy's per-call overhead dominates
+    uf = list(range(m))
+    tadj: list[list[int]] = [[] for _ in range(m)]
+    joined = 0
+    for e in rng.permutation(len(rul)).tolist():
+        ra, rb = rul[e], rvl[e]
+        while uf[ra] != ra:
+            uf[ra] = uf[uf[ra]]
+            ra = uf[ra]
+        while uf[rb] != rb:
+            uf[rb] = uf[uf[rb]]
+            rb = uf[rb]
+        if ra != rb:
+            uf[ra] = rb
+            tadj[rul[e]].append(rvl[e])
+            tadj[rvl[e]].append(rul[e])
+            joined += 1
+            if joined == m - 1:
+                break
+    if joined < m - 1:
+        return None
+    root = int(rng.integers(m))
+    predl = [-1] * m
+    orderl: list[int] = []
+    stack = [root]
+    while stack:  # depth-first preorder: every subtree is a contiguous slice
+        u = stack.pop()
+        orderl.append(u)
+        for v in tadj[u]:
+            if v != predl[u]:
+                predl[v] = u
+                stack.append(v)
+    return orderl, predl

@@ -25,6 +25,7 @@ from planner.engines.districting.graph import (
     edge_arrays,
     is_connected,
     neighbours,
+    random_tree,
 )
 from planner.errors import SolverError, ValidationError
 
@@ -103,40 +104,12 @@ def _best_tree_split(
     slo, shi = side_bounds
     rlo, rhi = rest_bounds
     best: tuple[np.ndarray, int] | None = None
-    # plain Python lists below: on graphs of tens to hundreds of units, scipy's per-call overhead dominates
     for _ in range(trees):
-        # Kruskal over a random edge order = minimum spanning tree under random weights
-        uf = list(range(m))
-        tadj: list[list[int]] = [[] for _ in range(m)]
-        joined = 0
-        for e in rng.permutation(len(rul)).tolist():
-            ra, rb = rul[e], rvl[e]
-            while uf[ra] != ra:
-                uf[ra] = uf[uf[ra]]
-                ra = uf[ra]
-            while uf[rb] != rb:
-                uf[rb] = uf[uf[rb]]
-                rb = uf[rb]
-            if ra != rb:
-                uf[ra] = rb
-                tadj[rul[e]].append(rvl[e])
-                tadj[rvl[e]].append(rul[e])
-                joined += 1
-                if joined == m - 1:
-                    break
-        if joined < m - 1:  # the units are not connected
+        tree = random_tree(m, rul, rvl, rng)
+        if tree is None:  # the units are not connected
             return None
-        root = int(rng.integers(m))
-        predl = [-1] * m
-        orderl: list[int] = []
-        stack = [root]
-        while stack:  # depth-first preorder: every subtree is a contiguous slice
-            u = stack.pop()
-            orderl.append(u)
-            for v in tadj[u]:
-                if v != predl[u]:
-                    predl[v] = u
-                    stack.append(v)
+        orderl, predl = tree
+        root = orderl[0]
         subl, sizel = pl.copy(), [1] * m
         for i in reversed(orderl[1:]):  # children before parents
             j = predl[i]

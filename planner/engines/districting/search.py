@@ -2,24 +2,32 @@
 
 :class:`_DistrictModel` evaluates one district (bounds broken, objective, best centre); :func:`_seed_centers`
 and :func:`_grow` build a start; :class:`_Search` improves it by boundary moves and swaps that keep every
-district connected, iterated with local perturbations. Every loop stops on counts.
+district connected and by merge-and-redraw (two neighbouring districts merged and re-split along the best cut
+of random spanning trees, :meth:`_Search.recombine`), iterated with local perturbations. Every loop stops on
+counts.
 """
 
 from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.engines.districting.graph import EPS, TimeCap, is_connected
+from planner.engines.districting.graph import EPS, TimeCap, is_connected, random_tree
 from planner.engines.facility import pmedian
 from planner.errors import SolverError
 from planner.settings import DISTRICT_START_SPLIT, START_REGION_UNITS
 
 log = logging.getLogger(__name__)
+
+# Merge-and-redraw (ReCom) move of the travel search: random spanning trees drawn per pair of neighbouring
+# districts (every cut of every tree is tried), and passes over the pairs whose districts changed (counts, not
+# clocks, so the same seed gives the same plan at any load)
+RECOM_TREES = 12
+RECOM_PASSES = 20
 
 
 @dataclass
@@ -46,7 +54,7 @@ class _DistrictModel:
     # perturbations, re-tried moves); bounded, and the value depends only on the set, so results are unchanged
     cache: dict[tuple[frozenset[int], int], tuple[float, float, int]] = field(default_factory=dict)
 
-    def terms(self, members: Sequence[int] | set[int], group: int = -1) -> tuple[float, float, int]:
+    def terms(self, members: Sequence[int] | Set[int], group: int = -1) -> tuple[float, float, int]:
         """(violation, objective, centre) of one district; violation is 0 when every bound holds."""
         key = (frozenset(members), group)
         hit = self.cache.get(key)
@@ -56,17 +64,25 @@ class _DistrictModel:
             hit = self.cache[key] = self._terms(np.sort(np.fromiter(key[0], dtype=np.int64)), group)
         return hit
 
+    def breach(self, size: int, p: float) -> float:
+        """The size and population part of :meth:`terms`' violation of a district of ``size`` units and ``p``
+        residents: a lower bound on its whole violation, cheap enough to screen splits before evaluating them."""
+        viol = float(max(0, self.min_size - size) + max(0, size - self.max_size))
+        # a district outside the residents' bounds counts one break, then its excess: spreading the excess of a
+        # district that must break (a village over the cap alone) over a second one is not an improvement
+        if p > self.hi + EPS:
+            viol += 1.0 + (p - self.hi) / max(self.hi, 1.0)
+        if p < self.lo - EPS:
+            viol += 1.0 + (self.lo - p) / max(self.lo, 1.0)
+        return viol
+
     def _terms(self, m: np.ndarray, group: int) -> tuple[float, float, int]:
         size = len(m)
         if size == 0:
             # a district left empty (growth from locked groups can leave one): a breach the search repairs
             return float(max(self.min_size, 1)) + 1.0, 0.0, -1
         p = float(self.pop[m].sum())
-        viol = float(max(0, self.min_size - size) + max(0, size - self.max_size))
-        if p > self.hi + EPS:
-            viol += (p - self.hi) / max(self.hi, 1.0)
-        if p < self.lo - EPS:
-            viol += (self.lo - p) / max(self.lo, 1.0)
+        viol = self.breach(size, p)
         if group in self.fixed_center and self.fixed_center[group] in set(m.tolist()):
             cm = np.array([self.fixed_center[group]])
         else:
@@ -125,6 +141,8 @@ class _Search:
         # safety count on local-search passes (each pass strictly improves, so it ends anyway)
         self.max_passes = 100 + 4 * len(units)
         self.journal: list[tuple[int, int]] = []
+        # district pairs (as member sets) a merge-and-redraw found no better split for; bounded
+        self.recom_failed: set[tuple[frozenset[int], frozenset[int]]] = set()
 
     # -- state ---------------------------------------------------------------------------------------------
     def load(self, labels: dict[int, int]) -> None:
@@ -226,18 +244,19 @@ class _Search:
                 return a, b
         return None
 
-    def local_search(self, dirty: set[int] | None = None) -> None:
+    def local_search(self, dirty: set[int] | None = None) -> set[int]:
         """Improving boundary moves, then swaps, to a local optimum of both neighbourhoods.
 
         Only units touching a district in ``dirty`` (default: every district) are tried; a change makes its
         two districts dirty. Stops at the fixed point (a count: every step strictly improves), after
-        ``max_passes`` passes, or when the time cap is hit.
+        ``max_passes`` passes, or when the time cap is hit. Returns the districts it changed.
         """
         dirty = set(range(self.k)) if dirty is None else set(dirty)
         swap_dirty = set(dirty)
+        changed: set[int] = set()
         for _ in range(self.max_passes):
             if self.cap.hit("district local search"):
-                return
+                return changed
             new: set[int] = set()
             if dirty:
                 for u in self.rng.permutation(self._touching(dirty)):
@@ -245,19 +264,153 @@ class _Search:
                     if ch is not None:
                         new.update(ch)
             if new:
+                changed |= new
                 dirty = new
                 swap_dirty |= new
                 continue
             if not swap_dirty:
-                return
+                return changed
             for u in self.rng.permutation(self._touching(swap_dirty)):
                 ch = self._try_swap(int(u))
                 if ch is not None:
                     new.update(ch)
             if not new:
-                return
+                return changed
+            changed |= new
             dirty, swap_dirty = set(new), set(new)
         log.info("district local search: stopped after %d passes (safety count)", self.max_passes)
+        return changed
+
+    # -- merge and redraw ----------------------------------------------------------------------------------
+    def _pairs(self, dirty: set[int]) -> list[tuple[int, int]]:
+        """Pairs (a < b) of neighbouring districts with at least one of them in ``dirty``, sorted."""
+        out: set[tuple[int, int]] = set()
+        lab = self.lab
+        for d in sorted(dirty):
+            for u in self.members[d]:
+                for v in self.nbl[u]:
+                    e = lab.get(v, d)
+                    if e != d:
+                        out.add((min(d, e), max(d, e)))
+        return sorted(out)
+
+    def _try_recom(self, a: int, b: int, trees: int) -> bool:
+        """Merge districts ``a`` and ``b`` and re-split the union into two connected districts: every cut of
+        ``trees`` random spanning trees of the union is tried, and the best split by :meth:`_DistrictModel.terms`
+        (violation, then objective: the search's own terms) replaces the pair when it is better. Locked groups
+        stay whole, each on the side of its own district. Returns whether the pair changed."""
+        prob = self.prob
+        key = (frozenset(self.members[a]), frozenset(self.members[b]))
+        # tried with these very districts before (an undone perturbation brings them back)
+        if key in self.recom_failed:
+            return False
+        union = sorted(self.members[a] | self.members[b])
+        m = len(union)
+        loc = {u: i for i, u in enumerate(union)}
+        rul: list[int] = []
+        rvl: list[int] = []
+        for i, u in enumerate(union):
+            for v in self.nbl[u]:
+                j = loc.get(v, -1)
+                if j > i:
+                    rul.append(i)
+                    rvl.append(j)
+        grp = [int(self.group[u]) for u in union]
+        ga, gb = self.dgroup[a], self.dgroup[b]
+        locked = any(g >= 0 for g in grp)
+        pl = [float(prob.pop[u]) for u in union]
+        tot = sum(pl)
+        cur_v = self.val[a][0] + self.val[b][0]
+        cur_o = self.val[a][1] + self.val[b][1]
+        whole = frozenset(union)
+        # sizes within the bounds; with no violation to trade (cur_v 0) a side must be within both bounds
+        ok_size = [prob.min_size <= c <= prob.max_size for c in range(m + 1)]
+        lo, hi = prob.lo - EPS, prob.hi + EPS
+        ok_pop = cur_v <= 1e-9
+        seen: set[frozenset[int]] = set()
+        Terms = tuple[float, float, int]
+        best: tuple[float, float, frozenset[int], frozenset[int], Terms, Terms]
+        best = (0.0, 0.0, whole, whole, self.val[a], self.val[b])
+        found = False
+        for _ in range(trees):
+            tree = random_tree(m, rul, rvl, self.rng)
+            if tree is None:  # the pair is no longer one piece (an earlier change in the pass)
+                return False
+            order, pred = tree
+            sub, size = pl.copy(), [1] * m
+            for i in reversed(order[1:]):  # children before parents
+                sub[pred[i]] += sub[i]
+                size[pred[i]] += size[i]
+            pos = [0] * m
+            for idx, i in enumerate(order):
+                pos[i] = idx
+            for i in order[1:]:
+                # the size and population breaches bound the violation from below: skip splits that cannot win
+                # (screened by the sides' sizes first: most cuts of a tree leave a side too small or too big)
+                si, pa = size[i], sub[i]
+                if ok_pop:  # no violation to trade: both sides within every bound
+                    if not (ok_size[si] and ok_size[m - si] and lo <= pa <= hi and lo <= tot - pa <= hi):
+                        continue
+                elif prob.breach(si, pa) + prob.breach(m - si, tot - pa) > cur_v + 1e-9:
+                    continue
+                side = frozenset(union[x] for x in order[pos[i] : pos[i] + size[i]])
+                if side in seen or (whole - side) in seen:
+                    continue
+                seen.add(side)
+                sa, sb = side, whole - side
+                if locked:
+                    g1 = {grp[loc[u]] for u in sa} - {-1}
+                    g2 = {grp[loc[u]] for u in sb} - {-1}
+                    if g1 <= {ga} and g2 <= {gb}:
+                        pass
+                    elif g1 <= {gb} and g2 <= {ga}:
+                        sa, sb = sb, sa
+                    else:
+                        continue
+                ta, tb = prob.terms(sa, ga), prob.terms(sb, gb)
+                dv, do = ta[0] + tb[0] - cur_v, ta[1] + tb[1] - cur_o
+                if _better(dv, do) and (not found or _better(dv - best[0], do - best[1])):
+                    best = (dv, do, sa, sb, ta, tb)
+                    found = True
+        if not found:
+            if len(self.recom_failed) >= 200_000:
+                self.recom_failed.clear()
+            self.recom_failed.add(key)
+            return False
+        _dv, _do, sa, sb, ta, tb = best
+        for u in sorted(sa):
+            if self.lab[u] != a:
+                self._set(u, a)
+        for u in sorted(sb):
+            if self.lab[u] != b:
+                self._set(u, b)
+        self.val[a], self.val[b] = ta, tb
+        return True
+
+    def recombine(self, dirty: set[int] | None = None, trees: int = RECOM_TREES) -> set[int]:
+        """One merge-and-redraw pass over the pairs of neighbouring districts touching ``dirty`` (default every
+        district), in random order; returns the districts changed."""
+        dirty = set(range(self.k)) if dirty is None else set(dirty)
+        changed: set[int] = set()
+        pairs = self._pairs(dirty)
+        for i in self.rng.permutation(len(pairs)).tolist():
+            if self.cap.hit("district recombination"):
+                break
+            a, b = pairs[i]
+            if self._try_recom(a, b, trees):
+                changed.update((a, b))
+        return changed
+
+    def improve(self, dirty: set[int] | None = None, passes: int = RECOM_PASSES) -> None:
+        """Local search, then merge-and-redraw passes over the pairs that changed, each followed by local search
+        around what it changed, until a pass changes nothing (or after ``passes`` passes: a count)."""
+        ch = self.local_search(dirty)
+        todo = set(range(self.k)) if dirty is None else set(dirty) | ch
+        for _ in range(passes):
+            ch = self.recombine(todo)
+            if not ch:
+                return
+            todo = ch | self.local_search(ch)
 
     def perturb(self, moves: int) -> set[int]:
         """Random boundary moves in one random district and its neighbours, keeping every district connected
