@@ -45,6 +45,7 @@ from planner.engines.districting.travel import spread as _spread
 from planner.errors import ValidationError
 from planner.model import Violation
 from planner.rules import DistrictRules, Rules
+from planner.settings import DISTRICT_SCREEN_UNITS, EXTRA_COUNT_BREAKS, SCREEN_ROUNDS
 
 log = logging.getLogger(__name__)
 
@@ -375,10 +376,13 @@ def _best_count(
     *,
     t0: float,
     time_limit: float,
+    skip_over: int | None = None,
 ) -> tuple[DistrictSolution, bool]:
     """The plan of the first district count in ``tries`` that breaks R1/R2 no more than the numbers force.
 
     Failing that, the plan with the fewest avoidable breaks. Returns it and whether the time cap cut a try.
+    With ``skip_over``, the counts after the first are not tried when the first plan's avoidable breaks exceed
+    ``skip_over`` per extra district (``planner.settings.EXTRA_COUNT_BREAKS``).
     """
     cut = False
     sol: DistrictSolution | None = None
@@ -392,17 +396,61 @@ def _best_count(
         cut |= s_k.stopped_by_time
         if sol is None or _avoidable(s_k, forced) < _avoidable(sol, forced):
             sol = s_k
-        if _avoidable(s_k, forced) == 0:
+        if _avoidable(s_k, forced) == 0 or kk == tries[-1]:
             break
-        if kk != tries[-1]:
+        extra = len(tries) - 1
+        if kk == tries[0] and skip_over is not None and _avoidable(s_k, forced) > skip_over * extra:
             log.info(
-                "plan_districts: %d districts break R1/R2 %d time(s); trying %d",
+                "plan_districts: %d districts break R1/R2 %d time(s), more than %d more district(s) could "
+                "remove at %d each; %s not tried",
                 kk,
                 _avoidable(s_k, forced),
-                kk + 1,
+                extra,
+                skip_over,
+                tries[1:],
             )
+            break
+        log.info(
+            "plan_districts: %d districts break R1/R2 %d time(s); trying %d",
+            kk,
+            _avoidable(s_k, forced),
+            kk + 1,
+        )
     assert sol is not None
     return sol, cut
+
+
+def _polish(
+    screened: DistrictSolution,
+    kk: int,
+    problem_k: Any,
+    forced: np.ndarray,
+    *,
+    seed: int,
+    t0: float,
+    time_limit: float,
+) -> tuple[DistrictSolution, bool]:
+    """The winner of the screening solved again with the full perturbation budget, on the winner's graph
+    (``problem_k`` reads it) and district count; the screened plan stays when the full solve is not better on
+    the avoidable R1/R2 breaks, then the objective (it never is in one piece: the same seed runs the screen's
+    rounds first). Returns the plan and whether the time cap cut the full solve."""
+    left = time_limit - (time.monotonic() - t0)
+    if left <= 0:
+        log.warning("plan_districts: the time limit left no time for the full solve of the screened plan")
+        return screened, True
+    full = solve_districts(problem_k(kk), seed=seed, time_limit=left)
+    log.info(
+        "plan_districts: %d districts, full search: breaks %d -> %d, objective %.1f -> %.1f",
+        kk,
+        _avoidable(screened, forced),
+        _avoidable(full, forced),
+        screened.objective,
+        full.objective,
+    )
+    key_full = (_avoidable(full, forced), full.objective)
+    if key_full <= (_avoidable(screened, forced), screened.objective):
+        return full, full.stopped_by_time
+    return screened, full.stopped_by_time
 
 
 def _relax_roads(
@@ -421,6 +469,7 @@ def _relax_roads(
     lines: Any = None,
     cost: np.ndarray | None = None,
     weights: np.ndarray | None = None,
+    skip_over: int | None = None,
 ) -> tuple[DistrictSolution, sp.csr_matrix, bool]:
     """Where the road graph alone forces R1/R2 breaks, join it to border neighbours there (C5 relaxed).
 
@@ -463,7 +512,7 @@ def _relax_roads(
             cut = True
             break
         graph["adj"] = g
-        s2, c2 = _best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit)
+        s2, c2 = _best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit, skip_over=skip_over)
         cut |= c2
         log.info("plan_districts: road graph relaxed: breaks, worst outside share, objective %s", score(s2))
         if score(s2) < score(best):
@@ -607,13 +656,24 @@ def plan_districts(
 
     problem_k = _problem_maker(graph, pop, cost, r, township=township, cand=cand, group=group)
 
-    def solve_k(kk: int, left: float) -> DistrictSolution:
-        return solve_districts(problem_k(kk), seed=seed, time_limit=left)
+    # above DISTRICT_SCREEN_UNITS villages every candidate (district count, graph) is screened with
+    # SCREEN_ROUNDS perturbation rounds and only the winner gets the full budget (planner.settings); below it,
+    # every candidate is a full solve
+    screen = n > DISTRICT_SCREEN_UNITS
+    made: dict[int, tuple[DistrictSolution, int]] = {}  # id of a screened plan -> (it, its district count)
 
+    def solve_k(kk: int, left: float) -> DistrictSolution:
+        s_ = solve_districts(
+            problem_k(kk), seed=seed, time_limit=left, rounds=SCREEN_ROUNDS if screen else None
+        )
+        made[id(s_)] = (s_, kk)
+        return s_
+
+    skip = EXTRA_COUNT_BREAKS if screen else None
     # the fewest districts the counts allow; when the search finds no plan within the rules at that number
     # (contiguity and village sizes can make it impossible), one or two more, unless --districts fixed it
     tries = [k] if n_districts is not None else list(range(k, min(k + 2, max(k, k_high)) + 1))
-    sol, cut = _best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit)
+    sol, cut = _best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit, skip_over=skip)
     if borders is not None and r.contiguity == "roads":
         sol, adj, cut2 = _relax_roads(
             sol,
@@ -630,8 +690,12 @@ def plan_districts(
             lines=None if network is None else _route_lines(network, access, ids),
             cost=cost,
             weights=pop,
+            skip_over=skip,
         )
         cut |= cut2
+    if screen:
+        sol, c3 = _polish(sol, made[id(sol)][1], problem_k, forced, seed=seed, t0=t0, time_limit=time_limit)
+        cut |= c3
     final_problem = problem_k(len(sol.centers))
     sol, travel = _travel_step(final_problem, sol, r, seed=seed, time_limit=time_limit)  # then the LP/exact
     limit = r.exact_time_limit if r.exact else time_limit
