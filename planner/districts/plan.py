@@ -45,7 +45,7 @@ from planner.engines.districting.travel import spread as _spread
 from planner.errors import ValidationError
 from planner.model import Violation
 from planner.rules import DistrictRules, Rules
-from planner.settings import DISTRICT_SCREEN_UNITS, EXTRA_COUNT_BREAKS, SCREEN_ROUNDS
+from planner.settings import DISTRICT_SCREEN_UNITS, SCREEN_ROUNDS
 
 log = logging.getLogger(__name__)
 
@@ -376,13 +376,10 @@ def _best_count(
     *,
     t0: float,
     time_limit: float,
-    skip_over: int | None = None,
 ) -> tuple[DistrictSolution, bool]:
     """The plan of the first district count in ``tries`` that breaks R1/R2 no more than the numbers force.
 
     Failing that, the plan with the fewest avoidable breaks. Returns it and whether the time cap cut a try.
-    With ``skip_over``, the counts after the first are not tried when the first plan's avoidable breaks exceed
-    ``skip_over`` per extra district (``planner.settings.EXTRA_COUNT_BREAKS``).
     """
     cut = False
     sol: DistrictSolution | None = None
@@ -397,18 +394,6 @@ def _best_count(
         if sol is None or _avoidable(s_k, forced) < _avoidable(sol, forced):
             sol = s_k
         if _avoidable(s_k, forced) == 0 or kk == tries[-1]:
-            break
-        extra = len(tries) - 1
-        if kk == tries[0] and skip_over is not None and _avoidable(s_k, forced) > skip_over * extra:
-            log.info(
-                "plan_districts: %d districts break R1/R2 %d time(s), more than %d more district(s) could "
-                "remove at %d each; %s not tried",
-                kk,
-                _avoidable(s_k, forced),
-                extra,
-                skip_over,
-                tries[1:],
-            )
             break
         log.info(
             "plan_districts: %d districts break R1/R2 %d time(s); trying %d",
@@ -431,9 +416,10 @@ def _polish(
     time_limit: float,
 ) -> tuple[DistrictSolution, bool]:
     """The winner of the screening solved again with the full perturbation budget, on the winner's graph
-    (``problem_k`` reads it) and district count; the screened plan stays when the full solve is not better on
-    the avoidable R1/R2 breaks, then the objective (it never is in one piece: the same seed runs the screen's
-    rounds first). Returns the plan and whether the time cap cut the full solve."""
+    (``problem_k`` reads it) and district count; the screened plan stays when the full solve is worse on the
+    avoidable R1/R2 breaks, then the objective (the same seed runs the screen's rounds first, but the search
+    weighs bounds by how far they are broken, not by how many districts break them). Returns the plan and
+    whether the time cap cut the full solve."""
     left = time_limit - (time.monotonic() - t0)
     if left <= 0:
         log.warning("plan_districts: the time limit left no time for the full solve of the screened plan")
@@ -469,7 +455,6 @@ def _relax_roads(
     lines: Any = None,
     cost: np.ndarray | None = None,
     weights: np.ndarray | None = None,
-    skip_over: int | None = None,
 ) -> tuple[DistrictSolution, sp.csr_matrix, bool]:
     """Where the road graph alone forces R1/R2 breaks, join it to border neighbours there (C5 relaxed).
 
@@ -512,7 +497,7 @@ def _relax_roads(
             cut = True
             break
         graph["adj"] = g
-        s2, c2 = _best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit, skip_over=skip_over)
+        s2, c2 = _best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit)
         cut |= c2
         log.info("plan_districts: road graph relaxed: breaks, worst outside share, objective %s", score(s2))
         if score(s2) < score(best):
@@ -669,11 +654,10 @@ def plan_districts(
         made[id(s_)] = (s_, kk)
         return s_
 
-    skip = EXTRA_COUNT_BREAKS if screen else None
     # the fewest districts the counts allow; when the search finds no plan within the rules at that number
     # (contiguity and village sizes can make it impossible), one or two more, unless --districts fixed it
     tries = [k] if n_districts is not None else list(range(k, min(k + 2, max(k, k_high)) + 1))
-    sol, cut = _best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit, skip_over=skip)
+    sol, cut = _best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit)
     if borders is not None and r.contiguity == "roads":
         sol, adj, cut2 = _relax_roads(
             sol,
@@ -690,7 +674,6 @@ def plan_districts(
             lines=None if network is None else _route_lines(network, access, ids),
             cost=cost,
             weights=pop,
-            skip_over=skip,
         )
         cut |= cut2
     if screen:
