@@ -55,9 +55,9 @@ START_REGION_UNITS = 400
 # stage's own rule (avoidable R1/R2 breaks, then the worst outside share, then the objective) picks the winner
 # among the screened plans, and only the winner is solved again with the full round budget; at or below it every
 # candidate gets the full budget, as before (the demo's and Liechtenstein's plans are unchanged). Measured on the
-# synthetic county (BENCHMARKS.md, 2026-12-01 evening): at 500 and 5,000 villages the screened winner is the
-# candidate the 12 full solves pick (500: the same plan); the stage went from 280-366 s and the 600 s cap to
-# 59 s and 217 s. Not skipping one or two more districts when the fewest break R1/R2 many times: one more
+# synthetic county (BENCHMARKS.md, 2026-12-01 evening): at 500 villages the screened winner is the candidate the
+# 12 full solves pick (the same plan), and the stage went from 280-366 s to 59 s; at 5,000 (where the full solves
+# hit the 600 s cap) it takes 217 s. Not skipping one or two more districts when the fewest break R1/R2 many times: one more
 # district removed 19 of 34 breaks at 500 villages (65 districts) and the plan kept has 67.
 DISTRICT_SCREEN_UNITS = 200
 SCREEN_ROUNDS = 200
