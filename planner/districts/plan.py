@@ -405,38 +405,52 @@ def _best_count(
     return sol, cut
 
 
-def _polish(
-    screened: DistrictSolution,
-    kk: int,
-    problem_k: Any,
-    forced: np.ndarray,
-    *,
-    seed: int,
-    t0: float,
-    time_limit: float,
-) -> tuple[DistrictSolution, bool]:
-    """The winner of the screening solved again with the full perturbation budget, on the winner's graph
-    (``problem_k`` reads it) and district count; the screened plan stays when the full solve is worse on the
-    avoidable R1/R2 breaks, then the objective (the same seed runs the screen's rounds first, but the search
-    weighs bounds by how far they are broken, not by how many districts break them). Returns the plan and
-    whether the time cap cut the full solve."""
-    left = time_limit - (time.monotonic() - t0)
-    if left <= 0:
-        log.warning("plan_districts: the time limit left no time for the full solve of the screened plan")
-        return screened, True
-    full = solve_districts(problem_k(kk), seed=seed, time_limit=left)
-    log.info(
-        "plan_districts: %d districts, full search: breaks %d -> %d, objective %.1f -> %.1f",
-        kk,
-        _avoidable(screened, forced),
-        _avoidable(full, forced),
-        screened.objective,
-        full.objective,
-    )
-    key_full = (_avoidable(full, forced), full.objective)
-    if key_full <= (_avoidable(screened, forced), screened.objective):
-        return full, full.stopped_by_time
-    return screened, full.stopped_by_time
+class _Candidates:
+    """The engine's solves of the stage's candidate plans (district counts, relaxed graphs): ``solve_k(kk, left)``.
+
+    With ``screen`` (above ``planner.settings.DISTRICT_SCREEN_UNITS`` villages) every candidate is solved with
+    ``SCREEN_ROUNDS`` perturbation rounds, the stage's rule picks among them as among full solves, and
+    :meth:`polish` solves the winner again with the full budget; without, every solve has the full budget.
+    """
+
+    def __init__(self, problem_k: Any, *, seed: int, screen: bool) -> None:
+        self.problem_k, self.seed, self.screen = problem_k, seed, screen
+        self.made: dict[int, tuple[DistrictSolution, int]] = {}  # id of a plan -> (it, its district count)
+
+    def __call__(self, kk: int, left: float) -> DistrictSolution:
+        rounds = SCREEN_ROUNDS if self.screen else None
+        s_ = solve_districts(self.problem_k(kk), seed=self.seed, time_limit=left, rounds=rounds)
+        self.made[id(s_)] = (s_, kk)
+        return s_
+
+    def polish(
+        self, screened: DistrictSolution, cut: bool, forced: np.ndarray, *, t0: float, time_limit: float
+    ) -> tuple[DistrictSolution, bool]:
+        """The winner of the screening solved again with the full perturbation budget, on the winner's graph
+        (``problem_k`` reads it) and district count; the screened plan stays when the full solve is worse on
+        the avoidable R1/R2 breaks, then the objective (the same seed runs the screen's rounds first, but the
+        search weighs bounds by how far they are broken, not by how many districts break them). Returns the
+        plan and ``cut`` or whether the time cap cut the full solve. Without screening, the plan as it is."""
+        if not self.screen:
+            return screened, cut
+        left = time_limit - (time.monotonic() - t0)
+        if left <= 0:
+            log.warning("plan_districts: the time limit left no time for the full solve of the screened plan")
+            return screened, True
+        kk = self.made[id(screened)][1]
+        full = solve_districts(self.problem_k(kk), seed=self.seed, time_limit=left)
+        log.info(
+            "plan_districts: %d districts, full search: breaks %d -> %d, objective %.1f -> %.1f",
+            kk,
+            _avoidable(screened, forced),
+            _avoidable(full, forced),
+            screened.objective,
+            full.objective,
+        )
+        cut |= full.stopped_by_time
+        if (_avoidable(full, forced), full.objective) <= (_avoidable(screened, forced), screened.objective):
+            return full, cut
+        return screened, cut
 
 
 def _relax_roads(
@@ -641,19 +655,8 @@ def plan_districts(
 
     problem_k = _problem_maker(graph, pop, cost, r, township=township, cand=cand, group=group)
 
-    # above DISTRICT_SCREEN_UNITS villages every candidate (district count, graph) is screened with
-    # SCREEN_ROUNDS perturbation rounds and only the winner gets the full budget (planner.settings); below it,
-    # every candidate is a full solve
-    screen = n > DISTRICT_SCREEN_UNITS
-    made: dict[int, tuple[DistrictSolution, int]] = {}  # id of a screened plan -> (it, its district count)
-
-    def solve_k(kk: int, left: float) -> DistrictSolution:
-        s_ = solve_districts(
-            problem_k(kk), seed=seed, time_limit=left, rounds=SCREEN_ROUNDS if screen else None
-        )
-        made[id(s_)] = (s_, kk)
-        return s_
-
+    # above DISTRICT_SCREEN_UNITS villages each candidate is screened, and the winner solved in full at the end
+    solve_k = _Candidates(problem_k, seed=seed, screen=n > DISTRICT_SCREEN_UNITS)
     # the fewest districts the counts allow; when the search finds no plan within the rules at that number
     # (contiguity and village sizes can make it impossible), one or two more, unless --districts fixed it
     tries = [k] if n_districts is not None else list(range(k, min(k + 2, max(k, k_high)) + 1))
@@ -676,9 +679,7 @@ def plan_districts(
             weights=pop,
         )
         cut |= cut2
-    if screen:
-        sol, c3 = _polish(sol, made[id(sol)][1], problem_k, forced, seed=seed, t0=t0, time_limit=time_limit)
-        cut |= c3
+    sol, cut = solve_k.polish(sol, cut, forced, t0=t0, time_limit=time_limit)
     final_problem = problem_k(len(sol.centers))
     sol, travel = _travel_step(final_problem, sol, r, seed=seed, time_limit=time_limit)  # then the LP/exact
     limit = r.exact_time_limit if r.exact else time_limit
