@@ -78,7 +78,7 @@ def _scale_county() -> Any:
 
 @pytest.mark.slow
 def test_screening_picks_the_candidate_the_full_rule_picks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The benchmark's 60-village synthetic county (roads, seed 0) tries 9 candidates (3 counts on the road
+    """The benchmark's 60-village synthetic county (roads, seed 0) tries 8 candidates (3 counts on the road
     graph, then relaxed graphs); the full rule solves all of them with the full budget, the screening with
     SCREEN_ROUNDS and then the best again: both keep the same plan (the winner solved alike)."""
     from planner.network import build_network, locate_villages, travel_times
