@@ -45,6 +45,7 @@ from planner.engines.districting.travel import spread as _spread
 from planner.errors import ValidationError
 from planner.model import Violation
 from planner.rules import DistrictRules, Rules
+from planner.settings import DISTRICT_SCREEN_UNITS, POLISH_CANDIDATES, SCREEN_ROUNDS
 
 log = logging.getLogger(__name__)
 
@@ -393,17 +394,77 @@ def _best_count(
         cut |= s_k.stopped_by_time
         if sol is None or _avoidable(s_k, forced) < _avoidable(sol, forced):
             sol = s_k
-        if _avoidable(s_k, forced) == 0:
+        if _avoidable(s_k, forced) == 0 or kk == tries[-1]:
             break
-        if kk != tries[-1]:
-            log.info(
-                "plan_districts: %d districts break R1/R2 %d time(s); trying %d",
-                kk,
-                _avoidable(s_k, forced),
-                kk + 1,
-            )
+        log.info(
+            "plan_districts: %d districts break R1/R2 %d time(s); trying %d",
+            kk,
+            _avoidable(s_k, forced),
+            kk + 1,
+        )
     assert sol is not None
     return sol, cut
+
+
+class _Candidates:
+    """The engine's solves of the stage's candidate plans (district counts, relaxed graphs): ``solve_k(kk, left)``.
+
+    With ``screen`` (above ``planner.settings.DISTRICT_SCREEN_UNITS`` villages) every candidate is solved with
+    ``SCREEN_ROUNDS`` perturbation rounds, the stage's rule picks among them as among full solves, and
+    :meth:`polish` solves the winner, and the best of the others by avoidable breaks then objective (up to
+    ``POLISH_CANDIDATES`` in all), again with the full budget; without, every solve has the full budget.
+    """
+
+    def __init__(self, problem_k: Any, graph: dict[str, sp.csr_matrix], *, seed: int, screen: bool) -> None:
+        self.problem_k, self.graph, self.seed, self.screen = problem_k, graph, seed, screen
+        # every plan made, in order: (it, its district count, its graph)
+        self.made: list[tuple[DistrictSolution, int, sp.csr_matrix]] = []
+
+    def __call__(self, kk: int, left: float) -> DistrictSolution:
+        rounds = SCREEN_ROUNDS if self.screen else None
+        s_ = solve_districts(self.problem_k(kk), seed=self.seed, time_limit=left, rounds=rounds)
+        self.made.append((s_, kk, self.graph["adj"]))
+        return s_
+
+    def polish(
+        self, winner: DistrictSolution, cut: bool, forced: np.ndarray, *, t0: float, time_limit: float
+    ) -> tuple[DistrictSolution, bool, sp.csr_matrix]:
+        """The screening's winner and runners-up solved again with the full perturbation budget, each on its
+        graph and district count; of these and the screened winner, the plan of fewest avoidable R1/R2 breaks,
+        then least objective (the winner first on a tie). Returns it, ``cut`` or whether the time cap cut a full
+        solve, and its graph (also left in ``graph["adj"]``). Without screening, the winner as it is."""
+        if not self.screen:
+            return winner, cut, self.graph["adj"]
+        first = next(m for m in self.made if m[0] is winner)
+        others = sorted(
+            (m for m in self.made if m[0] is not winner),
+            key=lambda m: (_avoidable(m[0], forced), m[0].objective),
+        )
+        best, best_adj = winner, first[2]
+        for s_, kk, g in [first, *others][:POLISH_CANDIDATES]:
+            left = time_limit - (time.monotonic() - t0)
+            if left <= 0:
+                log.warning("plan_districts: the time limit left no time for a full solve of a screened plan")
+                cut = True
+                break
+            self.graph["adj"] = g
+            full = solve_districts(self.problem_k(kk), seed=self.seed, time_limit=left)
+            cut |= full.stopped_by_time
+            log.info(
+                "plan_districts: %d districts, full search: breaks %d -> %d, objective %.1f -> %.1f",
+                kk,
+                _avoidable(s_, forced),
+                _avoidable(full, forced),
+                s_.objective,
+                full.objective,
+            )
+            if (_avoidable(full, forced), full.objective) < (_avoidable(best, forced), best.objective) or (
+                s_ is winner
+                and (_avoidable(full, forced), full.objective) == (_avoidable(best, forced), best.objective)
+            ):
+                best, best_adj = full, g
+        self.graph["adj"] = best_adj
+        return best, cut, best_adj
 
 
 def _relax_roads(
@@ -616,9 +677,8 @@ def plan_districts(
 
     problem_k = _problem_maker(graph, pop, cost, r, township=township, cand=cand, group=group)
 
-    def solve_k(kk: int, left: float) -> DistrictSolution:
-        return solve_districts(problem_k(kk), seed=seed, time_limit=left)
-
+    # above DISTRICT_SCREEN_UNITS villages each candidate is screened, and the winner solved in full at the end
+    solve_k = _Candidates(problem_k, graph, seed=seed, screen=n > DISTRICT_SCREEN_UNITS)
     # the fewest districts the counts allow; when the search finds no plan within the rules at that number
     # (contiguity and village sizes can make it impossible), one or two more, unless --districts fixed it
     tries = [k] if n_districts is not None else list(range(k, min(k + 2, max(k, k_high)) + 1))
@@ -641,6 +701,7 @@ def plan_districts(
             weights=pop,
         )
         cut |= cut2
+    sol, cut, adj = solve_k.polish(sol, cut, forced, t0=t0, time_limit=time_limit)
     final_problem = problem_k(len(sol.centers))
     sol, travel = _travel_step(final_problem, sol, r, seed=seed, time_limit=time_limit)  # then the LP/exact
     limit = r.exact_time_limit if r.exact else time_limit

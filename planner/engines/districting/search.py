@@ -9,6 +9,7 @@ counts.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import logging
 from collections.abc import Sequence, Set
@@ -501,19 +502,36 @@ def _pmedian_start(
     no MIP; the district search does the rest."""
     sub = prob.cost[np.ix_(units, cand)]
     stall = min(max(20, need), 100)
-    sol = pmedian(
-        sub,
-        need,
-        weights=prob.w[units],
-        seed=int(rng.integers(1 << 30)),
-        time_limit=max(cap.left(), 0.0),
-        exact=False,
-        max_stall=stall,
-        max_rounds=5 * stall,
-    )
-    if sol.stopped_by_time:
-        cap.record("p-median start")
-    return [cand[int(j)] for j in np.asarray(sol.medians)]
+    seed = int(rng.integers(1 << 30))
+    w = np.ascontiguousarray(prob.w[units])
+    # the district stage solves the same county several times (more districts, relaxed road graphs): the start
+    # depends on the costs, residents, count and seed only, not on the graph, so a counted (uncut) start is kept
+    # by the content of its inputs and given again, the same medians
+    key = hashlib.sha1(np.ascontiguousarray(sub).tobytes() + w.tobytes() + repr((need, seed, stall)).encode())
+    medians = _STARTS.get(key.digest())
+    if medians is None:
+        sol = pmedian(
+            sub,
+            need,
+            weights=w,
+            seed=seed,
+            time_limit=max(cap.left(), 0.0),
+            exact=False,
+            max_stall=stall,
+            max_rounds=5 * stall,
+        )
+        medians = np.asarray(sol.medians)
+        if sol.stopped_by_time:
+            cap.record("p-median start")
+        else:
+            if len(_STARTS) >= 256:
+                _STARTS.clear()
+            _STARTS[key.digest()] = medians
+    return [cand[int(j)] for j in medians]
+
+
+# counted p-median starts by the digest of their inputs (:func:`_pmedian_start`)
+_STARTS: dict[bytes, np.ndarray] = {}
 
 
 def _regions(prob: _DistrictModel, units: list[int], n_regions: int, rounds: int = 6) -> np.ndarray:
