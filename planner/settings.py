@@ -53,9 +53,10 @@ START_REGION_UNITS = 400
 # and one or two more, on the road graph and on up to three relaxed graphs, up to 12 engine solves. Above
 # DISTRICT_SCREEN_UNITS villages each candidate is screened with SCREEN_ROUNDS perturbation rounds (a count), the
 # stage's own rule (avoidable R1/R2 breaks, then the worst outside share, then the objective) picks the winner
-# among the screened plans, and the winner and the best other screened plan (by avoidable breaks, then
-# objective), POLISH_CANDIDATES in all, are solved again with the full round budget; the one of fewer breaks,
-# then least objective, is kept. At or below the threshold every candidate gets the full budget, as before (the
+# among the screened plans, and the winner and the best other screened plan (by avoidable breaks, then fewest
+# districts, then objective), POLISH_CANDIDATES in all, are solved again with the full round budget; the one of
+# fewer breaks, then fewer districts (the stage's first count that holds the rules), then least objective, is
+# kept (comparing objectives alone preferred one district more, whose travel is always less). At or below the threshold every candidate gets the full budget, as before (the
 # demo's and Liechtenstein's plans are unchanged). Measured on the synthetic county (BENCHMARKS.md, 2026-12-01
 # evening): at 500 and 2,000 villages the plan is the one of the 12 full solves (334 s -> 159 s at 2,000); the
 # winner alone lost it at 2,000 (83 breaks, not 62: two screened plans tied at 89 and the outside share chose

@@ -431,16 +431,18 @@ class _Candidates:
     ) -> tuple[DistrictSolution, bool, sp.csr_matrix]:
         """The screening's winner and runners-up solved again with the full perturbation budget, each on its
         graph and district count; of these and the screened winner, the plan of fewest avoidable R1/R2 breaks,
-        then least objective (the winner first on a tie). Returns it, ``cut`` or whether the time cap cut a full
+        then fewest districts, then least objective (the winner first on a tie). Returns it, ``cut`` or whether the time cap cut a full
         solve, and its graph (also left in ``graph["adj"]``). Without screening, the winner as it is."""
         if not self.screen:
             return winner, cut, self.graph["adj"]
         first = next(m for m in self.made if m[0] is winner)
+        # as the stage's rule: fewest avoidable breaks, then the fewest districts (the first count that holds
+        # the rules), then the objective
         others = sorted(
             (m for m in self.made if m[0] is not winner),
-            key=lambda m: (_avoidable(m[0], forced), m[0].objective),
+            key=lambda m: (_avoidable(m[0], forced), m[1], m[0].objective),
         )
-        best, best_adj = winner, first[2]
+        best, best_k, best_adj = winner, first[1], first[2]
         for s_, kk, g in [first, *others][:POLISH_CANDIDATES]:
             left = time_limit - (time.monotonic() - t0)
             if left <= 0:
@@ -458,11 +460,10 @@ class _Candidates:
                 s_.objective,
                 full.objective,
             )
-            if (_avoidable(full, forced), full.objective) < (_avoidable(best, forced), best.objective) or (
-                s_ is winner
-                and (_avoidable(full, forced), full.objective) == (_avoidable(best, forced), best.objective)
-            ):
-                best, best_adj = full, g
+            mine = (_avoidable(full, forced), kk, full.objective)
+            kept = (_avoidable(best, forced), best_k, best.objective)
+            if mine < kept or (s_ is winner and mine == kept):
+                best, best_k, best_adj = full, kk, g
         self.graph["adj"] = best_adj
         return best, cut, best_adj
 
