@@ -861,8 +861,8 @@ def controls(
     if len(villages):
         minx, miny, maxx, maxy = villages.total_bounds
         # the villages in the part of the frame the controls leave free: the title above, the zoom buttons on
-        # the left, the layer list on the right (the legend sits in the bottom-left corner, below most counties)
-        m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(60, 50), padding_bottom_right=(330, 20))
+        # the left, the legend in the bottom-left corner, the layer list on the right
+        m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(200, 50), padding_bottom_right=(330, 20))
     return m
 
 
