@@ -40,8 +40,9 @@ def _badge(lang: str, *, short: bool) -> str:
     )
 
 
-#: The marker's size and the badge's offset (pixels): the badge sits up and to the right of the station's site,
-#: tied to it by a short line, so that the office dot a station often shares its village with stays visible.
+#: The marker's size and the badge's offset (pixels): the badge sits down and to the left of the station's site,
+#: tied to it by a short line, so that the office dot a station often shares its village with stays visible, and
+#: clear of the district's label, which the map sets up and to the right of the office.
 _ICON = 26
 _OFFSET = 8
 
@@ -50,9 +51,9 @@ def _marker(lang: str, *, short: bool) -> str:
     """The marker of a station: its badge, off the site, and the line from the site to it."""
     return (
         f"<div style='position:relative;width:{_ICON}px;height:{_ICON}px'>"
-        "<div style='position:absolute;left:0;bottom:0;width:12px;height:2px;background:#333;"
-        "transform-origin:0 50%;transform:rotate(-45deg)'></div>"
-        f"<div style='position:absolute;left:{_OFFSET}px;top:0'>{_badge(lang, short=short)}</div></div>"
+        "<div style='position:absolute;right:0;top:0;width:12px;height:2px;background:#333;"
+        "transform-origin:100% 50%;transform:rotate(-45deg)'></div>"
+        f"<div style='position:absolute;left:0;top:{_OFFSET}px'>{_badge(lang, short=short)}</div></div>"
     )
 
 
@@ -196,7 +197,7 @@ def stations_layer(
         name=js_text(t("map.layer.stations", lang)),
         marker=folium.Marker(
             icon=folium.DivIcon(
-                html="", icon_size=(_ICON, _ICON), icon_anchor=(0, _ICON), class_name=STATION_CLASS
+                html="", icon_size=(_ICON, _ICON), icon_anchor=(_ICON, 0), class_name=STATION_CLASS
             )
         ),
         # each badge's own html (ringed when short), put in its DivIcon's options by folium's pointToLayer
