@@ -85,7 +85,7 @@ def _week_days(week: str, working: list[dt.date]) -> int:
 
 
 def _check_hard(stdout: str) -> Counter[tuple[str, str]]:
-    """The hard breaks `planner check` prints (rule TAB hard TAB subject TAB detail)."""
+    """The hard breaks `planner check -v` prints, one a line (rule TAB hard TAB subject TAB detail)."""
     got: Counter[tuple[str, str]] = Counter()
     for line in stdout.splitlines():
         parts = line.split("\t")
@@ -211,7 +211,9 @@ def run_month(args: argparse.Namespace, month: str) -> dict[str, Any]:
             "error": plan.stderr[-2000:],
             "seconds": round(seconds, 1),
         }
-    ccmd = ["planner", "check", str(out), "--lang", "en"] + (["--config", args.config] if args.config else [])
+    ccmd = ["planner", "check", str(out), "--lang", "en", "-v"] + (
+        ["--config", args.config] if args.config else []
+    )
     check = subprocess.run(ccmd, capture_output=True, text=True, check=False)
     row = measure(out, plan_rc=plan.returncode, check=check)
     row["seconds"] = round(seconds, 1)
@@ -269,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure_only:
         for d in args.measure_only:
             check = subprocess.run(
-                ["planner", "check", d, "--lang", "en"], capture_output=True, text=True, check=False
+                ["planner", "check", d, "--lang", "en", "-v"], capture_output=True, text=True, check=False
             )
             rows.append(measure(Path(d), plan_rc=None, check=check))
     else:
