@@ -7,6 +7,7 @@ handled exactly like a fresh one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -174,3 +175,14 @@ class DroppedVisit(NamedTuple):
     village_id: str
     reason: str
     reason_zh: str
+
+
+def officer_labels(summary: Mapping[str, Any] | None) -> dict[str, str]:
+    """officer_id -> how the sheets and the map name him: "苏英艳 (O01-1)" when the roster gives a name, else
+    the id; from summary.json's ``roster``."""
+    out: dict[str, str] = {}
+    for r in (summary or {}).get("roster") or []:
+        if isinstance(r, Mapping) and r.get("officer_id") is not None:
+            oid, name = str(r["officer_id"]), str(r.get("name") or "").strip()
+            out[oid] = f"{name} ({oid})" if name and name.lower() != "nan" and name != oid else oid
+    return out

@@ -382,10 +382,14 @@ def test_schedule_cells_that_look_like_formulas_are_neutralised(tmp_path: Path) 
 
 
 def test_plain_schedule_csv_is_written_as_before(tmp_path: Path) -> None:
-    """A schedule with no cell to neutralise is written exactly as pandas writes it (the demo's bytes stay)."""
+    """A schedule with no cell to neutralise is written exactly as pandas writes it (the demo's bytes stay),
+    its whole minutes as whole numbers (480, not the 480.0 a float column would print)."""
     plan = _plan(with_current=False)
     out = write_plan_dir(plan, tmp_path / "plan")
-    expected = plan.schedule.assign(date=plan.schedule["date"].map(lambda d: d.isoformat()))
+    expected = plan.schedule.assign(
+        date=plan.schedule["date"].map(lambda d: d.isoformat()),
+        minutes=plan.schedule["minutes"].astype("int64"),
+    )
     assert (out / "schedule.csv").read_bytes() == expected.to_csv(index=False).encode("utf-8-sig").replace(
         b"\n", os.linesep.encode()
     )

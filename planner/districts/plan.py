@@ -708,11 +708,7 @@ def plan_districts(
     limit = r.exact_time_limit if r.exact else time_limit
     sol, cert = certify(final_problem, sol, exact=r.exact, seed=seed, time_limit=limit)
     cut |= cert.stopped_by_time  # the exact mode's safety cap cut it: the plan may differ between runs
-    width = max(2, len(str(len(sol.centers))))
-    did = np.array([f"D{d + 1:0{width}d}" for d in range(len(sol.centers))])
-    kept = _kept_ids(sol.labels, group, current, ids)
-    if kept is not None:  # every district is one locked district (--lock all): it keeps the bureau's id
-        did = kept
+    did = _district_ids(sol.labels, len(sol.centers), group, current, ids)
     out = villages.copy()
     out["district_id"] = did[sol.labels]
     if group is not None and current is not None:
@@ -740,6 +736,17 @@ def plan_districts(
         final_problem,
         travel,
     )
+
+
+def _district_ids(
+    labels: np.ndarray, k: int, group: np.ndarray | None, current: pd.Series | None, ids: pd.Index
+) -> np.ndarray:
+    """D01.. per district, or the bureau's own ids when every district is one locked district (--lock all)."""
+    kept = _kept_ids(labels, group, current, ids)
+    if kept is not None:
+        return kept
+    width = max(2, len(str(k)))
+    return np.array([f"D{d + 1:0{width}d}" for d in range(k)])
 
 
 def _kept_ids(

@@ -35,6 +35,7 @@ from planner.model import (
     VILLAGE_COLUMNS,
     PlanData,
     TravelTimes,
+    officer_labels,
 )
 from planner.rules import Rules
 
@@ -190,8 +191,6 @@ def _write_xlsx(plan: PlanData, schedule: pd.DataFrame, path: Path, *, lang: str
             plan.routes["officer_id"].astype(str)
         )
         km = {str(k): float(x) for k, x in sums.sum().items()}
-    from planner.outputs.lookups import officer_labels
-
     labels = officer_labels(plan.summary if isinstance(plan.summary, dict) else None)
     write_schedule_xlsx(schedule, path, lang=lang, names=names, townships=towns, km=km, labels=labels)
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from planner.model import PlanData
+from planner.model import PlanData, officer_labels
 from planner.rules import Rules
 
 __all__ = [
@@ -53,17 +51,6 @@ def village_places(villages: pd.DataFrame) -> dict[str, tuple[str, str]]:
 def office_villages(offices: pd.DataFrame) -> dict[str, str]:
     """office_id -> village_id of the village the office is in, both as text."""
     return dict(zip(offices["office_id"].astype(str), offices["village_id"].astype(str), strict=True))
-
-
-def officer_labels(summary: Mapping[str, Any] | None) -> dict[str, str]:
-    """officer_id -> how the sheets and the map name him: "苏英艳 (O01-1)" when the roster gives a name, else
-    the id; from summary.json's ``roster``."""
-    out: dict[str, str] = {}
-    for r in (summary or {}).get("roster") or []:
-        if isinstance(r, Mapping) and r.get("officer_id") is not None:
-            oid, name = str(r["officer_id"]), str(r.get("name") or "").strip()
-            out[oid] = f"{name} ({oid})" if name and name.lower() != "nan" and name != oid else oid
-    return out
 
 
 def visiting_officers(schedule: pd.DataFrame | None) -> dict[str, list[str]]:
