@@ -227,15 +227,20 @@ def stale_rows(plan: PlanData, derived: Any, roster: pd.DataFrame | None) -> lis
         home = {}
     out: list[Violation] = []
     visits: dict[tuple[str, str], list[tuple[int, str]]] = {}  # (officer, village) -> its stale (line, date)
+    known_offices = set(site) | set(office_of)
+
+    def named(vid: str) -> str:
+        return f"{vid} ({names[vid]})" if vid in names.index else vid
+
     for i, r in enumerate(plan.schedule.itertuples(index=False), start=2):
         officer, vid, act, day = str(r.officer_id), str(r.village_id), str(r.activity), str(r.date)
         mine = home.get(officer) or officer.rsplit("-", 1)[0]
-        if mine not in site and mine not in set(office_of):
+        if mine not in known_offices:
             continue
-        name = f"{vid} ({names[vid]})" if vid in names.index else vid
         if act in _VISITS and vid in office_of.index and office_of[vid] != mine:
             visits.setdefault((officer, vid), []).append((i, day))
         elif act == "office" and mine in site and vid and vid != site[mine]:
+            name = named(vid)
             out.append(
                 Violation(
                     "schedule",
@@ -249,7 +254,7 @@ def stale_rows(plan: PlanData, derived: Any, roster: pd.DataFrame | None) -> lis
             )
     for (officer, vid), rows in sorted(visits.items()):
         mine = home.get(officer) or officer.rsplit("-", 1)[0]
-        name = f"{vid} ({names[vid]})" if vid in names.index else vid
+        name = named(vid)
         d, o = str(v.at[vid, "district_id"]), office_of[vid]
         lines = ", ".join(str(i) for i, _ in rows)
         days = sorted({day for _, day in rows})
