@@ -100,6 +100,76 @@ def heavy_villages(ids: pd.Index, pop: np.ndarray, r: DistrictRules) -> list[Vio
     return out
 
 
+# connected village sets a village's R1-and-R2 test may look at before it gives up (and calls the village free)
+HEAVY_SEARCH_SETS = 20_000
+
+
+def heavy_neighbourhoods(nbrs: Sequence[Any], pop: np.ndarray, r: DistrictRules) -> np.ndarray:
+    """Villages that no district within R1 and R2 can hold: every connected set of ``min_villages`` villages
+    through the village (in the neighbour graph ``nbrs``) has more residents than the district's officers may
+    serve. A village over the cap alone is one of them; so is a large village whose every neighbourhood of R1's
+    minimum is over the cap, which R1 and R2 together force to break R2 wherever it goes.
+
+    A branch-and-bound enumeration of the connected sets through the village, cheapest neighbour first, stops
+    at the first set within the cap; after :data:`HEAVY_SEARCH_SETS` sets it gives up and calls the village free
+    (never a false "forced"). Bool mask per village; all False when the bureau does not use R2.
+    """
+    n = len(pop)
+    out = np.zeros(n, dtype=bool)
+    if not r.uses_population:
+        return out
+    cap = float(r.max_officers * r.residents_per_officer)
+    out = np.asarray(pop, dtype=float) > cap
+    size = r.min_villages if r.uses_villages else 1
+    if size <= 1 or n == 0:
+        return out
+    pl = [float(p) for p in pop]
+    pmin = min(pl)
+    nbl = [[int(v) for v in nb] for nb in nbrs]
+    for i in range(n):
+        if not out[i]:
+            out[i] = _no_set_within(i, nbl, pl, size, cap, pmin)
+    return out
+
+
+def _no_set_within(i: int, nbl: list[list[int]], pl: list[float], size: int, cap: float, pmin: float) -> bool:
+    """No connected set of ``size`` units through ``i`` has at most ``cap`` residents (False when unsure, and
+    when the village's piece of the graph has fewer than ``size`` units: that is R1's break, not R2's)."""
+    piece, todo = {i}, [i]
+    while todo and len(piece) < size:
+        for v in nbl[todo.pop()]:
+            if v not in piece:
+                piece.add(v)
+                todo.append(v)
+    if len(piece) < size:
+        return False
+    # a set, its residents, the units that may extend it and those its branch has ruled out
+    Node = tuple[tuple[int, ...], float, frozenset[int], frozenset[int]]
+    stack: list[Node] = [((i,), pl[i], frozenset(nbl[i]) - {i}, frozenset((i,)))]
+    seen = 0
+    while stack:
+        members, total, ext, banned = stack.pop()
+        seen += 1
+        if seen > HEAVY_SEARCH_SETS:
+            return False
+        if len(members) == size:
+            if total <= cap:
+                return False
+            continue
+        need = size - len(members)
+        # children in cheapest-first order, each ruling out the siblings before it (every set is reached once,
+        # in the branch of its first member in that order); pushed in reverse, so the cheapest is tried first
+        ruled = set(banned)
+        children: list[Node] = []
+        for v in sorted(ext - banned, key=lambda u: (pl[u], u)):
+            if total + pl[v] + (need - 1) * pmin <= cap:
+                grown = (ext | frozenset(nbl[v])) - set(members) - {v} - ruled
+                children.append(((*members, v), total + pl[v], frozenset(grown), frozenset(ruled | {v})))
+            ruled.add(v)
+        stack.extend(reversed(children))
+    return True
+
+
 def _check_r2(d: str, residents: float, r: DistrictRules) -> list[Violation]:
     """R2: a district's residents fit its most officers at residents_per_officer each (when the bureau uses R2)."""
     cap = r.max_officers * r.residents_per_officer

@@ -21,7 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from planner.districts.adjacency import _anchor_points, _bridge, village_adjacency
-from planner.districts.check import check_districts, heavy_villages
+from planner.districts.check import check_districts, heavy_neighbourhoods, heavy_villages
 from planner.districts.compare import PlanComparison, compare_current
 from planner.districts.roads import line_outside_share, road_adjacency, route_outside_share
 from planner.engines.districting import DistrictingProblem, DistrictSolution
@@ -34,7 +34,7 @@ from planner.engines.districting.certificate import (
     solution_of,
 )
 from planner.engines.districting.contiguous import solve as solve_districts
-from planner.engines.districting.graph import components
+from planner.engines.districting.graph import components, neighbours
 from planner.engines.districting.travel import (
     DEFAULT_CAP_S,
     TravelCertificate,
@@ -370,6 +370,22 @@ def _avoidable(sol: DistrictSolution, forced: np.ndarray) -> int:
     return out
 
 
+def _forced(
+    adj: sp.csr_matrix,
+    borders: sp.csr_matrix | None,
+    pop: np.ndarray,
+    township: np.ndarray | None,
+    r: DistrictRules,
+) -> np.ndarray:
+    """Villages whose district breaks R2 in every plan (:func:`planner.districts.check.heavy_neighbourhoods`),
+    judged on every edge any candidate graph may use (roads and borders), within townships when they bind."""
+    union = adj if borders is None else sp.csr_matrix(((adj + borders) > 0).astype(np.int8))
+    nbrs = neighbours(union, len(pop))
+    if township is not None:
+        nbrs = [nb[township[nb] == township[i]] for i, nb in enumerate(nbrs)]
+    return heavy_neighbourhoods(nbrs, pop, r)
+
+
 def _best_count(
     tries: list[int],
     solve_k: Any,
@@ -671,8 +687,7 @@ def plan_districts(
     k = n_districts if n_districts is not None else k_low
     cand = _candidate_mask(ids, candidates)
     group = _locked_groups(ids, locked, current)
-    cap = r.max_officers * r.residents_per_officer
-    forced = pop > cap if r.uses_population else np.zeros(n, dtype=bool)
+    forced = _forced(adj, borders, pop, township, r)
 
     graph = {"adj": adj}
 

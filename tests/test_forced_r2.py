@@ -1,0 +1,77 @@
+"""R2 breaks that R1 and R2 force together: a large village whose every R1-sized neighbourhood is over the cap
+(issue 13: the district stage must not spend eleven more solves trying to avoid a break no plan avoids)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from district_fixtures import grid_graph, make_access, make_times, make_villages, rules
+
+import planner.districts.plan as stage
+from planner.districts import plan_districts
+from planner.districts.check import heavy_neighbourhoods
+from planner.engines.districting.graph import neighbours
+
+
+def _nbrs(rows: int, cols: int) -> list[np.ndarray]:
+    adj, _xy = grid_graph(rows, cols)
+    return neighbours(adj, rows * cols)
+
+
+def test_a_village_whose_every_five_village_neighbourhood_is_over_the_cap_is_forced() -> None:
+    """A 3 x 3 grid, centre 8,000 residents, others 600: the cheapest 5 villages through the centre hold
+    8,000 + 4 x 600 = 10,400 > 2 x 5,000, so the centre is forced; a corner (600) is not (its own four
+    cheapest neighbours without the centre make 3,000)."""
+    pop = np.full(9, 600.0)
+    pop[4] = 8_000.0
+    forced = heavy_neighbourhoods(_nbrs(3, 3), pop, rules().districts)
+    assert forced.tolist() == [False] * 4 + [True] + [False] * 4
+
+
+def test_one_light_path_is_enough_to_free_the_village() -> None:
+    """The same grid with one neighbour of the centre at 300 and its far corner at 300: 8,000 + 600 + 300 + 300 +
+    600 = 9,800 fits, found along the only cheap path, so nothing is forced."""
+    pop = np.full(9, 800.0)
+    pop[4] = 8_000.0
+    pop[[1, 0, 3]] = 300.0  # centre -> 1 -> 0 -> 3 (-> 4's other side): a light, connected neighbourhood
+    assert 8_000 + 300 * 3 + 800 <= 10_000
+    forced = heavy_neighbourhoods(_nbrs(3, 3), pop, rules().districts)
+    assert not forced.any()
+
+
+def test_a_piece_smaller_than_r1_is_r1s_break_not_forced_r2() -> None:
+    """Two villages joined to nothing else cannot make 5; that is an R1 break, so neither is forced by R2."""
+    nbrs = [np.array([1]), np.array([0])]
+    forced = heavy_neighbourhoods(nbrs, np.array([9_000.0, 3_000.0]), rules().districts)
+    assert not forced.any()
+
+
+def test_without_r2_nothing_is_forced() -> None:
+    pop = np.full(9, 600.0)
+    pop[4] = 30_000.0
+    assert not heavy_neighbourhoods(_nbrs(3, 3), pop, rules(mode="villages").districts).any()
+
+
+def test_the_stage_stops_at_the_first_count_when_its_only_break_is_forced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 5 x 6 grid of 600-resident villages with one 8,000-resident village: its district breaks R2 in every
+    plan. The stage's first solve is kept (one engine solve, no further counts, no relaxed graph) and the plan
+    still reports the R2 break."""
+    calls: list[int] = []
+    real = stage.solve_districts
+
+    def solve(problem: Any, **kw: Any) -> Any:
+        calls.append(problem.k)
+        return real(problem, **kw)
+
+    monkeypatch.setattr(stage, "solve_districts", solve)
+    pop = np.full(30, 600)
+    pop[14] = 8_000
+    villages = make_villages(5, 6, pop)
+    part = plan_districts(villages, make_times(villages), make_access(villages), rules=rules(), seed=0)
+    assert len(calls) == 1
+    heavy = part.labels[14]
+    assert pop[part.labels == heavy].sum() > 10_000
