@@ -105,3 +105,76 @@ def test_route_outside_share_measures_the_road_lines_outside_the_district() -> N
 
     worst, total = route_outside_share(geoms, labels, [0, 2], lines)
     assert worst == pytest.approx(total) and worst == pytest.approx(0.8)
+
+
+def _row_of_three(names: list[object]) -> tuple[object, object, object, object]:
+    """Three 1 km villages in a row and one road along them at 30 km/h (2 min a km): a short street in V000
+    ("Carrer Major"), then ``names[1]`` through V001 and into V002."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from planner.io.roads import lines_to_roads
+    from planner.network import build_network, locate_villages, travel_times
+    from planner.rules import Rules
+
+    villages = make_villages(1, 3, np.array([500, 400, 300]))
+    lines = gpd.GeoDataFrame(
+        {"name": [names[0], names[1], names[1]], "highway": ["primary"] * 3, "speed": [30.0] * 3},
+        geometry=[
+            LineString([(500, 500), (900, 500)]),
+            LineString([(900, 500), (1500, 500)]),  # a node at each village's centre, where it meets the road
+            LineString([(1500, 500), (2500, 500)]),
+        ],
+        crs=villages.crs,
+    )
+    r = Rules()
+    net = build_network(lines_to_roads(lines, speed_col="speed"), rules=r.network, crs=villages.crs)
+    access = locate_villages(net, villages, rules=r.network)
+    return villages, net, access, travel_times(net, access)
+
+
+def test_c5_note_names_the_road_through_the_other_district_and_its_minutes() -> None:
+    """District D1 is V000 and V002 (office V000), D2 is V001 between them: the route V000 -> V002 runs 1 km
+    through D2 on CG-2, 2 minutes outside D1; the note says so (the village passed, the road, the minutes)."""
+    from planner.districts.roads import C5Roads, check_c5
+
+    villages, net, access, times = _row_of_three(["Carrer Major", "CG-2"])
+    district_of = np.array(["D1", "D2", "D1"])
+    minutes = times.seconds / 60.0
+    roads = C5Roads(net, access, villages.geometry)
+    (v,) = check_c5("D1", 0, np.array([0, 2]), minutes, villages.index, district_of, roads=roads)
+    assert v.rule == "C5" and v.subject == "D1" and not v.hard
+    assert "passes village V001 of district D2 (on CG-2, about 2 min outside the district)" in v.detail
+    assert "经过警务区 D2 的村 V001 (道路 CG-2, 在本区外约 2 分钟)" in v.detail_zh
+    # without the network the note is the one `planner check` gives: the village passed, no road
+    (bare,) = check_c5("D1", 0, np.array([0, 2]), minutes, villages.index, district_of)
+    assert bare.detail.endswith("passes village V001 of district D2")
+    assert (bare.rule, bare.subject, bare.hard) == (v.rule, v.subject, v.hard)
+
+
+def test_c5_note_says_when_the_road_has_no_name() -> None:
+    """The stretch through D2 has neither name nor ref: the note says "an unnamed road", never an edge id."""
+    from planner.districts.roads import C5Roads, check_c5
+
+    villages, net, access, times = _row_of_three(["Carrer Major", None])
+    roads = C5Roads(net, access, villages.geometry)
+    (v,) = check_c5(
+        "D1",
+        0,
+        np.array([0, 2]),
+        times.seconds / 60.0,
+        villages.index,
+        np.array(["D1", "D2", "D1"]),
+        roads=roads,
+    )
+    assert "(on an unnamed road, about 2 min outside the district)" in v.detail
+    assert "(无名道路, 在本区外约 2 分钟)" in v.detail_zh
+
+
+def test_road_names_take_the_name_else_the_ref_sorted_when_ways_were_joined() -> None:
+    """osmnx lists the names of joined ways in hash order; the road's name is the same whatever the order."""
+    from planner.io.roads import road_names
+
+    names = pd.Series([["Carretera b", "Carretera a"], None, float("nan"), "  "])
+    refs = pd.Series([None, "CG-3", ["CS-2", "CG-2"], None])
+    assert road_names(names, refs, 4).tolist() == ["Carretera a / Carretera b", "CG-3", "CG-2 / CS-2", ""]

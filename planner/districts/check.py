@@ -385,6 +385,7 @@ def check_districts(
     adjacency: Any = None,
     offices: pd.DataFrame | None = None,
     candidates: Sequence[str] | None = None,
+    roads: Any = None,
 ) -> list[Violation]:
     """Re-check an assignment of villages to districts and offices (a fresh plan or one edited by hand).
 
@@ -398,6 +399,10 @@ def check_districts(
         TravelTimes between the villages.
     adjacency
         Neighbour matrix in the villages' order (default :func:`village_adjacency`, small pieces bridged).
+    roads
+        A :class:`planner.districts.roads.C5Roads` when the road network is at hand: C5's notes then name the
+        road a route takes through another district and its minutes outside (the plan has it; ``planner check``
+        has the travel times only).
 
     Returns
     -------
@@ -428,5 +433,5 @@ def check_districts(
             out += _check_candidate(d, o, candidates)
             if minutes is not None:
                 out += _check_travel(d, o, mem, minutes, a, r)
-                out += check_c5(d, a.position[o], mem, minutes, a.ids, a.district)
+                out += check_c5(d, a.position[o], mem, minutes, a.ids, a.district, roads=roads)
     return out

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from planner.districts.adjacency import _anchor_points, _bridge, village_adjacency
 from planner.districts.check import check_districts, heavy_neighbourhoods, heavy_villages
 from planner.districts.compare import PlanComparison, compare_current
-from planner.districts.roads import line_outside_share, road_adjacency, route_outside_share
+from planner.districts.roads import C5Roads, line_outside_share, road_adjacency, route_outside_share
 from planner.engines.districting import DistrictingProblem, DistrictSolution
 from planner.engines.districting.certificate import (
     EXACT_NODES,
@@ -170,6 +170,9 @@ class DistrictPartition:
         A lower bound on the resident-minutes of every plan under the hard rules (the travel alone).
     problem
         The engine's instance the certificate is for (the final graph and number of districts).
+    roads
+        :class:`planner.districts.roads.C5Roads` when the plan was drawn on a road network: C5's notes name the
+        road a route takes through another district.
     """
 
     villages: gpd.GeoDataFrame
@@ -191,6 +194,7 @@ class DistrictPartition:
     certificate: Certificate | None = None
     problem: DistrictingProblem | None = None
     travel_certificate: TravelCertificate | None = None
+    roads: Any = None
 
     @property
     def population(self) -> np.ndarray:
@@ -750,6 +754,7 @@ def plan_districts(
         cert,
         final_problem,
         travel,
+        None if network is None else C5Roads(network, access, villages.geometry),
     )
 
 
@@ -833,7 +838,9 @@ def complete_plan(
     out_check["office_village_id"] = [str(ids[c]) for c in office_pos]
     violations = list(p.violations)
     violations.extend(
-        check_districts(out_check, p.times, rules=rules, adjacency=p.adjacency, candidates=p.candidates)
+        check_districts(
+            out_check, p.times, rules=rules, adjacency=p.adjacency, candidates=p.candidates, roads=p.roads
+        )
     )
     violations.extend(_unreachable(out, p.access))
     violations = _dedupe(violations)

@@ -188,11 +188,14 @@ def check_c5(
     minutes: np.ndarray,
     ids: pd.Index,
     district_of: np.ndarray,
+    *,
+    roads: Any = None,
 ) -> list[Violation]:
     """C5: the office's fastest route to a village of its district passes a village of another district.
 
     One soft Violation per district, naming the worst such route (its minutes and the village passed) and how
-    many of the district's villages are reached that way.
+    many of the district's villages are reached that way. ``roads`` (a :class:`C5Roads`, when the road network
+    is at hand) adds the road the route takes there and its minutes outside the district.
     """
     others = [int(v) for v in members if v != office]
     if not others:
@@ -213,18 +216,79 @@ def check_c5(
     v, m = ids[vv[worst]], ids[outside[best[worst]]]
     dm, t = district_of[outside[best[worst]]], float(direct[worst])
     cnt = int(hit.sum())
+    en = zh = ""
+    if roads is not None:
+        found = roads.passed(ids[office], v, ids[members], ids[np.flatnonzero(district_of == dm)], m)
+        if found is not None:
+            en, zh = _road_words(*found)
     return [
         Violation(
             "C5",
             district,
             f"district {district}: the fastest route from its office {ids[office]} to {cnt} of its villages "
             f"passes through another district; the longest, to {v} ({t:.0f} min), passes village {m} of "
-            f"district {dm}",
+            f"district {dm}{en}",
             f"警务区 {district}: 从警务室 {ids[office]} 到其中 {cnt} 个村的最快路线经过其他警务区; 最长的一条到 "
-            f"{v} ({t:.0f} 分钟), 经过警务区 {dm} 的村 {m}",
+            f"{v} ({t:.0f} 分钟), 经过警务区 {dm} 的村 {m}{zh}",
             hard=False,
         )
     ]
+
+
+def _road_words(name: str, minutes_out: float) -> tuple[str, str]:
+    """The note's road part: " (on CG-2, about 6 min outside the district)" and its zh."""
+    road_en = name if name else "an unnamed road"
+    road_zh = f"道路 {name}" if name else "无名道路"
+    if minutes_out < 0.5:
+        return f" (on {road_en}, under 1 min outside the district)", f" ({road_zh}, 在本区外不到 1 分钟)"
+    return (
+        f" (on {road_en}, about {minutes_out:.0f} min outside the district)",
+        f" ({road_zh}, 在本区外约 {minutes_out:.0f} 分钟)",
+    )
+
+
+class C5Roads:
+    """The road an office's route takes through another district, for C5's note (the network at hand).
+
+    Parameters
+    ----------
+    network, access
+        The road network and the villages' access (:func:`planner.network.locate_villages`).
+    geoms
+        The villages' outlines indexed by village_id, in the network's metric CRS.
+    """
+
+    def __init__(self, network: Any, access: pd.DataFrame, geoms: gpd.GeoSeries) -> None:
+        self.network, self.access, self.geoms = network, access, geoms
+
+    def passed(
+        self, office: Any, village: Any, own: Sequence[Any], other: Sequence[Any], at: Any
+    ) -> tuple[str, float] | None:
+        """(road name or "", minutes outside ``own``) of the route office -> village: the road that runs the
+        longest inside the district of villages ``other``, else the one nearest village ``at``; None without a
+        driven route."""
+        import shapely
+
+        from planner.network.routes import route_edges
+
+        net = self.network
+        edges = route_edges(net, self.access, [(office, village)])[0]
+        if not len(edges):
+            return None
+        geom = net.edge_geometry[edges]
+        length = np.maximum(net.edge_length_m[edges], 1e-9)
+        mine = self.geoms.loc[list(own)].union_all().buffer(1.0)
+        there = self.geoms.loc[list(other)].union_all().buffer(1.0)
+        out = np.clip(1.0 - shapely.length(shapely.intersection(geom, mine)) / length, 0.0, 1.0)
+        minutes_out = float((net.edge_seconds[edges] * out).sum()) / 60.0
+        names = net.edge_name[edges] if net.edge_name is not None else np.full(len(edges), "", object)
+        inside = shapely.length(shapely.intersection(geom, there))
+        if inside.max() > 0:
+            by_name = pd.Series(inside).groupby(pd.Series(names, dtype=str)).sum()
+            name = str(by_name.sort_index().idxmax())
+        else:
+            name = str(names[int(np.argmin(shapely.distance(geom, self.geoms.loc[at])))])
+        return name, minutes_out
 
 
 def km_outside(routes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, offices: pd.DataFrame) -> pd.DataFrame:

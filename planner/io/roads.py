@@ -14,6 +14,8 @@ unpaved         True on unpaved surfaces (``surface`` = unpaved, gravel, dirt, g
                 ``highway=track`` unless its surface is paved
 speed_kmh       a speed given by the file (line layers with ``speed_col``), NaN otherwise
 oneway          1 one-way along the line, -1 one-way against it, 0 both ways
+road_name       the road's OSM ``name``, else its ``ref`` (a line layer's ``name`` / ``ref`` columns), ``""``
+                when it has neither; names of ways joined into one edge sorted and joined by " / "
 u, v            (OSM only) node ids: the rows are already directed edges u -> v with the geometry
                 drawn from u to v, so ``oneway`` is 1 on every row
 ==============  ==================================================================================
@@ -329,11 +331,32 @@ def _read_osm_xml(path: Path, *, source: Path) -> gpd.GeoDataFrame:
             "speed_kmh": np.full(len(edges), np.nan),
             "oneway": np.ones(len(edges), np.int8),
             "class_speed_key": [_classes(h) for h in edges["highway"]],
+            "road_name": road_names(edges.get("name"), edges.get("ref"), len(edges)),
         },
         geometry=edges.geometry.to_numpy(),
         crs=edges.crs,
     )
     out.attrs = {"source": str(source), "kind": "osm"}
+    return out
+
+
+def road_names(names: Any, refs: Any, n: int) -> np.ndarray:
+    """Each road's name, else its ref, else "" (C5's notes name the road a route passes another district on).
+
+    osmnx lists the differing values of the ways it joins into one edge in hash order: they are sorted here, so
+    the name is the same whatever the hash seed.
+    """
+
+    def words(value: Any) -> list[str]:
+        vals = value if isinstance(value, list | tuple) else [value]
+        return sorted({str(v).strip() for v in vals if isinstance(v, str) and str(v).strip()})
+
+    out = np.full(n, "", dtype=object)
+    for k in range(n):
+        got = words(names.iloc[k]) if names is not None else []
+        if not got and refs is not None:
+            got = words(refs.iloc[k])
+        out[k] = " / ".join(got)
     return out
 
 
@@ -478,6 +501,9 @@ def lines_to_roads(
     surface = g[cols["surface"]] if "surface" in cols else pd.Series([None] * len(g))
     unpaved = np.array([_is_unpaved(h, s, None) for h, s in zip(highway, surface, strict=True)], bool)
     data: dict[str, Any] = {
+        "road_name": road_names(
+            g[cols["name"]] if "name" in cols else None, g[cols["ref"]] if "ref" in cols else None, len(g)
+        ),
         "highway": highway.to_numpy(object),
         "maxspeed_kmh": maxspeed,
         "unpaved": unpaved,

@@ -68,6 +68,8 @@ class RoadNetwork:
         (m,) road class of each edge.
     edge_geometry
         (m,) shapely LineStrings drawn from u to v.
+    edge_name
+        (m,) the road's name (OSM ``name``, else ``ref``; ``""`` unnamed), or None when the roads had none.
     crs
         The metric CRS of the coordinates.
     source
@@ -83,11 +85,12 @@ class RoadNetwork:
     edge_geometry: np.ndarray
     crs: Any
     source: str = field(default="<roads>")
+    edge_name: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         m = len(self.edge_u)
-        for name in ("edge_v", "edge_seconds", "edge_length_m", "edge_highway", "edge_geometry"):
-            if len(getattr(self, name)) != m:
+        for name in ("edge_v", "edge_seconds", "edge_length_m", "edge_highway", "edge_geometry", "edge_name"):
+            if getattr(self, name) is not None and len(getattr(self, name)) != m:
                 raise ValueError(f"{name} has {len(getattr(self, name))} entries, edge_u has {m}")
         if m and (self.edge_u.max() >= self.n_nodes or self.edge_v.max() >= self.n_nodes):
             raise ValueError("an edge refers to a node that is not in node_xy")
@@ -286,6 +289,9 @@ def build_network(
         edge_geometry=np.asarray(edge_geoms, dtype=object),
         crs=crs,
         source=source,
+        edge_name=attrs["road_name"].fillna("").astype(str).to_numpy(object)
+        if "road_name" in attrs
+        else None,
     )
     log.info("road network %s: %s", source, net.summary())
     return net

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +17,7 @@ from planner.network.graph import RoadNetwork
 from planner.network.matrix import village_ids
 
 Route = tuple[shapely.LineString, float, float]
+T = TypeVar("T")
 
 
 def route(network: RoadNetwork, access: pd.DataFrame, from_id: Any, to_id: Any) -> Route:
@@ -31,19 +32,49 @@ def route(network: RoadNetwork, access: pd.DataFrame, from_id: Any, to_id: Any) 
 
 def routes(network: RoadNetwork, access: pd.DataFrame, pairs: Iterable[tuple[Any, Any]]) -> list[Route]:
     """:func:`route` for many pairs: one Dijkstra (with predecessors) per distinct origin, in batches."""
+    empty: Route = (shapely.LineString(), math.inf, math.inf)
+    same: Route = (shapely.LineString(), 0.0, 0.0)
+    return _each_path(
+        network, access, pairs, lambda a, b, dist, pred: _assemble(network, a, b, dist, pred), same, empty
+    )
+
+
+def route_edges(
+    network: RoadNetwork, access: pd.DataFrame, pairs: Iterable[tuple[Any, Any]]
+) -> list[np.ndarray]:
+    """The network edges (indices, in driving order) of the route of each pair; empty when none is driven."""
+    none = np.zeros(0, np.int64)
+
+    def edges(a: pd.Series, b: pd.Series, dist: np.ndarray, pred: np.ndarray) -> np.ndarray:
+        path = _node_path(a, b, dist, pred)
+        return np.array([network.edge_index[(u, v)] for u, v in itertools.pairwise(path)], np.int64)
+
+    return _each_path(network, access, pairs, edges, none, none)
+
+
+def _each_path(
+    network: RoadNetwork,
+    access: pd.DataFrame,
+    pairs: Iterable[tuple[Any, Any]],
+    build: Callable[[pd.Series, pd.Series, np.ndarray, np.ndarray], T],
+    same: T,
+    empty: T,
+) -> list[T]:
+    """``build(a, b, dist, pred)`` for each pair of villages (access rows), one Dijkstra per distinct origin;
+    ``same`` for a village to itself, ``empty`` where one of them is off the roads."""
     pairs = list(pairs)
     village_ids(access, [p[0] for p in pairs] + [p[1] for p in pairs], "route")
     pos = {k: i for i, k in enumerate(access.index)}
     node = access["node"].to_numpy(np.int64)
     ok = (access["access"].to_numpy(object) != "unreachable") & (node >= 0)
-    results: list[Route | None] = [None] * len(pairs)
+    results: list[T | None] = [None] * len(pairs)
     need: dict[int, list[int]] = {}
     for k, (a, b) in enumerate(pairs):
         ia, ib = pos[a], pos[b]
         if a == b:
-            results[k] = (shapely.LineString(), 0.0, 0.0)
+            results[k] = same
         elif not (ok[ia] and ok[ib]):
-            results[k] = (shapely.LineString(), math.inf, math.inf)
+            results[k] = empty
         else:
             need.setdefault(int(node[ia]), []).append(k)
     origins = np.array(sorted(need), np.int64)
@@ -55,18 +86,27 @@ def routes(network: RoadNetwork, access: pd.DataFrame, pairs: Iterable[tuple[Any
         for r, o in enumerate(src.tolist()):
             for k in need[o]:
                 a, b = pairs[k]
-                results[k] = _assemble(network, access.iloc[pos[a]], access.iloc[pos[b]], dist[r], pred[r])
-    return [r if r is not None else (shapely.LineString(), math.inf, math.inf) for r in results]
+                results[k] = build(access.iloc[pos[a]], access.iloc[pos[b]], dist[r], pred[r])
+    return [r if r is not None else empty for r in results]
 
 
-def _assemble(network: RoadNetwork, a: pd.Series, b: pd.Series, dist: np.ndarray, pred: np.ndarray) -> Route:
+def _node_path(a: pd.Series, b: pd.Series, dist: np.ndarray, pred: np.ndarray) -> list[int]:
+    """The road nodes from village a's access node to b's ([] when b's is not reached)."""
     target = int(b["node"])
     if not np.isfinite(dist[target]):
-        return (shapely.LineString(), math.inf, math.inf)
+        return []
     path = [target]
     while path[-1] != int(a["node"]):
         path.append(int(pred[path[-1]]))
     path.reverse()
+    return path
+
+
+def _assemble(network: RoadNetwork, a: pd.Series, b: pd.Series, dist: np.ndarray, pred: np.ndarray) -> Route:
+    target = int(b["node"])
+    path = _node_path(a, b, dist, pred)
+    if not path:
+        return (shapely.LineString(), math.inf, math.inf)
     coords: list[np.ndarray] = [np.array([[a["x"], a["y"]]]), _leg(network, a, outbound=True)]
     meters = float(a["snap_m"]) + _leg_len(network, a)
     for u, v in itertools.pairwise(path):
