@@ -65,7 +65,15 @@ class _DistrictModel:
         whole = bool(np.all(np.isfinite(pop)) and np.all(pop == np.floor(pop)))
         self.exact_pop = whole and float(np.abs(pop).sum()) < 2.0**52
         # a hard travel limit adds excess / max_cost to the violation: a screen needs that term non-negative
-        self.screen = self.max_cost is None or self.max_cost > 0
+        screen = self.max_cost is None or self.max_cost > 0
+        # :meth:`floor`'s parts, the same numbers :meth:`breach` computes: its size part per size (-inf for an
+        # empty district or when no screen is safe) and the residents' bounds
+        self.size_floor: list[float] = [-math.inf] + [
+            float(max(0, self.min_size - c) + max(0, c - self.max_size)) if screen else -math.inf
+            for c in range(1, len(pop) + 2)
+        ]
+        self.hi_eps, self.lo_eps = self.hi + EPS, self.lo - EPS
+        self.hi_div, self.lo_div = max(self.hi, 1.0), max(self.lo, 1.0)
 
     def terms(self, members: Sequence[int] | Set[int], group: int = -1) -> tuple[float, float, int]:
         """(violation, objective, centre) of one district; violation is 0 when every bound holds."""
@@ -81,11 +89,13 @@ class _DistrictModel:
         """A lower bound on :meth:`terms`' violation of a district of ``size`` units, ``p`` of them residents
         (the search's running sum): :meth:`breach` when that sum is exact, else the size part alone; -inf when
         no screen is safe (an empty district, a hard travel limit that is not positive)."""
-        if size <= 0 or not self.screen:
-            return -math.inf
+        f = self.size_floor[size]
         if self.exact_pop:
-            return self.breach(size, p)
-        return float(max(0, self.min_size - size) + max(0, size - self.max_size))
+            if p > self.hi_eps:
+                f += 1.0 + (p - self.hi) / self.hi_div
+            if p < self.lo_eps:
+                f += 1.0 + (self.lo - p) / self.lo_div
+        return f
 
     def breach(self, size: int, p: float) -> float:
         """The size and population part of :meth:`terms`' violation of a district of ``size`` units and ``p``
@@ -284,15 +294,32 @@ class _Search:
         near_a: set[int] = set().union(*[nbrs[y] for y in ma if y != u])
         rest_a = ma - {u}
         pu, va = prob.popl[u], val[a]
+        # the sizes stay; the residents' bounds alone may already make the pair worse (see _try_move): floor
+        # inlined, the same arithmetic
+        exact, popl, hi_eps, lo_eps = prob.exact_pop, prob.popl, prob.hi_eps, prob.lo_eps
+        hi, lo, hi_div, lo_div = prob.hi, prob.lo, prob.hi_div, prob.lo_div
+        fa0 = prob.size_floor[len(ma)]
+        qa0 = psum[a] - pu
         for b in sorted(near):
             mb, vb = members[b], val[b]
+            fb0 = prob.size_floor[len(mb)]
+            qb0 = psum[b] + pu
             for v in sorted(mb & near_a):
                 if group[v] >= 0:
                     continue
-                # the sizes stay; the residents' bounds alone may already make the pair worse (see _try_move)
-                pv = prob.popl[v]
-                fa = prob.floor(len(ma), psum[a] - pu + pv)
-                if ((fa + prob.floor(len(mb), psum[b] - pv + pu)) - va[0]) - vb[0] > 1e-9:
+                fa, fb = fa0, fb0
+                if exact:
+                    pv = popl[v]
+                    qa, qb = qa0 + pv, qb0 - pv
+                    if qa > hi_eps:
+                        fa += 1.0 + (qa - hi) / hi_div
+                    if qa < lo_eps:
+                        fa += 1.0 + (lo - qa) / lo_div
+                    if qb > hi_eps:
+                        fb += 1.0 + (qb - hi) / hi_div
+                    if qb < lo_eps:
+                        fb += 1.0 + (lo - qb) / lo_div
+                if ((fa + fb) - va[0]) - vb[0] > 1e-9:
                     continue
                 na = rest_a | {v}
                 nb = (mb - {v}) | {u}
