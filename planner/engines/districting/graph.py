@@ -155,22 +155,21 @@ def neighbours(adjacency: Any, n: int) -> list[np.ndarray]:
 
 def is_connected(members: set[int] | Sequence[int], nbrs: Sequence[Sequence[int]] | list[np.ndarray]) -> bool:
     """The members form one piece of the neighbour graph (an empty or single member set does)."""
-    # one search from any member, stopping when it has reached them all: the searches ask this millions of
-    # times, and the pieces themselves (components) are not needed for the answer
-    ms = members if isinstance(members, set | frozenset) else set(members)
-    if len(ms) <= 1:
+    # one search from any member, striking off the members it reaches and stopping when none is left: the
+    # searches ask this millions of times, and the pieces themselves (components) are not needed for the answer
+    left = set(members)
+    if len(left) <= 1:
         return True
-    start = next(iter(ms))
-    seen = {start}
-    stack = [start]
+    stack = [left.pop()]
+    pop, push, strike = stack.pop, stack.append, left.discard
     while stack:
-        for v in nbrs[stack.pop()]:
-            if v in ms and v not in seen:
-                seen.add(v)
-                if len(seen) == len(ms):
+        for v in nbrs[pop()]:
+            if v in left:
+                strike(v)
+                if not left:
                     return True
-                stack.append(v)
-    return len(seen) == len(ms)
+                push(v)
+    return not left
 
 
 def components(nbrs: Sequence[Sequence[int]] | list[np.ndarray], units: Sequence[int]) -> list[list[int]]:
@@ -225,36 +224,38 @@ def random_tree(
     preorder, whose every subtree is a contiguous slice; parent of each unit, -1 at the root), or None when the
     units are not connected. Shared by the min-cut recombination and the travel search's merge-and-redraw move.
     """
-    # plain Python lists: on graphs of tens to hundreds of units, scipy's per-call overhead dominates
+    # plain Python lists: on graphs of tens to hundreds of units, scipy's per-call overhead dominates; the
+    # search draws about a million of these, so the loops below keep their lookups few (same edges, same order)
     uf = list(range(m))
     tadj: list[list[int]] = [[] for _ in range(m)]
-    joined = 0
+    need = m - 1
     for e in rng.permutation(len(rul)).tolist():
-        ra, rb = rul[e], rvl[e]
-        while uf[ra] != ra:
-            uf[ra] = uf[uf[ra]]
-            ra = uf[ra]
+        x = ra = rul[e]
+        y = rb = rvl[e]
+        while uf[ra] != ra:  # path halving
+            uf[ra] = ra = uf[uf[ra]]
         while uf[rb] != rb:
-            uf[rb] = uf[uf[rb]]
-            rb = uf[rb]
+            uf[rb] = rb = uf[uf[rb]]
         if ra != rb:
             uf[ra] = rb
-            tadj[rul[e]].append(rvl[e])
-            tadj[rvl[e]].append(rul[e])
-            joined += 1
-            if joined == m - 1:
+            tadj[x].append(y)
+            tadj[y].append(x)
+            need -= 1
+            if not need:
                 break
-    if joined < m - 1:
+    if need > 0:
         return None
     root = int(rng.integers(m))
     predl = [-1] * m
     orderl: list[int] = []
     stack = [root]
+    pop, visit, push = stack.pop, orderl.append, stack.append
     while stack:  # depth-first preorder: every subtree is a contiguous slice
-        u = stack.pop()
-        orderl.append(u)
+        u = pop()
+        visit(u)
+        pu = predl[u]
         for v in tadj[u]:
-            if v != predl[u]:
+            if v != pu:
                 predl[v] = u
-                stack.append(v)
+                push(v)
     return orderl, predl

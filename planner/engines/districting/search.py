@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import logging
+import math
 from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 
@@ -55,6 +56,25 @@ class _DistrictModel:
     # perturbations, re-tried moves); bounded, and the value depends only on the set, so results are unchanged
     cache: dict[tuple[frozenset[int], int], tuple[float, float, int]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # residents as plain floats, and whether every sum of them is exact in any order (whole numbers, total
+        # below 2**52): then a district's residents kept by the search as a running sum equal ``pop[m].sum()``
+        # bit for bit, and :meth:`floor` may screen a candidate district before :meth:`terms` evaluates it
+        pop = np.asarray(self.pop, dtype=np.float64)
+        self.popl: list[float] = pop.tolist()
+        whole = bool(np.all(np.isfinite(pop)) and np.all(pop == np.floor(pop)))
+        self.exact_pop = whole and float(np.abs(pop).sum()) < 2.0**52
+        # a hard travel limit adds excess / max_cost to the violation: a screen needs that term non-negative
+        screen = self.max_cost is None or self.max_cost > 0
+        # :meth:`floor`'s parts, the same numbers :meth:`breach` computes: its size part per size (-inf for an
+        # empty district or when no screen is safe) and the residents' bounds
+        self.size_floor: list[float] = [-math.inf] + [
+            float(max(0, self.min_size - c) + max(0, c - self.max_size)) if screen else -math.inf
+            for c in range(1, len(pop) + 2)
+        ]
+        self.hi_eps, self.lo_eps = self.hi + EPS, self.lo - EPS
+        self.hi_div, self.lo_div = max(self.hi, 1.0), max(self.lo, 1.0)
+
     def terms(self, members: Sequence[int] | Set[int], group: int = -1) -> tuple[float, float, int]:
         """(violation, objective, centre) of one district; violation is 0 when every bound holds."""
         key = (frozenset(members), group)
@@ -62,8 +82,20 @@ class _DistrictModel:
         if hit is None:
             if len(self.cache) >= 500_000:
                 self.cache.clear()
-            hit = self.cache[key] = self._terms(np.sort(np.fromiter(key[0], dtype=np.int64)), group)
+            hit = self.cache[key] = self._terms(np.array(sorted(key[0]), dtype=np.int64), group)
         return hit
+
+    def floor(self, size: int, p: float) -> float:
+        """A lower bound on :meth:`terms`' violation of a district of ``size`` units, ``p`` of them residents
+        (the search's running sum): :meth:`breach` when that sum is exact, else the size part alone; -inf when
+        no screen is safe (an empty district, a hard travel limit that is not positive)."""
+        f = self.size_floor[size]
+        if self.exact_pop:
+            if p > self.hi_eps:
+                f += 1.0 + (p - self.hi) / self.hi_div
+            if p < self.lo_eps:
+                f += 1.0 + (self.lo - p) / self.lo_div
+        return f
 
     def breach(self, size: int, p: float) -> float:
         """The size and population part of :meth:`terms`' violation of a district of ``size`` units and ``p``
@@ -82,7 +114,8 @@ class _DistrictModel:
         if size == 0:
             # a district left empty (growth from locked groups can leave one): a breach the search repairs
             return float(max(self.min_size, 1)) + 1.0, 0.0, -1
-        p = float(self.pop[m].sum())
+        # a sum that is exact in any order is taken in plain Python (the same number, without numpy's overhead)
+        p = sum(map(self.popl.__getitem__, m.tolist())) if self.exact_pop else float(self.pop[m].sum())
         viol = self.breach(size, p)
         if group in self.fixed_center and self.fixed_center[group] in set(m.tolist()):
             cm = np.array([self.fixed_center[group]])
@@ -92,16 +125,16 @@ class _DistrictModel:
                 viol += 1.0
                 cm = m
         sub = self.cost[m[:, None], cm]
-        score = self.w[m] @ sub
+        wm = self.w[m]
+        score = wm @ sub
         radius = sub.max(axis=0)
         score = score + self.compactness_weight * self.target * radius
-        excess = np.zeros(len(cm))
         if self.max_cost is not None:
             over = np.maximum(sub - self.max_cost, 0.0)
             excess = over.sum(axis=0)
             if not self.max_cost_hard:
                 # soft limit: each resident-minute beyond it counts once more, for the residents actually there
-                score = score + self.w[m] @ over
+                score = score + wm @ over
         if self.max_cost is not None and self.max_cost_hard:
             j = int(np.lexsort((score, excess))[0])
             viol += excess[j] / self.max_cost
@@ -136,6 +169,7 @@ class _Search:
         self.units = units
         self.k = k
         self.group = group  # locked group per unit (-1 free)
+        self.groupl: list[int] = [int(g) for g in np.asarray(group).tolist()]  # the same, plain ints
         self.rng = rng
         self.cap = cap
         self.nbl: list[list[int]] = [nb.tolist() for nb in prob.nbrs]  # plain ints: Python loops below
@@ -156,6 +190,9 @@ class _Search:
             if self.group[u] >= 0:
                 self.dgroup[d] = int(self.group[u])
         self.val = [self.prob.terms(self.members[d], self.dgroup[d]) for d in range(self.k)]
+        # residents per district as a running sum (exact when the model's sums are: see _DistrictModel.floor)
+        popl = self.prob.popl
+        self.psum = [sum(popl[u] for u in sorted(ms)) for ms in self.members]
         self.journal = []
 
     def total(self) -> tuple[float, float]:
@@ -167,6 +204,9 @@ class _Search:
         self.members[a].discard(u)
         self.members[b].add(u)
         self.lab[u] = b
+        p = self.prob.popl[u]
+        self.psum[a] -= p
+        self.psum[b] += p
 
     def undo(self) -> None:
         """Undo every label change since the journal was last cleared."""
@@ -176,6 +216,9 @@ class _Search:
             self.members[b].discard(u)
             self.members[a].add(u)
             self.lab[u] = a
+            p = self.prob.popl[u]
+            self.psum[b] -= p
+            self.psum[a] += p
             touched.update((a, b))
         for d in sorted(touched):
             self.val[d] = self.prob.terms(self.members[d], self.dgroup[d])
@@ -186,62 +229,111 @@ class _Search:
         out: set[int] = set()
         nbrs = self.nbl
         for d in dirty:
-            for u in self.members[d]:
-                out.add(u)
-                out.update(v for v in nbrs[u] if v in self.lab)
-        return sorted(out)
+            ms = self.members[d]
+            out |= ms
+            for u in ms:
+                out.update(nbrs[u])
+        lab = self.lab
+        return sorted(u for u in out if u in lab)
 
     # -- moves ---------------------------------------------------------------------------------------------
     def _try_move(self, u: int) -> tuple[int, int] | None:
         a = self.lab[u]
-        if self.group[u] >= 0 or len(self.members[a]) <= 1:
+        ma = self.members[a]
+        if self.groupl[u] >= 0 or len(ma) <= 1:
             return None
-        targets = sorted({self.lab[v] for v in self.nbl[u] if v in self.lab} - {a})
+        lab = self.lab
+        near = {lab.get(v, a) for v in self.nbl[u]}
+        near.discard(a)
+        if not near:
+            return None
+        prob, val, psum, members = self.prob, self.val, self.psum, self.members
+        pu = prob.popl[u]
+        va = val[a]
+        # a move cannot be better when the size and residents' bounds alone (a lower bound on the violation)
+        # already make the pair's violation worse: those targets are not evaluated (the same moves are taken)
+        fa = prob.floor(len(ma) - 1, psum[a] - pu)
+        targets = [
+            b
+            for b in sorted(near)
+            if not ((fa + prob.floor(len(members[b]) + 1, psum[b] + pu)) - va[0]) - val[b][0] > 1e-9
+        ]
         if not targets:
             return None
-        rest = self.members[a] - {u}
+        rest = ma - {u}
         if not is_connected(rest, self.nbl):
             return None
-        ta = self.prob.terms(rest, self.dgroup[a])
+        ta = prob.terms(rest, self.dgroup[a])
         best: tuple[float, float, int, tuple[float, float, int]] | None = None
         for b in targets:
-            tb = self.prob.terms(self.members[b] | {u}, self.dgroup[b])
-            dv = ta[0] + tb[0] - self.val[a][0] - self.val[b][0]
-            do = ta[1] + tb[1] - self.val[a][1] - self.val[b][1]
+            tb = prob.terms(members[b] | {u}, self.dgroup[b])
+            dv = ta[0] + tb[0] - va[0] - val[b][0]
+            do = ta[1] + tb[1] - va[1] - val[b][1]
             if _better(dv, do) and (best is None or _better(dv - best[0], do - best[1])):
                 best = (dv, do, b, tb)
         if best is None:
             return None
         b = best[2]
         self._set(u, b)
-        self.val[a] = ta
-        self.val[b] = best[3]
+        val[a] = ta
+        val[b] = best[3]
         return a, b
 
     def _try_swap(self, u: int) -> tuple[int, int] | None:
         a = self.lab[u]
-        if self.group[u] >= 0:
+        if self.groupl[u] >= 0:
             return None
-        nbrs = self.nbl
+        lab, nbrs, group, members = self.lab, self.nbl, self.groupl, self.members
+        near = {lab.get(v, a) for v in nbrs[u]}
+        near.discard(a)
+        if not near:
+            return None
+        prob, val, psum = self.prob, self.val, self.psum
+        ma = members[a]
         # units next to district a without u: the only ones that can join a and keep it connected
-        near_a = {x for y in self.members[a] if y != u for x in nbrs[y]}
-        for b in sorted({self.lab[v] for v in nbrs[u] if v in self.lab} - {a}):
-            for v in sorted(self.members[b] & near_a):
-                if self.group[v] >= 0:
+        near_a: set[int] = set().union(*[nbrs[y] for y in ma if y != u])
+        rest_a = ma - {u}
+        pu, va = prob.popl[u], val[a]
+        # the sizes stay; the residents' bounds alone may already make the pair worse (see _try_move): floor
+        # inlined, the same arithmetic
+        exact, popl, hi_eps, lo_eps = prob.exact_pop, prob.popl, prob.hi_eps, prob.lo_eps
+        hi, lo, hi_div, lo_div = prob.hi, prob.lo, prob.hi_div, prob.lo_div
+        fa0 = prob.size_floor[len(ma)]
+        qa0 = psum[a] - pu
+        for b in sorted(near):
+            mb, vb = members[b], val[b]
+            fb0 = prob.size_floor[len(mb)]
+            qb0 = psum[b] + pu
+            for v in sorted(mb & near_a):
+                if group[v] >= 0:
                     continue
-                na = (self.members[a] - {u}) | {v}
-                nb = (self.members[b] - {v}) | {u}
-                ta = self.prob.terms(na, self.dgroup[a])
-                tb = self.prob.terms(nb, self.dgroup[b])
-                dv = ta[0] + tb[0] - self.val[a][0] - self.val[b][0]
-                do = ta[1] + tb[1] - self.val[a][1] - self.val[b][1]
+                fa, fb = fa0, fb0
+                if exact:
+                    pv = popl[v]
+                    qa, qb = qa0 + pv, qb0 - pv
+                    if qa > hi_eps:
+                        fa += 1.0 + (qa - hi) / hi_div
+                    if qa < lo_eps:
+                        fa += 1.0 + (lo - qa) / lo_div
+                    if qb > hi_eps:
+                        fb += 1.0 + (qb - hi) / hi_div
+                    if qb < lo_eps:
+                        fb += 1.0 + (lo - qb) / lo_div
+                if ((fa + fb) - va[0]) - vb[0] > 1e-9:
+                    continue
+                na = rest_a | {v}
+                nb = (mb - {v}) | {u}
+                ta = prob.terms(na, self.dgroup[a])
+                tb = prob.terms(nb, self.dgroup[b])
+                dv = ta[0] + tb[0] - va[0] - vb[0]
+                do = ta[1] + tb[1] - va[1] - vb[1]
                 if not _better(dv, do):
                     continue
                 if not (is_connected(na, nbrs) and is_connected(nb, nbrs)):
                     continue
                 self._set(u, b)
                 self._set(v, a)
-                self.val[a], self.val[b] = ta, tb
+                val[a], val[b] = ta, tb
                 return a, b
         return None
 
@@ -260,8 +352,8 @@ class _Search:
                 return changed
             new: set[int] = set()
             if dirty:
-                for u in self.rng.permutation(self._touching(dirty)):
-                    ch = self._try_move(int(u))
+                for u in self.rng.permutation(self._touching(dirty)).tolist():
+                    ch = self._try_move(u)
                     if ch is not None:
                         new.update(ch)
             if new:
@@ -271,8 +363,8 @@ class _Search:
                 continue
             if not swap_dirty:
                 return changed
-            for u in self.rng.permutation(self._touching(swap_dirty)):
-                ch = self._try_swap(int(u))
+            for u in self.rng.permutation(self._touching(swap_dirty)).tolist():
+                ch = self._try_swap(u)
                 if ch is not None:
                     new.update(ch)
             if not new:
@@ -310,16 +402,18 @@ class _Search:
         loc = {u: i for i, u in enumerate(union)}
         rul: list[int] = []
         rvl: list[int] = []
+        nbl = self.nbl
         for i, u in enumerate(union):
-            for v in self.nbl[u]:
-                j = loc.get(v, -1)
-                if j > i:
+            for v in nbl[u]:
+                # the union is sorted, so loc[v] > i exactly when v > u: one look-up per edge, not two
+                if v > u and v in loc:
                     rul.append(i)
-                    rvl.append(j)
-        grp = [int(self.group[u]) for u in union]
+                    rvl.append(loc[v])
+        grp = [self.groupl[u] for u in union]
         ga, gb = self.dgroup[a], self.dgroup[b]
         locked = any(g >= 0 for g in grp)
-        pl = [float(prob.pop[u]) for u in union]
+        popl = prob.popl
+        pl = [popl[u] for u in union]
         tot = sum(pl)
         cur_v = self.val[a][0] + self.val[b][0]
         cur_o = self.val[a][1] + self.val[b][1]
@@ -328,6 +422,12 @@ class _Search:
         ok_size = [prob.min_size <= c <= prob.max_size for c in range(m + 1)]
         lo, hi = prob.lo - EPS, prob.hi + EPS
         ok_pop = cur_v <= 1e-9
+        # :meth:`_DistrictModel.breach` of a side, inlined (the same arithmetic): its size part per size, and
+        # the residents' part from these bounds
+        size_v = [float(max(0, prob.min_size - c) + max(0, c - prob.max_size)) for c in range(m + 1)]
+        p_lo, p_hi = prob.lo, prob.hi
+        d_lo, d_hi = max(p_lo, 1.0), max(p_hi, 1.0)
+        lim_v = cur_v + 1e-9
         seen: set[frozenset[int]] = set()
         Terms = tuple[float, float, int]
         best: tuple[float, float, frozenset[int], frozenset[int], Terms, Terms]
@@ -339,26 +439,38 @@ class _Search:
                 return False
             order, pred = tree
             sub, size = pl.copy(), [1] * m
-            for i in reversed(order[1:]):  # children before parents
-                sub[pred[i]] += sub[i]
-                size[pred[i]] += size[i]
-            pos = [0] * m
+            for i in order[:0:-1]:  # children before parents
+                p = pred[i]
+                sub[p] += sub[i]
+                size[p] += size[i]
             for idx, i in enumerate(order):
-                pos[i] = idx
-            for i in order[1:]:
+                if not idx:
+                    continue
                 # the size and population breaches bound the violation from below: skip splits that cannot win
                 # (screened by the sides' sizes first: most cuts of a tree leave a side too small or too big)
                 si, pa = size[i], sub[i]
                 if ok_pop:  # no violation to trade: both sides within every bound
                     if not (ok_size[si] and ok_size[m - si] and lo <= pa <= hi and lo <= tot - pa <= hi):
                         continue
-                elif prob.breach(si, pa) + prob.breach(m - si, tot - pa) > cur_v + 1e-9:
-                    continue
-                side = frozenset(union[x] for x in order[pos[i] : pos[i] + size[i]])
-                if side in seen or (whole - side) in seen:
+                else:
+                    pb = tot - pa
+                    v1, v2 = size_v[si], size_v[m - si]
+                    if pa > hi:
+                        v1 += 1.0 + (pa - p_hi) / d_hi
+                    if pa < lo:
+                        v1 += 1.0 + (p_lo - pa) / d_lo
+                    if pb > hi:
+                        v2 += 1.0 + (pb - p_hi) / d_hi
+                    if pb < lo:
+                        v2 += 1.0 + (p_lo - pb) / d_lo
+                    if v1 + v2 > lim_v:
+                        continue
+                side = frozenset(map(union.__getitem__, order[idx : idx + si]))
+                rest = whole - side
+                if side in seen or rest in seen:
                     continue
                 seen.add(side)
-                sa, sb = side, whole - side
+                sa, sb = side, rest
                 if locked:
                     g1 = {grp[loc[u]] for u in sa} - {-1}
                     g2 = {grp[loc[u]] for u in sb} - {-1}
@@ -423,12 +535,11 @@ class _Search:
         pool = sorted(u for d in area for u in self.members[d])
         touched: set[int] = set()
         done = 0
-        for u in self.rng.permutation(pool):
+        for u in self.rng.permutation(pool).tolist():
             if done >= moves:
                 break
-            u = int(u)
             a = self.lab[u]
-            if self.group[u] >= 0 or len(self.members[a]) <= 1:
+            if self.groupl[u] >= 0 or len(self.members[a]) <= 1:
                 continue
             targets = sorted({self.lab[v] for v in self.nbl[u] if v in self.lab} - {a})
             if not targets or not is_connected(self.members[a] - {u}, self.nbl):
