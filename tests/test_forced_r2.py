@@ -75,3 +75,36 @@ def test_the_stage_stops_at_the_first_count_when_its_only_break_is_forced(
     assert len(calls) == 1
     heavy = part.labels[14]
     assert pop[part.labels == heavy].sum() > 10_000
+
+
+def _fake(breaks: int) -> Any:
+    """A solution with ``breaks`` avoidable R1 breaks (the stage only reads breaks and labels here)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        breaks=[SimpleNamespace(rule="size", district=0)] * breaks,
+        labels=np.zeros(10, dtype=int),
+        stopped_by_time=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("found", "asked", "kept"),
+    [
+        ({9: 4, 10: 4, 11: 0}, [9, 10], 4),  # one more district removed nothing: the graph is at fault, stop
+        ({9: 4, 10: 2, 11: 0}, [9, 10, 11], 0),  # it removed some: try the next
+        ({9: 0, 10: 0, 11: 0}, [9], 0),  # the first count holds the rules
+    ],
+)
+def test_a_further_count_is_tried_only_while_the_last_removed_a_break(
+    found: dict[int, int], asked: list[int], kept: int
+) -> None:
+    calls: list[int] = []
+
+    def solve_k(kk: int, _left: float) -> Any:
+        calls.append(kk)
+        return _fake(found[kk])
+
+    sol, cut = stage._best_count([9, 10, 11], solve_k, np.zeros(10, dtype=bool), t0=0.0, time_limit=1e12)
+    assert calls == asked
+    assert len(sol.breaks) == kept and not cut

@@ -400,10 +400,13 @@ def _best_count(
 ) -> tuple[DistrictSolution, bool]:
     """The plan of the first district count in ``tries`` that breaks R1/R2 no more than the numbers force.
 
-    Failing that, the plan with the fewest avoidable breaks. Returns it and whether the time cap cut a try.
+    Failing that, the plan with the fewest avoidable breaks. A further count is tried only while the last one
+    removed a break: when one more district breaks the rules as often, the graph, not the count, is what
+    breaks them (the relaxed graphs come next). Returns the plan and whether the time cap cut a try.
     """
     cut = False
     sol: DistrictSolution | None = None
+    last: int | None = None
     for kk in tries:
         left = time_limit - (time.monotonic() - t0)
         if sol is not None and left <= 0:
@@ -414,8 +417,10 @@ def _best_count(
         cut |= s_k.stopped_by_time
         if sol is None or _avoidable(s_k, forced) < _avoidable(sol, forced):
             sol = s_k
-        if _avoidable(s_k, forced) == 0 or kk == tries[-1]:
+        now = _avoidable(s_k, forced)
+        if now == 0 or kk == tries[-1] or (last is not None and now >= last):
             break
+        last = now
         log.info(
             "plan_districts: %d districts break R1/R2 %d time(s); trying %d",
             kk,
