@@ -115,9 +115,8 @@ def heavy_neighbourhoods(nbrs: Sequence[Any], pop: np.ndarray, r: DistrictRules)
     (never a false "forced"). Bool mask per village; all False when the bureau does not use R2.
     """
     n = len(pop)
-    out = np.zeros(n, dtype=bool)
     if not r.uses_population:
-        return out
+        return np.zeros(n, dtype=bool)
     cap = float(r.max_officers * r.residents_per_officer)
     out = np.asarray(pop, dtype=float) > cap
     size = r.min_villages if r.uses_villages else 1
