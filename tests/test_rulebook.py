@@ -103,6 +103,7 @@ def test_night_check_names_the_weekdays_in_chinese():
             }
         ]
     )
-    (v,) = r7.check_night_rows("O1", "2026-12-01", dt.date(2026, 12, 1), night, rules=PatrolRules())
+    rows = list(night.itertuples(index=False))
+    (v,) = r7.check_night_rows("O1", "2026-12-01", dt.date(2026, 12, 1), rows, rules=PatrolRules())
     assert "周二" in v.detail_zh and "周一、三、五" in v.detail_zh
     assert "Tue" in v.detail and "Mon/Wed/Fri" in v.detail

@@ -7,7 +7,9 @@ lives in its rulebook module.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,20 @@ from planner.patrol.rulebook.worktime import TOLERANCE, check_day_work, check_ni
 from planner.rules import PatrolRules
 
 _ACTIVITIES = {"visit", "night_visit", "office", "travel"}
+# a parsed schedule row as the per-day checks read it (:func:`_parse`, :func:`_mark_night_trips`)
+_ROW_COLUMNS = [
+    "officer_id",
+    "date",
+    "village_id",
+    "activity",
+    "start",
+    "end",
+    "s0",
+    "s1",
+    "dur",
+    "d",
+    "night",
+]
 
 
 def check_schedule(
@@ -60,9 +76,16 @@ def check_schedule(
     s = _parse(schedule)
     out = _check_rows(s, a, month)
     s = _mark_night_trips(s)
-    for (oid, ds), g in s.groupby(["officer_id", "date"], sort=True):
+    # officer-days as lists of rows, not sub-frames: 30,000 pandas groups cost a minute at 5,000 villages
+    days = [
+        (key, list(g))
+        for key, g in itertools.groupby(
+            s[_ROW_COLUMNS].itertuples(index=False, name="Row"), key=lambda r: (r.officer_id, r.date)
+        )
+    ]
+    for (oid, ds), g in days:
         out += _check_officer_day(str(oid), str(ds), g, rules=rules, month=month)
-    out += _check_travel(s, a, times)
+    out += _check_travel(days, a, times)
     own = {}  # a resident officer's own village: R4 governs it, not R5
     if roster is not None:
         own = {
@@ -166,12 +189,13 @@ def _mark_night_trips(s: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_officer_day(
-    officer: str, date: str, g: pd.DataFrame, *, rules: PatrolRules, month: str
+    officer: str, date: str, g: list[Any], *, rules: PatrolRules, month: str
 ) -> list[Violation]:
-    """One officer-day: a working day (C1), the day's work (C3), the night visits (R7) and the night trip (C3)."""
-    d = g["d"].iloc[0]
-    day = g[~g["night"]]
-    night = g[g["night"]]
+    """One officer-day (its rows, :data:`_ROW_COLUMNS`): a working day (C1), the day's work (C3), the night
+    visits (R7) and the night trip (C3)."""
+    d = g[0].d
+    day = [r for r in g if not r.night]
+    night = [r for r in g if r.night]
     out = check_working_day(officer, date, d, rules=rules, month=month)
     work, found = check_day_work(officer, date, day, rules=rules)
     out += found
@@ -180,32 +204,35 @@ def _check_officer_day(
     return out
 
 
-def _check_travel(s: pd.DataFrame, a: pd.DataFrame, times: TravelTimes) -> list[Violation]:
-    """Travel rows against the network: a hand edit may shorten a drive below what the roads allow."""
+def _check_travel(
+    days: list[tuple[tuple[str, str], list[Any]]], a: pd.DataFrame, times: TravelTimes
+) -> list[Violation]:
+    """Travel rows against the network: a hand edit may shorten a drive below what the roads allow
+    (``days``: the rows of each officer-day, :data:`_ROW_COLUMNS`)."""
     out: list[Violation] = []
-    if not len(s[s["activity"] == "travel"]):
+    if not any(r.activity == "travel" for _key, g in days for r in g):
         return out
     ids = sorted(set(a.index) | set(a["office_village_id"]))
     tt = times.subset(ids, ids)
     pos = {x: i for i, x in enumerate(ids)}
-    for (_oid, _ds), g in s.groupby(["officer_id", "date"], sort=False):
+    for _key, g in days:
         prev = None
-        for _, r in g.iterrows():
-            if r["activity"] == "travel" and prev is not None and prev in pos and r["village_id"] in pos:
-                need = tt.seconds[pos[prev], pos[r["village_id"]]] / 60.0
-                if r["dur"] + TOLERANCE < need:
+        for r in g:
+            if r.activity == "travel" and prev is not None and prev in pos and r.village_id in pos:
+                need = tt.seconds[pos[prev], pos[r.village_id]] / 60.0
+                if r.dur + TOLERANCE < need:
                     out.append(
                         Violation(
                             "travel",
-                            r["officer_id"],
-                            f"{r['officer_id']} on {r['date']}: {r['dur']} min to drive "
-                            f"{prev} -> {r['village_id']}, the roads need {need:.0f} min",
-                            f"{r['officer_id']} 在 {r['date']}: {prev} -> {r['village_id']} 只留 {r['dur']} 分钟, "
+                            r.officer_id,
+                            f"{r.officer_id} on {r.date}: {r.dur} min to drive "
+                            f"{prev} -> {r.village_id}, the roads need {need:.0f} min",
+                            f"{r.officer_id} 在 {r.date}: {prev} -> {r.village_id} 只留 {r.dur} 分钟, "
                             f"道路需 {need:.0f} 分钟",
                             kind="officer",
                         )
                     )
-            prev = r["village_id"] if r["activity"] in ("travel", "visit", "night_visit") else None
+            prev = r.village_id if r.activity in ("travel", "visit", "night_visit") else None
     return out
 
 
@@ -216,14 +243,20 @@ def _check_villages(
     ``own``, which R4 governs), household time (R6), night visits (R7)."""
     out: list[Violation] = []
     vis = s[s["activity"] == "visit"]
-    per_day = vis.groupby(["village_id", "officer_id", "date"])["dur"].sum()
+    # grouped once: a mask over the whole schedule per village costs villages x rows (minutes at 5,000)
+    visits = dict(tuple(vis.groupby("village_id", sort=False)))
+    per_day = {
+        v: g for v, g in vis.groupby(["village_id", "officer_id", "date"])["dur"].sum().groupby(level=0)
+    }
+    nights = s.loc[s["activity"] == "night_visit", "village_id"].value_counts()
+    none, no_days = vis.iloc[:0], pd.Series(dtype=float)
     for vid in sorted(a.index):
-        mv = vis[vis["village_id"] == vid]
+        mv = visits.get(vid, none)
         unreachable = a.loc[vid, "access"] == "unreachable"
         tag = (" (the village is unreachable)", " (该村无路可达)") if unreachable else ("", "")
         out += r8.check_village(vid, mv, month, tag, rules=rules)
         if vid not in own:
-            out += r5.check_village(vid, per_day, tag, rules=rules)
+            out += r5.check_village(vid, per_day.get(vid, no_days), tag, rules=rules)
         out += r6.check_village(vid, mv, tag, rules=rules)
-        out += r7.check_village(vid, s, tag, rules=rules)
+        out += r7.check_village(vid, int(nights.get(vid, 0)), tag, rules=rules)
     return out

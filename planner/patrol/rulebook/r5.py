@@ -140,14 +140,10 @@ def explain(out: OfficerOutcome, village: str, round_trip: int) -> list[DroppedV
 def check_village(
     village: str, per_day: pd.Series, tag: tuple[str, str], *, rules: PatrolRules
 ) -> list[Violation]:
-    """The village's full visit days (``per_day``: visit minutes per village, officer and date)."""
+    """The village's full visit days (``per_day``: the village's visit minutes per officer and date)."""
     if not rules.visit_days_per_village:
         return []
-    full = (
-        int((per_day.get(village, pd.Series(dtype=float)) >= rules.visit_hours * 60 - TOLERANCE).sum())
-        if village in per_day.index.get_level_values(0)
-        else 0
-    )
+    full = int((per_day >= rules.visit_hours * 60 - TOLERANCE).sum())
     if full >= rules.visit_days_per_village:
         return []
     n, h = rules.visit_days_per_village, rules.visit_hours

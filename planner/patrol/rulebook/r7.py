@@ -13,10 +13,10 @@ before the trip; one night visit an evening. Soft, spread over the month.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from planner.model import DroppedVisit, Violation
 from planner.patrol.rulebook.worktime import hhmm, minute_of_day
@@ -146,14 +146,15 @@ def explain_no_trip(out: OfficerOutcome, village: str, round_trip: int) -> list[
 
 
 def check_night_rows(
-    officer: str, date: str, d: dt.date, night: pd.DataFrame, *, rules: PatrolRules
+    officer: str, date: str, d: dt.date, night: Sequence[Any], *, rules: PatrolRules
 ) -> list[Violation]:
-    """The night visits of one officer-day: on a night weekday, inside the night window."""
+    """The night visits of one officer-day (its night-trip rows, with village_id, activity, s0, s1, start,
+    end): on a night weekday, inside the night window."""
     out: list[Violation] = []
     n0, n1 = minute_of_day(rules.night_window[0]), minute_of_day(rules.night_window[1])
     wd = WEEKDAYS[d.weekday()]
-    for _, r in night[night["activity"] == "night_visit"].iterrows():
-        v = r["village_id"]
+    for r in (r for r in night if r.activity == "night_visit"):
+        v = r.village_id
         if wd not in rules.night_days:
             out.append(
                 Violation(
@@ -165,28 +166,25 @@ def check_night_rows(
                     kind="officer",
                 )
             )
-        if r["s0"] < n0 or r["s1"] > n1:
+        if r.s0 < n0 or r.s1 > n1:
             out.append(
                 Violation(
                     "R7",
                     officer,
-                    f"{officer}: night visit to {v} on {date} at {r['start']}-{r['end']}, outside "
+                    f"{officer}: night visit to {v} on {date} at {r.start}-{r.end}, outside "
                     f"{hhmm(n0)}-{hhmm(n1)}",
-                    f"{officer}: {date} 夜访 {v} 在 {r['start']}-{r['end']}, 不在 {hhmm(n0)}-{hhmm(n1)} 内",
+                    f"{officer}: {date} 夜访 {v} 在 {r.start}-{r.end}, 不在 {hhmm(n0)}-{hhmm(n1)} 内",
                     kind="officer",
                 )
             )
     return out
 
 
-def check_village(
-    village: str, s: pd.DataFrame, tag: tuple[str, str], *, rules: PatrolRules
-) -> list[Violation]:
-    """The village's night visits in the month (``s``: the parsed schedule)."""
+def check_village(village: str, nn: int, tag: tuple[str, str], *, rules: PatrolRules) -> list[Violation]:
+    """The village's night visits in the month (``nn``: its night_visit rows in the schedule)."""
     n = rules.night_visits_per_village
     if not n:
         return []
-    nn = int((s["activity"].eq("night_visit") & s["village_id"].eq(village)).sum())
     if nn >= n:
         return []
     return [

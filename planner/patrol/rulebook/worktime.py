@@ -12,9 +12,9 @@ are planned in whole minutes.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import Any
 
 from planner.model import Violation
 from planner.rules import WEEKDAYS, PatrolRules
@@ -105,14 +105,14 @@ class WorkTime:
 
 
 def check_day_work(
-    officer: str, date: str, day: pd.DataFrame, *, rules: PatrolRules
+    officer: str, date: str, day: Sequence[Any], *, rules: PatrolRules
 ) -> tuple[int, list[Violation]]:
-    """C3 on the day's work of one officer-day (rows s0, s1, dur, activity; night trip excluded): its span
+    """C3 on the day's work of one officer-day (rows with s0, s1, dur, activity; night trip excluded): its span
     within the shift and its driving within the limit. Returns the span (minutes) and the violations."""
     out: list[Violation] = []
-    if not len(day):
+    if not day:
         return 0, out
-    work = int(day["s1"].max() - day["s0"].min())
+    work = int(max(r.s1 for r in day) - min(r.s0 for r in day))
     if work > rules.shift_hours * 60 + TOLERANCE:
         out.append(
             Violation(
@@ -123,7 +123,7 @@ def check_day_work(
                 kind="officer",
             )
         )
-    dr = int(day.loc[day["activity"] == "travel", "dur"].sum())
+    dr = int(sum(r.dur for r in day if r.activity == "travel"))
     if dr > rules.max_drive_hours * 60 + TOLERANCE:
         out.append(
             Violation(
@@ -138,19 +138,20 @@ def check_day_work(
 
 
 def check_night_trip(
-    officer: str, date: str, day: pd.DataFrame, night: pd.DataFrame, work: int, *, rules: PatrolRules
+    officer: str, date: str, day: Sequence[Any], night: Sequence[Any], work: int, *, rules: PatrolRules
 ) -> list[Violation]:
     """C3 on a night-visit day (``work``: the span of the day's work): the whole day, first row to the drive
     back, within shift + ``night_overtime_hours`` (a late shift); every leg's driving within the limit; the trip
     leaving after the day's work."""
     out: list[Violation] = []
-    if not len(night):
+    if not night:
         return out
     ot = rules.night_overtime_hours
     limit = (rules.shift_hours + ot) * 60
-    both = pd.concat([day, night])
-    dr = int(both.loc[both["activity"] == "travel", "dur"].sum())
-    span = int(both["s1"].max() - both["s0"].min())
+    both = [*day, *night]
+    dr = int(sum(r.dur for r in both if r.activity == "travel"))
+    first, last = int(min(r.s0 for r in both)), int(max(r.s1 for r in both))
+    span = last - first
     if dr > rules.max_drive_hours * 60 + TOLERANCE:
         out.append(
             Violation(
@@ -169,14 +170,14 @@ def check_night_trip(
                 "shift",
                 officer,
                 f"{officer} on {date}: the night-visit day lasts {span / 60:.1f} h "
-                f"({hhmm(int(both['s0'].min()))}-{hhmm(int(both['s1'].max()))}), more than "
+                f"({hhmm(first)}-{hhmm(last)}), more than "
                 f"{rules.shift_hours:g} h{extra}",
                 f"{officer} 在 {date}: 夜访日工作 {span / 60:.1f} 小时 "
-                f"({hhmm(int(both['s0'].min()))}-{hhmm(int(both['s1'].max()))}), 超过 {rules.shift_hours:g} 小时{extra_zh}",
+                f"({hhmm(first)}-{hhmm(last)}), 超过 {rules.shift_hours:g} 小时{extra_zh}",
                 kind="officer",
             )
         )
-    if len(day) and int(day["s1"].max()) > int(night["s0"].min()):
+    if day and max(r.s1 for r in day) > min(r.s0 for r in night):
         out.append(
             Violation(
                 "shift",
