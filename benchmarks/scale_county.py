@@ -11,6 +11,7 @@ seconds of every stage and the peak memory, as a table and one JSON line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import itertools
 import json
@@ -147,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--month", default="2026-12")
     ap.add_argument("--json", help="append one JSON line here")
     ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="plan the month's offices on a local Dask cluster of N processes (planner plan --workers)",
+    )
+    ap.add_argument(
         "--districts-only",
         action="store_true",
         help="stop after the district stage: its seconds, objective, cap flag and a hash of the district layer",
@@ -159,22 +166,30 @@ def main(argv: list[str] | None = None) -> int:
     villages, roads = synthetic_county(args.villages, seed=args.seed)
     build_s = time.perf_counter() - t0
     clock = StageClock()
-    t1 = time.perf_counter()
-    result = make_plan(
-        villages,
-        roads,
-        rules=Rules(),
-        month=args.month,
-        seed=args.seed,
-        time_limit=args.time_limit,
-        clock=clock,
-    )
-    total_s = time.perf_counter() - t1
+    with contextlib.ExitStack() as stack:
+        executor = None
+        if args.workers > 1:
+            from planner.many import dask_client
+
+            executor = stack.enter_context(dask_client(workers=args.workers)).get_executor()
+        t1 = time.perf_counter()
+        result = make_plan(
+            villages,
+            roads,
+            rules=Rules(),
+            month=args.month,
+            seed=args.seed,
+            time_limit=args.time_limit,
+            clock=clock,
+            executor=executor,
+        )
+        total_s = time.perf_counter() - t1
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     s = result.plan.summary
     row = {
         "villages": args.villages,
+        "workers": args.workers,
         "road_segments": len(roads),
         "districts": s["districts"],
         "officers": s["officers"],
@@ -186,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         "total_s": round(total_s, 1),
         "peak_rss_mb": round(peak_mb),
         "peak_rss_children_mb": round(children_mb),
+        "schedule_sha1": hashlib.sha1(result.plan.schedule.to_csv(index=False).encode()).hexdigest()[:12],
     }
     for k, v in row.items():
         print(f"{k:>28}: {v}")

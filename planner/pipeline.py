@@ -101,6 +101,7 @@ def make_plan(
     county: Any = None,
     stations: gpd.GeoDataFrame | None = None,
     stations_source: str = "townships",
+    executor: Any = None,
 ) -> PlanResult:
     """Run every stage on villages (metric CRS, indexed by village_id) and roads read by planner.io.roads.
 
@@ -177,6 +178,7 @@ def make_plan(
             matching=matching,
             seed=seed,
             time_limit=time_limit or PATROL_WORK_BUDGET,
+            executor=executor,
         )
         if roster is not None:
             patrol = _unstaffed_offices_once(patrol, assignment, dplan.villages)

@@ -19,7 +19,9 @@ DISTRICTS_TIME_CAP = 600.0
 
 
 # The monthly plan's CP-SAT work budget in deterministic seconds, shared by the offices (not wall time).
-PATROL_WORK_BUDGET = 60.0
+PATROL_WORK_BUDGET = 120.0
+# the least deterministic seconds an office's day assignment gets, however many offices share the budget
+OFFICE_MIN_BUDGET = 0.5
 
 
 # The travel-time cache (planner.io.cache) is pruned, oldest entries first, to stay under this many bytes: about

@@ -8,7 +8,8 @@ import dataclasses
 import logging
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,11 @@ def check_options(args: argparse.Namespace) -> None:
         Naming the option and the fix.
     """
     check_seed_and_time_limit(args)
+    if getattr(args, "workers", 1) < 1:
+        raise ValidationError(
+            f"--workers {args.workers}: give at least 1 worker.",
+            zh=f"--workers {args.workers}: 至少需要 1 个工作进程。",
+        )
     if getattr(args, "shapefile_encoding", None):
         try:
             codecs.lookup(args.shapefile_encoding)
@@ -348,6 +354,18 @@ def cache_dir(args: argparse.Namespace, what: str = "travel_times") -> Path:
     return cache_root(getattr(args, "cache_dir", None)) / what
 
 
+@contextmanager
+def _month_executor(workers: int) -> Iterator[Any]:
+    """``--workers N``: a local Dask cluster's executor for the month's offices; None for 1 (no cluster)."""
+    if workers <= 1:
+        yield None
+        return
+    from planner.many import dask_client
+
+    with dask_client(workers=workers) as client:
+        yield client.get_executor()
+
+
 def _plan_and_write(
     villages: gpd.GeoDataFrame, roads: Any, *, args: argparse.Namespace, **kwargs: Any
 ) -> int:
@@ -355,15 +373,17 @@ def _plan_and_write(
     clock = StageClock(on_stage=on_stage)
     out = Path(args.out)
     try:
-        result = make_plan(
-            villages,
-            roads,
-            clock=clock,
-            cache_dir=cache_dir(args),
-            seed=args.seed,
-            time_limit=args.time_limit,
-            **kwargs,
-        )
+        with _month_executor(getattr(args, "workers", 1)) as executor:
+            result = make_plan(
+                villages,
+                roads,
+                clock=clock,
+                cache_dir=cache_dir(args),
+                seed=args.seed,
+                time_limit=args.time_limit,
+                executor=executor,
+                **kwargs,
+            )
         with clock.stage("write"):
             write_outputs(
                 result,

@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-limit",
         type=float,
         default=None,
-        help="safety cap in seconds on the district search (default 600), and the monthly plan's work budget (default 60)",
+        help="safety cap in seconds on the district search (default 600), and the monthly plan's work budget (default 120)",
     )
     _add_output_options(p)
     _add_common(p)
@@ -210,7 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-limit",
         type=float,
         default=None,
-        help="safety cap in seconds on the district search (default 600), and the monthly plan's work budget (default 60)",
+        help="safety cap in seconds on the district search (default 600), and the monthly plan's work budget (default 120)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="plan the month's offices side by side on a local Dask cluster of N processes (a county of "
+        "hundreds of offices; the same plan as with 1) / 用 N 个进程并行编排各警务室的月计划 (方案不变)",
     )
     p.add_argument(
         "--overwrite", action="store_true", help="replace an existing plan in --out / 覆盖已有方案"

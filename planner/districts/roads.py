@@ -201,12 +201,12 @@ def check_c5(
     if not others:
         return []
     vv = np.array(others, dtype=np.int64)
-    oo = np.full(len(vv), office, dtype=np.int64)
     outside = np.flatnonzero(district_of != district)
     if not len(outside):
         return []
-    via = minutes[oo][:, outside] + minutes[outside][:, vv].T
-    direct = minutes[oo, vv]
+    # only the office's row and the district's columns: whole rows cost villages^2 per district
+    via = minutes[office, outside][None, :] + minutes[np.ix_(outside, vv)].T
+    direct = minutes[office, vv]
     tol = np.maximum(PASS_MIN, PASS_SHARE * direct)
     best = np.argmin(via, axis=1)
     hit = (via[np.arange(len(vv)), best] <= direct + tol) & np.isfinite(direct)

@@ -14,7 +14,8 @@ It is a periodic routing problem with time windows, solved in two steps:
    from the all-office month: a search stopped early kept it once, leaving an officer with 0 field days) and is
    lexicographic: first the requirements, then the least field time that keeps them. It runs on one worker
    under a *deterministic* time budget (``time_limit`` deterministic seconds shared by the offices by village
-   count, unused budget passed on), so a seed gives the same plan on any machine and under any load.
+   count, each office's share its own), so a seed gives the same plan on any machine, under any load and with
+   the offices planned one after another or side by side (``executor``).
 2. **Routing** of each officer-day: the exact shortest order of its at most :data:`MAX_STOPS` villages (the same
    Held-Karp tour the pattern was built with, so it always fits); only a day that somehow does not fit goes to
    :func:`planner.engines.routing.solve_vrptw` (OR-Tools), which leaves out what does not fit. Such a visit is
@@ -65,6 +66,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -247,6 +249,7 @@ def plan_month(
     matching: r10.Matching | None = None,
     seed: int = 0,
     time_limit: float = 60.0,
+    executor: Executor | None = None,
 ) -> PatrolPlan:
     """Plan every officer's month: office days, field routes and night visits, meeting R4-R8 where possible.
 
@@ -271,6 +274,10 @@ def plan_month(
         offices by village count; not wall time, so the plan does not depend on machine load). Measured on the
         Andorra demo: 60 gives plans whose missed requirements are the proven minimum in every office, using
         about 14 deterministic seconds.
+    executor
+        Where the offices are planned (a :class:`concurrent.futures.Executor`, e.g. a Dask distributed
+        client's ``get_executor()``); None: one after another here. An office's plan depends on its own
+        villages, officers and budget only, so the month is the same either way.
 
     Returns
     -------
@@ -293,22 +300,7 @@ def plan_month(
     ctx.matching = matching
     month_result = _OfficeResult()
     not_proven: list[str] = []
-    pool = float(time_limit)
-    left = len(a)
-    done: dict[str, _OfficeResult] = {}
-    budgets: dict[str, float] = {}
-    for office in sorted(a["office_id"].unique()):
-        vill = sorted(a.index[a["office_id"] == office])
-        staff = [o for o in officers if o.office == office]
-        if not staff:
-            done[office] = _unstaffed_office(ctx, office, vill)
-            continue
-        # deterministic seconds shared by village count; what an office leaves unused goes to the next ones
-        budget = max(0.5, pool * len(vill) / max(left, 1))
-        res = _plan_office(ctx, office, vill, staff, seed=seed, time_limit=budget)
-        pool = max(pool - res.deterministic_seconds, 0.0)
-        left -= len(vill)
-        done[office], budgets[office] = res, budget
+    done, budgets = _plan_offices(ctx, officers, seed=seed, time_limit=time_limit, executor=executor)
     aid: list[dict[str, str]] = []
     if rules.mutual_aid:
         aid = _mutual_aid(ctx, done, officers, budgets, seed=seed)
@@ -347,6 +339,67 @@ def plan_month(
         tuple(aid),
         {str(o.officer_id): len(o.days) * float(rules.shift_hours) for o in officers},
     )
+
+
+def office_budget(time_limit: float, villages: int, total: int) -> float:
+    """An office's share of the day assignment's deterministic budget: by its villages, at least
+    :data:`~planner.settings.OFFICE_MIN_BUDGET`. It depends on the office alone (no budget passed on from one
+    office to the next), so the offices can be planned in any order, side by side."""
+    from planner.settings import OFFICE_MIN_BUDGET
+
+    return max(OFFICE_MIN_BUDGET, float(time_limit) * villages / max(total, 1))
+
+
+def _plan_offices(
+    ctx: MonthContext, officers: list[Officer], *, seed: int, time_limit: float, executor: Executor | None
+) -> tuple[dict[str, _OfficeResult], dict[str, float]]:
+    """Every office's month (:func:`_plan_office`), here or as tasks on ``executor``, each with its own
+    budget (:func:`office_budget`). Returns the plans and the budgets by office; the officers' ``villages``
+    are the links of the plans kept."""
+    a = ctx.a
+    done: dict[str, _OfficeResult] = {}
+    budgets: dict[str, float] = {}
+    jobs = []
+    for office in sorted(a["office_id"].unique()):
+        vill = sorted(a.index[a["office_id"] == office])
+        staff = [o for o in officers if o.office == office]
+        if not staff:
+            done[office] = _unstaffed_office(ctx, office, vill)
+            continue
+        budgets[office] = office_budget(time_limit, len(vill), len(a))
+        jobs.append((office, vill, staff))
+    if executor is None or len(jobs) < 2:
+        for office, vill, staff in jobs:
+            done[office] = _plan_office(ctx, office, vill, staff, seed=seed, time_limit=budgets[office])
+        return done, budgets
+    # each task gets only its office's villages and travel times, not the county's matrix
+    futures = [
+        executor.submit(_office_task, _office_context(ctx, vill), office, vill, staff, seed, budgets[office])
+        for office, vill, staff in jobs
+    ]
+    for (office, _vill, staff), fut in zip(jobs, futures, strict=True):
+        res, links = fut.result()
+        done[office] = res
+        for o in staff:
+            o.villages = links[o.officer_id]
+    return done, budgets
+
+
+def _office_context(ctx: MonthContext, vill: list[str]) -> MonthContext:
+    """The month's context cut to one office's villages and its office village (a task's input)."""
+    a = ctx.a.loc[vill]
+    ids = sorted({*vill, *a["office_village_id"]})
+    sub = MonthContext(a, ctx.times.subset(ids, ids), ctx.rules, ctx.month, ctx.days)
+    sub.matching = ctx.matching
+    return sub
+
+
+def _office_task(
+    ctx: MonthContext, office: str, vill: list[str], staff: list[Officer], seed: int, time_limit: float
+) -> tuple[_OfficeResult, dict[str, list[str]]]:
+    """One office's month as a task: its plan and each officer's villages."""
+    res = _plan_office(ctx, office, vill, staff, seed=seed, time_limit=time_limit)
+    return res, {o.officer_id: list(o.villages) for o in staff}
 
 
 @dataclass
