@@ -147,6 +147,7 @@ def make_plan(
             seed=seed,
             time_limit=time_limit or DISTRICTS_TIME_CAP,
             network=network,
+            executor=executor,
         )
         dplan = place_offices(partition, rules=rules)
     with clock.stage("stations"):

@@ -216,8 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=1,
-        help="plan the month's offices side by side on a local Dask cluster of N processes (a county of "
-        "hundreds of offices; the same plan as with 1) / 用 N 个进程并行编排各警务室的月计划 (方案不变)",
+        help="a local Dask cluster of N processes for a big county: the district stage's final solves and the "
+        "month's offices side by side, the same plan as with 1 / 大县用 N 个进程并行求解警务区终解与各警务室月计划 (方案不变)",
     )
     p.add_argument(
         "--overwrite", action="store_true", help="replace an existing plan in --out / 覆盖已有方案"

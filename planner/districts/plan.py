@@ -12,6 +12,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -34,7 +35,9 @@ from planner.engines.districting.certificate import (
     solution_of,
 )
 from planner.engines.districting.contiguous import solve as solve_districts
+from planner.engines.districting.contiguous import solve_elsewhere
 from planner.engines.districting.graph import components, neighbours
+from planner.engines.districting.search import known_starts
 from planner.engines.districting.travel import (
     DEFAULT_CAP_S,
     TravelCertificate,
@@ -440,8 +443,17 @@ class _Candidates:
     ``POLISH_CANDIDATES`` in all), again with the full budget; without, every solve has the full budget.
     """
 
-    def __init__(self, problem_k: Any, graph: dict[str, sp.csr_matrix], *, seed: int, screen: bool) -> None:
+    def __init__(
+        self,
+        problem_k: Any,
+        graph: dict[str, sp.csr_matrix],
+        *,
+        seed: int,
+        screen: bool,
+        executor: Executor | None = None,
+    ) -> None:
         self.problem_k, self.graph, self.seed, self.screen = problem_k, graph, seed, screen
+        self.executor = executor  # where the full solves of :meth:`polish` run side by side (None: here)
         # every plan made, in order: (it, its district count, its graph)
         self.made: list[tuple[DistrictSolution, int, sp.csr_matrix]] = []
 
@@ -468,14 +480,29 @@ class _Candidates:
             key=lambda m: (_avoidable(m[0], forced), m[1], m[0].objective),
         )
         best, best_k, best_adj = winner, first[1], first[2]
-        for s_, kk, g in [first, *others][:POLISH_CANDIDATES]:
-            left = time_limit - (time.monotonic() - t0)
-            if left <= 0:
-                log.warning("plan_districts: the time limit left no time for a full solve of a screened plan")
-                cut = True
-                break
+        chosen = [first, *others][:POLISH_CANDIDATES]
+        left = time_limit - (time.monotonic() - t0)
+        if left <= 0:
+            log.warning("plan_districts: the time limit left no time for a full solve of a screened plan")
+            self.graph["adj"] = best_adj
+            return best, True, best_adj
+        problems = []
+        for _s, kk, g in chosen:
             self.graph["adj"] = g
-            full = solve_districts(self.problem_k(kk), seed=self.seed, time_limit=left)
+            problems.append(self.problem_k(kk))
+        # independent solves, each stopping on its own counts: side by side on the executor or one after another,
+        # the same plans
+        if self.executor is None:
+            fulls = [solve_districts(p, seed=self.seed, time_limit=left) for p in problems]
+        else:
+            # the starts this process made go with each task, so a worker does not compute them again
+            starts = known_starts()
+            futures = [
+                self.executor.submit(solve_elsewhere, p, starts, seed=self.seed, time_limit=left)
+                for p in problems
+            ]
+            fulls = [f.result() for f in futures]
+        for (s_, kk, g), full in zip(chosen, fulls, strict=True):
             cut |= full.stopped_by_time
             log.info(
                 "plan_districts: %d districts, full search: breaks %d -> %d, objective %.1f -> %.1f",
@@ -626,6 +653,7 @@ def plan_districts(
     seed: int = 0,
     time_limit: float = 60.0,
     network: Any = None,
+    executor: Executor | None = None,
 ) -> DistrictPartition:
     """Draw police districts under the bureau rules; the office stage then places their offices.
 
@@ -653,15 +681,15 @@ def plan_districts(
         Number of districts; default the fewest the counts allow (R1 villages, R2 officers), or one or two
         more when the search finds no plan within R1/R2 at that number (contiguity can forbid it).
     seed
-        Same inputs and seed, same plan, whatever the machine's load (the searches stop on counts sized from
-        the number of villages and districts).
+        Same inputs and seed, same plan, whatever the load (the searches stop on counts sized from the county).
     time_limit
-        Safety cap in seconds on the district search; when it cuts the search short a warning is logged and
-        the plan is marked ``stopped_by_time``.
+        Safety cap in seconds on the search; when it cuts the search, a warning and ``stopped_by_time``.
     network
         The road network (:func:`planner.network.build_network`; ``access`` then from
         :func:`planner.network.locate_villages`): where the road graph must be relaxed, the candidate plans are
         ranked by the share of their office -> village road routes outside the district, not straight lines.
+    executor
+        Runs a screened county's final full solves side by side (e.g. a Dask client's); the same plan.
 
     Returns
     -------
@@ -699,11 +727,10 @@ def plan_districts(
     forced = _forced(adj, borders, pop, township, r)
 
     graph = {"adj": adj}
-
     problem_k = _problem_maker(graph, pop, cost, r, township=township, cand=cand, group=group)
 
     # above DISTRICT_SCREEN_UNITS villages each candidate is screened, and the winner solved in full at the end
-    solve_k = _Candidates(problem_k, graph, seed=seed, screen=n > DISTRICT_SCREEN_UNITS)
+    solve_k = _Candidates(problem_k, graph, seed=seed, screen=n > DISTRICT_SCREEN_UNITS, executor=executor)
     # the fewest districts the counts allow; when the search finds no plan within the rules at that number
     # (contiguity and village sizes can make it impossible), one or two more, unless --districts fixed it
     tries = [k] if n_districts is not None else list(range(k, min(k + 2, max(k, k_high)) + 1))

@@ -32,7 +32,14 @@ from planner.engines.districting.graph import (
     is_connected,
     neighbours,
 )
-from planner.engines.districting.search import _better, _DistrictModel, _grow, _Search, _seed_centers
+from planner.engines.districting.search import (
+    _better,
+    _DistrictModel,
+    _grow,
+    _Search,
+    _seed_centers,
+    add_starts,
+)
 from planner.errors import ValidationError
 from planner.settings import DISTRICT_START_SPLIT
 
@@ -302,6 +309,20 @@ def solve(
         seconds,
         cap.stopped,
     )
+
+
+def solve_elsewhere(
+    problem: DistrictingProblem,
+    starts: dict[bytes, np.ndarray],
+    *,
+    seed: int = 0,
+    time_limit: float = 60.0,
+) -> DistrictSolution:
+    """:func:`solve` as a task in another process (an executor's worker), given the starts the calling
+    process has made (:func:`planner.engines.districting.search.known_starts`): the same solution as
+    :func:`solve` there."""
+    add_starts(starts)
+    return solve(problem, seed=seed, time_limit=time_limit)
 
 
 def _drop_empty(

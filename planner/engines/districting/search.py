@@ -645,6 +645,21 @@ def _pmedian_start(
 _STARTS: dict[bytes, np.ndarray] = {}
 
 
+def known_starts() -> dict[bytes, np.ndarray]:
+    """The counted p-median starts this process has made (digest of their inputs -> medians): a solve in
+    another process given them (:func:`add_starts`) skips what this one has already computed, the same
+    starts."""
+    return dict(_STARTS)
+
+
+def add_starts(starts: dict[bytes, np.ndarray]) -> None:
+    """Starts made elsewhere (:func:`known_starts`), kept as if this process had made them."""
+    for key, medians in starts.items():
+        if len(_STARTS) >= 256:
+            _STARTS.clear()
+        _STARTS[key] = medians
+
+
 def _regions(prob: _DistrictModel, units: list[int], n_regions: int, rounds: int = 6) -> np.ndarray:
     """Region (0..n_regions-1) of each of ``units``: medoid clustering by travel time, a counted number of
     rounds, no chance (farthest-point seeds from the unit of least total travel), so it is reproducible."""
