@@ -25,6 +25,7 @@ import math
 import re
 import time
 import tomllib
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -62,6 +63,8 @@ def dask_client(*, workers: int | None = None, scheduler: str | None = None) -> 
 
     # the scheduler's and workers' own INFO lines are not for a bureau planner's terminal
     logging.getLogger("distributed").setLevel(logging.WARNING)
+    # a task of a big county carries its travel-time matrix (about 200 MB at 5,000 villages): expected here
+    warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
     if scheduler:
         try:
             client = Client(scheduler, timeout="20s")
