@@ -271,9 +271,9 @@ def plan_month(
         R10's skills, home villages and village needs: weighted preferences of the linking (None: none).
     seed, time_limit
         CP-SAT seed and the day assignment's total budget in CP-SAT *deterministic* seconds (shared by the
-        offices by village count; not wall time, so the plan does not depend on machine load). Measured on the
-        Andorra demo: 60 gives plans whose missed requirements are the proven minimum in every office, using
-        about 14 deterministic seconds.
+        offices by village count, :func:`office_budget`; not wall time, so the plan does not depend on machine
+        load). The pipeline gives :data:`~planner.settings.PATROL_WORK_BUDGET` (120): on the Andorra demo every
+        office's missed requirements are then the proven minimum, using about 14 deterministic seconds in all.
     executor
         Where the offices are planned (a :class:`concurrent.futures.Executor`, e.g. a Dask distributed
         client's ``get_executor()``); None: one after another here. An office's plan depends on its own
