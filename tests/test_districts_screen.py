@@ -102,7 +102,7 @@ def test_screening_picks_the_candidate_the_full_rule_picks(monkeypatch: pytest.M
 def test_full_solves_on_dask_workers_give_the_same_plan(monkeypatch: pytest.MonkeyPatch) -> None:
     """The screened county's final full solves run as tasks on two Dask workers (``planner plan --workers 2``):
     the plan is the one solved here, and every full solve was a task."""
-    from concurrent.futures import Executor
+    from counting_executor import CountingExecutor
 
     from planner.many import dask_client
 
@@ -114,16 +114,8 @@ def test_full_solves_on_dask_workers_give_the_same_plan(monkeypatch: pytest.Monk
     times, access = make_times(villages), make_access(villages)
     here = plan_districts(villages, times, access, rules=r, seed=2, time_limit=600)
 
-    class Counting(Executor):
-        def __init__(self, inner: Executor) -> None:
-            self.inner, self.tasks = inner, 0
-
-        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-            self.tasks += 1
-            return self.inner.submit(fn, *args, **kwargs)
-
     with dask_client(workers=2) as client:
-        ex = Counting(client.get_executor())
+        ex = CountingExecutor(client.get_executor())
         there = plan_districts(villages, times, access, rules=r, seed=2, time_limit=600, executor=ex)
     assert ex.tasks == stage.POLISH_CANDIDATES
     assert np.array_equal(here.labels, there.labels)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
-
 import numpy as np
 import pandas as pd
+from counting_executor import CountingExecutor
 
 from planner.many import dask_client
 from planner.model import TravelTimes
@@ -42,23 +41,12 @@ def _county() -> tuple[pd.DataFrame, TravelTimes]:
     return a, TravelTimes(a.index, a.index, km / 30.0 * 3600.0)
 
 
-class _Counting(Executor):
-    """An executor that counts the tasks handed to the one it wraps."""
-
-    def __init__(self, inner: Executor) -> None:
-        self.inner, self.tasks = inner, 0
-
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        self.tasks += 1
-        return self.inner.submit(fn, *args, **kwargs)
-
-
 def test_offices_on_two_dask_workers_give_the_same_month():
     a, times = _county()
     rules = PatrolRules()
     alone = plan_month(a, times, rules=rules, month=MONTH, seed=2, time_limit=6)
     with dask_client(workers=2) as client:
-        ex = _Counting(client.get_executor())
+        ex = CountingExecutor(client.get_executor())
         side = plan_month(a, times, rules=rules, month=MONTH, seed=2, time_limit=6, executor=ex)
     assert ex.tasks == 3  # every office was a task on the cluster
     pd.testing.assert_frame_equal(alone.schedule, side.schedule)
