@@ -355,8 +355,8 @@ def cache_dir(args: argparse.Namespace, what: str = "travel_times") -> Path:
 
 
 @contextmanager
-def _month_executor(workers: int) -> Iterator[Any]:
-    """``--workers N``: a local Dask cluster's executor for the month's offices; None for 1 (no cluster)."""
+def _plan_executor(workers: int) -> Iterator[Any]:
+    """``--workers N``: a local Dask cluster's executor for the district and month solves; None for 1 (no cluster)."""
     if workers <= 1:
         yield None
         return
@@ -373,7 +373,7 @@ def _plan_and_write(
     clock = StageClock(on_stage=on_stage)
     out = Path(args.out)
     try:
-        with _month_executor(getattr(args, "workers", 1)) as executor:
+        with _plan_executor(getattr(args, "workers", 1)) as executor:
             result = make_plan(
                 villages,
                 roads,
