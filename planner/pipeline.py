@@ -386,20 +386,25 @@ def write_outputs(
     """
     from dataclasses import replace
 
-    from planner.io.pdf import report_pdf
+    from planner.io.pdf import start_report_pdf
     from planner.io.plan_files import TIMES_FILE, times_to_npz, write_plan_dir
     from planner.outputs.maps import map_html, plan_map
     from planner.outputs.report import report_html
     from planner.outputs.sheets import route_sheets_html
 
     report = report_html(result.plan, lang=lang)
-    extra: dict[str, str | bytes] = {
-        # map_html inlines Leaflet and its plugins: the map works in a meeting room without internet
-        "map.html": map_html(plan_map(result.plan, lang=lang, tiles=basemap, tile_key=tile_key)),
-        "report.html": report,
-        "route_sheets.html": route_sheets_html(result.plan, lang=lang),
-    }
-    pdf = report_pdf(report)
+    printing = start_report_pdf(report)  # Chromium prints while the map and the sheets are made
+    try:
+        extra: dict[str, str | bytes] = {
+            # map_html inlines Leaflet and its plugins: the map works in a meeting room without internet
+            "map.html": map_html(plan_map(result.plan, lang=lang, tiles=basemap, tile_key=tile_key)),
+            "report.html": report,
+            "route_sheets.html": route_sheets_html(result.plan, lang=lang),
+        }
+    except BaseException:
+        printing.cancel()
+        raise
+    pdf = printing.result()
     if pdf.pdf is not None:
         extra["report.pdf"] = pdf.pdf
         status: dict[str, Any] = {"made": True}

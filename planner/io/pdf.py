@@ -13,12 +13,13 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PdfResult", "chromium_binary", "report_pdf"]
+__all__ = ["PdfResult", "PrintJob", "chromium_binary", "report_pdf", "start_report_pdf"]
 
 #: Seconds Chromium may take to print the report before the PDF is given up (the plan is still written).
 PRINT_TIMEOUT_S = 120.0
@@ -58,15 +59,27 @@ def report_pdf(html: str, *, timeout: float = PRINT_TIMEOUT_S) -> PdfResult:
     PdfResult
         The PDF's bytes, or None with the reason (no Chromium, it failed or timed out) and how to get a PDF.
     """
-    binary = chromium_binary()
-    if binary is None:
-        return PdfResult(
-            None,
-            f"report.pdf not made: headless Chromium is not installed; {_HOW_EN}",
-            f"未生成 report.pdf: 未安装无头 Chromium; {_HOW_ZH}",
-        )
-    with tempfile.TemporaryDirectory(prefix="planner-pdf-") as tmp:
-        page, pdf = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
+    return start_report_pdf(html, timeout=timeout).result()
+
+
+class PrintJob:
+    """A report being printed by Chromium in its own process (:func:`start_report_pdf`); :meth:`result` waits."""
+
+    def __init__(self, html: str, *, timeout: float) -> None:
+        self._deadline = time.monotonic() + timeout
+        self._done: PdfResult | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        binary = chromium_binary()
+        if binary is None:
+            self._done = PdfResult(
+                None,
+                f"report.pdf not made: headless Chromium is not installed; {_HOW_EN}",
+                f"未生成 report.pdf: 未安装无头 Chromium; {_HOW_ZH}",
+            )
+            return
+        self._binary = binary
+        self._tmp = tempfile.TemporaryDirectory(prefix="planner-pdf-")
+        page, self._pdf = Path(self._tmp.name) / "report.html", Path(self._tmp.name) / "report.pdf"
         page.write_text(html, encoding="utf-8")
         cmd = [
             binary,
@@ -76,29 +89,67 @@ def report_pdf(html: str, *, timeout: float = PRINT_TIMEOUT_S) -> PdfResult:
             "--disable-dev-shm-usage",
             "--no-first-run",
             "--disable-background-networking",
-            f"--user-data-dir={Path(tmp) / 'profile'}",
+            f"--user-data-dir={Path(self._tmp.name) / 'profile'}",
             "--no-pdf-header-footer",
-            f"--print-to-pdf={pdf}",
+            f"--print-to-pdf={self._pdf}",
             page.as_uri(),
         ]
+        # its messages go to a file: a pipe nobody reads while the plan's other files are written could fill up
+        self._err = Path(self._tmp.name) / "stderr.txt"
         try:
-            run = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            why = f"{type(exc).__name__}: {exc}"
-            return PdfResult(
-                None,
-                f"report.pdf not made: Chromium failed ({why}); {_HOW_EN}",
-                f"未生成 report.pdf: Chromium 出错 ({why}); {_HOW_ZH}",
+            with self._err.open("wb") as err:
+                self._proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        except OSError as exc:
+            self._finish(self._failed(f"{type(exc).__name__}: {exc}"))
+
+    def cancel(self) -> None:
+        """Stop Chromium (the plan's other files failed, or it took too long) and remove its files."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        if self._done is None:
+            self._done = PdfResult(None, "report.pdf not made: cancelled", "未生成 report.pdf: 已取消")
+            self._tmp.cleanup()
+
+    def _failed(self, why: str) -> PdfResult:
+        return PdfResult(
+            None,
+            f"report.pdf not made: Chromium failed ({why}); {_HOW_EN}",
+            f"未生成 report.pdf: Chromium 出错 ({why}); {_HOW_ZH}",
+        )
+
+    def _finish(self, result: PdfResult) -> PdfResult:
+        if self._done is None:
+            self._tmp.cleanup()
+        self._done = result
+        return result
+
+    def result(self) -> PdfResult:
+        """The printed PDF, or why there is none; waits for Chromium (at most the timeout from the start)."""
+        if self._done is not None:
+            return self._done
+        assert self._proc is not None
+        try:
+            self._proc.wait(timeout=max(0.0, self._deadline - time.monotonic()))
+        except subprocess.TimeoutExpired as exc:
+            self.cancel()
+            return self._finish(self._failed(f"{type(exc).__name__}: {exc}"))
+        if not self._pdf.is_file() or self._pdf.stat().st_size == 0:
+            last = self._err.read_bytes().decode("utf-8", "replace").strip().splitlines()[-1:]
+            why = last[0] if last else f"exit {self._proc.returncode}"
+            return self._finish(
+                PdfResult(
+                    None,
+                    f"report.pdf not made: Chromium printed nothing ({why}); {_HOW_EN}",
+                    f"未生成 report.pdf: Chromium 未输出 ({why}); {_HOW_ZH}",
+                )
             )
-        if not pdf.is_file() or pdf.stat().st_size == 0:
-            err = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [
-                f"exit {run.returncode}"
-            ]
-            return PdfResult(
-                None,
-                f"report.pdf not made: Chromium printed nothing ({err[0]}); {_HOW_EN}",
-                f"未生成 report.pdf: Chromium 未输出 ({err[0]}); {_HOW_ZH}",
-            )
-        data = pdf.read_bytes()
-    logger.info("report.pdf: %d bytes printed by %s", len(data), binary)
-    return PdfResult(data)
+        data = self._pdf.read_bytes()
+        logger.info("report.pdf: %d bytes printed by %s", len(data), self._binary)
+        return self._finish(PdfResult(data))
+
+
+def start_report_pdf(html: str, *, timeout: float = PRINT_TIMEOUT_S) -> PrintJob:
+    """Start printing ``html`` to PDF (as :func:`report_pdf`) and return at once: the caller writes the plan's
+    other files while Chromium prints, then asks :meth:`PrintJob.result`."""
+    return PrintJob(html, timeout=timeout)

@@ -778,10 +778,14 @@ def routes_layer(
     for officer, legs in routes.groupby(routes["officer_id"].astype(str), sort=True):
         shown = label.get(officer, officer)
         group = folium.FeatureGroup(name=js_text(t("map.layer.routes", lang, officer=shown)), show=False)
+        # one GeoJson per officer, its legs coloured by day: a month has hundreds of officer-days, and folium
+        # compiles templates for every GeoJson and tooltip it renders
+        days, props = [], []
         for day_no, (date, day_legs) in enumerate(legs.groupby(legs["date"].astype(str), sort=True)):
             day_legs = day_legs.sort_values("seq") if "seq" in day_legs else day_legs
             colour = MAP_DAY_COLOURS[day_no % len(MAP_DAY_COLOURS)]
-            props = [
+            days.append(day_legs)
+            props += [
                 {
                     "tip": js_text(
                         t(
@@ -800,17 +804,17 @@ def routes_layer(
                 }
                 for _, leg in day_legs.iterrows()
             ]
-            folium.GeoJson(
-                _feature_collection(day_legs, props),
-                style_function=lambda f: {
-                    "color": f["properties"]["colour"],
-                    "weight": 4,
-                    "opacity": 0.85,
-                },
-                tooltip=_tooltip(),
-                className="planner-route",
-                control=False,
-            ).add_to(group)
+        folium.GeoJson(
+            _feature_collection(pd.concat(days) if len(days) > 1 else days[0], props),
+            style_function=lambda f: {
+                "color": f["properties"]["colour"],
+                "weight": 4,
+                "opacity": 0.85,
+            },
+            tooltip=_tooltip(),
+            className="planner-route",
+            control=False,
+        ).add_to(group)
         group.add_to(m)
     return m
 

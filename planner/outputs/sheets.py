@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -156,15 +156,25 @@ def _weekday(date: str, lang: str) -> str:
         return ""
 
 
-def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
-    """The day's lines: schedule rows in time order, each travel row with its leg, unmatched legs listed too."""
+def _build_day(
+    date: str,
+    rows: list[tuple[Any, dict[str, Any]]],
+    legs: list[tuple[float, dict[str, Any]]],
+    *,
+    has_walk: bool,
+    has_note: bool,
+) -> _Day:
+    """The day's lines: schedule rows in time order, each travel row with its leg, unmatched legs listed too.
+
+    ``rows``: (schedule index, row) in schedule order; ``legs``: (sequence number, leg) in routes order."""
     day = _Day(date)
-    order = sorted(range(len(rows)), key=lambda i: (_clock(rows["start"].iloc[i]), i))
-    leg_list = [legs.iloc[i] for i in np.argsort(pd.to_numeric(legs["seq"]).to_numpy(), kind="stable")]
+    order = sorted(range(len(rows)), key=lambda i: (_clock(rows[i][1]["start"]), i))
+    seqs = np.array([q for q, _g in legs], dtype=float)
+    leg_list = [legs[i][1] for i in np.argsort(seqs, kind="stable")]
     next_leg = 0
     here: str | None = str(leg_list[0]["from_id"]) if leg_list else None
 
-    def leg_entry(leg: pd.Series) -> _Entry:
+    def leg_entry(leg: dict[str, Any]) -> _Entry:
         return _Entry(
             activity="travel",
             village_id=str(leg["to_id"]),
@@ -174,7 +184,7 @@ def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
         )
 
     for i in order:
-        r = rows.iloc[i]
+        r = rows[i][1]
         village, activity = str(r["village_id"]), str(r["activity"])
         entry = _Entry(
             activity=activity,
@@ -182,9 +192,9 @@ def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
             start=str(r["start"]),
             end=str(r["end"]),
             minutes=_to_float(r["minutes"]),
-            row=rows.index[i],
-            walk_min=_to_float(r["walk_minutes"]) if "walk_minutes" in rows.columns else 0.0,
-            note=str(r["note"]) if "note" in rows.columns and isinstance(r["note"], str) else "",
+            row=rows[i][0],
+            walk_min=_to_float(r["walk_minutes"]) if has_walk else 0.0,
+            note=str(r["note"]) if has_note and isinstance(r["note"], str) else "",
         )
         if activity == "travel":
             match = next(
@@ -225,10 +235,17 @@ def _build_day(date: str, rows: pd.DataFrame, legs: pd.DataFrame) -> _Day:
 def _officer_days(sched: pd.DataFrame, routes: pd.DataFrame) -> list[_Day]:
     """An officer's days, in date order: every date of his schedule rows or of his route legs."""
     dates = sorted(set(sched["_date"]) | set(routes["_date"]))
-    return [
-        _build_day(d, sched[sched["_date"] == d], routes[routes["_date"] == d] if len(routes) else routes)
-        for d in dates
-    ]
+    # plain records read once and grouped by date: a month's sheets read some 100,000 cells
+    rows: dict[str, list[tuple[Any, dict[str, Any]]]] = {}
+    for idx, rec in zip(sched.index, sched.to_dict("records"), strict=True):
+        rows.setdefault(rec["_date"], []).append((idx, rec))
+    legs: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+    if len(routes):
+        seqs = pd.to_numeric(routes["seq"]).to_numpy(dtype=float)
+        for q, rec in zip(seqs, routes.to_dict("records"), strict=True):
+            legs.setdefault(rec["_date"], []).append((q, rec))
+    flags = {"has_walk": "walk_minutes" in sched.columns, "has_note": "note" in sched.columns}
+    return [_build_day(d, rows.get(d, []), legs.get(d, []), **flags) for d in dates]
 
 
 @dataclass(frozen=True)
@@ -331,7 +348,7 @@ class _Projection:
 
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """``gdf`` in WGS-84 lon/lat (as is when empty or without a CRS)."""
-    if gdf.crs is None or len(gdf) == 0:
+    if gdf.crs is None or len(gdf) == 0 or gdf.crs.equals("EPSG:4326"):
         return gdf
     return gdf.to_crs(4326)
 
@@ -579,6 +596,8 @@ def route_sheets_html(plan: PlanData, *, lang: str = "zh") -> str:
     """
     check_lang(lang)
     plan = with_shown_names(plan)  # [names] short: 大寨村, not 大寨村民委员会
+    # the layers in WGS-84 once, not once per officer's map
+    plan = replace(plan, villages=_wgs84(plan.villages), offices=_wgs84(plan.offices))
     sched = plan.schedule.copy()
     sched["_date"] = [_text_date(d) for d in sched["date"]] if len(sched) else pd.Series(dtype=str)
     sched["officer_id"] = sched["officer_id"].astype(str)
@@ -586,6 +605,7 @@ def route_sheets_html(plan: PlanData, *, lang: str = "zh") -> str:
     if len(routes):
         routes["_date"] = [_text_date(d) for d in routes["date"]]
         routes["officer_id"] = routes["officer_id"].astype(str)
+        routes = _wgs84(routes)
     else:
         routes = gpd.GeoDataFrame({c: [] for c in [*ROUTE_COLUMNS, "_date"]}, geometry=[], crs="EPSG:4326")
     names = village_places(plan.villages)
