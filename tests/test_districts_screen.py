@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from district_fixtures import make_access, make_times, make_villages, rules
 
+import planner.districts.candidates as candidates
 import planner.districts.plan as stage
 from planner.districts import plan_districts
 
@@ -19,13 +20,13 @@ from planner.districts import plan_districts
 def _spy(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int | None]]:
     """Record (districts, rounds) of every engine solve the stage makes."""
     calls: list[tuple[int, int | None]] = []
-    real = stage.solve_districts
+    real = candidates.solve_districts
 
     def solve(problem: Any, **kw: Any) -> Any:
         calls.append((problem.k, kw.get("rounds")))
         return real(problem, **kw)
 
-    monkeypatch.setattr(stage, "solve_districts", solve)
+    monkeypatch.setattr(candidates, "solve_districts", solve)
     return calls
 
 
@@ -36,7 +37,7 @@ def test_screened_stage_is_reproducible_counted_and_polishes_the_best_only(
     are tried): every candidate gets the screen's rounds, then the best POLISH_CANDIDATES a full solve; the same
     seed gives the same plan, and the cap (600 s) never cuts it."""
     monkeypatch.setattr(stage, "DISTRICT_SCREEN_UNITS", 0)
-    monkeypatch.setattr(stage, "SCREEN_ROUNDS", 20)
+    monkeypatch.setattr(candidates, "SCREEN_ROUNDS", 20)
     calls = _spy(monkeypatch)
     pop = np.random.default_rng(5).integers(300, 6000, 30)
     villages = make_villages(5, 6, pop)
@@ -51,7 +52,7 @@ def test_screened_stage_is_reproducible_counted_and_polishes_the_best_only(
         k for k, rounds in first if rounds is None
     ]  # the winner's and runners-up's full budget, at the end
     screened = len(first) - len(full)
-    assert screened >= 2 and len(full) == min(stage.POLISH_CANDIDATES, screened)
+    assert screened >= 2 and len(full) == min(candidates.POLISH_CANDIDATES, screened)
     assert [rounds for _k, rounds in first[:screened]] == [20] * screened
     assert len(parts[0].centers) in full
 
@@ -100,24 +101,34 @@ def test_screening_picks_the_candidate_the_full_rule_picks(monkeypatch: pytest.M
 
 
 def test_full_solves_on_dask_workers_give_the_same_plan(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The screened county's final full solves run as tasks on two Dask workers (``planner plan --workers 2``):
-    the plan is the one solved here, and every full solve was a task."""
+    """The screened county's relaxed road graphs (each graph's sequence of district counts) and its final full
+    solves run as tasks on two Dask workers (``planner plan --workers 2``): the plan is the one solved here, and
+    every graph and every full solve was a task."""
     from counting_executor import CountingExecutor
 
     from planner.many import dask_client
 
     monkeypatch.setattr(stage, "DISTRICT_SCREEN_UNITS", 0)
-    monkeypatch.setattr(stage, "SCREEN_ROUNDS", 20)
+    monkeypatch.setattr(candidates, "SCREEN_ROUNDS", 20)
     pop = np.random.default_rng(5).integers(300, 6000, 30)
     villages = make_villages(5, 6, pop)
     r = rules()
     times, access = make_times(villages), make_access(villages)
+    graphs: list[int] = []
+    real = candidates.Candidates.on_graphs
+
+    def on_graphs(self: Any, g: Any, *args: Any, **kw: Any) -> Any:
+        graphs.append(len(g))
+        return real(self, g, *args, **kw)
+
+    monkeypatch.setattr(candidates.Candidates, "on_graphs", on_graphs)
     here = plan_districts(villages, times, access, rules=r, seed=2, time_limit=600)
+    assert graphs and graphs[0] >= 2  # the grid's road graph breaks R1/R2: relaxed graphs are tried
 
     with dask_client(workers=2) as client:
         ex = CountingExecutor(client.get_executor())
         there = plan_districts(villages, times, access, rules=r, seed=2, time_limit=600, executor=ex)
-    assert ex.tasks == stage.POLISH_CANDIDATES
+    assert ex.by_name == {"screen_counts": graphs[0], "solve_elsewhere": candidates.POLISH_CANDIDATES}
     assert np.array_equal(here.labels, there.labels)
     assert here.centers == there.centers
     assert here.certificate.objective == there.certificate.objective

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from district_fixtures import grid_graph, make_access, make_times, make_villages, rules
 
-import planner.districts.plan as stage
+import planner.districts.candidates as candidates
 from planner.districts import plan_districts
 from planner.districts.check import heavy_neighbourhoods
 from planner.engines.districting.graph import neighbours
@@ -61,13 +61,13 @@ def test_the_stage_stops_at_the_first_count_when_its_only_break_is_forced(
     plan. The stage's first solve is kept (one engine solve, no further counts, no relaxed graph) and the plan
     still reports the R2 break."""
     calls: list[int] = []
-    real = stage.solve_districts
+    real = candidates.solve_districts
 
     def solve(problem: Any, **kw: Any) -> Any:
         calls.append(problem.k)
         return real(problem, **kw)
 
-    monkeypatch.setattr(stage, "solve_districts", solve)
+    monkeypatch.setattr(candidates, "solve_districts", solve)
     pop = np.full(30, 600)
     pop[14] = 8_000
     villages = make_villages(5, 6, pop)
@@ -105,6 +105,6 @@ def test_a_further_count_is_tried_only_while_the_last_removed_a_break(
         calls.append(kk)
         return _fake(found[kk])
 
-    sol, cut = stage._best_count([9, 10, 11], solve_k, np.zeros(10, dtype=bool), t0=0.0, time_limit=1e12)
+    sol, cut = candidates.best_count([9, 10, 11], solve_k, np.zeros(10, dtype=bool), t0=0.0, time_limit=1e12)
     assert calls == asked
     assert len(sol.breaks) == kept and not cut

@@ -22,6 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from planner.districts.adjacency import _anchor_points, _bridge, village_adjacency
+from planner.districts.candidates import Candidates, avoidable, best_count
 from planner.districts.check import check_districts, heavy_neighbourhoods, heavy_villages
 from planner.districts.compare import PlanComparison, compare_current
 from planner.districts.roads import C5Roads, line_outside_share, road_adjacency, route_outside_share
@@ -34,10 +35,7 @@ from planner.engines.districting.certificate import (
     plan_objective,
     solution_of,
 )
-from planner.engines.districting.contiguous import solve as solve_districts
-from planner.engines.districting.contiguous import solve_elsewhere
 from planner.engines.districting.graph import components, neighbours
-from planner.engines.districting.search import known_starts
 from planner.engines.districting.travel import (
     DEFAULT_CAP_S,
     TravelCertificate,
@@ -48,7 +46,7 @@ from planner.engines.districting.travel import spread as _spread
 from planner.errors import ValidationError
 from planner.model import Violation
 from planner.rules import DistrictRules, Rules
-from planner.settings import DISTRICT_SCREEN_UNITS, POLISH_CANDIDATES, SCREEN_ROUNDS
+from planner.settings import DISTRICT_SCREEN_UNITS
 
 log = logging.getLogger(__name__)
 
@@ -364,19 +362,6 @@ def _candidate_mask(ids: pd.Index, candidates: Sequence[str] | None) -> np.ndarr
     return cand
 
 
-def _avoidable(sol: DistrictSolution, forced: np.ndarray) -> int:
-    """Size and population breaks that a village heavier than the cap does not force, and contiguity breaks
-    (only locked districts can have them: a bureau's own districts, which a relaxed road graph may join)."""
-    out = 0
-    for b in sol.breaks:
-        d = b.district
-        if b.rule in ("size", "contiguity") or (
-            b.rule == "population" and d is not None and not forced[sol.labels == d].any()
-        ):
-            out += 1
-    return out
-
-
 def _forced(
     adj: sp.csr_matrix,
     borders: sp.csr_matrix | None,
@@ -391,133 +376,6 @@ def _forced(
     if township is not None:
         nbrs = [nb[township[nb] == township[i]] for i, nb in enumerate(nbrs)]
     return heavy_neighbourhoods(nbrs, pop, r)
-
-
-def _best_count(
-    tries: list[int],
-    solve_k: Any,
-    forced: np.ndarray,
-    *,
-    t0: float,
-    time_limit: float,
-) -> tuple[DistrictSolution, bool]:
-    """The plan of the first district count in ``tries`` that breaks R1/R2 no more than the numbers force.
-
-    Failing that, the plan with the fewest avoidable breaks. A further count is tried only while the last one
-    removed a break: when one more district breaks the rules as often, the graph, not the count, is what
-    breaks them (the relaxed graphs come next). Returns the plan and whether the time cap cut a try.
-    """
-    cut = False
-    sol: DistrictSolution | None = None
-    last: int | None = None
-    for kk in tries:
-        left = time_limit - (time.monotonic() - t0)
-        if sol is not None and left <= 0:
-            log.warning("plan_districts: the time limit stopped the tries with more districts at k=%d", kk)
-            cut = True
-            break
-        s_k = solve_k(kk, max(left, 0.0))
-        cut |= s_k.stopped_by_time
-        if sol is None or _avoidable(s_k, forced) < _avoidable(sol, forced):
-            sol = s_k
-        now = _avoidable(s_k, forced)
-        if now == 0 or kk == tries[-1] or (last is not None and now >= last):
-            break
-        last = now
-        log.info(
-            "plan_districts: %d districts break R1/R2 %d time(s); trying %d",
-            kk,
-            _avoidable(s_k, forced),
-            kk + 1,
-        )
-    assert sol is not None
-    return sol, cut
-
-
-class _Candidates:
-    """The engine's solves of the stage's candidate plans (district counts, relaxed graphs): ``solve_k(kk, left)``.
-
-    With ``screen`` (above ``planner.settings.DISTRICT_SCREEN_UNITS`` villages) every candidate is solved with
-    ``SCREEN_ROUNDS`` perturbation rounds, the stage's rule picks among them as among full solves, and
-    :meth:`polish` solves the winner, and the best of the others by avoidable breaks then objective (up to
-    ``POLISH_CANDIDATES`` in all), again with the full budget; without, every solve has the full budget.
-    """
-
-    def __init__(
-        self,
-        problem_k: Any,
-        graph: dict[str, sp.csr_matrix],
-        *,
-        seed: int,
-        screen: bool,
-        executor: Executor | None = None,
-    ) -> None:
-        self.problem_k, self.graph, self.seed, self.screen = problem_k, graph, seed, screen
-        self.executor = executor  # where the full solves of :meth:`polish` run side by side (None: here)
-        # every plan made, in order: (it, its district count, its graph)
-        self.made: list[tuple[DistrictSolution, int, sp.csr_matrix]] = []
-
-    def __call__(self, kk: int, left: float) -> DistrictSolution:
-        rounds = SCREEN_ROUNDS if self.screen else None
-        s_ = solve_districts(self.problem_k(kk), seed=self.seed, time_limit=left, rounds=rounds)
-        self.made.append((s_, kk, self.graph["adj"]))
-        return s_
-
-    def polish(
-        self, winner: DistrictSolution, cut: bool, forced: np.ndarray, *, t0: float, time_limit: float
-    ) -> tuple[DistrictSolution, bool, sp.csr_matrix]:
-        """The screening's winner and runners-up solved again with the full perturbation budget, each on its
-        graph and district count; of these and the screened winner, the plan of fewest avoidable R1/R2 breaks,
-        then fewest districts, then least objective (the winner first on a tie). Returns it, ``cut`` or whether the time cap cut a full
-        solve, and its graph (also left in ``graph["adj"]``). Without screening, the winner as it is."""
-        if not self.screen:
-            return winner, cut, self.graph["adj"]
-        first = next(m for m in self.made if m[0] is winner)
-        # as the stage's rule: fewest avoidable breaks, then the fewest districts (the first count that holds
-        # the rules), then the objective
-        others = sorted(
-            (m for m in self.made if m[0] is not winner),
-            key=lambda m: (_avoidable(m[0], forced), m[1], m[0].objective),
-        )
-        best, best_k, best_adj = winner, first[1], first[2]
-        chosen = [first, *others][:POLISH_CANDIDATES]
-        left = time_limit - (time.monotonic() - t0)
-        if left <= 0:
-            log.warning("plan_districts: the time limit left no time for a full solve of a screened plan")
-            self.graph["adj"] = best_adj
-            return best, True, best_adj
-        problems = []
-        for _s, kk, g in chosen:
-            self.graph["adj"] = g
-            problems.append(self.problem_k(kk))
-        # independent solves, each stopping on its own counts: side by side on the executor or one after another,
-        # the same plans
-        if self.executor is None:
-            fulls = [solve_districts(p, seed=self.seed, time_limit=left) for p in problems]
-        else:
-            # the starts this process made go with each task, so a worker does not compute them again
-            starts = known_starts()
-            futures = [
-                self.executor.submit(solve_elsewhere, p, starts, seed=self.seed, time_limit=left)
-                for p in problems
-            ]
-            fulls = [f.result() for f in futures]
-        for (s_, kk, g), full in zip(chosen, fulls, strict=True):
-            cut |= full.stopped_by_time
-            log.info(
-                "plan_districts: %d districts, full search: breaks %d -> %d, objective %.1f -> %.1f",
-                kk,
-                _avoidable(s_, forced),
-                _avoidable(full, forced),
-                s_.objective,
-                full.objective,
-            )
-            mine = (_avoidable(full, forced), kk, full.objective)
-            kept = (_avoidable(best, forced), best_k, best.objective)
-            if mine < kept or (s_ is winner and mine == kept):
-                best, best_k, best_adj = full, kk, g
-        self.graph["adj"] = best_adj
-        return best, cut, best_adj
 
 
 def _relax_roads(
@@ -547,7 +405,7 @@ def _relax_roads(
     (:func:`planner.districts.roads.line_outside_share`), then the least objective wins, so the plan is never worse on that share than the borders-contiguous one. Returns
     (plan, graph, whether the time cap cut a try).
     """
-    if _avoidable(sol, forced) == 0:
+    if avoidable(sol, forced) == 0:
         return sol, adj, False
     bad = sorted(
         {
@@ -578,15 +436,13 @@ def _relax_roads(
             worst, _total = route_outside_share(geoms, s_.labels, offices, lines)
         else:
             worst, _total = line_outside_share(geoms, anchors, s_.labels, s_.centers)
-        return _avoidable(s_, forced), round(worst, 6), s_.objective
+        return avoidable(s_, forced), round(worst, 6), s_.objective
 
-    best, best_adj, cut = sol, adj, False
-    for g in graphs:
-        if time.monotonic() - t0 >= time_limit:
-            cut = True
-            break
-        graph["adj"] = g
-        s2, c2 = _best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit)
+    best, best_adj = sol, adj
+    # each graph's solves are independent of the others': side by side when the stage has an executor
+    found = solve_k.on_graphs(graphs, tries, forced, t0=t0, time_limit=time_limit)
+    cut = len(found) < len(graphs)  # the time cap left no time for the last graphs
+    for g, (s2, c2) in zip(graphs, found, strict=False):
         cut |= c2
         log.info("plan_districts: road graph relaxed: breaks, worst outside share, objective %s", score(s2))
         if score(s2) < score(best):
@@ -730,11 +586,11 @@ def plan_districts(
     problem_k = _problem_maker(graph, pop, cost, r, township=township, cand=cand, group=group)
 
     # above DISTRICT_SCREEN_UNITS villages each candidate is screened, and the winner solved in full at the end
-    solve_k = _Candidates(problem_k, graph, seed=seed, screen=n > DISTRICT_SCREEN_UNITS, executor=executor)
+    solve_k = Candidates(problem_k, graph, seed=seed, screen=n > DISTRICT_SCREEN_UNITS, executor=executor)
     # the fewest districts the counts allow; when the search finds no plan within the rules at that number
     # (contiguity and village sizes can make it impossible), one or two more, unless --districts fixed it
     tries = [k] if n_districts is not None else list(range(k, min(k + 2, max(k, k_high)) + 1))
-    sol, cut = _best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit)
+    sol, cut = best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit)
     if borders is not None and r.contiguity == "roads":
         sol, adj, cut2 = _relax_roads(
             sol,
