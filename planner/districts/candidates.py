@@ -23,7 +23,7 @@ from planner.engines.districting.contiguous import solve_elsewhere
 from planner.engines.districting.search import add_starts, known_starts
 from planner.settings import POLISH_CANDIDATES, SCREEN_ROUNDS
 
-log = logging.getLogger("planner.districts.plan")  # the stage's own log lines, as before the split
+log = logging.getLogger(__name__)
 
 __all__ = ["Candidates", "avoidable", "best_count", "screen_counts"]
 
