@@ -101,7 +101,7 @@ class Candidates:
         executor: Executor | None = None,
     ) -> None:
         self.problem_k, self.graph, self.seed, self.screen = problem_k, graph, seed, screen
-        self.executor = executor  # where the full solves of :meth:`polish` run side by side (None: here)
+        self.executor = executor  # where :meth:`on_graphs` and :meth:`polish` solve side by side (None: here)
         # every plan made, in order: (it, its district count, its graph)
         self.made: list[tuple[DistrictSolution, int, sp.csr_matrix]] = []
 

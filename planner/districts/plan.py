@@ -545,7 +545,8 @@ def plan_districts(
         :func:`planner.network.locate_villages`): where the road graph must be relaxed, the candidate plans are
         ranked by the share of their office -> village road routes outside the district, not straight lines.
     executor
-        Runs a screened county's final full solves side by side (e.g. a Dask client's); the same plan.
+        Runs the relaxed road graphs' solves and a screened county's final full solves side by side (e.g. a
+        Dask client's); the same plan.
 
     Returns
     -------
