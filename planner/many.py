@@ -341,7 +341,9 @@ def plan_province(
     outcomes: dict[str, CountyOutcome] = {}
     futures = []
     rules_data = rules.to_dict()
-    for county, villages in counties.items():
+    # the largest counties first (and first in the scheduler's priority), so that the workers finish together
+    # rather than one of them planning the largest county alone at the end: longest-processing-time-first
+    for county, villages in sorted(counties.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         target = out / county_folder(county)
         kept = None if overwrite else finished_county(target, county, len(villages))
         if kept is not None:
@@ -365,6 +367,7 @@ def plan_province(
                 cache_dir=cache_dir,
                 key=f"county-{county_folder(county)}-{time.time_ns()}",
                 pure=False,
+                priority=len(villages),
             )
         )
     for future in as_completed(futures):

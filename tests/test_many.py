@@ -235,3 +235,29 @@ def test_a_provinces_counties_keep_the_bureaus_columns_and_crs(tmp_path):
     assert outcome.status != "failed", outcome.reason
     info = pyogrio.read_info(out / "plan.gpkg", layer="villages")
     assert info["crs"] == "EPSG:4490" and {"备注", "县"} <= set(info["fields"])
+
+
+def test_a_province_plans_its_largest_counties_first(tmp_path, monkeypatch):
+    """Longest-processing-time first: on one worker thread the counties are planned from the most villages to
+    the fewest (ties by name), whatever order the layer lists them in, so that with several workers none is left
+    planning the largest county alone at the end. The result still lists the counties sorted by name."""
+    from distributed import Client
+
+    import planner.many as many
+
+    log = tmp_path / "order.txt"  # the task is serialised to the worker: it reports through a file
+
+    def fake_plan_county(county, villages, road_files, out, **_):
+        with log.open("a") as f:
+            f.write(county + "\n")
+        return many.CountyOutcome(county, many.county_folder(county), "planned", len(villages))
+
+    monkeypatch.setattr(many, "plan_county", fake_plan_county)
+    sizes = {"a": 3, "b": 9, "c": 1, "d": 9, "e": 5}
+    counties = {name: pd.DataFrame({"x": range(n)}) for name, n in sizes.items()}
+    with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
+        result = many.plan_province(
+            counties, [], tmp_path, client=client, rules=Rules(), month="2026-12", overwrite=True
+        )
+    assert log.read_text().split() == ["b", "d", "e", "a", "c"]
+    assert [o.county for o in result.counties] == ["a", "b", "c", "d", "e"]
