@@ -87,8 +87,11 @@ class DistrictRules:
     # contiguity"), so a district's routes stay inside it; "borders" joins villages that share a border
     contiguity: str = "roads"
     # Objective weights: residents' travel time to the office is the core (weight 1 per resident-minute);
-    # balance penalises the spread of residents per officer, compactness the districts' travel-time radius.
+    # balance penalises the spread of residents per district, compactness the districts' travel-time radius.
+    # balance_tolerance: districts within this share of the mean either side pay no balance (0: every resident
+    # off the mean counts, as before 0.2.0); beyond it each resident costs balance_weight typical trips
     balance_weight: float = 1.0
+    balance_tolerance: float = 0.0
     compactness_weight: float = 0.1
     # The certificate (docs/DOMAIN.md, "How good the districts are"): every plan gets a lower bound on the
     # objective; exact = true runs the mixed-integer model with contiguity cuts, for up to exact_time_limit
@@ -151,6 +154,13 @@ class DistrictRules:
             s,
         )
         _check(self.balance_weight >= 0, "districts.balance_weight", "must not be negative", "不能为负数", s)
+        _check(
+            0 <= self.balance_tolerance < 1,
+            "districts.balance_tolerance",
+            "must be a share of the mean district from 0 up to (not including) 1, e.g. 0.2 for 20%",
+            "须为平均警务区人口的比例, 从 0 到 1 (不含 1), 例如 0.2 表示 20%",
+            s,
+        )
         _check(
             self.compactness_weight >= 0,
             "districts.compactness_weight",

@@ -331,6 +331,18 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "together cost at most {above} resident-minutes (population spread cv {cv}{best}).",
     ),
     "report.certificate.trade_best": ("; 出行最少的方案为 {cv}", "; the plan of least travel has {cv}"),
+    "report.certificate.tolerance": (
+        "人口均衡容差 ±{tol}%: 警务区人口在平均值 {mean} 人的 ±{tol}% 以内不计均衡项, 超出部分每人约计一次出行; "
+        "{off} 个 (共 {k} 个) 警务区在此范围之外。",
+        "Balance tolerance ±{tol}%: a district within ±{tol}% of the mean district's {mean} residents pays no "
+        "balance, each resident beyond it costs about one trip; {off} of {k} districts are outside it.",
+    ),
+    "report.certificate.tolerance_none": (
+        "人口均衡容差为 0: 偏离平均值 {mean} 人的每一位居民都计入均衡项 (规则文件 [districts] balance_tolerance "
+        "可设一个不计代价的范围)。",
+        "Balance tolerance 0: every resident off the mean district's {mean} residents counts in the balance term "
+        "(the rules file's [districts] balance_tolerance sets a band that costs nothing).",
+    ),
     "report.certificate.travel_mip": ("混合整数规划加连通割", "MIP with contiguity cuts"),
     "report.certificate.none": ("未能求得下界。", "No lower bound could be computed."),
     "report.certificate.lp": ("线性松弛, 不含连通约束", "linear relaxation without contiguity"),

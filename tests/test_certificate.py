@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -60,6 +61,17 @@ def _heavy_county(seed: int) -> DistrictingProblem:
     return DistrictingProblem(adj, pop, cost, 3, min_size=2, max_size=4, compactness_weight=0.2)
 
 
+def _banded_county(seed: int) -> DistrictingProblem:
+    """The path county with a balance tolerance of 15 % of the mean district (the band costs nothing) and a
+    heavier balance weight, so that the band decides the plan."""
+    return dataclasses.replace(_path_county(seed), balance_weight=3.0, balance_tolerance=0.15)
+
+
+def _heavy_banded_county(seed: int) -> DistrictingProblem:
+    """The heavy-village grid with a 30 % tolerance: the heavy rows count from the band's top."""
+    return dataclasses.replace(_heavy_county(seed), balance_tolerance=0.3)
+
+
 def _brute_force(problem: DistrictingProblem) -> float:
     """The optimum by enumerating every partition into k connected districts within the bounds."""
     n, k = problem.n, problem.k
@@ -78,7 +90,9 @@ def _brute_force(problem: DistrictingProblem) -> float:
     return float(best)
 
 
-@pytest.mark.parametrize("make", [_path_county, _grid_county, _heavy_county])
+@pytest.mark.parametrize(
+    "make", [_path_county, _grid_county, _heavy_county, _banded_county, _heavy_banded_county]
+)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_lp_bound_is_at_most_the_plans_objective(make, seed: int) -> None:
     """The LP relaxation's bound never exceeds the heuristic plan's objective, nor the optimum."""
@@ -100,7 +114,9 @@ def test_heavy_village_rows_raise_the_bound() -> None:
     assert cert.lower_bound is not None and cert.lower_bound >= excess
 
 
-@pytest.mark.parametrize("make", [_path_county, _grid_county, _heavy_county])
+@pytest.mark.parametrize(
+    "make", [_path_county, _grid_county, _heavy_county, _banded_county, _heavy_banded_county]
+)
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_exact_mode_finds_the_brute_force_optimum(make, seed: int) -> None:
     """The MIP with contiguity cuts proves the optimum that enumerating every partition finds."""
@@ -118,12 +134,13 @@ def test_exact_mode_adds_contiguity_cuts_where_the_roads_split_a_district() -> N
     assert cert.cuts > 0 and cert.rounds > 1 and cert.proven_optimal
 
 
+@pytest.mark.parametrize("make", [_path_county, _banded_county])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_heuristic_and_exact_agree_on_the_objective_of_one_partition(seed: int) -> None:
+def test_heuristic_and_exact_agree_on_the_objective_of_one_partition(make, seed: int) -> None:
     """Same partition, same objective: the heuristic's figure, plan_objective and the MIP fixed to it."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    p = _path_county(seed)
+    p = make(seed)
     sol = heuristic(p, seed=seed, exact=False)
     assert plan_objective(p, sol.labels) == pytest.approx(sol.objective, rel=1e-12)
     again = solution_of(p, sol.labels)

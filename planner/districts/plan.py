@@ -40,6 +40,7 @@ from planner.engines.districting.travel import (
     DEFAULT_CAP_S,
     TravelCertificate,
     certify_travel,
+    off_balance,
     resident_minutes,
 )
 from planner.engines.districting.travel import spread as _spread
@@ -487,6 +488,7 @@ def _problem_maker(
             candidates=cand,
             locked=group,
             balance_weight=r.balance_weight,
+            balance_tolerance=r.balance_tolerance,
             compactness_weight=r.compactness_weight,
             max_cost=r.max_travel_min,
             max_cost_hard=r.max_travel_hard,
@@ -763,6 +765,9 @@ def _travel_figures(p: DistrictPartition, offices: Sequence[int], r: DistrictRul
     bound = p.travel_certificate.bound
     out["resident_minutes_above_bound"] = None if bound is None else round(max(0.0, delivered - bound), 1)
     out["balance_weight"] = r.balance_weight
+    out["balance_tolerance"] = r.balance_tolerance
+    out["districts_off_balance"] = off_balance(p.population, p.labels, r.balance_tolerance)
+    out["district_mean_residents"] = round(float(np.sum(p.population)) / (int(np.max(p.labels)) + 1), 1)
     out["compactness_weight"] = r.compactness_weight
     out["district_population_cv"] = round(_spread(p.population, p.labels), 4)
     return out

@@ -770,6 +770,16 @@ def _travel_certificate(summary: dict[str, Any], cert: dict[str, Any], lang: str
         best="" if best is None else t("report.certificate.trade_best", lang, cv=number(best, 3)),
         above=number(cert.get("resident_minutes_above_bound"), 0),
     )
+    tol = cert.get("balance_tolerance")
+    if tol is not None:
+        trade += " " + t(
+            "report.certificate.tolerance" if tol > 0 else "report.certificate.tolerance_none",
+            lang,
+            tol=number(100 * tol, 0 if float(100 * tol).is_integer() else 1),
+            mean=number(cert.get("district_mean_residents"), 0),
+            off=cert.get("districts_off_balance"),
+            k=summary.get("districts", ""),
+        )
     return f"<p>{escape(text)} {escape(trade)}</p>"
 
 

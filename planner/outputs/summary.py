@@ -103,6 +103,9 @@ def build_summary(
                 "resident_minutes_above_bound",
                 "resident_minutes_best_cv",
                 "balance_weight",
+                "balance_tolerance",
+                "districts_off_balance",
+                "district_mean_residents",
                 "compactness_weight",
                 "district_population_cv",
             )

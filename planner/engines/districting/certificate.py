@@ -233,34 +233,35 @@ def _model(
         q = np.sort(np.where(allowed, cost, np.inf), axis=0)[min(mn, n) - 1]
         q = np.where(np.isfinite(q), q, 0.0)
         add(np.r_[dj, dj], np.r_[lay.y0 + dj, lay.r0 + dj], np.r_[q, -np.ones(n)], n, -np.inf, 0.0)
-    if lay.balance:  # |sum_i pop_i x[i, j] - target y[j]| <= dev[j]
+    if lay.balance:  # |sum_i pop_i x[i, j] - target y[j]| - tolerance target y[j] <= dev[j]
         pv = np.repeat(pop, n)
+        band = problem.balance_tolerance * target
         for sign in (1.0, -1.0):
             add(
                 np.r_[jj, dj, dj],
                 np.r_[xid, lay.y0 + dj, lay.d0 + dj],
-                np.r_[sign * pv, -sign * np.full(n, target), -np.ones(n)],
+                np.r_[sign * pv, -np.full(n, sign * target + band), -np.ones(n)],
                 n,
                 -np.inf,
                 0.0,
             )
     if lay.balance:
-        _heavy_rows(pop, mn, target, lay, add)
+        _heavy_rows(pop, mn, target * (1.0 + problem.balance_tolerance), lay, add)
     a_mat = sp.vstack(rows).tocsr()
     return lay, c, a_mat, np.concatenate(lows), np.concatenate(ups), ub
 
 
-def _heavy_rows(pop: np.ndarray, mn: int, target: float, lay: _Layout, add: Any) -> None:
-    """dev[j] >= a_i x[i, j] for every unit i whose district must exceed the mean: a_i = pop_i plus the
-    mn - 1 smallest other populations, minus the mean. Valid for integer plans (the district holding i has at
-    least that many residents); the relaxation otherwise splits a heavy village over several districts and
-    pays no balance for it."""
+def _heavy_rows(pop: np.ndarray, mn: int, top: float, lay: _Layout, add: Any) -> None:
+    """dev[j] >= a_i x[i, j] for every unit i whose district must exceed the top of the balance band (the mean
+    plus the tolerance): a_i = pop_i plus the mn - 1 smallest other populations, minus ``top``. Valid for integer
+    plans (the district holding i has at least that many residents); the relaxation otherwise splits a heavy
+    village over several districts and pays no balance for it."""
     n = lay.n
     first = np.argsort(pop, kind="stable")[: max(mn, 1)]
     for i in range(n):
         # the mn - 1 smallest populations other than i's own
         others = pop[[u for u in first if u != i][: max(mn - 1, 0)]]
-        a = float(pop[i] + others.sum() - target)
+        a = float(pop[i] + others.sum() - top)
         if a <= 0:
             continue
         dj = np.arange(n)

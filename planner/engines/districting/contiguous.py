@@ -81,11 +81,12 @@ class DistrictingProblem:
         different groups in different districts. ``locked_centers`` maps a group id to its fixed centre unit.
     weights
         Residents counted in the travel term (default ``population``).
-    balance_weight, compactness_weight
+    balance_weight, compactness_weight, balance_tolerance
         Objective = sum over districts of [sum_i w_i cost(i, centre) + compactness_weight * (P/k) * radius
-        + balance_weight * c_mean * |pop_d - P/k|], where radius is the largest cost to the centre in the district
-        and c_mean is the residents' mean cost to their (n/k)-th nearest unit (a typical trip to an office), so
-        one resident off balance costs about one trip.
+        + balance_weight * c_mean * max(|pop_d - P/k| - balance_tolerance * P/k, 0)], where radius is the largest
+        cost to the centre in the district and c_mean is the residents' mean cost to their (n/k)-th nearest unit (a
+        typical trip to an office), so one resident off balance costs about one trip; a district within
+        ``balance_tolerance`` (a share of the mean) either side of the mean pays no balance.
     max_cost, max_cost_hard
         With ``max_cost`` soft, sum_i w_i * max(cost(i, centre) - max_cost, 0) is added to the objective (each
         resident-minute beyond the limit counts twice, for the residents actually beyond it); with it hard, the
@@ -118,6 +119,7 @@ class DistrictingProblem:
     compactness_weight: float = 0.1
     max_cost: float | None = None
     max_cost_hard: bool = False
+    balance_tolerance: float = 0.0
     neighbours: list[np.ndarray] = field(init=False, repr=False)
     candidate_mask: np.ndarray = field(init=False, repr=False)
     group: np.ndarray = field(init=False, repr=False)
@@ -212,6 +214,7 @@ class DistrictingProblem:
             target,
             self.unit_cost,
             dict(self.locked_centers or {}),
+            balance_tolerance=self.balance_tolerance,
         )
 
 
@@ -413,6 +416,7 @@ def contiguous_districts(
     compactness_weight: float = 0.1,
     max_cost: float | None = None,
     max_cost_hard: bool = False,
+    balance_tolerance: float = 0.0,
     seed: int = 0,
     time_limit: float = 60.0,
     exact: bool = True,
@@ -444,6 +448,7 @@ def contiguous_districts(
         compactness_weight=compactness_weight,
         max_cost=max_cost,
         max_cost_hard=max_cost_hard,
+        balance_tolerance=balance_tolerance,
     )
     return solve(
         problem,

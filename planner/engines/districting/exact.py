@@ -90,9 +90,12 @@ def _cpsat_travel(
             terms.append(round(prob.compactness_weight * prob.target) * rad)
         if prob.balance_weight > 0:
             total = int(prob.pop[units].sum())
-            dev = m.new_int_var(0, total + int(prob.target) + 1, "")
-            m.add(dev >= pj - round(prob.target) - total * (1 - x[j, j]))
-            m.add(dev >= round(prob.target) * x[j, j] - pj)
+            # residents beyond the balance band (the target, the tolerance either side)
+            top = round(prob.target * (1.0 + prob.balance_tolerance))
+            bottom = round(prob.target * (1.0 - prob.balance_tolerance))
+            dev = m.new_int_var(0, total + top + 1, "")
+            m.add(dev >= pj - top - total * (1 - x[j, j]))
+            m.add(dev >= bottom * x[j, j] - pj)
             terms.append(round(prob.balance_weight * prob.unit_cost * scale) * dev)
     # locked groups: one centre serves each group whole, different groups different centres
     groups = sorted({int(group[u]) for u in units if group[u] >= 0})

@@ -52,6 +52,8 @@ class _DistrictModel:
     target: float  # population per district the balance term aims at
     unit_cost: float  # resident-minutes that one resident off balance costs (mean travel of the instance)
     fixed_center: dict[int, int] = field(default_factory=dict)  # locked group -> centre unit
+    # residents within this share of the target either side cost no balance (the bureau's tolerance)
+    balance_tolerance: float = 0.0
     # terms of districts already evaluated: the searches re-evaluate the same member sets often (undone
     # perturbations, re-tried moves); bounded, and the value depends only on the set, so results are unchanged
     cache: dict[tuple[frozenset[int], int], tuple[float, float, int]] = field(default_factory=dict)
@@ -140,7 +142,8 @@ class _DistrictModel:
             viol += excess[j] / self.max_cost
         else:
             j = int(np.argmin(score))
-        obj = float(score[j]) + self.balance_weight * self.unit_cost * abs(p - self.target)
+        off = max(abs(p - self.target) - self.balance_tolerance * self.target, 0.0)
+        obj = float(score[j]) + self.balance_weight * self.unit_cost * off
         return float(viol), obj, int(cm[j])
 
 

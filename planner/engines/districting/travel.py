@@ -102,6 +102,16 @@ def spread(population: np.ndarray, labels: np.ndarray) -> float:
     return float(pops.std() / pops.mean()) if len(pops) and pops.mean() > 0 else 0.0
 
 
+def off_balance(population: np.ndarray, labels: np.ndarray, tolerance: float) -> int:
+    """Districts whose residents lie beyond the balance band: more than ``tolerance`` (a share of the mean
+    district) above or below the mean, the districts that pay the objective's balance term."""
+    pops = np.bincount(np.asarray(labels, dtype=np.int64), weights=np.asarray(population, dtype=float))
+    if not len(pops):
+        return 0
+    mean = float(pops.mean())
+    return int((np.abs(pops - mean) > tolerance * mean + 1e-9).sum())
+
+
 def travel_problem(problem: DistrictingProblem) -> DistrictingProblem:
     """The same instance with the travel alone: no balance, no compactness, no soft limit (a hard one stays)."""
     soft = problem.max_cost is not None and not problem.max_cost_hard
