@@ -109,3 +109,51 @@ def test_the_rules_file_refuses_a_tolerance_outside_0_to_1() -> None:
     for bad in (-0.1, 1.0, 3):
         with pytest.raises(ValidationError, match="balance_tolerance"):
             Rules.from_dict({"districts": {"balance_tolerance": bad}})
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_stage_reports_the_band_and_the_districts_beyond_it(lang: str) -> None:
+    """summary.json's district_objective carries the tolerance, the mean district and the districts beyond the
+    band (counted from the plan's own districts), and the report's certificate says them in words."""
+    import dataclasses
+
+    from district_fixtures import make_access, make_times, make_villages, rules
+    from plan_fixture import make_plan
+
+    from planner.districts import plan_districts
+    from planner.offices import place_offices
+    from planner.outputs.html import number
+    from planner.outputs.report import report_html
+    from planner.texts import t
+
+    villages = make_villages(3, 4, np.arange(1, 13) * 100)
+    times = make_times(villages)
+    for tol in (0.0, 0.3):
+        r = rules(mode="villages", min_villages=3, max_villages=5, balance_tolerance=tol)
+        plan = place_offices(plan_districts(villages, times, make_access(villages), rules=r), rules=r)
+        s = plan.summary()
+        pops = plan.districts["population"].to_numpy(dtype=float)
+        mean = pops.sum() / len(pops)
+        assert s["balance_tolerance"] == tol
+        assert s["district_mean_residents"] == pytest.approx(mean, abs=0.05)
+        assert s["districts_off_balance"] == int((np.abs(pops - mean) > tol * mean + 1e-9).sum())
+        base = make_plan()
+        keys = ("balance_tolerance", "district_mean_residents", "districts_off_balance", "resident_minutes")
+        cert = {"objective": s["objective"], "lower_bound": s["lower_bound"], "gap_pct": s["gap_pct"]}
+        cert.update(
+            {k: s[k] for k in (*keys, "bound_method", "resident_minutes_bound", "resident_minutes_gap_pct")}
+        )
+        cert["resident_minutes_bound_method"] = s["resident_minutes_bound_method"]
+        page = report_html(
+            dataclasses.replace(base, summary={**base.summary, "district_objective": cert}), lang=lang
+        )
+        key = "report.certificate.tolerance" if tol > 0 else "report.certificate.tolerance_none"
+        sentence = t(
+            key,
+            lang,
+            tol=number(100 * tol, 0),
+            mean=number(s["district_mean_residents"], 0),
+            off=s["districts_off_balance"],
+            k=base.summary.get("districts", ""),
+        )
+        assert sentence in page.replace("&#x27;", "'")
