@@ -108,3 +108,47 @@ def test_a_further_count_is_tried_only_while_the_last_removed_a_break(
     sol, cut = candidates.best_count([9, 10, 11], solve_k, np.zeros(10, dtype=bool), t0=0.0, time_limit=1e12)
     assert calls == asked
     assert len(sol.breaks) == kept and not cut
+
+
+def test_a_forced_districts_size_is_the_objectives_choice_not_a_break_to_shrink() -> None:
+    """Five villages on a road at 0, 1, 2, 60, 61 km-minutes, 2 districts of 2-3, cap 100 residents; the
+    village at 1 has 150 residents, so its district breaks the cap in every plan. Either {0, 1} | {2, 60, 61}
+    (160 | 30 residents; the village at 2 drives 58 minutes: 10 + 20 x 58 + 5 = 1,175 resident-minutes) or
+    {0, 1, 2} | {60, 61} (180 | 10; 10 + 20 + 5 = 35). Counting the forced district's excess as a break would
+    take the first at any cost in travel; it counts one break either way, and the travel decides."""
+    from planner.engines.districting import DistrictingProblem
+    from planner.engines.districting.contiguous import solve
+
+    x = np.array([0.0, 1.0, 2.0, 60.0, 61.0])
+    a = np.zeros((5, 5))
+    for i in range(4):
+        a[i, i + 1] = a[i + 1, i] = 1
+    pop = np.array([10.0, 150.0, 20.0, 5.0, 5.0])
+    p = DistrictingProblem(
+        a,
+        pop,
+        np.abs(x[:, None] - x[None, :]),
+        2,
+        min_size=2,
+        max_size=3,
+        pop_upper=100.0,
+        balance_weight=0.0,
+        compactness_weight=0.0,
+    )
+    sol = solve(p, seed=0, exact=False)
+    assert sol.labels.tolist() in ([0, 0, 0, 1, 1], [1, 1, 1, 0, 0])
+    assert sol.objective == pytest.approx(35.0)
+    assert [b.rule for b in sol.breaks] == ["population"]
+    # a district over the cap that is not forced still counts its excess: 60 + 60 residents, cap 100, and
+    # 2 x 70 would be within it; the search avoids the break
+    q = DistrictingProblem(
+        a[:4, :4],
+        np.array([60.0, 10.0, 10.0, 60.0]),
+        np.abs(x[:4, None] - x[None, :4]),
+        2,
+        max_size=3,
+        pop_upper=100.0,
+        balance_weight=0.0,
+        compactness_weight=0.0,
+    )
+    assert not solve(q, seed=0, exact=False).breaks

@@ -76,6 +76,15 @@ class _DistrictModel:
         ]
         self.hi_eps, self.lo_eps = self.hi + EPS, self.lo - EPS
         self.hi_div, self.lo_div = max(self.hi, 1.0), max(self.lo, 1.0)
+        # units whose district breaks the residents' cap in every plan: their residents plus the min_size - 1
+        # smallest populations are over it. Such a district counts the break, not its excess: how many
+        # residents join it beside the forced village is the objective's trade-off (travel against balance),
+        # not a break to shrink at any cost in travel
+        small = float(np.sort(pop)[: max(self.min_size - 1, 0)].sum())
+        self.forced: np.ndarray = (
+            pop + small > self.hi + EPS if math.isfinite(self.hi) else np.zeros(len(pop), dtype=bool)
+        )
+        self.forcedl: list[bool] = self.forced.tolist()
 
     def terms(self, members: Sequence[int] | Set[int], group: int = -1) -> tuple[float, float, int]:
         """(violation, objective, centre) of one district; violation is 0 when every bound holds."""
@@ -87,26 +96,29 @@ class _DistrictModel:
             hit = self.cache[key] = self._terms(np.array(sorted(key[0]), dtype=np.int64), group)
         return hit
 
-    def floor(self, size: int, p: float) -> float:
+    def floor(self, size: int, p: float, forced: bool = False) -> float:
         """A lower bound on :meth:`terms`' violation of a district of ``size`` units, ``p`` of them residents
-        (the search's running sum): :meth:`breach` when that sum is exact, else the size part alone; -inf when
-        no screen is safe (an empty district, a hard travel limit that is not positive)."""
+        (the search's running sum), ``forced`` when it holds a forced unit: :meth:`breach` when that sum is
+        exact, else the size part alone; -inf when no screen is safe (an empty district, a hard travel limit
+        that is not positive)."""
         f = self.size_floor[size]
         if self.exact_pop:
             if p > self.hi_eps:
-                f += 1.0 + (p - self.hi) / self.hi_div
+                f += 1.0 if forced else 1.0 + (p - self.hi) / self.hi_div
             if p < self.lo_eps:
                 f += 1.0 + (self.lo - p) / self.lo_div
         return f
 
-    def breach(self, size: int, p: float) -> float:
+    def breach(self, size: int, p: float, forced: bool = False) -> float:
         """The size and population part of :meth:`terms`' violation of a district of ``size`` units and ``p``
-        residents: a lower bound on its whole violation, cheap enough to screen splits before evaluating them."""
+        residents (``forced``: it holds a forced unit): a lower bound on its whole violation, cheap enough to
+        screen splits before evaluating them."""
         viol = float(max(0, self.min_size - size) + max(0, size - self.max_size))
         # a district outside the residents' bounds counts one break, then its excess: spreading the excess of a
-        # district that must break (a village over the cap alone) over a second one is not an improvement
+        # district that must break (a village over the cap alone) over a second one is not an improvement. A
+        # district with a forced unit counts the break alone (see __post_init__)
         if p > self.hi + EPS:
-            viol += 1.0 + (p - self.hi) / max(self.hi, 1.0)
+            viol += 1.0 if forced else 1.0 + (p - self.hi) / max(self.hi, 1.0)
         if p < self.lo - EPS:
             viol += 1.0 + (self.lo - p) / max(self.lo, 1.0)
         return viol
@@ -118,7 +130,7 @@ class _DistrictModel:
             return float(max(self.min_size, 1)) + 1.0, 0.0, -1
         # a sum that is exact in any order is taken in plain Python (the same number, without numpy's overhead)
         p = sum(map(self.popl.__getitem__, m.tolist())) if self.exact_pop else float(self.pop[m].sum())
-        viol = self.breach(size, p)
+        viol = self.breach(size, p, p > self.hi_eps and bool(self.forced[m].any()))
         if group in self.fixed_center and self.fixed_center[group] in set(m.tolist()):
             cm = np.array([self.fixed_center[group]])
         else:
@@ -196,6 +208,9 @@ class _Search:
         # residents per district as a running sum (exact when the model's sums are: see _DistrictModel.floor)
         popl = self.prob.popl
         self.psum = [sum(popl[u] for u in sorted(ms)) for ms in self.members]
+        # forced units per district (see _DistrictModel.forced), for the screens
+        forced = self.prob.forcedl
+        self.nforced = [sum(forced[u] for u in ms) for ms in self.members]
         self.journal = []
 
     def total(self) -> tuple[float, float]:
@@ -210,6 +225,9 @@ class _Search:
         p = self.prob.popl[u]
         self.psum[a] -= p
         self.psum[b] += p
+        if self.prob.forcedl[u]:
+            self.nforced[a] -= 1
+            self.nforced[b] += 1
 
     def undo(self) -> None:
         """Undo every label change since the journal was last cleared."""
@@ -222,6 +240,9 @@ class _Search:
             p = self.prob.popl[u]
             self.psum[b] -= p
             self.psum[a] += p
+            if self.prob.forcedl[u]:
+                self.nforced[b] -= 1
+                self.nforced[a] += 1
             touched.update((a, b))
         for d in sorted(touched):
             self.val[d] = self.prob.terms(self.members[d], self.dgroup[d])
@@ -255,11 +276,15 @@ class _Search:
         va = val[a]
         # a move cannot be better when the size and residents' bounds alone (a lower bound on the violation)
         # already make the pair's violation worse: those targets are not evaluated (the same moves are taken)
-        fa = prob.floor(len(ma) - 1, psum[a] - pu)
+        fu = prob.forcedl[u]
+        nforced = self.nforced
+        fa = prob.floor(len(ma) - 1, psum[a] - pu, nforced[a] - fu > 0)
         targets = [
             b
             for b in sorted(near)
-            if not ((fa + prob.floor(len(members[b]) + 1, psum[b] + pu)) - va[0]) - val[b][0] > 1e-9
+            if not ((fa + prob.floor(len(members[b]) + 1, psum[b] + pu, nforced[b] + fu > 0)) - va[0])
+            - val[b][0]
+            > 1e-9
         ]
         if not targets:
             return None
@@ -303,6 +328,8 @@ class _Search:
         hi, lo, hi_div, lo_div = prob.hi, prob.lo, prob.hi_div, prob.lo_div
         fa0 = prob.size_floor[len(ma)]
         qa0 = psum[a] - pu
+        forcedl, nforced = prob.forcedl, self.nforced
+        fu = forcedl[u]
         for b in sorted(near):
             mb, vb = members[b], val[b]
             fb0 = prob.size_floor[len(mb)]
@@ -314,12 +341,13 @@ class _Search:
                 if exact:
                     pv = popl[v]
                     qa, qb = qa0 + pv, qb0 - pv
+                    fv = forcedl[v]
                     if qa > hi_eps:
-                        fa += 1.0 + (qa - hi) / hi_div
+                        fa += 1.0 if nforced[a] - fu + fv > 0 else 1.0 + (qa - hi) / hi_div
                     if qa < lo_eps:
                         fa += 1.0 + (lo - qa) / lo_div
                     if qb > hi_eps:
-                        fb += 1.0 + (qb - hi) / hi_div
+                        fb += 1.0 if nforced[b] - fv + fu > 0 else 1.0 + (qb - hi) / hi_div
                     if qb < lo_eps:
                         fb += 1.0 + (lo - qb) / lo_div
                 if ((fa + fb) - va[0]) - vb[0] > 1e-9:
@@ -429,7 +457,9 @@ class _Search:
         # the residents' part from these bounds
         size_v = [float(max(0, prob.min_size - c) + max(0, c - prob.max_size)) for c in range(m + 1)]
         p_lo, p_hi = prob.lo, prob.hi
-        d_lo, d_hi = max(p_lo, 1.0), max(p_hi, 1.0)
+        # with a forced unit in the pair a side may count the break without its excess: the screen drops it
+        forced = any(map(prob.forcedl.__getitem__, union))
+        d_lo, d_hi = max(p_lo, 1.0), math.inf if forced else max(p_hi, 1.0)
         lim_v = cur_v + 1e-9
         seen: set[frozenset[int]] = set()
         Terms = tuple[float, float, int]
