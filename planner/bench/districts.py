@@ -80,6 +80,7 @@ def synthetic_county(n: int, *, seed: int = 0) -> DistrictingProblem:
         max_size=r.max_villages,
         pop_upper=cap,
         balance_weight=r.balance_weight,
+        balance_tolerance=r.balance_tolerance,
         compactness_weight=r.compactness_weight,
         max_cost=r.max_travel_min,
         max_cost_hard=r.max_travel_hard,
