@@ -766,8 +766,9 @@ def _travel_figures(p: DistrictPartition, offices: Sequence[int], r: DistrictRul
     out["resident_minutes_above_bound"] = None if bound is None else round(max(0.0, delivered - bound), 1)
     out["balance_weight"] = r.balance_weight
     out["balance_tolerance"] = r.balance_tolerance
-    out["districts_off_balance"] = off_balance(p.population, p.labels, r.balance_tolerance)
-    out["district_mean_residents"] = round(float(np.sum(p.population)) / (int(np.max(p.labels)) + 1), 1)
+    mean, off = off_balance(p.population, p.labels, r.balance_tolerance)
+    out["districts_off_balance"] = off
+    out["district_mean_residents"] = round(mean, 1)
     out["compactness_weight"] = r.compactness_weight
     out["district_population_cv"] = round(_spread(p.population, p.labels), 4)
     return out

@@ -102,14 +102,14 @@ def spread(population: np.ndarray, labels: np.ndarray) -> float:
     return float(pops.std() / pops.mean()) if len(pops) and pops.mean() > 0 else 0.0
 
 
-def off_balance(population: np.ndarray, labels: np.ndarray, tolerance: float) -> int:
-    """Districts whose residents lie beyond the balance band: more than ``tolerance`` (a share of the mean
-    district) above or below the mean, the districts that pay the objective's balance term."""
+def off_balance(population: np.ndarray, labels: np.ndarray, tolerance: float) -> tuple[float, int]:
+    """(mean residents per district, districts beyond the balance band): the districts more than ``tolerance``
+    (a share of that mean) above or below it, the ones that pay the objective's balance term."""
     pops = np.bincount(np.asarray(labels, dtype=np.int64), weights=np.asarray(population, dtype=float))
     if not len(pops):
-        return 0
+        return 0.0, 0
     mean = float(pops.mean())
-    return int((np.abs(pops - mean) > tolerance * mean + 1e-9).sum())
+    return mean, int((np.abs(pops - mean) > tolerance * mean + 1e-9).sum())
 
 
 def travel_problem(problem: DistrictingProblem) -> DistrictingProblem:
