@@ -109,8 +109,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.section.conclusion": ("结论", "Conclusion"),
     "report.section.rules": ("执行的规则", "Rules in force"),
     "report.section.map": ("警务区与警务室分布图", "Map of districts and offices"),
-    "report.rules.mode.r1": ("按R1（村数）划分警务区", "districts drawn by R1 (villages)"),
-    "report.rules.mode.r2": ("按R2（人口）划分警务区", "districts drawn by R2 (residents)"),
+    "report.rules.mode.villages": ("按R1（村数）划分警务区", "districts drawn by R1 (villages)"),
+    "report.rules.mode.population": ("按R2（人口）划分警务区", "districts drawn by R2 (residents)"),
     "report.rules.mode.both": (
         "同时满足R1（村数）和R2（人口）",
         "districts meet both R1 (villages) and R2 (residents)",

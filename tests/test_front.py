@@ -185,3 +185,25 @@ def test_before_hiring_the_conclusion_names_the_spare_hours_of_other_offices() -
     assert "mutual_aid = true" in _aid_hint(summary, Rules(), short, "en")
     aid = Rules.from_dict({"patrol": {"mutual_aid": True}})
     assert _aid_hint(summary, aid, short, "zh") == ""
+
+
+def test_the_rules_table_names_each_size_mode_a_bureau_may_set() -> None:
+    """Regression: ``[districts] mode = "population"`` (or "villages") crashed the report with KeyError
+    'report.rules.mode.population': the texts were keyed r1/r2 while the rules say villages/population."""
+    import pytest
+
+    from planner.errors import ValidationError
+    from planner.outputs.front import rules_table
+    from planner.rules import Rules
+
+    want = {
+        "villages": ("按R1（村数）划分警务区", "districts drawn by R1 (villages)"),
+        "population": ("按R2（人口）划分警务区", "districts drawn by R2 (residents)"),
+        "both": ("同时满足R1（村数）和R2（人口）", "districts meet both R1 (villages) and R2 (residents)"),
+    }
+    for mode, (zh, en) in want.items():
+        rules = Rules.from_dict({"districts": {"mode": mode}})
+        summary = {"rules": rules.to_dict()}
+        assert zh in rules_table(summary, "zh") and en in rules_table(summary, "en"), mode
+    with pytest.raises(ValidationError, match="districts.mode"):
+        Rules.from_dict({"districts": {"mode": "r2"}})
