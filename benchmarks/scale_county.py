@@ -114,6 +114,7 @@ def _districts_only(args: argparse.Namespace) -> int:
         rules=rules,
         seed=args.seed,
         time_limit=args.time_limit or DISTRICTS_TIME_CAP,
+        network=network,  # as the pipeline's stage: relaxed road graphs ranked and C5 polished by the routes
     )
     t2 = time.perf_counter()
     labels = np.asarray(part.labels, dtype=np.int64)

@@ -95,6 +95,9 @@ class DistrictRules:
     balance_weight: float = 1.0
     balance_tolerance: float = 0.2
     compactness_weight: float = 0.1
+    # C5 after the search (planner.districts.route_polish): border villages move while the worst district's
+    # office routes outside it fall, the objective at most this share above the search's plan; 0 turns it off
+    route_allowance: float = 0.05
     # The certificate (docs/DOMAIN.md, "How good the districts are"): every plan gets a lower bound on the
     # objective; exact = true runs the mixed-integer model with contiguity cuts, for up to exact_time_limit
     # seconds (counties up to about 300 villages), proving the optimum or giving a tighter bound
@@ -161,6 +164,13 @@ class DistrictRules:
             "districts.balance_tolerance",
             "must be a share of the mean district from 0 up to (not including) 1, e.g. 0.2 for 20%",
             "须为平均警务区人口的比例, 从 0 到 1 (不含 1), 例如 0.2 表示 20%",
+            s,
+        )
+        _check(
+            0 <= self.route_allowance <= 1,
+            "districts.route_allowance",
+            "must be a share of the objective from 0 (off) to 1, e.g. 0.05 for 5%",
+            "须为目标值的比例, 从 0 (关闭) 到 1, 例如 0.05 表示 5%",
             s,
         )
         _check(

@@ -343,6 +343,22 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Balance tolerance 0: every resident off the mean district's {mean} residents counts in the balance term "
         "(the rules file's [districts] balance_tolerance sets a band that costs nothing).",
     ),
+    "report.certificate.route_polish": (
+        "为使警务室到本区各村的路线尽量不出本区, 划分后又调整了 {n} 个村的归属: 最差警务区的这些路线在区外的比例由 "
+        "{before}% 降至 {after}%, 全部路线由 {tb}% 降至 {ta}%; 目标值由 {ob} 变为 {oa} (规则文件 [districts] "
+        "route_allowance 允许至多高 {allow}%)。",
+        "To keep the routes from each office to its villages inside the district, {n} villages changed district "
+        "after the search: the worst district's share of those routes outside it fell from {before}% to "
+        "{after}%, all routes' from {tb}% to {ta}%; the objective went from {ob} to {oa} (the rules file's "
+        "[districts] route_allowance allows up to {allow}% more).",
+    ),
+    "report.certificate.route_polish_none": (
+        "最差警务区的警务室路线有 {before}% 在区外 (全部路线 {tb}%); 在目标值至多高 {allow}% 的范围内 (规则文件 "
+        "[districts] route_allowance), 调整边界村不能使其更少。",
+        "The worst district's office routes run {before}% outside it (all routes {tb}%); no change of border "
+        "villages lowers that with the objective at most {allow}% higher (the rules file's [districts] "
+        "route_allowance).",
+    ),
     "report.certificate.travel_mip": ("混合整数规划加连通割", "MIP with contiguity cuts"),
     "report.certificate.none": ("未能求得下界。", "No lower bound could be computed."),
     "report.certificate.lp": ("线性松弛, 不含连通约束", "linear relaxation without contiguity"),

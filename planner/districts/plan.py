@@ -26,6 +26,7 @@ from planner.districts.candidates import Candidates, avoidable, best_count
 from planner.districts.check import check_districts, heavy_neighbourhoods, heavy_villages
 from planner.districts.compare import PlanComparison, compare_current
 from planner.districts.roads import C5Roads, line_outside_share, road_adjacency, route_outside_share
+from planner.districts.route_polish import RoutePolish, polish_routes
 from planner.engines.districting import DistrictingProblem, DistrictSolution
 from planner.engines.districting.certificate import (
     EXACT_NODES,
@@ -175,6 +176,9 @@ class DistrictPartition:
     roads
         :class:`planner.districts.roads.C5Roads` when the plan was drawn on a road network: C5's notes name the
         road a route takes through another district.
+    route_polish
+        :class:`planner.districts.route_polish.RoutePolish`: the moves that kept the offices' routes inside
+        their districts, and what they cost (None when the pass did not run).
     """
 
     villages: gpd.GeoDataFrame
@@ -197,6 +201,7 @@ class DistrictPartition:
     problem: DistrictingProblem | None = None
     travel_certificate: TravelCertificate | None = None
     roads: Any = None
+    route_polish: RoutePolish | None = None
 
     @property
     def population(self) -> np.ndarray:
@@ -462,6 +467,44 @@ def _route_lines(network: Any, access: pd.DataFrame, ids: pd.Index) -> Any:
     return lines
 
 
+def _check_count(n_districts: int | None, n: int) -> None:
+    """--districts N must be a count of districts the villages can make."""
+    if n_districts is not None and not 1 <= n_districts <= n:
+        raise ValidationError(
+            f"--districts {n_districts}: must be between 1 and {n} villages",
+            zh=f"--districts {n_districts}: 必须在 1 到 {n} (村数) 之间",
+        )
+
+
+def _route_step(
+    sol: DistrictSolution,
+    problem: DistrictingProblem,
+    problem_k: Any,
+    graph: dict[str, sp.csr_matrix],
+    borders: sp.csr_matrix | None,
+    network: tuple[Any, pd.DataFrame, gpd.GeoSeries] | None,
+    r: DistrictRules,
+) -> tuple[DistrictSolution, DistrictingProblem, sp.csr_matrix, RoutePolish | None]:
+    """C5 after the search (:mod:`planner.districts.route_polish`) on a road-contiguous plan drawn on a road
+    network (``network``: the network, the villages' access and their outlines): (plan, its problem, its
+    graph, what moved; None when the pass did not run)."""
+    if network is None or borders is None or r.contiguity != "roads" or r.route_allowance <= 0:
+        return sol, problem, graph["adj"], None
+    net, access, geoms = network
+    joined = sp.csr_matrix(((graph["adj"] + borders) > 0).astype(np.int8))
+    lines = _route_lines(net, access, geoms.index)
+    labels, polish = polish_routes(
+        problem, sol.labels, geoms, lines, allowance=r.route_allowance, adjacency=joined
+    )
+    if polish is None or not polish.moves:
+        return sol, problem, graph["adj"], polish
+    # a moved village may join its district by border only: the plan's graph is then the one `planner check`
+    # judges contiguity on
+    graph["adj"] = joined
+    problem = problem_k(len(sol.centers))
+    return solution_of(problem, labels, seconds=sol.seconds), problem, joined, polish
+
+
 def _problem_maker(
     graph: dict[str, sp.csr_matrix],
     pop: np.ndarray,
@@ -575,11 +618,7 @@ def plan_districts(
     violations = heavy_villages(ids, pop, r)
     k_low, k_high, small = _district_range(adj, ids, pop, township, r)
     violations.extend(small)
-    if n_districts is not None and not 1 <= n_districts <= n:
-        raise ValidationError(
-            f"--districts {n_districts}: must be between 1 and {n} villages",
-            zh=f"--districts {n_districts}: 必须在 1 到 {n} (村数) 之间",
-        )
+    _check_count(n_districts, n)
     k = n_districts if n_districts is not None else k_low
     cand = _candidate_mask(ids, candidates)
     group = _locked_groups(ids, locked, current)
@@ -614,6 +653,8 @@ def plan_districts(
         cut |= cut2
     sol, cut, adj = solve_k.polish(sol, cut, forced, t0=t0, time_limit=time_limit)
     final_problem = problem_k(len(sol.centers))
+    roads_at = None if network is None else (network, access, villages.geometry)
+    sol, final_problem, adj, polish = _route_step(sol, final_problem, problem_k, graph, borders, roads_at, r)
     sol, travel = _travel_step(final_problem, sol, r, seed=seed, time_limit=time_limit)  # then the LP/exact
     limit = r.exact_time_limit if r.exact else time_limit
     sol, cert = certify(final_problem, sol, exact=r.exact, seed=seed, time_limit=limit)
@@ -646,6 +687,7 @@ def plan_districts(
         final_problem,
         travel,
         None if network is None else C5Roads(network, access, villages.geometry),
+        polish,
     )
 
 
@@ -771,6 +813,8 @@ def _travel_figures(p: DistrictPartition, offices: Sequence[int], r: DistrictRul
     out["district_mean_residents"] = round(mean, 1)
     out["compactness_weight"] = r.compactness_weight
     out["district_population_cv"] = round(_spread(p.population, p.labels), 4)
+    out["route_allowance"] = r.route_allowance
+    out["route_polish"] = None if p.route_polish is None else p.route_polish.summary()
     return out
 
 

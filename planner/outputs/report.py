@@ -780,7 +780,32 @@ def _travel_certificate(summary: dict[str, Any], cert: dict[str, Any], lang: str
             off=cert.get("districts_off_balance"),
             k=summary.get("districts", ""),
         )
+    trade += _route_polish(cert.get("route_polish"), lang)
     return f"<p>{escape(text)} {escape(trade)}</p>"
+
+
+def _route_polish(done: Any, lang: str) -> str:
+    """The sentence on C5 after the search (planner.districts.route_polish): what it moved and what it cost."""
+    if not isinstance(done, dict):
+        return ""
+
+    def pct(x: Any) -> str:
+        return number(100 * float(x), 1)
+
+    return " " + t(
+        "report.certificate.route_polish"
+        if done.get("villages_moved")
+        else "report.certificate.route_polish_none",
+        lang,
+        n=done.get("villages_moved"),
+        before=pct(done["route_outside_worst_before"]),
+        after=pct(done["route_outside_worst"]),
+        tb=pct(done["route_outside_total_before"]),
+        ta=pct(done["route_outside_total"]),
+        ob=number(done["objective_before"], 0),
+        oa=number(done["objective"], 0),
+        allow=number(100 * float(done["allowance"]), 0 if float(100 * done["allowance"]).is_integer() else 1),
+    )
 
 
 def _timing(summary: dict[str, Any], lang: str) -> str:

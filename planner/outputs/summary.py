@@ -108,6 +108,8 @@ def build_summary(
                 "district_mean_residents",
                 "compactness_weight",
                 "district_population_cv",
+                "route_allowance",
+                "route_polish",
             )
         },
         "violations": [_violation_dict(x) for x in [*dplan.violations, *patrol.violations]],
