@@ -135,8 +135,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "；另有{soft}处目标未达成（{causes}）",
         "; {soft} goal missed ({causes})",
     ),
-    "report.breaks.causes": ("{n}类原因", "{n} causes"),
-    "report.breaks.causes_one": ("{n}类原因", "{n} cause"),
+    "report.breaks.causes": ("涉及{n}条规则：{rules}", "{n} rules: {rules}"),
+    "report.breaks.causes_one": ("涉及{n}条规则：{rules}", "{n} rule: {rules}"),
     "report.breaks.n_districts": ("{n}个警务区", "{n} districts"),
     "report.breaks.n_districts_one": ("{n}个警务区", "{n} district"),
     "report.breaks.n_villages_one": ("{n}个行政村", "{n} village"),
@@ -552,8 +552,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "sheets.kind.linked": ("挂村民警", "linked officer"),
     "sheets.month": ("月份", "Month"),
     "sheets.summary": (
-        "外勤天数{field}，坐班天数{office}，夜访次数{night}，总里程{km}公里，驾车{drive}小时",
-        "{field} field days, {office} office days, {night} night visits, {km} km in all, {drive} h driving",
+        "外勤天数{field}，坐班天数{office}，夜访次数{night}，路途共{km}公里、{drive}小时（均含步行）",
+        "{field} field days, {office} office days, {night} night visits, {km} km and {drive} h on the way in all "
+        "(walking included)",
     ),
     "sheets.col.date": ("日期", "Date"),
     "sheets.col.weekday": ("星期", "Day"),
@@ -589,8 +590,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.section.stations": ("派出所与警力", "Police stations and their force"),
     "report.section.matches": ("民警与村的匹配（R10）", "Officers matched to villages (R10)"),
     "stations.source.townships": (
-        "每个乡镇一个派出所，设在人口最多的村（未给出派出所图层）。",
-        "One station per township, at its most populous village (no station file given).",
+        "未给出派出所图层：凡有警务区（其居民多数在本乡镇）的乡镇各设一个派出所，设在该乡镇人口最多的村；"
+        "其他乡镇的村归其所在警务区的派出所。",
+        "No station file given: one station for each township that holds most of a district's residents, at the "
+        "township's most populous village; the villages of the other townships belong to their district's station.",
     ),
     "stations.source.file": ("派出所取自 {file}。", "Stations from {file}."),
     "stations.col.station": ("派出所", "Station"),

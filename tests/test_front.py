@@ -205,5 +205,5 @@ def test_the_rules_table_names_each_size_mode_a_bureau_may_set() -> None:
         rules = Rules.from_dict({"districts": {"mode": mode}})
         summary = {"rules": rules.to_dict()}
         assert zh in rules_table(summary, "zh") and en in rules_table(summary, "en"), mode
-    with pytest.raises(ValidationError, match="districts.mode"):
+    with pytest.raises(ValidationError, match=r"districts\.mode"):
         Rules.from_dict({"districts": {"mode": "r2"}})

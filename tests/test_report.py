@@ -264,13 +264,13 @@ def test_conclusion_says_which_stations_need_more_community_officers_under_r9(la
 @pytest.mark.parametrize(
     ("lang", "want"),
     [
-        ("zh", "硬性规则未满足3处（2类原因）；另有1处目标未达成（1类原因）"),
-        ("en", "3 hard rule breaks (2 causes); 1 goal missed (1 cause)"),
+        ("zh", "硬性规则未满足3处（涉及2条规则：R1、R5）；另有2处目标未达成（涉及1条规则：C5）"),
+        ("en", "3 hard rule breaks (2 rules: R1, R5); 2 goals missed (1 rule: C5)"),
     ],
 )
 def test_rule_check_heading_counts_hard_causes_apart_from_goals(lang: str, want: str) -> None:
-    """The rule checks' heading says what each count counts: the hard breaks with their causes, then the goals
-    missed with theirs (the goals are listed under it too), in the report and the terminal alike."""
+    """The rule checks' heading says what each count counts: the hard breaks with the rules they fall under,
+    then the goals missed with theirs (the goals are listed under it too), in the report and the terminal alike."""
     from planner.outputs.front import breaks_lines
 
     plan = make_plan()
@@ -279,6 +279,8 @@ def test_rule_check_heading_counts_hard_causes_apart_from_goals(lang: str, want:
         {"rule": "R1", "subject": "D2", "detail": "3 villages", "detail_zh": "3个行政村", "hard": True},
         {"rule": "R5", "subject": "V2", "detail": "1 day of 2", "detail_zh": "仅1天，需要2天", "hard": True},
         {"rule": "C5", "subject": "D3", "detail": "route leaves", "detail_zh": "路线经过他区", "hard": False},
+        # a second C5 in other words is a second cause of the same rule (regression: "8 goals (8 causes)")
+        {"rule": "C5", "subject": "D1", "detail": "route by V4", "detail_zh": "路线经过V4", "hard": False},
     ]
     summary = {**plan.summary, "violations": violations}
     checks = _section(

@@ -44,7 +44,7 @@ def test_xlsx_is_in_chinese_typed_named_and_filtered(tmp_path: Path) -> None:
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:K5"
     assert ws.column_dimensions["F"].width >= 12
     summary = [[c.value for c in r] for r in wb["汇总"].iter_rows()]
-    assert summary[0] == ["民警", "出勤天数", "走访次数", "夜访次数", "坐班天数", "工作小时", "行车公里"]
+    assert summary[0] == ["民警", "出勤天数", "走访次数", "夜访次数", "坐班天数", "工作小时", "路途公里"]
     assert summary[1] == ["P01", 1, 1, 0, 0, 4.1, 6.2]
     assert summary[2] == ["P02", 1, 0, 1, 0, 1.0, 0.0]
     assert summary[3] == ["警员/3", 1, 0, 0, 1, 8.0, 0.0]

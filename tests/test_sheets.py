@@ -138,7 +138,7 @@ def test_summary_line_counts_days_nights_and_km(generated: PlanData) -> None:
         assert int(m.group(2)) == s.loc[s["activity"] == "office", "date"].nunique()
         assert int(m.group(3)) == (s["activity"] == "night_visit").sum()
         km = generated.routes.loc[generated.routes["officer_id"] == officer, "km"].sum()
-        assert f"{km:,.1f} km in all" in m.group(4)
+        assert f"{km:,.1f} km and " in m.group(4) and "h on the way in all (walking included)" in m.group(4)
 
 
 @pytest.mark.parametrize("which", ["fixture", "generated"])

@@ -56,7 +56,7 @@ ACTIVITIES: dict[str, dict[str, str]] = {
     "en": {"visit": "visit", "night_visit": "night visit", "office": "office day", "travel": "travel"},
 }
 SUMMARY_HEADERS: dict[str, list[str]] = {
-    "zh": ["民警", "出勤天数", "走访次数", "夜访次数", "坐班天数", "工作小时", "行车公里"],
+    "zh": ["民警", "出勤天数", "走访次数", "夜访次数", "坐班天数", "工作小时", "路途公里"],
     "en": ["officer", "days", "visits", "night visits", "office days", "hours", "km"],
 }
 SHEETS = {"zh": ("全部", "汇总"), "en": ("all", "summary")}

@@ -266,12 +266,22 @@ def _count_text(subjects: Sequence[str], names: dict[str, str], lang: str, distr
     return t("report.breaks.n_items", lang, n=len(subjects))
 
 
-def _causes(n: int, lang: str) -> str:
-    return t("report.breaks.causes_one" if n == 1 else "report.breaks.causes", lang, n=n)
+def _causes(groups: Sequence[Group], lang: str) -> str:
+    """'2 rules: R1, R5': the rules a count's breaks fall under (eight C5 routes, each in its own words, are one
+    rule, not eight causes)."""
+    ids = sorted({rule_tag(g.rule, lang) for g in groups}, key=_rule_order)
+    key = "report.breaks.causes_one" if len(ids) == 1 else "report.breaks.causes"
+    return t(key, lang, n=len(ids), rules=("、" if lang == "zh" else ", ").join(ids))
+
+
+def _rule_order(rule: str) -> tuple[str, int, str]:
+    """R2 before R11, then C1.. after the R rules (the order of the rules table)."""
+    m = re.fullmatch(r"([RC])(\d+)", rule)
+    return ("0" if m.group(1) == "R" else "1", int(m.group(2)), "") if m else ("2", 0, rule)
 
 
 def count_head(groups: Sequence[Group], lang: str) -> str:
-    """'14 hard rule breaks (3 causes); 26 goals missed (25 causes)', or that every hard rule is met: each count
+    """'14 hard rule breaks (2 rules: R2, R5); 26 goals missed (1 rule: C5)', or that every hard rule is met: each count
     says what it counts, the hard breaks' causes apart from the goals'."""
     hard = [g for g in groups if g.hard]
     soft = [g for g in groups if not g.hard]
@@ -282,14 +292,14 @@ def count_head(groups: Sequence[Group], lang: str) -> str:
             f"report.breaks.count{'_one' if n_hard == 1 else ''}",
             lang,
             hard=n_hard,
-            causes=_causes(len(hard), lang),
+            causes=_causes(hard, lang),
         )
         if n_hard
         else t("report.breaks.count_none", lang)
     )
     if n_soft:
         key = "report.breaks.count_soft_one" if n_soft == 1 else "report.breaks.count_soft"
-        head += t(key, lang, soft=n_soft, causes=_causes(len(soft), lang))
+        head += t(key, lang, soft=n_soft, causes=_causes(soft, lang))
     return head
 
 

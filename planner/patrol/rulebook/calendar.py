@@ -215,7 +215,8 @@ def describe(cal: dict[str, Any], month: str, lang: str = "zh", *, brief: bool =
         if not known and brief:
             return (
                 text
-                + f" ({year} 年国务院放假安排尚未收录: 假日为推算, 调休请在 [calendar] extra_workdays 中补充)"
+                + f" ({year} 年国务院放假安排尚未收录: 假日为推算; 公布后, 增加的放假日请在 [calendar] "
+                "extra_holidays、调休上班日请在 extra_workdays 中补充)"
             )
         if not known:
             text += (
@@ -226,7 +227,11 @@ def describe(cal: dict[str, Any], month: str, lang: str = "zh", *, brief: bool =
     text = f"{month}: {n} working days; days off: {sep.join(parts) or 'none'}; weekend working days: "
     text += sep.join(map(day, work)) or "none"
     if not known and brief:
-        return text + f" (the State Council's {year} arrangement is not known yet: add it under [calendar])"
+        return text + (
+            f" (the State Council's {year} arrangement is not known yet: the days off are an estimate; once "
+            "published, add further days off under [calendar] extra_holidays and weekend working days under "
+            "extra_workdays)"
+        )
     if not known:
         text += (
             f". Note: the holidays package has no State Council arrangement for {year} yet: the holidays are "
