@@ -343,6 +343,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Balance tolerance 0: every resident off the mean district's {mean} residents counts in the balance term "
         "(the rules file's [districts] balance_tolerance sets a band that costs nothing).",
     ),
+    "report.certificate.relaxed": (
+        "只沿道路相连的警务区在此无法同时满足 R1/R2 (搜索未找到这样的方案), 因此部分警务区要经过其他警务区才能到达"
+        "本区的村 (见规则检查中的 C5)。",
+        "No plan whose districts are joined by their own roads alone meets R1/R2 here (the search found none), so "
+        "some districts reach villages of their own through other districts (see C5 under Rule checks).",
+    ),
     "report.certificate.route_polish": (
         "为使警务室到本区各村的路线尽量不出本区, 划分后又调整了 {n} 个村的归属: 最差警务区的这些路线在区外的比例由 "
         "{before}% 降至 {after}%, 全部路线由 {tb}% 降至 {ta}%; 目标值由 {ob} 变为 {oa} (规则文件 [districts] "

@@ -131,4 +131,7 @@ def test_the_report_says_what_the_pass_moved_and_what_it_cost() -> None:
     assert "4 villages changed district" in en and "from 56.1% to 49.5%" in en and "up to 5% more" in en
     none = _route_polish({**done, "villages_moved": 0, "moves": 0}, "en")
     assert "run 56.1% outside it" in none and "changed district" not in none
+    assert "found none" not in en
+    why = _route_polish({**done, "road_graph_relaxed": True}, "zh")
+    assert why.index("搜索未找到这样的方案") < why.index("调整了 4 个村")
     assert _route_polish(None, "en") == ""

@@ -411,6 +411,7 @@ def _relax_roads(
     (:func:`planner.districts.roads.line_outside_share`), then the least objective wins, so the plan is never worse on that share than the borders-contiguous one. Returns
     (plan, graph, whether the time cap cut a try).
     """
+    graph["roads"] = adj  # the road graph alone: the route pass says whether the plan's graph is another
     if avoidable(sol, forced) == 0:
         return sol, adj, False
     bad = sorted(
@@ -493,8 +494,9 @@ def _route_step(
     net, access, geoms = network
     joined = sp.csr_matrix(((graph["adj"] + borders) > 0).astype(np.int8))
     lines = _route_lines(net, access, geoms.index)
+    relaxed = graph.get("roads") is not None and graph["roads"] is not graph["adj"]
     labels, polish = polish_routes(
-        problem, sol.labels, geoms, lines, allowance=r.route_allowance, adjacency=joined
+        problem, sol.labels, geoms, lines, allowance=r.route_allowance, adjacency=joined, relaxed=relaxed
     )
     if polish is None or not polish.moves:
         return sol, problem, graph["adj"], polish

@@ -47,11 +47,13 @@ class RoutePolish:
     objective_before: float
     objective_after: float
     allowance: float
+    relaxed: bool = False  # the road graph alone made no plan within R1/R2: the plan's graph joins borders
 
     def summary(self) -> dict[str, Any]:
         """summary.json's ``district_objective.route_polish``."""
         return {
             "allowance": self.allowance,
+            "road_graph_relaxed": self.relaxed,
             "moves": self.moves,
             "villages_moved": self.villages,
             "route_outside_worst_before": round(self.worst_before, 4),
@@ -98,6 +100,7 @@ def polish_routes(
     *,
     allowance: float,
     adjacency: Any = None,
+    relaxed: bool = False,
 ) -> tuple[np.ndarray, RoutePolish | None]:
     """Labels with border villages moved so the offices' routes stay inside their districts (module docstring).
 
@@ -116,6 +119,8 @@ def polish_routes(
     adjacency
         The graph a district must stay connected in (default the problem's); the stage gives the roads joined
         to the borders, the graph ``planner check`` judges contiguity on: the routes measure the roads.
+    relaxed
+        The stage found no plan within R1/R2 on the road graph alone (kept in the result for the report).
 
     Returns
     -------
@@ -210,7 +215,7 @@ def polish_routes(
         obj1,
     )
     moved = int((labels != start).sum())
-    return labels, RoutePolish(moves, moved, worst0, worst1, total0, total1, obj0, obj1, allowance)
+    return labels, RoutePolish(moves, moved, worst0, worst1, total0, total1, obj0, obj1, allowance, relaxed)
 
 
 def _border_pairs(labels: np.ndarray, nbrs: list[np.ndarray]) -> list[tuple[int, int]]:

@@ -792,19 +792,26 @@ def _route_polish(done: Any, lang: str) -> str:
     def pct(x: Any) -> str:
         return number(100 * float(x), 1)
 
-    return " " + t(
-        "report.certificate.route_polish"
-        if done.get("villages_moved")
-        else "report.certificate.route_polish_none",
-        lang,
-        n=done.get("villages_moved"),
-        before=pct(done["route_outside_worst_before"]),
-        after=pct(done["route_outside_worst"]),
-        tb=pct(done["route_outside_total_before"]),
-        ta=pct(done["route_outside_total"]),
-        ob=number(done["objective_before"], 0),
-        oa=number(done["objective"], 0),
-        allow=number(100 * float(done["allowance"]), 0 if float(100 * done["allowance"]).is_integer() else 1),
+    why = " " + t("report.certificate.relaxed", lang) if done.get("road_graph_relaxed") else ""
+    return (
+        why
+        + " "
+        + t(
+            "report.certificate.route_polish"
+            if done.get("villages_moved")
+            else "report.certificate.route_polish_none",
+            lang,
+            n=done.get("villages_moved"),
+            before=pct(done["route_outside_worst_before"]),
+            after=pct(done["route_outside_worst"]),
+            tb=pct(done["route_outside_total_before"]),
+            ta=pct(done["route_outside_total"]),
+            ob=number(done["objective_before"], 0),
+            oa=number(done["objective"], 0),
+            allow=number(
+                100 * float(done["allowance"]), 0 if float(100 * done["allowance"]).is_integer() else 1
+            ),
+        )
     )
 
 

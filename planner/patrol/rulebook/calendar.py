@@ -214,8 +214,7 @@ def describe(cal: dict[str, Any], month: str, lang: str = "zh", *, brief: bool =
         text = f"{month} 共 {n} 个工作日; 放假: {sep.join(parts) or '无'}; 调休上班: {sep.join(map(day, work)) or '无'}"
         if not known and brief:
             return (
-                text
-                + f" ({year} 年国务院放假安排尚未收录: 假日为推算; 公布后, 增加的放假日请在 [calendar] "
+                text + f" ({year} 年国务院放假安排尚未收录: 假日为推算; 公布后, 增加的放假日请在 [calendar] "
                 "extra_holidays、调休上班日请在 extra_workdays 中补充)"
             )
         if not known:
