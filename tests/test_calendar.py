@@ -152,3 +152,31 @@ def test_a_year_without_the_official_arrangement_is_flagged():
     assert month_calendar(f"{year}-02", PatrolRules(calendar=CalendarRules(country=""))).official_known
     own = PatrolRules(calendar=CalendarRules(extra_workdays=(dt.date(year, 2, 6),)))
     assert month_calendar(f"{year}-02", own).official_known
+
+
+def test_the_weeks_r8_counts_are_shown_with_the_short_weeks_joined():
+    """2026-12 ends on a Thursday: 28-31 Dec (4 working days) is a week of its own; 2027-01 starts on a Friday
+    whose week (New Year's Day off: no working day) is not one, and 2027-02's Spring Festival week leaves too
+    few working days, so that week joins its neighbour. summary.json's calendar lists the weeks; the report's
+    C2 line names them, saying which are joined."""
+    from planner.patrol.rulebook.calendar import describe_weeks
+
+    rules = PatrolRules()
+    for month in ("2026-12", "2027-01", "2027-02"):
+        cal = month_calendar(month, rules)
+        weeks = cal.summary()["weeks"]
+        assert [w["week"] for w in weeks] == [name for name, _ in cal.weeks]
+        assert sum(w["working_days"] for w in weeks) == len(cal.working)
+        for w, (_name, ds) in zip(weeks, cal.weeks, strict=True):
+            assert (w["first"], w["last"]) == (ds[0].isoformat(), ds[-1].isoformat())
+    feb = month_calendar("2027-02", rules)
+    joined = [name for name, _ in feb.weeks if "+" in name]
+    assert joined  # the Spring Festival week is short
+    zh, en = describe_weeks(feb.summary(), "zh"), describe_weeks(feb.summary(), "en")
+    assert zh.count("短周并入") == len(joined) and en.count("a short week joined") == len(joined)
+    first = feb.weeks[0][1]
+    assert (
+        f"{first[0].month}月{first[0].day}日–{first[-1].month}月{first[-1].day}日 ({len(first)} 个工作日"
+        in zh
+    )
+    assert describe_weeks({}, "zh") == ""

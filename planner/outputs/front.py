@@ -141,9 +141,11 @@ def rules_table(summary: dict[str, Any], lang: str) -> str:
         ("R11", travel),
     ]
     if summary.get("calendar"):
-        from planner.patrol.rulebook.calendar import describe
+        from planner.patrol.rulebook.calendar import describe, describe_weeks
 
         rows.append(("C1", describe(summary["calendar"], str(summary.get("month", "")), lang, brief=True)))
+        if weeks := describe_weeks(summary["calendar"], lang):
+            rows.append(("C2", weeks))
     body = "".join(f"<tr><th>{escape(r)}</th><td>{escape(text)}</td></tr>" for r, text in rows)
     return f"<table class='rules'><tbody>{body}</tbody></table>"
 

@@ -88,6 +88,17 @@ class MonthCalendar:
             ],
             "weekend_workdays": sorted(d.isoformat() for d in self.weekend_work),
             "official_known": self.official_known,
+            # C2: the weeks R8 counts, each with its first and last working day (a short week joined in)
+            "weeks": [
+                {
+                    "week": name,
+                    "first": ds[0].isoformat(),
+                    "last": ds[-1].isoformat(),
+                    "working_days": len(ds),
+                }
+                for name, ds in self.weeks
+                if ds
+            ],
         }
 
     def week_of(self, d: dt.date) -> str:
@@ -238,6 +249,35 @@ def describe(cal: dict[str, Any], month: str, lang: str = "zh", *, brief: bool =
             "extra_holidays once published"
         )
     return text
+
+
+def describe_weeks(cal: dict[str, Any], lang: str = "zh") -> str:
+    """C2 in one line from summary.json's ``calendar``: the weeks R8 counts, with their working days, and which
+    of them are two ISO weeks joined (a short week, e.g. the days around Spring Festival, joins its neighbour).
+    Empty for a summary without weeks."""
+    from planner.texts import check_lang
+
+    zh = check_lang(lang) == "zh"
+    parts = []
+    for w in cal.get("weeks", []):
+        a, b = dt.date.fromisoformat(str(w["first"])), dt.date.fromisoformat(str(w["last"]))
+        if zh:
+            when = f"{a.month}月{a.day}日" + ("" if a == b else f"–{b.month}月{b.day}日")
+        else:
+            when = f"{a.day} {a.strftime('%b')}" + ("" if a == b else f"–{b.day} {b.strftime('%b')}")
+        joined = len(_iso_weeks(str(w["week"]))) > 1
+        n = int(w["working_days"])
+        if zh:
+            parts.append(f"{when} ({n} 个工作日{', 短周并入' if joined else ''})")
+        else:
+            parts.append(
+                f"{when} ({n} working day{'s' if n != 1 else ''}{', a short week joined' if joined else ''})"
+            )
+    if not parts:
+        return ""
+    if zh:
+        return "R8 的每周规则 (每周坐班、每村每周走访) 按以下各周计: " + "、".join(parts)
+    return "R8's weekly rules (office days, every village each week) count these weeks: " + "; ".join(parts)
 
 
 def _holiday_name(x: dict[str, Any], zh: bool) -> str:
