@@ -77,6 +77,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "map.popup.community": ("社区民警合计", "Community officers"),
     "map.popup.station_short": ("；按R9还需{n}名社区民警", "; R9: needs {n} more community officers"),
     "map.legend.route": ("巡逻路线（每天一种颜色）", "patrol route (one colour a day)"),
+    "map.legend.route_walk": (
+        "步行段（虚线：道路尽头至仅步行可达的村）",
+        "on foot (dashed: from the end of the road to a walk-only village)",
+    ),
     "map.popup.district": ("警务区", "District"),
     "map.popup.office": ("警务室", "Office"),
     "map.popup.officers": ("民警", "Officers"),

@@ -45,6 +45,7 @@ from planner.outputs.lookups import (
 from planner.outputs.maplabels import labels_layer, tile_note, title_control
 from planner.outputs.mappage import map_html
 from planner.outputs.mapstations import station_figures, stations_layer, stations_legend
+from planner.outputs.mapwalk import WALK_DASH, walk_connectors, walk_points
 from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
@@ -350,6 +351,9 @@ def _legend_body(
         parts.append(f"{_swatch(_CURRENT_COLOUR, kind='dashed')}{js_text(t('map.legend.current', lang))}<br>")
     if has_routes:
         parts.append(f"{_swatch(MAP_DAY_COLOURS[0], kind='line')}{js_text(t('map.legend.route', lang))}<br>")
+        parts.append(
+            f"{_swatch(MAP_DAY_COLOURS[0], kind='dashed')}{js_text(t('map.legend.route_walk', lang))}<br>"
+        )
     return "".join(parts)
 
 
@@ -749,6 +753,7 @@ def routes_layer(
     walk: Mapping[tuple[str, str, str], float] | None = None,
     m: folium.Map | None = None,
     officers: Mapping[str, str] | None = None,
+    walk_at: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """Add the routes: one layer per officer (off until switched on), one colour per day (MAP_DAY_COLOURS).
 
@@ -767,6 +772,9 @@ def routes_layer(
         The map to add to; a new one when None.
     officers
         officer_id -> the name the layer shows (:func:`planner.outputs.lookups.officer_labels`); the id if absent.
+    walk_at
+        Walk-only village_id -> its map point: the walk there from the road's end is drawn dashed
+        (:mod:`planner.outputs.mapwalk`).
 
     Returns
     -------
@@ -804,12 +812,19 @@ def routes_layer(
                 }
                 for _, leg in day_legs.iterrows()
             ]
+        drawn = pd.concat(days) if len(days) > 1 else days[0]
+        on_foot = walk_connectors(drawn, walk_at or {})
+        if on_foot:
+            lines = gpd.GeoSeries([g for _, g in on_foot], crs=drawn.crs)
+            drawn = pd.concat([drawn, gpd.GeoDataFrame(geometry=lines)], ignore_index=True)
+            props += [{**props[i], "dash": WALK_DASH} for i, _ in on_foot]
         folium.GeoJson(
-            _feature_collection(pd.concat(days) if len(days) > 1 else days[0], props),
+            _feature_collection(drawn, props),
             style_function=lambda f: {
                 "color": f["properties"]["colour"],
                 "weight": 4,
                 "opacity": 0.85,
+                "dashArray": f["properties"].get("dash"),
             },
             tooltip=_tooltip(),
             className="planner-route",
@@ -956,6 +971,7 @@ def plan_map(
             walk=walk_minutes(plan.schedule),
             m=m,
             officers=officer_labels(plan.summary),
+            walk_at=walk_points(villages),
         )
         n_route_layers = routes["officer_id"].astype(str).nunique()  # routes_layer adds one layer per officer
     has_current = current is not None
