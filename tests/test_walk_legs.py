@@ -77,38 +77,46 @@ def test_map_route_tooltip_says_how_long_a_drive_is_on_foot():
     assert t("sheets.walk", "en", n=9) not in plan_map(plan, lang="en", tiles="none").get_root().render()
 
 
-def test_map_draws_the_walk_from_the_roads_end_to_a_walk_only_village_dashed():
-    """A village marked walk-only gets, on each route leg to it and from it, a dashed line between the leg's
-    road end and the village's mark; the road legs stay solid, and the legend names the dashed line."""
+def test_map_draws_the_walk_between_the_roads_end_and_a_walk_only_village_dashed():
+    """A route leg's line ends with the walk to a village beyond the road (a straight segment from the road
+    node): marked walk-only, that segment is drawn dashed on each leg to it and from it, the leg's road part
+    solid without it, and the legend names the dashed line; without walk-only villages nothing is dashed."""
     import dataclasses
     import json
     import re
 
     from plan_fixture import make_generated_plan
+    from shapely.geometry import LineString
 
-    from planner.outputs.maps import _to_map_crs, plan_map
-    from planner.outputs.mapwalk import WALK_DASH, walk_points
+    from planner.outputs.maps import plan_map
+    from planner.outputs.mapwalk import WALK_DASH
     from planner.texts import t
 
     plan = make_generated_plan()
-    leg = plan.routes.sort_values(["officer_id", "date", "seq"]).iloc[0]
+    # the fixture's legs are straight lines: give each a road part (to the middle) before its last stretch
+    routes = plan.routes.to_crs(4326)
+    routes.geometry = [
+        LineString([g.coords[0], g.interpolate(0.5, normalized=True).coords[0], g.coords[-1]])
+        for g in routes.geometry
+    ]
+    plan = dataclasses.replace(plan, routes=routes.to_crs(plan.routes.crs))
+    leg = routes.sort_values(["officer_id", "date", "seq"]).iloc[0]
     target = str(leg["to_id"])
     v = plan.villages.copy()
     v["access"] = ["walk" if str(x) == target else "road" for x in v["village_id"].astype(str)]
-    walked = dataclasses.replace(plan, villages=v)
-    page = plan_map(walked, lang="en", tiles="none").get_root().render()
-    point = walk_points(_to_map_crs(v, "villages", None))[target]
+    page = plan_map(dataclasses.replace(plan, villages=v), lang="en", tiles="none").get_root().render()
     geo = [
         json.loads(m)
         for m in re.findall(r"(\{\"features\": \[.*?\], \"type\": \"FeatureCollection\"\})", page)
     ]
     walks = [f for g in geo for f in g["features"] if f["properties"].get("dash") == WALK_DASH]
-    legs_there = plan.routes[
-        (plan.routes["to_id"].astype(str) == target) | (plan.routes["from_id"].astype(str) == target)
-    ]
-    assert len(walks) == len(legs_there) > 0
-    ends = {tuple(round(c, 4) for c in xy) for f in walks for xy in f["geometry"]["coordinates"]}
-    assert (round(point.x, 4), round(point.y, 4)) in ends
+    there = routes[(routes["to_id"].astype(str) == target) | (routes["from_id"].astype(str) == target)]
+    assert len(walks) == len(there) > 0
+    # the dashed segment of the first leg is its last segment: from its last-but-one point to its end
+    end = tuple(round(c, 4) for c in leg.geometry.coords[-1])
+    before = tuple(round(c, 4) for c in leg.geometry.coords[-2])
+    segs = [{tuple(round(c, 4) for c in xy) for xy in f["geometry"]["coordinates"]} for f in walks]
+    assert {end, before} in segs
     assert t("map.legend.route_walk", "en") in page
     plain = plan_map(plan, lang="en", tiles="none").get_root().render()
-    assert WALK_DASH not in plain.replace(t("map.legend.route_walk", "en"), "")
+    assert f'"dash": "{WALK_DASH}"' not in plain

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +45,7 @@ from planner.outputs.lookups import (
 from planner.outputs.maplabels import labels_layer, tile_note, title_control
 from planner.outputs.mappage import map_html
 from planner.outputs.mapstations import station_figures, stations_layer, stations_legend
-from planner.outputs.mapwalk import WALK_DASH, walk_connectors, walk_points
+from planner.outputs.mapwalk import WALK_DASH, split_walks, walk_villages
 from planner.texts import check_lang, t
 
 logger = logging.getLogger(__name__)
@@ -352,7 +352,7 @@ def _legend_body(
     if has_routes:
         parts.append(f"{_swatch(MAP_DAY_COLOURS[0], kind='line')}{js_text(t('map.legend.route', lang))}<br>")
         parts.append(
-            f"{_swatch(MAP_DAY_COLOURS[0], kind='dashed')}{js_text(t('map.legend.route_walk', lang))}<br>"
+            f"{_swatch(MAP_DAY_COLOURS[0], kind='line').replace('solid', 'dashed')}{js_text(t('map.legend.route_walk', lang))}<br>"
         )
     return "".join(parts)
 
@@ -753,7 +753,7 @@ def routes_layer(
     walk: Mapping[tuple[str, str, str], float] | None = None,
     m: folium.Map | None = None,
     officers: Mapping[str, str] | None = None,
-    walk_at: Mapping[str, Any] | None = None,
+    walk_at: Collection[str] | None = None,
 ) -> folium.Map:
     """Add the routes: one layer per officer (off until switched on), one colour per day (MAP_DAY_COLOURS).
 
@@ -773,7 +773,7 @@ def routes_layer(
     officers
         officer_id -> the name the layer shows (:func:`planner.outputs.lookups.officer_labels`); the id if absent.
     walk_at
-        Walk-only village_id -> its map point: the walk there from the road's end is drawn dashed
+        The walk-only villages' ids: the walk between the road's end and such a village is drawn dashed
         (:mod:`planner.outputs.mapwalk`).
 
     Returns
@@ -812,8 +812,7 @@ def routes_layer(
                 }
                 for _, leg in day_legs.iterrows()
             ]
-        drawn = pd.concat(days) if len(days) > 1 else days[0]
-        on_foot = walk_connectors(drawn, walk_at or {})
+        drawn, on_foot = split_walks(pd.concat(days) if len(days) > 1 else days[0], walk_at or ())
         if on_foot:
             lines = gpd.GeoSeries([g for _, g in on_foot], crs=drawn.crs)
             drawn = pd.concat([drawn, gpd.GeoDataFrame(geometry=lines)], ignore_index=True)
@@ -971,7 +970,7 @@ def plan_map(
             walk=walk_minutes(plan.schedule),
             m=m,
             officers=officer_labels(plan.summary),
-            walk_at=walk_points(villages),
+            walk_at=walk_villages(villages),
         )
         n_route_layers = routes["officer_id"].astype(str).nunique()  # routes_layer adds one layer per officer
     has_current = current is not None
