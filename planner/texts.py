@@ -518,7 +518,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "驻村民警每月在村至少8天，挂村民警至少4天",
         "resident officers 8 days a month in the village, linked 4",
     ),
-    "rule.R5": ("每村每月至少走访2天，每天至少4小时", "each village at least 2 days a month, 4 hours a day"),
+    "rule.R5": (
+        "每村每月至少走访2天，每天至少4小时（驻村民警所驻的村按 R4 计）",
+        "each village at least 2 days a month, 4 hours a day (a resident officer's own village: R4)",
+    ),
     "rule.R6": ("每村每月至少走访20户", "at least 20 households per village per month"),
     "rule.R7": ("周一、三、五晚20:00–21:00夜访", "night visits Mon/Wed/Fri 20:00–21:00"),
     "rule.R8": ("每周至少坐班2天，每村每周至少走访一次", "office 2 days a week, every village every week"),

@@ -203,7 +203,7 @@ def test_first_page_names_region_month_date_rules_and_a_conclusion() -> None:
     front = page.split("<div id='front'>")[1].split("<section id='map'>")[0]
     assert "河口乡、山前镇等2个乡镇" in front and "2027年1月" in front and "2027-01-05" in front
     assert (
-        "<th>R5</th><td>每村每月至少走访2天，每天至少4小时</td>" in front
+        "<th>R5</th><td>每村每月至少走访2天，每天至少4小时（驻村民警所驻的村按 R4 计）</td>" in front
     )  # the rule as the bureau knows it, values in force
     conclusion = _section(page, "conclusion")
     assert (

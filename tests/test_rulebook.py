@@ -34,8 +34,10 @@ def test_labels_follow_the_rules_in_force():
         resident_days_per_month=10,
         linked_days_per_month=6,
     )
-    assert r5.label(rules, "en") == "each village at least 3 days a month, 5.5 hours a day"
-    assert r5.label(rules, "zh") == "每村每月至少走访3天，每天至少5.5小时"
+    assert r5.label(rules, "en") == (
+        "each village at least 3 days a month, 5.5 hours a day (a resident officer's own village: R4)"
+    )
+    assert r5.label(rules, "zh") == "每村每月至少走访3天，每天至少5.5小时（驻村民警所驻的村按 R4 计）"
     assert r6.label(rules, "en") == "at least 30 households per village per month"
     assert r7.label(rules, "zh") == "周二、四晚19:30–21:00夜访"
     assert r7.label(rules, "en") == "night visits Tue/Thu 19:30–21:00"

@@ -32,8 +32,8 @@ def label(rules: PatrolRules, lang: str = "zh") -> str:
     """R5 in one line with the values in force (as the report lists the rules)."""
     n, h = rules.visit_days_per_village, rules.visit_hours
     if check_lang(lang) == "zh":
-        return f"每村每月至少走访{n}天，每天至少{h:g}小时"
-    return f"each village at least {n} days a month, {h:g} hours a day"
+        return f"每村每月至少走访{n}天，每天至少{h:g}小时（驻村民警所驻的村按 R4 计）"
+    return f"each village at least {n} days a month, {h:g} hours a day (a resident officer's own village: R4)"
 
 
 # -- demand --------------------------------------------------------------------------------------------------
