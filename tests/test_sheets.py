@@ -236,3 +236,25 @@ def test_input_not_mutated_and_bad_language_refused(generated: PlanData) -> None
     pd.testing.assert_frame_equal(pd.DataFrame(generated.routes), pd.DataFrame(before[1]))
     with pytest.raises(ValidationError, match="unknown language"):
         route_sheets_html(generated, lang="fr")
+
+
+def test_the_sheets_warn_when_the_years_holidays_are_an_estimate_and_name_the_weeks() -> None:
+    """Route sheets go to the officers: when the year's State Council arrangement is not known, the sheets say
+    the holidays are an estimate (as the report's C1 line does), and they name the weeks R8 counts."""
+    import dataclasses
+
+    from planner.patrol.rulebook.calendar import month_calendar
+    from planner.rules import PatrolRules
+
+    plan = make_plan()
+    year = next(y for y in range(2026, 2040) if not month_calendar(f"{y}-10", PatrolRules()).weekend_work)
+    cal = month_calendar(f"{year}-02", PatrolRules()).summary()
+    assert not cal["official_known"]
+    unknown = dataclasses.replace(plan, summary={**plan.summary, "calendar": cal, "month": f"{year}-02"})
+    zh = route_sheets_html(unknown, lang="zh")
+    assert "extra_holidays" in zh and "尚无" in zh and "R8 的每周规则" in zh
+    known = month_calendar("2026-10", PatrolRules()).summary()
+    page = route_sheets_html(
+        dataclasses.replace(plan, summary={**plan.summary, "calendar": known, "month": "2026-10"}), lang="en"
+    )
+    assert "extra_holidays" not in page and "weekly rules (office days, every village each week)" in page

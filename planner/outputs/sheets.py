@@ -624,8 +624,25 @@ def route_sheets_html(plan: PlanData, *, lang: str = "zh") -> str:
             )
         sections.append(_officer_section(officer, s, legs, plan, names, lang))
     title = t("sheets.title", lang)
-    body = "".join(sections) or f"<p class='note'>{escape(t('sheets.none', lang))}</p>"
+    body = _calendar_note(plan.summary, lang) + (
+        "".join(sections) or f"<p class='note'>{escape(t('sheets.none', lang))}</p>"
+    )
     logger.info(
         "route sheets: %d officers, %d schedule rows, %d legs", len(officers), len(sched), len(routes)
     )
     return html_page(title=title, lang=lang, css=_CSS, body=f"<h1 class='doc'>{escape(title)}</h1>{body}")
+
+
+def _calendar_note(summary: Any, lang: str) -> str:
+    """Above the sheets: the month's calendar (C1) when the year's official arrangement is not known yet, so
+    the officers who get the sheets see that a holiday may still move, and the weeks R8 counts (C2)."""
+    cal = summary.get("calendar") if isinstance(summary, dict) else None
+    if not isinstance(cal, dict):
+        return ""
+    from planner.patrol.rulebook.calendar import describe, describe_weeks
+
+    out = ""
+    if not cal.get("official_known", True):
+        out += f"<p class='note'>{escape(describe(cal, str(summary.get('month', '')), lang))}</p>"
+    weeks = describe_weeks(cal, lang)
+    return out + (f"<p class='note'>{escape(weeks)}</p>" if weeks else "")
