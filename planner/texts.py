@@ -241,6 +241,13 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "least and the most within an office is its workload spread.",
     ),
     "report.workload.aid": ("邻近警务室支援", "Help from a neighbouring office"),
+    "report.workload.spare_short": (
+        "{offices} 表中的空余工时是各工作日排完走访后剩下的零散时间: 每次走访需连续 {h:g} 小时 (另加往返路途), "
+        "这些时间不够再安排一次走访, 所以仍有上述缺口。",
+        "The spare hours of {offices} in the table are what is left of their working days after the visits: a "
+        "visit takes {h:g} hours in one piece (plus its round trip), which those pieces cannot hold, so the "
+        "shortfall above remains.",
+    ),
     "report.workload.shortfall": (
         "警力缺口：完成走访所需与现有警员工时之比",
         "Officers short: the officer-hours the visits need against those the office has",

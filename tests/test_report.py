@@ -397,3 +397,35 @@ def test_station_table_is_two_tables_that_fit_a4() -> None:
         assert escape(t("stations.short.key", lang)) in html
     css = report_html(plan, lang="zh")
     assert "table.force th, table.force td { white-space: nowrap; }" in css
+
+
+def test_spare_hours_beside_a_shortfall_are_explained() -> None:
+    """Regression: O02's 10.3 spare hours stood beside "32 officer-hours short" with no word on why (a review
+    read it as a contradiction). An office short of hours that shows spare hours gets the sentence; one that is
+    not short, or has none spare, does not."""
+    from planner.outputs.report import _workload
+
+    def office(oid: str, spare: float) -> dict[str, object]:
+        return {
+            "office_id": oid,
+            "officers": 1,
+            "hours_min": 100.0,
+            "hours_mean": 100.0,
+            "hours_max": 100.0,
+            "officer_min": f"{oid}-1",
+            "officer_max": f"{oid}-1",
+            "hours_spare": spare,
+        }
+
+    summary = {
+        "workload": [office("O02", 10.3), office("O03", 0.0), office("O04", 20.0)],
+        "shortfall": [
+            {"office_id": "O02", "detail": "O02 short 32 h", "detail_zh": "O02 缺 32 警员小时"},
+            {"office_id": "O03", "detail": "O03 short 8 h", "detail_zh": "O03 缺 8 警员小时"},
+        ],
+    }
+    zh, en = _workload(summary, {}, "zh"), _workload(summary, {}, "en")
+    assert "O02 表中的空余工时是各工作日排完走访后剩下的零散时间" in zh and "每次走访需连续 4 小时" in zh
+    assert "The spare hours of O02 in the table" in en and "O03" not in en.split("The spare hours")[1]
+    assert "O04" not in en.split("The spare hours")[1]
+    assert "The spare hours" not in _workload({**summary, "shortfall": []}, {}, "en")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner.check import rules_of
 from planner.districts.compare import match_districts, village_moves
 from planner.model import PlanData
 from planner.outputs.colours import ACCENT, ALERT
@@ -717,7 +718,25 @@ def _workload(summary: dict[str, Any], names: dict[str, str], lang: str) -> str:
         col = "detail_zh" if lang == "zh" else "detail"
         items = "".join(f"<li>{escape(str(r.get(col) or r['detail']))}</li>" for r in short)
         out += f"<h3>{escape(t('report.workload.shortfall', lang))}</h3><ul>{items}</ul>"
+        out += _spare_and_short(summary, {str(r.get("office_id")) for r in short}, lang)
     return out
+
+
+def _spare_and_short(summary: dict[str, Any], short: set[str], lang: str) -> str:
+    """Why an office short of officer-hours still shows spare hours: what is left of its days after the visits
+    is in pieces shorter than a visit (and its round trip), so the table's two figures do not contradict."""
+    spare = [
+        str(w["office_id"])
+        for w in summary.get("workload") or []
+        if str(w["office_id"]) in short and float(w.get("hours_spare") or 0) > 0
+    ]
+    if not spare:
+        return ""
+    hours = rules_of(summary).patrol.visit_hours
+    text = t(
+        "report.workload.spare_short", lang, offices=("、" if lang == "zh" else ", ").join(spare), h=hours
+    )
+    return f"<p class='note'>{escape(text)}</p>"
 
 
 def _certificate(summary: dict[str, Any], lang: str) -> str:
