@@ -121,7 +121,7 @@ def test_report_prints_summary_jsons_resident_minutes(lang: str) -> None:
     )
     assert number(s["resident_minutes"], 0) in page
     assert number(s["resident_minutes_bound"], 0) in page
-    assert f"{number(s['resident_minutes_gap_pct'], 1)}%" in page
+    assert f"{number(s['resident_minutes_gap_pct'], 2)}%" in page
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -757,7 +757,7 @@ def _certificate(summary: dict[str, Any], lang: str) -> str:
             objective=obj,
             bound=number(cert["lower_bound"], 0),
             method=method,
-            gap=number(cert["gap_pct"], 1),
+            gap=number(cert["gap_pct"], 2),
         )
     if cert.get("bound_stopped_by_time"):
         text += " " + t("report.certificate.stopped", lang)
@@ -775,7 +775,7 @@ def _travel_certificate(summary: dict[str, Any], cert: dict[str, Any], lang: str
         lang,
         rm=number(cert["resident_minutes"], 0),
         k=summary.get("districts", ""),
-        gap=number(cert["resident_minutes_gap_pct"], 1),
+        gap=number(cert["resident_minutes_gap_pct"], 2),
         bound=number(cert["resident_minutes_bound"], 0),
         method=t("report.certificate.travel_mip" if method == "mip" else "report.certificate.lp", lang),
     )
