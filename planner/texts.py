@@ -84,7 +84,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "map.popup.district": ("警务区", "District"),
     "map.popup.office": ("警务室", "Office"),
     "map.popup.officers": ("民警", "Officers"),
-    "map.popup.officers_n": ("{n}名", "{n}"),
+    "map.popup.officers_n": ("本区{n}名", "{n} in the district"),
+    "map.popup.visitors": ("，走访本村：", "; visiting this village: "),
     "map.popup.route": (
         "{date} 第{seq}段：{src} → {dst}，{minutes}分钟，{km}公里",
         "{date} leg {seq}: {src} → {dst}, {minutes} min, {km} km",

@@ -190,3 +190,18 @@ def test_display_geometry_is_simplified_and_rounded() -> None:
     drawn = shapely.get_coordinates(_display(line))
     assert len(drawn) < 10
     assert np.all(np.round(drawn, DISPLAY_DECIMALS) == drawn)
+
+
+def test_a_village_popup_says_the_districts_officers_and_who_visits_the_village() -> None:
+    """Regression: "民警 2名 (O01-1)" read as if O01-1 were both officers. The popup now says the district's
+    number and, apart from it, the officers who visit this village."""
+    import pandas as pd
+
+    from planner.outputs.maps import _village_popup
+
+    row = pd.Series({"village_id": "V1", "name": "李家村", "district_id": "D01", "office_id": "O01"})
+    zh = _village_popup(row, "zh", {"O01": "王家村"}, {"D01": 2}, {"V1": ["O01-1"]})
+    assert "<td>本区2名，走访本村：O01-1</td>" in zh
+    en = _village_popup(row, "en", {}, {"D01": 2}, {"V1": ["O01-1"]})
+    assert "<td>2 in the district; visiting this village: O01-1</td>" in en
+    assert "<td>O01-1</td>" in _village_popup(row, "en", {}, {}, {"V1": ["O01-1"]})

@@ -247,9 +247,9 @@ def _village_popup(
         js_text(t("map.popup.officers_n", lang, n=js_number(officers))) if officers is not None else ""
     )
     if visiting.get(vid):
-        # the ids of the officers who visit, in brackets after their number when the district has one
+        # the ids of the officers who visit this village, after the district's number of officers
         ids = js_text(", ".join(visiting[vid]))
-        officer_text += f" ({ids})" if officer_text else ids
+        officer_text += js_text(t("map.popup.visitors", lang)) + ids if officer_text else ids
     office_id = row.get("office_id", "")
     access_text = t(f"access.{access}", lang) if access in ("road", *_ACCESS_COLOURS) else access
     rows = [
