@@ -205,3 +205,33 @@ def test_a_village_popup_says_the_districts_officers_and_who_visits_the_village(
     en = _village_popup(row, "en", {}, {"D01": 2}, {"V1": ["O01-1"]})
     assert "<td>2 in the district; visiting this village: O01-1</td>" in en
     assert "<td>O01-1</td>" in _village_popup(row, "en", {}, {}, {"V1": ["O01-1"]})
+
+
+def test_the_legend_explains_only_the_access_marks_the_map_shows() -> None:
+    """Regression: the legend listed "travel estimated" and "unreachable" on a map with no such village. A
+    map whose villages are all on the road lists none of the three marks; one walk-only village adds its line."""
+    import dataclasses
+
+    from plan_fixture import make_generated_plan
+
+    from planner.outputs.maps import plan_map
+    from planner.texts import t
+
+    plan = make_generated_plan()
+    v = plan.villages.copy()
+    v["access"] = "road"
+    legend = [t(f"map.legend.{k}", "en") for k in ("walk", "unreachable", "estimated")]
+
+    def box(villages: object) -> str:
+        page = (
+            plan_map(dataclasses.replace(plan, villages=villages), lang="en", tiles="none")
+            .get_root()
+            .render()
+        )
+        start = page.index('<div class="planner-legend"')
+        return page[start : page.index("</div>", start)]
+
+    assert not any(x in box(v) for x in legend)
+    v.loc[v.index[0], "access"] = "walk"
+    walk = box(v)
+    assert legend[0] in walk and legend[1] not in walk and legend[2] not in walk

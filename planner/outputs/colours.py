@@ -6,7 +6,15 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["ACCENT", "ALERT", "DAY_COLOURS", "DISTRICT_PALETTE", "MAP_DAY_COLOURS", "district_colours"]
+__all__ = [
+    "ACCENT",
+    "ALERT",
+    "DAY_COLOURS",
+    "DISTRICT_PALETTE",
+    "MAP_DAY_COLOURS",
+    "district_colours",
+    "swatch",
+]
 
 #: Twelve well-separated colours (ColorBrewer Paired / Set3 mix); districts cycle through them.
 DISTRICT_PALETTE = (
@@ -53,3 +61,27 @@ def district_colours(district_ids: pd.Series | list[Any]) -> dict[str, str]:
     static map agree."""
     ids = sorted({str(d) for d in district_ids if d is not None and not pd.isna(d)})
     return {d: DISTRICT_PALETTE[i % len(DISTRICT_PALETTE)] for i, d in enumerate(ids)}
+
+
+def swatch(colour: str, *, kind: str = "box") -> str:
+    """A small coloured sign for a map legend: a filled box, a line, a dashed line, a dashed outline or a dot."""
+    if kind in ("line", "dashline"):
+        style = "solid" if kind == "line" else "dashed"
+        return (
+            f"<span style='display:inline-block;width:18px;height:0;border-top:3px {style} {colour};"
+            "vertical-align:middle;margin-right:5px'></span>"
+        )
+    if kind == "dashed":
+        return (
+            f"<span style='display:inline-block;width:14px;height:10px;border:2px dashed {colour};"
+            "vertical-align:middle;margin-right:5px'></span>"
+        )
+    if kind == "dot":
+        return (
+            f"<span style='display:inline-block;width:11px;height:11px;border-radius:50%;background:{colour};"
+            "border:2px solid #fff;outline:1px solid #333;vertical-align:middle;margin-right:5px'></span>"
+        )
+    return (
+        f"<span style='display:inline-block;width:14px;height:11px;background:{colour};opacity:.8;"
+        "border:1px solid #666;vertical-align:middle;margin-right:5px'></span>"
+    )

@@ -33,6 +33,7 @@ from planner.errors import ValidationError
 from planner.geo import wgs84_to_gcj02
 from planner.model import PlanData
 from planner.outputs.colours import MAP_DAY_COLOURS, district_colours
+from planner.outputs.colours import swatch as _swatch
 from planner.outputs.html import js_number, js_text
 from planner.outputs.lookups import (
     office_villages,
@@ -302,31 +303,14 @@ class _MetricScale(MacroElement):
     )
 
 
-def _swatch(colour: str, *, kind: str = "box") -> str:
-    """A small coloured sign for the legend: a filled box, a line, a dashed outline or a dot."""
-    if kind == "line":
-        return (
-            f"<span style='display:inline-block;width:18px;height:0;border-top:3px solid {colour};"
-            "vertical-align:middle;margin-right:5px'></span>"
-        )
-    if kind == "dashed":
-        return (
-            f"<span style='display:inline-block;width:14px;height:10px;border:2px dashed {colour};"
-            "vertical-align:middle;margin-right:5px'></span>"
-        )
-    if kind == "dot":
-        return (
-            f"<span style='display:inline-block;width:11px;height:11px;border-radius:50%;background:{colour};"
-            "border:2px solid #fff;outline:1px solid #333;vertical-align:middle;margin-right:5px'></span>"
-        )
-    return (
-        f"<span style='display:inline-block;width:14px;height:11px;background:{colour};opacity:.8;"
-        "border:1px solid #666;vertical-align:middle;margin-right:5px'></span>"
-    )
-
-
 def _legend_body(
-    colours: Mapping[str, str], lang: str, *, has_current: bool, has_routes: bool, stations: str = ""
+    colours: Mapping[str, str],
+    lang: str,
+    *,
+    has_current: bool,
+    has_routes: bool,
+    stations: str = "",
+    marks: Collection[str] = tuple(_ACCESS_COLOURS),
 ) -> str:
     """The legend's HTML: district colours, offices, the ``stations`` lines, coverage bands, access marks,
     current districts, routes."""
@@ -342,17 +326,15 @@ def _legend_body(
         parts.append(f"{_swatch(_BAND_COLOURS[i])}{js_text(t('map.legend.band', lang, minutes=limit))}<br>")
     over = t("map.legend.band_over", lang, minutes=COVERAGE_BANDS[-1])
     parts.append(f"{_swatch(_BAND_COLOURS[-1])}{js_text(over)}<br>")
-    parts.append(f"{_swatch(_WALK_COLOUR, kind='dot')}{js_text(t('map.legend.walk', lang))}<br>")
-    parts.append(
-        f"{_swatch(_UNREACHABLE_COLOUR, kind='dot')}{js_text(t('map.legend.unreachable', lang))}<br>"
-    )
-    parts.append(f"{_swatch(_ESTIMATED_COLOUR, kind='dot')}{js_text(t('map.legend.estimated', lang))}<br>")
+    for access, colour in _ACCESS_COLOURS.items():  # only the marks the map shows
+        if access in marks:
+            parts.append(f"{_swatch(colour, kind='dot')}{js_text(t(f'map.legend.{access}', lang))}<br>")
     if has_current:
         parts.append(f"{_swatch(_CURRENT_COLOUR, kind='dashed')}{js_text(t('map.legend.current', lang))}<br>")
     if has_routes:
         parts.append(f"{_swatch(MAP_DAY_COLOURS[0], kind='line')}{js_text(t('map.legend.route', lang))}<br>")
         parts.append(
-            f"{_swatch(MAP_DAY_COLOURS[0], kind='line').replace('solid', 'dashed')}{js_text(t('map.legend.route_walk', lang))}<br>"
+            f"{_swatch(MAP_DAY_COLOURS[0], kind='dashline')}{js_text(t('map.legend.route_walk', lang))}<br>"
         )
     return "".join(parts)
 
@@ -866,7 +848,10 @@ def controls(
         The map.
     """
     m = _new_map() if m is None else m
-    body = _legend_body(colours, lang, has_current=has_current, has_routes=has_routes, stations=stations)
+    marks = set(villages["access"].astype(str)) if "access" in villages else set()
+    body = _legend_body(
+        colours, lang, has_current=has_current, has_routes=has_routes, stations=stations, marks=marks
+    )
     _Legend(body).add_to(m)
     folium.plugins.Fullscreen(position="topleft").add_to(m)
     folium.plugins.MeasureControl(
