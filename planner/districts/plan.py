@@ -459,11 +459,18 @@ def _relax_roads(
 
 
 def _route_lines(network: Any, access: pd.DataFrame, ids: pd.Index) -> Any:
-    """pairs of village positions -> their road lines (:func:`planner.network.routes`)."""
+    """pairs of village positions -> their road lines (:func:`planner.network.routes`), each pair routed once
+    (the relaxed graphs' ranking and the route pass ask for many of the same office -> village routes)."""
     from planner.network import routes
 
+    known: dict[tuple[int, int], Any] = {}
+
     def lines(pairs: list[tuple[int, int]]) -> list[Any]:
-        return [r[0] for r in routes(network, access, [(ids[a], ids[b]) for a, b in pairs])]
+        want = list(dict.fromkeys(p for p in pairs if p not in known))
+        if want:
+            got = routes(network, access, [(ids[a], ids[b]) for a, b in want])
+            known.update(zip(want, (r[0] for r in got), strict=True))
+        return [known[p] for p in pairs]
 
     return lines
 
@@ -483,17 +490,16 @@ def _route_step(
     problem_k: Any,
     graph: dict[str, sp.csr_matrix],
     borders: sp.csr_matrix | None,
-    network: tuple[Any, pd.DataFrame, gpd.GeoSeries] | None,
+    roads: tuple[Any, gpd.GeoSeries] | None,
     r: DistrictRules,
 ) -> tuple[DistrictSolution, DistrictingProblem, sp.csr_matrix, RoutePolish | None]:
     """C5 after the search (:mod:`planner.districts.route_polish`) on a road-contiguous plan drawn on a road
-    network (``network``: the network, the villages' access and their outlines): (plan, its problem, its
-    graph, what moved; None when the pass did not run)."""
-    if network is None or borders is None or r.contiguity != "roads" or r.route_allowance <= 0:
+    network (``roads``: the road lines of village pairs, :func:`_route_lines`, and the villages' outlines):
+    (plan, its problem, its graph, what moved; None when the pass did not run)."""
+    if roads is None or borders is None or r.contiguity != "roads" or r.route_allowance <= 0:
         return sol, problem, graph["adj"], None
-    net, access, geoms = network
+    lines, geoms = roads
     joined = sp.csr_matrix(((graph["adj"] + borders) > 0).astype(np.int8))
-    lines = _route_lines(net, access, geoms.index)
     relaxed = graph.get("roads") is not None and graph["roads"] is not graph["adj"]
     labels, polish = polish_routes(
         problem, sol.labels, geoms, lines, allowance=r.route_allowance, adjacency=joined, relaxed=relaxed
@@ -635,6 +641,7 @@ def plan_districts(
     # (contiguity and village sizes can make it impossible), one or two more, unless --districts fixed it
     tries = [k] if n_districts is not None else list(range(k, min(k + 2, max(k, k_high)) + 1))
     sol, cut = best_count(tries, solve_k, forced, t0=t0, time_limit=time_limit)
+    lines = None if network is None else _route_lines(network, access, ids)
     if borders is not None and r.contiguity == "roads":
         sol, adj, cut2 = _relax_roads(
             sol,
@@ -648,14 +655,14 @@ def plan_districts(
             pts,
             t0=t0,
             time_limit=time_limit,
-            lines=None if network is None else _route_lines(network, access, ids),
+            lines=lines,
             cost=cost,
             weights=pop,
         )
         cut |= cut2
     sol, cut, adj = solve_k.polish(sol, cut, forced, t0=t0, time_limit=time_limit)
     final_problem = problem_k(len(sol.centers))
-    roads_at = None if network is None else (network, access, villages.geometry)
+    roads_at = None if lines is None else (lines, villages.geometry)
     sol, final_problem, adj, polish = _route_step(sol, final_problem, problem_k, graph, borders, roads_at, r)
     sol, travel = _travel_step(final_problem, sol, r, seed=seed, time_limit=time_limit)  # then the LP/exact
     limit = r.exact_time_limit if r.exact else time_limit

@@ -68,19 +68,16 @@ class RoutePolish:
 class _Routes:
     """Each district's (km outside, km) of its office -> village routes, cached by (members, office)."""
 
-    def __init__(self, geoms: gpd.GeoSeries, lines: Any, n: int) -> None:
-        self.geoms, self.lines, self.n = geoms, lines, n
-        self.line: dict[tuple[int, int], Any] = {}
+    def __init__(self, geoms: gpd.GeoSeries, lines: Any) -> None:
+        self.geoms, self.lines = geoms, lines
         self.cache: dict[tuple[tuple[int, ...], int], tuple[float, float]] = {}
 
     def district(self, members: np.ndarray, office: int) -> tuple[float, float]:
         key = (tuple(int(v) for v in members), int(office))
         hit = self.cache.get(key)
         if hit is None:
-            want = [(int(office), int(v)) for v in members if v != office and (office, v) not in self.line]
-            if want:
-                self.line.update(zip(want, self.lines(want), strict=True))
-            routes = [self.line[(int(office), int(v))] for v in members if v != office]
+            others = [(int(office), int(v)) for v in members if v != office]
+            routes = self.lines(others) if others else []
             length = float(sum(r.length for r in routes))
             if length <= 0:
                 hit = (0.0, 0.0)
@@ -113,7 +110,8 @@ def polish_routes(
     geoms
         The villages' outlines, in the order of ``labels``.
     lines
-        ``lines(pairs)``: the road line of each (office, village) pair of positions.
+        ``lines(pairs)``: the road line of each (office, village) pair of positions (the stage's routes each
+        pair once, :func:`planner.districts.plan._route_lines`).
     allowance
         How far (a share) the objective may rise above the search's plan; 0 allows only moves that cost nothing.
     adjacency
@@ -134,7 +132,7 @@ def polish_routes(
     model = problem.model(float(problem.population.sum()) / k)
     group, cand, cost = problem.group, problem.candidate_mask, problem.cost
     weights = np.asarray(problem.weights, dtype=float)
-    routes = _Routes(geoms, lines, n)
+    routes = _Routes(geoms, lines)
     nbrs = problem.neighbours if adjacency is None else neighbours(adjacency, n)
     if adjacency is not None and problem.township is not None:
         tw = np.asarray(problem.township)
