@@ -7,8 +7,10 @@ Method
 ------
 1. **Settlements.** Every ``place=*`` node (or ``place=*`` area, at its representative point) whose value is in
    ``place_types`` (default town, village, hamlet) is a village. Its id is ``osm-n<node id>`` (``osm-w`` /
-   ``osm-r`` for areas), stable across runs. Its name is ``name:zh`` when tagged, else ``name``. A place area
-   that holds a settlement node of the same name is the same settlement and is not counted twice.
+   ``osm-r`` for areas), stable across runs. Its name is ``name:zh-Hans`` or ``name:zh`` when tagged, else
+   ``name``; an unnamed settlement is named after the nearest named one ("Steg附近无名小村", "unnamed hamlet
+   near Steg", in ``lang``). A place area that holds a settlement node of the same name is the same settlement
+   and is not counted twice.
 2. **Region.** The region is one ``boundary=administrative`` (multi)polygon: the one at ``admin_level`` when
    given, else the boundary at the lowest admin level that alone contains more than half of the settlements
    (2 for a country extract, 6 for a Chinese county extract that carries its county boundary). Settlements
@@ -97,6 +99,7 @@ def prepare_osm(
     township_level: int | None = None,
     total_population: int | None = None,
     persons_per_building: float | None = None,
+    lang: str = "zh",
 ) -> gpd.GeoDataFrame:
     """Derive village cells with name, township and population from an OSM extract.
 
@@ -114,6 +117,8 @@ def prepare_osm(
         Known total of the region: modelled populations are scaled to reach it.
     persons_per_building : float, optional
         Residents per residential building; default :data:`PERSONS_PER_BUILDING`.
+    lang : {"zh", "en"}
+        Language of the names given to unnamed settlements.
 
     Returns
     -------
@@ -132,7 +137,7 @@ def prepare_osm(
     extract = read_osm_extract(osm_path)
     name = extract.path.name
 
-    settlements = _select_settlements(extract, types)
+    settlements = _select_settlements(extract, types, lang)
     region_row = _choose_region(extract, settlements, admin_level=admin_level)
     region = region_row.geometry
     inside = shapely.contains_xy(region, settlements["lon"].to_numpy(), settlements["lat"].to_numpy())
@@ -336,7 +341,7 @@ def _check_options(
     return types
 
 
-def _select_settlements(extract: OsmExtract, types: tuple[str, ...]) -> pd.DataFrame:
+def _select_settlements(extract: OsmExtract, types: tuple[str, ...], lang: str) -> pd.DataFrame:
     s = extract.settlements
     chosen = s.loc[s["place"].isin(types)].copy()
     if chosen.empty:
@@ -368,13 +373,45 @@ def _select_settlements(extract: OsmExtract, types: tuple[str, ...]) -> pd.DataF
     unnamed = chosen["name"] == ""
     if unnamed.any():
         log.warning(
-            "%s: %d settlements have no name; they are named by place type and OSM id",
+            "%s: %d settlements have no name; each is named after the nearest named settlement",
             extract.path.name,
             int(unnamed.sum()),
         )
-        chosen.loc[unnamed, "name"] = chosen.loc[unnamed, "place"] + " osm-" + chosen.loc[unnamed, "osm_id"]
+        chosen.loc[unnamed, "name"] = _unnamed_names(chosen, unnamed.to_numpy(), lang)
     # a stable order: by OSM id, so that a re-run on the same file gives the same layer
     return chosen.sort_values("osm_id", kind="stable").reset_index(drop=True)
+
+
+#: Words for a settlement's place type in the names of unnamed settlements (zh, en).
+_PLACE_WORDS = {
+    "town": ("镇", "town"),
+    "village": ("村", "village"),
+    "hamlet": ("小村", "hamlet"),
+    "isolated_dwelling": ("独立住户", "isolated dwelling"),
+}
+
+
+def _unnamed_names(chosen: pd.DataFrame, unnamed: np.ndarray, lang: str) -> list[str]:
+    """A name for each unnamed settlement: "<nearest named>附近无名<type>" / "unnamed <type> near <nearest named>".
+
+    The nearest is by straight-line distance on the settlement points (a local equirectangular projection is
+    exact enough to pick a neighbour). With no named settlement at all, the OSM id stands in for the neighbour.
+    """
+    named = ~unnamed
+    lat0 = math.radians(float(chosen["lat"].mean()))
+    x = chosen["lon"].to_numpy(float) * math.cos(lat0)
+    y = chosen["lat"].to_numpy(float)
+    out = []
+    for i in np.flatnonzero(unnamed):
+        if named.any():
+            d = np.hypot(x[named] - x[i], y[named] - y[i])
+            near = str(chosen["name"].to_numpy()[named][int(np.argmin(d))])
+        else:
+            near = "osm-" + str(chosen["osm_id"].iloc[i])
+        place = str(chosen["place"].iloc[i])
+        zh, en = _PLACE_WORDS.get(place, ("居民点", place.replace("_", " ")))
+        out.append(f"{near}附近无名{zh}" if lang == "zh" else f"unnamed {en} near {near}")
+    return out
 
 
 def _choose_region(extract: OsmExtract, settlements: pd.DataFrame, *, admin_level: int | None) -> pd.Series:

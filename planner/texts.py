@@ -588,6 +588,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "当日合计：驾车{drive}分钟，{km}公里，工作{work}小时",
         "Day total: {drive} min driving, {km} km, {work} h of work",
     ),
+    "sheets.day_total_office": ("当日合计：工作{work}小时", "Day total: {work} h of work"),
+    "sheets.late_shift": (
+        "；夜访日按晚班排班 {start}–{end}（以夜访结束）",
+        "; a night-visit day, worked as a late shift {start}–{end} that ends with the night visit",
+    ),
     "sheets.day_total_walk": (
         "当日合计：路途{drive}分钟（其中步行{walk}分钟），{km}公里，工作{work}小时",
         "Day total: {drive} min on the way (of which {walk} min on foot), {km} km, {work} h of work",

@@ -43,12 +43,13 @@ def _pdf_pages(path: Path) -> int:
     return len(re.findall(rb"/Type\s*/Page(?!s)", path.read_bytes()))
 
 
-def _pdf_text(path: Path, *, page: int) -> str | None:
-    """The text of one page with poppler's pdftotext (Debian's poppler-utils); None when it is not installed."""
+def _pdf_text(path: Path, *, page: int | None = None) -> str:
+    """The text of one page (every page when None) with poppler's pdftotext (Debian's poppler-utils, which
+    scripts/browser.sh installs beside Chromium)."""
     tool = shutil.which("pdftotext")
-    if tool is None:
-        return None
-    cmd = [tool, "-f", str(page), "-l", str(page), str(path), "-"]
+    assert tool is not None, "pdftotext is not installed: run scripts/browser.sh (Debian's poppler-utils)"
+    pages = [] if page is None else ["-f", str(page), "-l", str(page)]
+    cmd = [tool, *pages, str(path), "-"]
     return subprocess.run(cmd, capture_output=True, check=True, text=True).stdout
 
 
@@ -166,8 +167,7 @@ def test_demo_pages_open_without_errors_and_show_the_plan(chromium: Chromium, de
     pdf = out / "report.pdf"
     assert 1 <= _pdf_pages(pdf) <= 6
     first = _pdf_text(pdf, page=1)
-    if first is not None:
-        assert "警务区划分与巡逻计划报告" in first and "结论" in first and "执行的规则" in first
+    assert "警务区划分与巡逻计划报告" in first and "结论" in first and "执行的规则" in first
     log = chromium.open((out / "route_sheets.html").as_uri(), settle=0.5)
     assert log.errors == [] and log.dialogs == []
     officers = len(json.loads((out / "summary.json").read_text(encoding="utf-8"))["roster"])
@@ -211,8 +211,9 @@ def test_report_pdf_prints_the_first_page_and_stays_short(tmp_path: Path) -> Non
     path.write_bytes(result.pdf)
     assert 1 <= _pdf_pages(path) < 6
     first = _pdf_text(path, page=1)
-    if first is not None:
-        assert "警务区划分与巡逻计划报告" in first and "结论" in first and "执行的规则" in first
+    assert "警务区划分与巡逻计划报告" in first and "结论" in first and "执行的规则" in first
+    # the stages' seconds are on the screen (for support), not on the signed paper
+    assert "各步骤用时" in report_html(make_plan(), lang="zh") and "各步骤用时" not in _pdf_text(path)
 
 
 _BOXES = """JSON.stringify(Object.fromEntries([

@@ -149,6 +149,27 @@ def test_tiny_region_cells_townships_and_populations(tiny: tuple[Path, dict[str,
     _assert_tiles(v, shapely.box(10.0, 45.0, 10.02, 45.02))
 
 
+@pytest.mark.parametrize(
+    ("lang", "expected"), [("zh", "贝塔附近无名小村"), ("en", "unnamed hamlet near 贝塔")]
+)
+def test_names_prefer_simplified_and_unnamed_take_the_nearest_named(
+    tmp_path: Path, lang: str, expected: str
+) -> None:
+    """name:zh-Hans wins over a traditional name:zh; an unnamed hamlet is named after its nearest named
+    neighbour (Beta, 0.003 degrees away, not Alpha at 0.009), never "hamlet osm-n..."."""
+    o = _Osm()
+    alpha = o.node(
+        10.003, 45.01, {"place": "village", "name": "Alpha", "name:zh": "阿爾法", "name:zh-Hans": "阿尔法"}
+    )
+    o.node(10.015, 45.01, {"place": "village", "name": "Beta", "name:zh": "贝塔"})
+    lost = o.node(10.012, 45.01, {"place": "hamlet"})
+    square = o.ring([(10.0, 45.0), (10.02, 45.0), (10.02, 45.02), (10.0, 45.02)])
+    o.relation(square, {"type": "boundary", "boundary": "administrative", "admin_level": "2", "name": "Tiny"})
+    v = prepare_osm(o.write(tmp_path / "names.osm"), lang=lang)
+    assert v.loc[f"osm-n{alpha}", "name"] == "阿尔法"
+    assert v.loc[f"osm-n{lost}", "name"] == expected
+
+
 def test_tiny_region_scaled_to_total_keeps_tags_and_floor(tiny: tuple[Path, dict[str, int]]) -> None:
     """--total-population scales only modelled villages, never below the floor, to the exact total."""
     path, _ = tiny

@@ -133,7 +133,7 @@ def test_demo_runs_and_check_agrees(demo_plan) -> None:
     assert "Traceback" not in p.stderr
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["villages"] == 66
-    assert "osm-n58957648 (安道爾城)" in p.stderr  # breaks name the village, not only its id
+    assert "osm-n58957648 (安道尔城)" in p.stderr  # breaks name the village, not only its id
     back = read_plan_dir(out)
     found = {
         (v.rule, str(v.subject))

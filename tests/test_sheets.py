@@ -258,3 +258,33 @@ def test_the_sheets_warn_when_the_years_holidays_are_an_estimate_and_name_the_we
         dataclasses.replace(plan, summary={**plan.summary, "calendar": known, "month": "2026-10"}), lang="en"
     )
     assert "extra_holidays" not in page and "weekly rules (office days, every village each week)" in page
+
+
+def _total_text(section: str, date: str) -> str:
+    m = re.search(
+        rf"<tr class='total' data-date='{re.escape(date)}'[^>]*><td colspan='5'>([^<]*)</td>", section
+    )
+    assert m, f"no total row for {date}"
+    return html.unescape(m.group(1))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_night_visit_days_say_late_shift_and_office_days_no_driving(lang: str, generated: PlanData) -> None:
+    """A night-visit day's total names the late shift with its first start and last end from the schedule; a day
+    with no travel says only the hours of work (no "0 min driving, 0.0 km")."""
+    sched = generated.schedule
+    sections = _sections(route_sheets_html(generated, lang=lang))
+    nights = offices = 0
+    for (officer, date), rows in sched.groupby(["officer_id", "date"]):
+        text = _total_text(sections[officer], date)
+        rows = rows.sort_values("start")
+        late = t("sheets.late_shift", lang, start=rows["start"].iloc[0], end=rows["end"].max())
+        if (rows["activity"] == "night_visit").any():
+            nights += 1
+            assert text.endswith(late), (officer, date, text)
+        else:
+            assert late not in text
+        if not (rows["activity"] == "travel").any():
+            offices += 1
+            assert text == t("sheets.day_total_office", lang, work=f"{rows['minutes'].sum() / 60:.1f}")
+    assert nights and offices  # the fixture has both kinds of day

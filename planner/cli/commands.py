@@ -536,6 +536,7 @@ def run_prepare_osm(args: argparse.Namespace) -> int:
         township_level=args.township_level,
         total_population=args.total_population,
         persons_per_building=args.persons_per_building,
+        lang=args.lang,
     )
     write_layer(villages, args.out, layer="villages")
     n_tag = int((villages["population_source"] == "tag").sum())

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from planner.districts.adjacency import _anchor_points, _bridge, village_adjacency
 from planner.districts.roads import check_c5, road_adjacency
 from planner.engines.districting.graph import components, is_connected, neighbours
-from planner.model import Violation
+from planner.model import Violation, clock_minutes
 from planner.rules import DistrictRules, Rules
 
 _EMPTY_OFFICE = {"", "nan", "None"}  # how a missing office reads once the column is text
@@ -324,9 +324,9 @@ def _check_travel(
             "travel",
             d,
             f"district {d}: {len(far)} village(s) beyond {r.max_travel_min:g} min of its office "
-            f"({kind} limit); worst {worst[0]} at {worst[1]:.0f} min",
+            f"({kind} limit); worst {worst[0]} at {clock_minutes(worst[1]):.0f} min",
             f"警务区 {d} 有 {len(far)} 个村距警务室超过 {r.max_travel_min:g} 分钟 "
-            f"({'硬' if r.max_travel_hard else '软'}约束); 最远 {worst[0]} 为 {worst[1]:.0f} 分钟",
+            f"({'硬' if r.max_travel_hard else '软'}约束); 最远 {worst[0]} 为 {clock_minutes(worst[1]):.0f} 分钟",
             hard=r.max_travel_hard,
             kind="district",
         )

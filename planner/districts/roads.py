@@ -24,7 +24,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from planner.model import Violation
+from planner.model import Violation, clock_minutes
 
 DETOUR_MIN = 3.0  # minutes a route may gain by calling at a village and still count as passing through it
 DETOUR_SHARE = 0.15  # the same as a share of the direct route's minutes (snap and turn times at the village)
@@ -214,7 +214,7 @@ def check_c5(
         return []
     worst = int(np.flatnonzero(hit)[np.argmax(direct[hit])])
     v, m = ids[vv[worst]], ids[outside[best[worst]]]
-    dm, t = district_of[outside[best[worst]]], float(direct[worst])
+    dm, t = district_of[outside[best[worst]]], float(clock_minutes(direct[worst]))
     cnt = int(hit.sum())
     en = zh = ""
     if roads is not None:

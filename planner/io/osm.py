@@ -44,7 +44,7 @@ class OsmExtract:
         The file read.
     settlements : pandas.DataFrame
         One row per ``place=*`` node or area: ``osm_id`` ("n123", "w45", "r6"), ``place``, ``name``
-        (``name:zh`` preferred, then ``name``; may be empty), ``population_tag`` (raw tag text or empty),
+        (``name:zh-Hans``, then ``name:zh``, then ``name``; may be empty), ``population_tag`` (raw tag text or empty),
         ``lon``, ``lat`` (the node, or the area's representative point), ``area`` (bool: mapped as an area).
     settlement_areas : geopandas.GeoSeries
         The polygons of the settlements mapped as areas, indexed by ``osm_id``.
@@ -72,8 +72,9 @@ class OsmExtract:
 
 
 def display_name(tags: osmium.osm.TagList) -> str:
-    """The name shown to users: ``name:zh`` when tagged, else ``name``, else ""."""
-    return (tags.get("name:zh") or tags.get("name") or "").strip()
+    """The name shown to users: ``name:zh-Hans`` (simplified characters, as PRC documents write them) when
+    tagged, else ``name:zh`` (which OSM's mappers fill in either script), else ``name``, else ""."""
+    return (tags.get("name:zh-Hans") or tags.get("name:zh") or tags.get("name") or "").strip()
 
 
 def parse_admin_level(text: str | None) -> int | None:

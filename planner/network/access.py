@@ -11,6 +11,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from planner.errors import ValidationError
+from planner.model import clock_minutes
 from planner.network.graph import RoadNetwork
 from planner.rules import NetworkRules
 
@@ -288,11 +289,11 @@ def _reasons(snap: dict[str, np.ndarray], *, rules: NetworkRules) -> tuple[list[
             mins = walk_s[k] / 60
             reason[k] = (
                 f"nearest connected road {_km(d_main[k])} away, beyond the {_km(rules.max_snap_m)} snapping "
-                f"distance: walked at {rules.walk_kmh:g} km/h ({mins:.0f} min)"
+                f"distance: walked at {rules.walk_kmh:g} km/h ({clock_minutes(mins):.0f} min)"
             )
             reason_zh[k] = (
                 f"最近的连通道路在 {_km(d_main[k])} 外, 超过 {_km(rules.max_snap_m)} 的接入距离: 按步行 "
-                f"{rules.walk_kmh:g} km/h 计 ({mins:.0f} 分钟)"
+                f"{rules.walk_kmh:g} km/h 计 ({clock_minutes(mins):.0f} 分钟)"
             )
         elif access[k] == "unreachable":
             if d_any[k] <= rules.max_walk_m and d_any[k] < d_main[k]:

@@ -112,6 +112,10 @@ li.soft .tag {{ background: #b7791f; }}
   .chart svg {{ width: 300px; height: auto; }}
   .figures {{ grid-template-columns: repeat(4, 1fr); }}
   a {{ color: inherit; text-decoration: none; }}
+  /* a header breaks between words, never inside one ("最少小时" split as "最少小 / 时" on a narrow column) */
+  th {{ word-break: keep-all; overflow-wrap: normal; }}
+  /* the stages' seconds are for support, not for the printed plan a bureau signs */
+  #timing {{ display: none; }}
 }}
 """
 

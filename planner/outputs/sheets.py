@@ -467,14 +467,22 @@ def _day_rows(day: _Day, names: dict[str, tuple[str, str]], lang: str) -> str:
             f"<td class='act'>{escape(label)}</td><td>{place}</td><td class='n'>{times}</td>"
             f"<td class='n'>{number(e.minutes)}</td><td class='n'>{km}</td></tr>"
         )
+    key = "sheets.day_total_walk" if day.walk_min > 0 else "sheets.day_total"
+    if day.drive_min == 0:
+        key = "sheets.day_total_office"  # no travel that day: "0 min driving, 0.0 km" says nothing
     total = t(
-        "sheets.day_total_walk" if day.walk_min > 0 else "sheets.day_total",
+        key,
         lang,
         drive=number(day.drive_min),
         walk=number(day.walk_min),
         km=number(day.km, 1),
         work=number(day.work_min / 60, 1),
     )
+    clock = [(e.start, e.end) for e in day.entries if e.start and e.end]
+    if clock and any(e.activity == "night_visit" for e in day.entries):
+        # a night-visit day is a late shift that ends with the night visit (DOMAIN.md, working time): say so,
+        # or an office duty starting mid-afternoon reads as a mistake
+        total += t("sheets.late_shift", lang, start=clock[0][0], end=clock[-1][1])
     km_attr = "" if math.isnan(day.km) else f"{day.km:.3f}"
     out.append(
         f"<tr class='total' data-date='{escape(day.date)}' data-drive-min='{day.drive_min:g}' "

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.model import SCHEDULE_COLUMNS, TravelTimes, Violation
+from planner.model import SCHEDULE_COLUMNS, TravelTimes, Violation, clock_minutes
 from planner.patrol.rulebook import c4, r4, r5, r6, r7, r8
 from planner.patrol.rulebook.calendar import check_working_day, parse_month
 from planner.patrol.rulebook.worktime import TOLERANCE, check_day_work, check_night_trip, to_minutes
@@ -226,9 +226,9 @@ def _check_travel(
                             "travel",
                             r.officer_id,
                             f"{r.officer_id} on {r.date}: {r.dur} min to drive "
-                            f"{prev} -> {r.village_id}, the roads need {need:.0f} min",
+                            f"{prev} -> {r.village_id}, the roads need {clock_minutes(need):.0f} min",
                             f"{r.officer_id} 在 {r.date}: {prev} -> {r.village_id} 只留 {r.dur} 分钟, "
-                            f"道路需 {need:.0f} 分钟",
+                            f"道路需 {clock_minutes(need):.0f} 分钟",
                             kind="officer",
                         )
                     )

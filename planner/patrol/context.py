@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.model import TravelTimes
+from planner.model import TravelTimes, clock_minutes
 from planner.patrol.rulebook import r5, r6, r7, r8
 from planner.patrol.rulebook.worktime import NO_ROAD, WorkTime
 from planner.rules import PatrolRules
@@ -61,6 +61,6 @@ class MonthContext:
     def matrix(self, ids: Sequence[str]) -> np.ndarray:
         """Whole minutes (rounded up) among ``ids``; NO_ROAD where no road."""
         sub = self.times.subset(list(ids), list(ids)).seconds
-        out = np.where(np.isfinite(sub), np.ceil(sub / 60.0 - 1e-9), NO_ROAD)
+        out = np.where(np.isfinite(sub), clock_minutes(sub / 60.0), NO_ROAD)
         np.fill_diagonal(out, 0)
         return out.astype(np.int64)

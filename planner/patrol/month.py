@@ -65,7 +65,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,7 +73,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import ValidationError
-from planner.model import SCHEDULE_COLUMNS, DroppedVisit, TravelTimes, Violation
+from planner.model import SCHEDULE_COLUMNS, DroppedVisit, TravelTimes, Violation, clock_minutes
 from planner.patrol.check import check_schedule
 from planner.patrol.context import MonthContext
 from planner.patrol.daymodel import DayModel, Officer, OfficerModel
@@ -524,7 +523,9 @@ def _walk_minutes(schedule: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:
     s["walk_minutes"] = 0
     if "walk_min" not in a.columns or not len(s):
         return s
-    walk = {str(v): math.ceil(float(w)) for v, w in a["walk_min"].items() if pd.notna(w) and float(w) > 0}
+    walk = {
+        str(v): int(clock_minutes(float(w))) for v, w in a["walk_min"].items() if pd.notna(w) and float(w) > 0
+    }
     if not walk:
         return s
     prev: dict[tuple[str, str], str] = {}
