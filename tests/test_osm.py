@@ -383,6 +383,8 @@ def test_shipped_demo_equals_a_fresh_run(tmp_path: Path) -> None:
             str(out),
             "--total-population",
             str(ANDORRA_POPULATION_2021),
+            "--lang",
+            "zh",  # the default, named: the one unnamed hamlet's name is in this language
         ]
     )
     assert code == 0
