@@ -3,8 +3,10 @@
 Counties are synthetic grid counties (benchmarks/scale_county.py) of lognormal size around the mean, laid side by
 side; their roads are one road-line layer of the whole province, cut to each county by the planner as a real
 province's would be. Prints, per worker count, the wall time, the county seconds summed, the peak memory of the
-busiest worker and the speed-up, as a table and one JSON line; then the projection for a cluster of N machines of
-2 workers from the per-county times (the longest county bounds it).
+busiest worker, the CPU seconds of the workers and of the whole machine (so that what runs beside the workers, such
+as Chromium's page processes, shows) and the speed-up against 1 worker, one line (and one JSON line) per worker
+count as it ends; then the projection for a cluster of N machines of 2 workers from the per-county times (the
+longest county bounds it).
 
     python benchmarks/province_synthetic.py --villages 14357 --counties 100 --json province.jsonl
 """
@@ -62,7 +64,31 @@ def _worker_peak_mb(client) -> float:
     return round(max(peaks.values()), 1) if peaks else 0.0
 
 
-def run(villages: int, counties: int, workers: list[int], *, seed: int, month: str) -> list[dict]:
+def _cpu_s(client) -> tuple[float, float]:
+    """CPU seconds (user + system) of the workers so far, and of the whole machine (Linux /proc/stat; 0 elsewhere).
+
+    The machine's figure counts what the workers' own do not: Chromium's page processes, which are not the
+    workers' waited-for children, the scheduler and the client."""
+    import resource
+
+    def own() -> float:
+        ru = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return sum(r.ru_utime + r.ru_stime for r in ru)
+
+    workers = float(sum(client.run(own).values())) if client is not None else 0.0
+    try:
+        import os
+
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        machine = (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        machine = 0.0
+    return workers, machine
+
+
+def run(
+    villages: int, counties: int, workers: list[int], *, seed: int, month: str, json_path: str | None = None
+) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="planner-province-") as tmp:
         root = Path(tmp)
         v, r = synthetic_province(villages, counties, seed=seed)
@@ -75,6 +101,7 @@ def run(villages: int, counties: int, workers: list[int], *, seed: int, month: s
         for n in workers:
             out = root / f"out-{n}"
             t0 = time.perf_counter()
+            _, machine0 = _cpu_s(None)
             with dask_client(workers=n) as client:
                 result = plan_province(
                     parts,
@@ -87,6 +114,7 @@ def run(villages: int, counties: int, workers: list[int], *, seed: int, month: s
                     overwrite=True,
                 )
                 peak = _worker_peak_mb(client)
+                worker_cpu, machine1 = _cpu_s(client)
             wall = time.perf_counter() - t0
             county_s = [c.seconds for c in result.counties]
             rows.append(
@@ -99,9 +127,15 @@ def run(villages: int, counties: int, workers: list[int], *, seed: int, month: s
                     "county_s_max": round(max(county_s), 1),
                     "failed": len(result.failed),
                     "worker_peak_mb": peak,
+                    "worker_cpu_s": round(worker_cpu, 1),
+                    "machine_cpu_s": round(machine1 - machine0, 1),
                 }
             )
-        base = rows[0]["wall_s"]
+            print("  ".join(f"{k}={v}" for k, v in rows[-1].items()), flush=True)
+            if json_path:  # each worker count as it ends: a long run stopped later keeps what it measured
+                with open(json_path, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(rows[-1], ensure_ascii=False) + "\n")
+        base = next((r["wall_s"] for r in rows if r["workers"] == 1), rows[0]["wall_s"])
         for row in rows:
             row["speedup"] = round(base / row["wall_s"], 2) if row["wall_s"] else None
         return rows
@@ -124,19 +158,16 @@ def main(argv: list[str] | None = None) -> int:
         [int(w) for w in args.workers.split(",")],
         seed=args.seed,
         month=args.month,
+        json_path=args.json,
     )
     for row in rows:
-        print("  ".join(f"{k}={v}" for k, v in row.items()))
+        print(f"workers={row['workers']}  speedup={row['speedup']} (1-worker wall / this wall)")
     s, m = rows[0]["county_s_sum"], rows[0]["county_s_max"]
     for machines in (1, 5, 10, 50):
         print(
             f"projection, {machines} machine(s) x 2 workers: >= {max(s / (2 * machines), m):.0f} s "
             "(counties' seconds shared out, never below the longest county)"
         )
-    if args.json:
-        with open(args.json, "a", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     return 0
 
 

@@ -89,6 +89,10 @@ class PrintJob:
             "--disable-dev-shm-usage",
             "--no-first-run",
             "--disable-background-networking",
+            # the page in the browser's own process, no zygote: a print costs about 2.2 CPU-seconds, not 2.9
+            # (measured, BENCHMARKS.md), which a province's counties pay on cores that are busy; same pages
+            "--single-process",
+            "--no-zygote",
             f"--user-data-dir={Path(self._tmp.name) / 'profile'}",
             "--no-pdf-header-footer",
             f"--print-to-pdf={self._pdf}",
