@@ -235,3 +235,16 @@ def test_the_legend_explains_only_the_access_marks_the_map_shows() -> None:
     v.loc[v.index[0], "access"] = "walk"
     walk = box(v)
     assert legend[0] in walk and legend[1] not in walk and legend[2] not in walk
+
+
+def test_village_popup_and_travel_layer_give_clock_minutes() -> None:
+    """A village 108.14 minutes from its office reads 109 minutes in its popup and on the travel-time layer,
+    as in the route sheets (the 109th minute on the schedule's clock), not 108.1."""
+    plan = make_plan()
+    villages = plan.villages.copy()
+    villages.loc[villages.index[2], "travel_min_to_office"] = 108.14
+    m = plan_map(PlanData(villages, plan.districts, plan.offices, plan.summary), tiles="none", lang="en")
+    popup = _layer(m, "planner-village").data["features"][2]["properties"]["popup"]
+    assert "109 " in popup and "108.1" not in popup
+    html = map_html(m)
+    assert "108.1" not in html and "109 min" in html

@@ -429,3 +429,18 @@ def test_spare_hours_beside_a_shortfall_are_explained() -> None:
     assert "The spare hours of O02 in the table" in en and "O03" not in en.split("The spare hours")[1]
     assert "O04" not in en.split("The spare hours")[1]
     assert "The spare hours" not in _workload({**summary, "shortfall": []}, {}, "en")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_longest_trip_reads_in_clock_minutes_as_the_sheets_and_messages_do(lang: str) -> None:
+    """108.14 minutes is the 109th minute on the schedule's clock: the key figure and the district table say
+    109, as the route sheets and the R11/C5 messages do, not 108.1 (Liechtenstein's Lawena, issue 11 review)."""
+    plan = make_plan()
+    districts = plan.districts.copy()
+    districts.loc[districts.index[0], "max_travel_min"] = 108.14
+    summary = {**plan.summary, "max_travel_min": 108.14}
+    page = report_html(PlanData(plan.villages, districts, plan.offices, summary), lang=lang)
+    figures = page.split(t("report.fig.max_travel", lang))[0].rsplit("<div", 2)[-2:]
+    assert "109" in "".join(figures) and "108.1" not in page
+    table = _section(page, "districts")
+    assert "<td class='n'>109</td>" in table

@@ -110,6 +110,19 @@ def number(value: Any, digits: int = 0, *, missing: str = "—") -> str:
     return f"{x:,.{digits}f}"
 
 
+def travel_minutes_text(value: Any, *, missing: str = "—") -> str:
+    """A travel time in whole minutes as the schedule's clock counts them (:func:`planner.model.clock_minutes`,
+    rounded up): the report's and the map's longest trips read as the route sheets and the rule messages do
+    (Lawena 108.14 min is 109 everywhere a bureau reads it; summary.json keeps the minutes unrounded)."""
+    from planner.model import clock_minutes
+
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return number(value, missing=missing)
+    return number(float(clock_minutes(x)) if math.isfinite(x) else x, missing=missing)
+
+
 def table_html(head: Any, rows: Any, *, cls: str | None = None) -> str:
     """An HTML table: ``head`` texts are escaped here, cells are (html, numeric) pairs already escaped; a numeric
     cell is right-aligned (class ``n``)."""

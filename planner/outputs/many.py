@@ -9,7 +9,7 @@ from typing import Any
 import folium
 import geopandas as gpd
 
-from planner.outputs.html import FONT, escape, html_page, number
+from planner.outputs.html import FONT, escape, html_page, number, travel_minutes_text
 from planner.outputs.maps import map_html
 from planner.texts import t
 
@@ -223,7 +223,7 @@ def sweep_html(rows: Sequence[Any], best: Any, *, lang: str, minutes: int = 30, 
             number(r.coverage_30, 1),
             number(r.coverage_60, 1),
             number(r.mean_travel_min, 1),
-            number(r.max_travel_min, 1),
+            travel_minutes_text(r.max_travel_min),
             number(r.hard_breaks),
             number(r.visit_requirements_met_pct, 1),
         ]

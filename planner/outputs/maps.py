@@ -34,7 +34,7 @@ from planner.geo import wgs84_to_gcj02
 from planner.model import PlanData
 from planner.outputs.colours import MAP_DAY_COLOURS, district_colours
 from planner.outputs.colours import swatch as _swatch
-from planner.outputs.html import js_number, js_text
+from planner.outputs.html import js_number, js_safe, js_text, travel_minutes_text
 from planner.outputs.lookups import (
     office_villages,
     officer_labels,
@@ -238,7 +238,7 @@ def _village_popup(
     vid = str(row["village_id"])
     district = str(row.get("district_id", ""))
     access = str(row.get("access", "road"))
-    travel_text = js_number(row.get("travel_min_to_office"), 1)
+    travel_text = js_safe(travel_minutes_text(row.get("travel_min_to_office"), missing=""))
     if travel_text == "∞" or access == "unreachable":
         travel_text = js_text(t("not_reachable", lang))
     elif travel_text:
@@ -534,7 +534,11 @@ def coverage_layer(
     for (_, row), minutes in zip(villages.iterrows(), travel_minutes(villages), strict=True):
         unreachable = math.isnan(minutes)
         colour = _UNREACHABLE_COLOUR if unreachable else _BAND_COLOURS[_band(minutes)]
-        label = t("not_reachable", lang) if unreachable else f"{js_number(minutes, 1)} {t('minutes', lang)}"
+        label = (
+            t("not_reachable", lang)
+            if unreachable
+            else f"{js_safe(travel_minutes_text(minutes))} {t('minutes', lang)}"
+        )
         props.append({"tip": js_text(f"{row.get('name', row['village_id'])}: {label}"), "colour": colour})
     folium.GeoJson(
         _feature_collection(villages, props),

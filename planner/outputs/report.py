@@ -34,6 +34,7 @@ from planner.outputs.html import (
     number,
     svg_image,
     table_html,
+    travel_minutes_text,
 )
 from planner.outputs.lookups import (
     VISIT_ACTIVITIES,
@@ -397,7 +398,11 @@ def _figures(summary: dict[str, Any], lang: str) -> str:
         items.append((t("report.fig.coverage", lang, minutes=f"{minutes:g}"), f"{number(value, 1)}%"))
     met = summary.get("visit_requirements_met_pct")
     add("report.fig.visits_met", met, f"{number(met, 1)}%")
-    add("report.fig.max_travel", summary.get("max_travel_min"), number(summary.get("max_travel_min"), 1))
+    add(
+        "report.fig.max_travel",
+        summary.get("max_travel_min"),
+        travel_minutes_text(summary.get("max_travel_min")),
+    )
     dv = summary.get("district_villages") or {}
     if dv:
         add("report.fig.district_villages", dv, f"{number(dv.get('min'))}–{number(dv.get('max'))}")
@@ -444,7 +449,7 @@ def _district_table(plan: PlanData, names: dict[str, str], lang: str) -> str:
                 (number(officers), True),
                 (number(per), True),
                 (escape(names.get(vid, vid)), False),
-                (number(d.get("max_travel_min"), 1), True),
+                (travel_minutes_text(d.get("max_travel_min")), True),
                 (number(d.get("mean_travel_min"), 1), True),
             ]
         )
